@@ -1,0 +1,81 @@
+"""The runner is the one seam to external programs: overrides, results, timeouts and background processes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from kfinstall import runner
+from kfinstall.errors import ToolNotFoundError
+
+
+def _script(path: Path, body: str) -> Path:
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_run_returns_exit_code_and_both_streams(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tool = _script(tmp_path / "fake", "echo out; echo err >&2; exit 3")
+    monkeypatch.setenv("KFINSTALL_FAKE", str(tool))
+    result = runner.run("fake")
+    assert (result.exit_code, result.stdout, result.stderr) == (3, "out\n", "err\n")
+    assert not result.ok
+
+
+def test_environment_override_wins_over_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tool = _script(tmp_path / "kubectl", "echo overridden")
+    monkeypatch.setenv("KFINSTALL_KUBECTL", str(tool))
+    assert runner.tool_path("kubectl") == str(tool)
+    assert runner.run("kubectl").stdout == "overridden\n"
+
+
+def test_missing_tool_is_a_clear_error_with_a_download_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("KFINSTALL_MINIKUBE", raising=False)
+    with pytest.raises(ToolNotFoundError) as caught:
+        runner.run("minikube", "version")
+    assert "minikube is not installed" in caught.value.message
+    assert caught.value.hint and "minikube.sigs.k8s.io" in caught.value.hint
+
+
+def test_stdin_is_passed_to_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KFINSTALL_FAKE", str(_script(tmp_path / "fake", "cat")))
+    assert runner.run("fake", input="kind: List\n").stdout == "kind: List\n"
+
+
+def test_a_command_past_its_timeout_is_killed_with_exit_code_124(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KFINSTALL_FAKE", str(_script(tmp_path / "fake", "sleep 30")))
+    started = time.monotonic()
+    result = runner.run("fake", timeout=0.3)
+    assert result.exit_code == runner.TIMEOUT_EXIT_CODE
+    assert time.monotonic() - started < 5
+
+
+def test_verbose_echo_shows_each_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KFINSTALL_FAKE", str(_script(tmp_path / "fake", "true")))
+    seen: list[str] = []
+    runner.set_echo(seen.append)
+    try:
+        runner.run("fake", "apply", "-f", "-")
+    finally:
+        runner.set_echo(None)
+    assert seen == ["$ fake apply -f -"]
+
+
+def test_background_process_streams_lines_and_stops_cleanly(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KFINSTALL_FAKE", str(_script(tmp_path / "fake", "echo ready; exec sleep 60")))
+    lines: list[str] = []
+    proc = runner.start("fake", on_line=lines.append)
+    deadline = time.monotonic() + 5
+    while "ready" not in lines and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert lines == ["ready"]
+    proc.stop(grace=2)
+    assert not proc.is_alive()
+    with pytest.raises(ProcessLookupError):
+        os.kill(proc.pid, 0)
