@@ -1,0 +1,6 @@
+"""Shared fixtures. Each area of the test harness registers its fixtures module here."""
+
+pytest_plugins = [
+    "tests.double.fixtures",
+    "tests.fakes.fixtures",
+]

@@ -1,0 +1,1 @@
+"""Pytest fixtures for the cluster double (see tests/README.md)."""
