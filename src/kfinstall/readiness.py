@@ -1,0 +1,159 @@
+"""Is an object ready, and if a pod is not, why? Pure functions over the JSON that `kubectl get -o json` returns.
+
+`up` uses them to wait for what it applied and `status` to explain what is broken. Evaluating readiness here,
+rather than with `kubectl wait`, works the same against every cluster version (`kubectl wait --for=jsonpath`
+needs kubectl 1.23+), needs one list call for a whole component, and tells us *which* object is not ready.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Obj = dict[str, Any]
+
+#: Kinds whose readiness `up` waits for.
+WAITED_KINDS = ("CustomResourceDefinition", "Deployment", "StatefulSet", "DaemonSet")
+
+
+def _condition(obj: Obj, kind: str) -> Obj | None:
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return condition
+    return None
+
+
+def _condition_true(obj: Obj, kind: str) -> bool:
+    condition = _condition(obj, kind)
+    return condition is not None and condition.get("status") == "True"
+
+
+def _observed(obj: Obj) -> bool:
+    """The controller has seen the latest spec (otherwise its status describes an older version)."""
+    generation = (obj.get("metadata") or {}).get("generation")
+    observed = (obj.get("status") or {}).get("observedGeneration")
+    return generation is None or (observed is not None and observed >= generation)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """`ready` plus `ready_count`/`wanted` for progress (e.g. replicas 1/2), and a short `detail` when not ready."""
+
+    ready: bool
+    ready_count: int = 0
+    wanted: int = 1
+    detail: str = ""
+
+
+def readiness(obj: Obj) -> Readiness:
+    """How ready one CRD or workload is; other kinds count as ready once they exist."""
+    kind = obj.get("kind")
+    status = obj.get("status") or {}
+    spec = obj.get("spec") or {}
+    if kind == "CustomResourceDefinition":
+        established = _condition_true(obj, "Established")
+        return Readiness(established, int(established), 1, "" if established else "not established")
+    if kind == "Deployment":
+        wanted = spec.get("replicas", 1)
+        ready_count = min(status.get("availableReplicas", 0) or 0, status.get("updatedReplicas", 0) or 0)
+        available = _condition_true(obj, "Available")
+        ok = _observed(obj) and ready_count >= wanted and (available or wanted == 0)
+        return Readiness(ok, ready_count, wanted, "" if ok else f"{ready_count}/{wanted} replicas available")
+    if kind == "StatefulSet":
+        wanted = spec.get("replicas", 1)
+        ready_count = status.get("readyReplicas", 0) or 0
+        ok = _observed(obj) and ready_count >= wanted
+        return Readiness(ok, ready_count, wanted, "" if ok else f"{ready_count}/{wanted} replicas ready")
+    if kind == "DaemonSet":
+        wanted = status.get("desiredNumberScheduled", 0) or 0
+        ready_count = status.get("numberReady", 0) or 0
+        ok = _observed(obj) and ready_count >= wanted and "desiredNumberScheduled" in status
+        return Readiness(ok, ready_count, wanted, "" if ok else f"{ready_count}/{wanted} pods ready")
+    return Readiness(True)
+
+
+def endpoints_ready(endpoints: Obj) -> bool:
+    """A Service's Endpoints object has at least one ready address (what a webhook call needs)."""
+    return any(subset.get("addresses") for subset in endpoints.get("subsets") or [])
+
+
+def pod_ready(pod: Obj) -> bool:
+    return (pod.get("status") or {}).get("phase") == "Succeeded" or _condition_true(pod, "Ready")
+
+
+@dataclass(frozen=True)
+class PodProblem:
+    """Why one pod is not ready, in the words a human needs, with a one-line hint."""
+
+    namespace: str
+    pod: str
+    reason: str
+    message: str
+    hint: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.pod}: {self.reason}: {self.message}" if self.message else self.reason
+
+
+_WAITING_HINTS = {
+    "ImagePullBackOff": "the image cannot be pulled: check the network, or Docker Hub's rate limit "
+    "(`kfinstall images pull` retries)",
+    "ErrImagePull": "the image cannot be pulled: check the network, or Docker Hub's rate limit",
+    "CrashLoopBackOff": "the container keeps crashing: read its log with "
+    "`kubectl logs -n {namespace} {pod} --previous`",
+    "CreateContainerConfigError": "a ConfigMap or Secret it needs is missing: a component it depends on "
+    "may not be installed",
+}
+
+
+def pod_problem(pod: Obj, events: list[Obj] | None = None) -> PodProblem | None:
+    """Why `pod` is not ready, or None when it is.
+
+    Container waiting reasons (ImagePullBackOff with the image, CrashLoopBackOff with the restart count) come
+    first; a pod that was never scheduled reports the scheduler's own message (e.g. `0/1 nodes are available:
+    1 Insufficient memory.`), from its PodScheduled condition or, failing that, its FailedScheduling event.
+    """
+    if pod_ready(pod):
+        return None
+    metadata = pod.get("metadata") or {}
+    namespace, name = metadata.get("namespace", ""), metadata.get("name", "")
+    status = pod.get("status") or {}
+    for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        reason = waiting.get("reason")
+        if not reason or reason in ("ContainerCreating", "PodInitializing"):
+            continue
+        message = waiting.get("message") or ""
+        if reason in ("ImagePullBackOff", "ErrImagePull"):
+            message = f"image {container.get('image', '?')}" + (f" ({message})" if message else "")
+        elif reason == "CrashLoopBackOff":
+            message = f"{container.get('name')} restarted {container.get('restartCount', 0)} times"
+        hint = _WAITING_HINTS.get(reason, "see `kubectl describe pod -n {namespace} {pod}`")
+        return PodProblem(namespace, name, reason, message, hint.format(namespace=namespace, pod=name))
+    scheduled = _condition(pod, "PodScheduled")
+    if scheduled is not None and scheduled.get("status") == "False":
+        message = scheduled.get("message") or _last_event_message(events or [], name, "FailedScheduling")
+        return PodProblem(namespace, name, "Pending", message, _scheduling_hint(message))
+    phase = status.get("phase", "Unknown")
+    return PodProblem(namespace, name, phase, "containers not ready yet", "wait, or see `kfinstall status`")
+
+
+def _last_event_message(events: list[Obj], pod: str, reason: str) -> str:
+    matching = [
+        event
+        for event in events
+        if (event.get("involvedObject") or {}).get("name") == pod and event.get("reason") == reason
+    ]
+    return matching[-1].get("message", "") if matching else ""
+
+
+def _scheduling_hint(message: str) -> str:
+    if "Insufficient memory" in message:
+        return "the cluster has too little memory: recreate it with more, e.g. `kfinstall up --memory 16g`"
+    if "Insufficient cpu" in message:
+        return "the cluster has too few CPUs: recreate it with more, e.g. `kfinstall up --cpus 8`"
+    if "nvidia.com/gpu" in message:
+        return "no free GPU: start the cluster with `--gpus all`, or wait for the pod holding it to finish"
+    if "unbound" in message and "PersistentVolumeClaim" in message:
+        return "a volume cannot be provisioned: the cluster needs a default StorageClass"
+    return "the scheduler cannot place the pod: see `kubectl describe pod`"
