@@ -1,0 +1,52 @@
+"""kubectl as kfinstall uses it: one context, JSON in and out, server-side apply."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from kfinstall import runner
+from kfinstall.errors import KfError
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Kubectl:
+    """kubectl bound to one kubeconfig context (None: the current context)."""
+
+    context: str | None = None
+
+    def run(self, *args: str, input: str | None = None, timeout: float | None = 120) -> runner.Result:
+        base = ("--context", self.context) if self.context else ()
+        return runner.run("kubectl", *base, *args, input=input, timeout=timeout)
+
+    def get_json(self, *args: str, timeout: float | None = 60) -> Obj:
+        """`kubectl get ARGS -o json`, parsed; a failure is a KfError carrying kubectl's message."""
+        result = self.run("get", *args, "-o", "json", timeout=timeout)
+        if not result.ok:
+            raise KfError(f"kubectl get {' '.join(args)} failed: {result.output}", "is the cluster running?")
+        return json.loads(result.stdout)
+
+    def items(self, *args: str, timeout: float | None = 60) -> list[Obj]:
+        """The objects of a `kubectl get ... -o json` list."""
+        return list(self.get_json(*args, timeout=timeout).get("items") or [])
+
+    def apply(self, payload: str, *, field_manager: str, timeout: float | None = 300) -> runner.Result:
+        """Server-side apply of a JSON/YAML stream.
+
+        Server-side because Kubeflow's large CRDs overflow client-side apply's last-applied annotation;
+        `--force-conflicts` because kfinstall owns what it applies; one field manager per component so two
+        components sharing an object (a namespace, say) do not remove each other's fields.
+        """
+        return self.run(
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            f"--field-manager={field_manager}",
+            "-f",
+            "-",
+            input=payload,
+            timeout=timeout,
+        )
