@@ -1,0 +1,144 @@
+"""The minikube cluster: start it with the release's settings, or reuse a compatible one that is running.
+
+An existing profile that runs with other settings (another Kubernetes version, less memory than asked) is not
+silently reused: Kubeflow would install and then fail in ways that are hard to trace back to the cluster.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from kfinstall import runner
+from kfinstall.errors import KfError, UsageError
+
+#: `minikube status` exit codes: 0 running; 7 host, kubelet and apiserver all stopped; 85 no such profile.
+_STATUS_MISSING = 85
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """What the cluster must be. `memory_mb`/`cpus` None: minikube's own defaults."""
+
+    profile: str
+    kubernetes_version: str
+    cpus: int | None
+    memory_mb: int | None
+    disk_size: str | None
+    driver: str | None
+    gpus: str | None
+    extra_config: tuple[str, ...]
+
+
+def start_args(spec: ClusterSpec) -> list[str]:
+    """The `minikube start` arguments for `spec` (what `kfinstall plan` shows and `up` runs)."""
+    args = ["start", "-p", spec.profile, f"--kubernetes-version={spec.kubernetes_version}"]
+    if spec.driver:
+        args.append(f"--driver={spec.driver}")
+    if spec.cpus:
+        args.append(f"--cpus={spec.cpus}")
+    if spec.memory_mb:
+        args.append(f"--memory={spec.memory_mb}mb")
+    if spec.disk_size:
+        args.append(f"--disk-size={spec.disk_size}")
+    if spec.gpus:
+        args.append(f"--gpus={spec.gpus}")
+    args.extend(f"--extra-config={flag}" for flag in spec.extra_config)
+    return args
+
+
+@dataclass(frozen=True)
+class ProfileState:
+    """What minikube says about a profile: `status` is running, stopped, paused or missing."""
+
+    status: str
+    kubernetes_version: str | None = None
+    cpus: int | None = None
+    memory_mb: int | None = None
+    driver: str | None = None
+
+
+def profile_state(profile: str) -> ProfileState:
+    status = runner.run("minikube", "status", "-p", profile, "-o", "json", timeout=60)
+    if status.exit_code == _STATUS_MISSING:
+        return ProfileState("missing")
+    try:
+        host = json.loads(status.stdout or "{}")
+    except ValueError:
+        host = {}
+    if isinstance(host, list):  # multi-node profiles print one entry per node
+        host = host[0] if host else {}
+    apiserver = str(host.get("APIServer", "")).lower()
+    if host.get("APIServer") == "Paused":
+        state = "paused"
+    elif status.exit_code == 0 and apiserver == "running":
+        state = "running"
+    else:
+        state = "stopped"
+    return _with_config(profile, state)
+
+
+def _with_config(profile: str, status: str) -> ProfileState:
+    listing = runner.run("minikube", "profile", "list", "-o", "json", timeout=60)
+    try:
+        valid = json.loads(listing.stdout).get("valid") or []
+    except (ValueError, AttributeError):
+        valid = []
+    for entry in valid:
+        if entry.get("Name") == profile:
+            config = entry.get("Config") or {}
+            return ProfileState(
+                status,
+                (config.get("KubernetesConfig") or {}).get("KubernetesVersion"),
+                config.get("CPUs"),
+                config.get("Memory"),
+                config.get("Driver"),
+            )
+    return ProfileState(status)
+
+
+def incompatibilities(state: ProfileState, spec: ClusterSpec) -> list[str]:
+    """Why an existing profile cannot serve `spec` (empty: it can)."""
+    problems = []
+    if state.kubernetes_version and state.kubernetes_version != spec.kubernetes_version:
+        problems.append(f"it runs Kubernetes {state.kubernetes_version}, not {spec.kubernetes_version}")
+    if spec.memory_mb and state.memory_mb and state.memory_mb < spec.memory_mb:
+        problems.append(f"it has {state.memory_mb} MB of memory, less than the {spec.memory_mb} MB asked for")
+    if spec.cpus and state.cpus and state.cpus < spec.cpus:
+        problems.append(f"it has {state.cpus} CPUs, fewer than the {spec.cpus} asked for")
+    if spec.driver and state.driver and state.driver != spec.driver:
+        problems.append(f"it uses the {state.driver} driver, not {spec.driver}")
+    return problems
+
+
+def ensure_running(spec: ClusterSpec) -> str:
+    """Start (or reuse) the minikube profile; returns what happened, for the progress line."""
+    state = profile_state(spec.profile)
+    if state.status != "missing":
+        problems = incompatibilities(state, spec)
+        if problems:
+            raise UsageError(
+                f"minikube profile {spec.profile!r} exists but " + "; ".join(problems),
+                f"delete it with `kfinstall down -p {spec.profile}`, or use another one with -p NAME",
+            )
+        if state.status == "running":
+            return f"reusing running minikube profile {spec.profile!r}"
+    result = runner.run("minikube", *start_args(spec), timeout=1800)
+    if not result.ok:
+        raise KfError(
+            f"minikube start failed (exit code {result.exit_code}):\n{_minikube_message(result.output)}",
+            "the full minikube output is in the log file",
+        )
+    return f"started minikube profile {spec.profile!r}" if state.status == "missing" else "restarted minikube"
+
+
+def _minikube_message(output: str) -> str:
+    """minikube's own explanation: its ❌/💡/Exiting lines when present, else the last lines it printed."""
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    marked = [line for line in lines if line.lstrip().startswith(("❌", "💡", "X ", "*", "Exiting", "🤷", "⛔"))]
+    return "\n".join(marked or lines[-5:])
+
+
+def context_exists(context: str) -> bool:
+    result = runner.run("kubectl", "config", "get-contexts", context, "-o", "name", timeout=30)
+    return result.ok and result.stdout.strip() == context
