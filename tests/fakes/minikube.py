@@ -1,0 +1,923 @@
+"""Fake `minikube`: version, start (with the real release's flag validation), status, stop, delete, profiles.
+
+The messages, reason ids and exit codes come from minikube's sources (cmd/minikube/cmd/start.go, start_flags.go,
+status.go, pkg/minikube/reason, pkg/minikube/mustload); see tests/fakes/README.md for what is simulated.
+Knobs: FAKE_MINIKUBE_VERSION (default v1.37.0), FAKE_MINIKUBE_PLATFORM, FAKE_MINIKUBE_DOUBLE_ARGS,
+FAKE_MINIKUBE_START_TIMEOUT, FAKE_MINIKUBE=absent, and the host knobs of common.py / docker.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.fakes import common
+from tests.fakes import minikube_cluster as cluster
+from tests.fakes.minikube_out import Exit, err, fail, ln, step, usage_error, warning
+
+DEFAULT_PROFILE = "minikube"
+
+
+@dataclass(frozen=True)
+class Release:
+    """What one minikube release line accepts and prints."""
+
+    oldest_k8s: str
+    default_k8s: str
+    newest_k8s: str
+    docker_in_node: str
+    commit: str
+
+
+#: minikube minor -> facts. Oldest Kubernetes: v1.16.0 from v1.25 (PR #12973), v1.20.0 from v1.33 (PR #18264),
+#: v1.28.0 from v1.37. Commits of v1.32.0 and v1.37.0 are the real ones; the others are stand-ins of that shape.
+RELEASES: dict[int, Release] = {
+    24: Release("v1.14.0", "v1.23.3", "v1.23.4-rc.0", "20.10.12", "3e64b11ed75e56e4898ea85f96b2e4af0301f43d"),
+    25: Release("v1.16.0", "v1.23.3", "v1.23.4-rc.0", "20.10.12", "3e64b11ed75e56e4898ea85f96b2e4af0301f43d"),
+    26: Release("v1.16.0", "v1.24.1", "v1.24.1", "20.10.17", "62e108c3dfdec8029a890ad6d8ef96b6461426dc"),
+    27: Release("v1.16.0", "v1.25.0", "v1.25.0", "20.10.17", "4243041b7a72319b9be7842a7d34b6767bbdac2b"),
+    28: Release("v1.16.0", "v1.25.3", "v1.25.3", "20.10.20", "986b1ebd987211ed16f8cc10aed7d2c42fc8392f"),
+    29: Release("v1.16.0", "v1.26.1", "v1.26.1", "20.10.23", "ddac20b4b34a9c8c857fc602203b6ba2679794d3"),
+    30: Release("v1.16.0", "v1.26.3", "v1.27.0-rc.0", "23.0.2", "08896fd1dc362c097c925146c4a0d0dac715ace0"),
+    31: Release("v1.16.0", "v1.27.4", "v1.28.0-rc.1", "24.0.4", "fd7ecd9c4599bef9f04c0986c4a0187f98a4396e"),
+    32: Release("v1.16.0", "v1.28.3", "v1.28.3", "24.0.7", "8220a6eb95f0a4d75f7f2d7b14cef975f050512d"),
+    33: Release("v1.20.0", "v1.30.0", "v1.30.0", "26.0.1", "86fc9d54fca63f295d8737c8eacdbb7987e89c67"),
+    34: Release("v1.20.0", "v1.31.0", "v1.31.0", "27.2.0", "210b148df93a80eb872ecbeb7e35281b3c582c61"),
+    35: Release("v1.20.0", "v1.32.0", "v1.32.0", "27.4.0", "dd5d320e41b5451cdf3c01891bc4e13d189586ed"),
+    36: Release("v1.20.0", "v1.33.1", "v1.33.1", "28.1.1", "f8f52f5de11fc6ad8244afac475e1d0f96841df1"),
+    37: Release("v1.28.0", "v1.34.0", "v1.34.0", "28.4.0", "65318f4cfff9c12cc87ec9eb8f4cdd57b25047f3"),
+    38: Release("v1.28.0", "v1.35.0", "v1.35.0", "29.0.2", "c93a4cb9311efc66b90d33ea03f75f2c4120e9b0"),
+}
+
+VALID_EXTRA_CONFIG = ["apiserver", "controller-manager", "scheduler", "etcd", "kubeadm", "kubelet", "kube-proxy"]
+KNOWN_DRIVERS = {"docker", "podman", "none", "ssh", "kvm2", "qemu2", "virtualbox", "vmware", "hyperkit", "hyperv"}
+MIN_USABLE_MEM = 1800
+MIN_RECOMMENDED_MEM = 1900
+
+
+def parse_semver(text: str) -> tuple[int, int, int]:
+    match = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?", text.strip())
+    if not match:
+        raise ValueError(f"No Major.Minor.Patch elements found in {text!r}")
+    return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+
+
+def minikube_version() -> str:
+    version = common.env_str("FAKE_MINIKUBE_VERSION", "v1.37.0")
+    return version if version.startswith("v") else "v" + version
+
+
+def release() -> Release:
+    minor = parse_semver(minikube_version())[1]
+    return RELEASES.get(minor) or RELEASES[min(RELEASES, key=lambda m: abs(m - minor))]
+
+
+def at_least(version: str) -> bool:
+    return parse_semver(minikube_version()) >= parse_semver(version)
+
+
+def platform() -> str:
+    return common.env_str("FAKE_MINIKUBE_PLATFORM", "Ubuntu 22.04")
+
+
+# ---- flag parsing (pflag rules: --a=b, --a b, -p b, -pb; bools take no separate value) -------------------
+
+GLOBAL_VALUE = {"profile", "user", "log_dir", "v", "log_file", "vmodule", "stderrthreshold", "logtostderr"}
+GLOBAL_BOOL = {"alsologtostderr", "skip-audit", "rootless", "add_dir_header", "skip_headers", "one_output"}
+SHORT = {"p": "profile", "o": "output", "v": "v", "f": "format", "n": "node", "l": "layout", "w": "watch"}
+
+START_VALUE = {
+    "cpus", "memory", "disk-size", "driver", "vm-driver", "kubernetes-version", "extra-config", "container-runtime",
+    "cni", "network-plugin", "addons", "wait", "wait-timeout", "image-repository", "image-mirror-country",
+    "base-image", "nodes", "ports", "apiserver-ips", "apiserver-name", "apiserver-names", "apiserver-port",
+    "mount-string", "static-ip", "subnet", "listen-address", "feature-gates", "registry-mirror",
+    "insecure-registry", "docker-env", "docker-opt", "dns-domain", "service-cluster-ip-range", "iso-url",
+    "host-only-cidr", "network", "output", "kvm-network", "cert-expiration", "mount-9p-version", "mount-gid",
+    "mount-uid", "mount-ip", "mount-msize", "mount-options", "mount-port", "mount-type", "ssh-ip-address",
+    "ssh-user", "ssh-key", "ssh-port", "auto-pause-interval", "binary-mirror", "extra-disks",
+}  # fmt: skip
+START_BOOL = {
+    "force", "delete-on-failure", "dry-run", "keep-context", "embed-certs", "no-kubernetes", "download-only",
+    "preload", "install-addons", "interactive", "mount", "auto-update-drivers", "native-ssh", "ha",
+    "cache-images", "disable-driver-mounts", "disable-optimizations", "no-vtx-check", "disable-metrics",
+    "force-systemd", "host-dns-resolver", "dns-proxy", "kvm-gpu", "kvm-hidden", "nat-nic-type",
+}  # fmt: skip
+
+
+class UnknownFlag(Exception):
+    pass
+
+
+@dataclass
+class Parsed:
+    flags: dict[str, list[str]] = field(default_factory=dict)
+    positional: list[str] = field(default_factory=list)
+    after_dashes: list[str] = field(default_factory=list)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        values = self.flags.get(name)
+        return values[-1] if values else default
+
+    def has(self, name: str) -> bool:
+        return name in self.flags
+
+    def true(self, name: str) -> bool:
+        return (self.get(name) or "false").lower() in ("true", "1", "t")
+
+
+def parse(args: list[str], value_flags: set[str], bool_flags: set[str]) -> Parsed:
+    values = value_flags | GLOBAL_VALUE
+    bools = bool_flags | GLOBAL_BOOL
+    parsed = Parsed()
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "--":
+            parsed.after_dashes = args[i:]
+            break
+        if arg.startswith("--"):
+            name, eq, value = arg[2:].partition("=")
+        elif arg.startswith("-") and len(arg) > 1:
+            short, rest = arg[1], arg[2:]
+            if short not in SHORT:
+                raise UnknownFlag(f"unknown shorthand flag: '{short}' in {arg}")
+            name = SHORT[short]
+            eq, value = ("=", rest.removeprefix("=")) if rest else ("", "")
+        else:
+            parsed.positional.append(arg)
+            continue
+        if name in bools:
+            parsed.flags.setdefault(name, []).append(value if eq else "true")
+        elif name in values:
+            if not eq:
+                if i >= len(args):
+                    raise UnknownFlag(f"flag needs an argument: --{name}")
+                value = args[i]
+                i += 1
+            parsed.flags.setdefault(name, []).append(value)
+        else:
+            raise UnknownFlag(f"unknown flag: --{name}")
+    return parsed
+
+
+def profile_of(parsed: Parsed) -> str:
+    return parsed.get("profile") or os.environ.get("MINIKUBE_PROFILE") or DEFAULT_PROFILE
+
+
+def example(profile: str, action: str) -> str:
+    """mustload.ExampleCmd: the command line to suggest, with -p only for a non-default profile."""
+    return f"minikube {action}" if profile == DEFAULT_PROFILE else f"minikube {action} -p {profile}"
+
+
+def profile_not_found(profile: str) -> Exit:
+    """mustload.Partial for a profile that does not exist: two lines on stdout, exit 85 (ExGuestNotFound)."""
+    step("Shrug", f'Profile "{profile}" not found. Run "minikube profile list" to view all profiles.')
+    step("Workaround", f'To start a cluster, run: "{example(profile, "start")}"')
+    return Exit(85)
+
+
+def require_running(profile: str) -> None:
+    """mustload.Running: the commands that need a running control plane."""
+    if not cluster.exists(profile):
+        raise profile_not_found(profile)
+    if cluster.host_state(profile) != "Running" and cluster.host_state(profile) != "Paused":
+        step("Shrug", "The control plane node must be running for this command")
+        step("Workaround", f'To start a cluster, run: "{example(profile, "start")}"')
+        raise Exit(89)
+
+
+# ---- size parsing like pkg/util.CalculateSizeInMB (binary units: 1g = 1024mb) ---------------------------
+
+
+def size_in_mb(text: str) -> int:
+    value = text.strip()
+    if re.fullmatch(r"\d+", value):
+        value += "mb"
+    match = re.fullmatch(r"(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?", value)
+    if not match:
+        raise ValueError(f"FromHumanSize: invalid size: '{text}'")
+    number = float(match.group(1))
+    power = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}[(match.group(2) or "").lower()]
+    return int(number * 1024**power) // (1024 * 1024)
+
+
+# ---- commands -----------------------------------------------------------------------------------------------
+
+
+def cmd_version(args: list[str]) -> int:
+    parsed = parse(args, {"output"}, {"short", "components", "kubernetes"})
+    version, commit = minikube_version(), release().commit
+    output = parsed.get("output", "") or ""
+    if output == "json":
+        print(json.dumps({"commit": commit, "minikubeVersion": version}, separators=(",", ":")))
+    elif output == "yaml":
+        print(f"commit: {commit}\nminikubeVersion: {version}\n")
+    elif output:
+        raise fail("MK_OUTPUT_USAGE", 10, "error: --output must be 'yaml' or 'json'")
+    elif parsed.true("short") and at_least("v1.18.0"):
+        print(version)
+    else:
+        print(f"minikube version: {version}\ncommit: {commit}")
+    return 0
+
+
+def normalize_k8s(requested: str | None, existing: dict[str, Any] | None) -> str:
+    """getKubernetesVersion: the flag, else the profile's version, else the release's default."""
+    rel = release()
+    value = requested or (existing or {}).get("KubernetesConfig", {}).get("KubernetesVersion") or ""
+    if value in ("", "stable"):
+        return rel.default_k8s
+    if value.lower() in ("latest", "newest"):
+        return rel.newest_k8s
+    bare = value.lower().removeprefix("v")
+    if re.fullmatch(r"\d+\.\d+", bare):
+        step("Workaround", f"Using Kubernetes {bare}.0 since patch version was unspecified")
+        bare += ".0"
+    try:
+        parse_semver(bare)
+    except ValueError as error:
+        raise fail("MK_USAGE", 14, f'Unable to parse "{value}": {error}') from None
+    return "v" + bare
+
+
+def validate_k8s(version: str, existing: dict[str, Any] | None, profile: str, force: bool) -> None:
+    """validateKubernetesVersion of the configured release (K8S_OLD_UNSUPPORTED / K8S_DOWNGRADE_UNSUPPORTED)."""
+    rel = release()
+    shown = version.removeprefix("v")
+    details = ". Use `minikube config defaults kubernetes-version` for details." if at_least("v1.26.0") else ""
+    if parse_semver(version) > parse_semver(rel.newest_k8s):
+        warning(f"Specified Kubernetes version {shown} is newer than the newest supported version: "
+                f"{rel.newest_k8s}{details}")  # fmt: skip
+    if parse_semver(version) < parse_semver(rel.oldest_k8s):
+        warning(f"Specified Kubernetes version {shown} is less than the oldest supported version: "
+                f"{rel.oldest_k8s}{details}")  # fmt: skip
+        if not force:
+            warning("You can force an unsupported Kubernetes version via the --force flag")
+            raise fail("K8S_OLD_UNSUPPORTED", 106, f"Kubernetes {shown} is not supported by this release of minikube")
+    if existing:
+        old = existing["KubernetesConfig"]["KubernetesVersion"]
+        if parse_semver(version) < parse_semver(old):
+            flag = "" if profile == DEFAULT_PROFILE else f" -p {profile}"
+            new, prev = shown, old.removeprefix("v")
+            advice = (
+                f"1) Recreate the cluster with Kubernetes {new}, by running:\n\n"
+                f"minikube delete{flag}\nminikube start{flag} --kubernetes-version=v{new}\n\n"
+                f"2) Create a second cluster with Kubernetes {new}, by running:\n\n"
+                f"minikube start -p {profile}2 --kubernetes-version=v{new}\n\n"
+                f"3) Use the existing cluster at version Kubernetes {prev}, by running:\n\n"
+                f"minikube start{flag} --kubernetes-version=v{prev}"
+            )
+            raise fail(
+                "K8S_DOWNGRADE_UNSUPPORTED",
+                106,
+                f"Unable to safely downgrade existing Kubernetes v{prev} cluster to v{new}",
+                style="SeeNoEvil",
+                advice=advice,
+            )
+
+
+def check_driver_mismatch(parsed: Parsed, existing: dict[str, Any], profile: str) -> None:
+    """validateSpecifiedDriver: an existing profile keeps its driver (GUEST_DRIVER_MISMATCH, exit 81)."""
+    requested = parsed.get("driver") or parsed.get("vm-driver")
+    old = existing["Driver"]
+    if requested and requested != old:
+        raise fail(
+            "GUEST_DRIVER_MISMATCH",
+            81,
+            f'The existing "{profile}" cluster was created using the "{old}" driver, which is incompatible '
+            f'with requested "{requested}" driver.',
+            style="Conflict",
+            advice=f"Delete the existing '{profile}' cluster using: '{example(profile, 'delete')}', or start "
+            f"the existing '{profile}' cluster using: '{example(profile, 'start')} --driver={old}'",
+        )
+
+
+def select_driver(parsed: Parsed, existing: dict[str, Any] | None) -> str:
+    """selectDriver + validateDriver for the drivers the fake knows (docker's state comes from FAKE_DOCKER)."""
+    if existing:
+        step("Sparkle", f"Using the {existing['Driver']} driver based on existing profile")
+        check_provider(existing["Driver"])
+        return existing["Driver"]
+    requested = parsed.get("driver") or parsed.get("vm-driver")
+    docker = common.docker_state()
+    if requested:
+        if requested not in KNOWN_DRIVERS:
+            raise fail("DRV_UNSUPPORTED_OS", 56, f"The driver '{requested}' is not supported on linux/amd64")
+        step("Sparkle", f"Using the {requested} driver based on user configuration")
+        check_provider(requested)
+        return requested
+    if docker == "running":
+        step("Sparkle", "Automatically selected the docker driver")
+        return "docker"
+    step("ThumbsDown", "Unable to pick a default driver. Here is what was considered, in preference order:")
+    if docker == "down":
+        raise fail(
+            "DRV_DOCKER_NOT_RUNNING",
+            55,
+            "Found docker, but the docker service isn't running. Try restarting the docker service.",
+        )
+    raise fail(
+        "DRV_NOT_DETECTED", 55, "No possible driver was detected. Try specifying --driver, or see "
+        "https://minikube.sigs.k8s.io/docs/start/"
+    )  # fmt: skip
+
+
+def check_provider(driver: str) -> None:
+    """validateDriver for the docker driver: the docker CLI must exist and its daemon answer."""
+    docker = common.docker_state()
+    if driver == "docker":
+        if docker == "absent":
+            raise fail(
+                "PROVIDER_DOCKER_NOT_FOUND",
+                65,
+                "The 'docker' provider was not found: exec: \"docker\": executable file not found in $PATH",
+                style="Shrug",
+                advice="Install Docker",
+                url="https://minikube.sigs.k8s.io/docs/drivers/docker/",
+            )
+        if docker == "down":
+            raise fail(
+                "PROVIDER_DOCKER_NOT_RUNNING",
+                63,
+                '"docker version --format {{.Server.Os}}-{{.Server.Version}}:{{.Server.Platform.Name}}" exit '
+                "status 1: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker "
+                "daemon running?",
+                style="Fatal",
+                advice="Start the Docker service",
+                url="https://minikube.sigs.k8s.io/docs/drivers/docker/",
+            )
+
+
+def resources(parsed: Parsed, driver: str) -> tuple[int, int]:
+    """validateFlags' CPU and memory checks (RSRC_INSUFFICIENT_*), then the values minikube would use."""
+    kic = driver in ("docker", "podman")
+    available_cpus = common.host_cpus()
+    limit_mb = common.host_memory_mb()
+    raw_cpus = parsed.get("cpus")
+    if raw_cpus in ("max", "no-limit"):
+        cpus = available_cpus
+    else:
+        try:
+            cpus = int(raw_cpus) if raw_cpus is not None else 2
+        except ValueError:
+            message = f'Unable to parse cpus: strconv.Atoi: parsing "{raw_cpus}": invalid syntax'
+            raise fail("MK_USAGE", 14, message) from None
+    if parsed.has("cpus") and driver == "none":
+        warning("The 'none' driver does not respect the --cpus flag")
+    driver_name = {"docker": "Docker", "podman": "Podman"}.get(driver, driver)
+    if available_cpus < 2:
+        raise fail(
+            "RSRC_INSUFFICIENT_CORES",
+            29,
+            f"{driver_name} has less than 2 CPUs available, but Kubernetes requires at least 2 to be available",
+            style="UnmetRequirement",
+        )
+    if cpus < 2:
+        raise fail(
+            "RSRC_INSUFFICIENT_CORES",
+            29,
+            f"Requested cpu count {cpus} is less than the minimum allowed of 2",
+            style="UnmetRequirement",
+        )
+    if cpus > available_cpus:
+        raise fail(
+            "RSRC_INSUFFICIENT_CORES",
+            29,
+            f"Requested cpu count {cpus} is greater than the available cpus of {available_cpus}",
+            style="UnmetRequirement",
+        )
+    raw_memory = parsed.get("memory")
+    if raw_memory is None:
+        suggested = int(limit_mb / 400) * 100
+        memory = max(2200, min(suggested, limit_mb - 48 if kic else 6000))
+        return cpus, memory
+    if raw_memory in ("max", "no-limit"):
+        return cpus, limit_mb
+    try:
+        memory = size_in_mb(raw_memory)
+    except ValueError as error:
+        raise fail("MK_USAGE", 14, f"Unable to parse memory '{raw_memory}': {error}") from None
+    if memory < MIN_USABLE_MEM:
+        raise fail(
+            "RSRC_INSUFFICIENT_REQ_MEMORY",
+            23,
+            f"Requested memory allocation {memory}MiB is less than the usable minimum of {MIN_USABLE_MEM}MB",
+            style="UnmetRequirement",
+        )
+    if memory < MIN_RECOMMENDED_MEM:
+        ln()
+        warning(f"Requested memory allocation ({memory}MB) is less than the recommended minimum "
+                f"{MIN_RECOMMENDED_MEM}MB. Deployments may fail.")  # fmt: skip
+        ln()
+    if kic and memory > limit_mb:
+        raise fail("MK_USAGE", 14, f"{driver_name} has only {limit_mb}MB memory but you specified {memory}MB")
+    if memory > limit_mb:
+        raise fail(
+            "RSRC_OVER_ALLOC_MEM",
+            1,
+            f"Requested memory allocation {memory}MB is more than your system limit {limit_mb}MB.",
+            advice=f"Start minikube with less memory allocated: 'minikube start --memory={limit_mb // 4}mb'",
+        )
+    return cpus, memory
+
+
+def validate_gpus(parsed: Parsed, driver: str) -> int:
+    """validateGPUs (the flag exists from v1.32.0); returns how many NVIDIA GPUs the node will have."""
+    value = parsed.get("gpus")
+    if not value:
+        return 0
+    allowed = ["nvidia", "amd", "all"] if at_least("v1.35.0") else ["nvidia", "all"]
+    if value not in allowed:
+        names = '"nvidia", "amd" or "all"' if len(allowed) == 3 else '"nvidia" or "all"'
+        raise fail("MK_USAGE", 14, f"The gpus flag must be passed a value of {names}")
+    runtime = parsed.get("container-runtime") or ""
+    if driver != "docker" or runtime not in ("", "docker"):
+        raise fail("MK_USAGE", 14, "The gpus flag can only be used with the docker driver and docker container-runtime")
+    return 0 if value == "amd" else common.gpu_count()
+
+
+def extra_options(parsed: Parsed) -> list[dict[str, str]]:
+    """--extra-config component.key=value (repeatable); an unknown component is MK_USAGE like the real one."""
+    options, invalid = [], []
+    for raw in parsed.flags.get("extra-config", []):
+        for item in raw.split(","):
+            component, dot, rest = item.partition(".")
+            key, eq, value = rest.partition("=")
+            if not dot or not eq or component not in VALID_EXTRA_CONFIG:
+                invalid.append(item)
+            else:
+                options.append({"Component": component, "Key": key, "Value": value})
+    if invalid:
+        warning(f"These --extra-config parameters are invalid: [{' '.join(invalid)}]")
+        raise fail("MK_USAGE", 14, f"Valid components are: [{' '.join(VALID_EXTRA_CONFIG)}]")
+    return options
+
+
+def cluster_config(profile: str, parsed: Parsed, driver: str, version: str, cpus: int, memory: int) -> dict[str, Any]:
+    """The ClusterConfig minikube saves (and `profile list -o json` prints), with its real field names."""
+    disk = size_in_mb(parsed.get("disk-size") or "20000mb")
+    runtime = parsed.get("container-runtime") or "docker"
+    config: dict[str, Any] = {
+        "Name": profile,
+        "KeepContext": parsed.true("keep-context"),
+        "EmbedCerts": parsed.true("embed-certs"),
+        "MinikubeISO": "",
+        "KicBaseImage": "gcr.io/k8s-minikube/kicbase:v0.0.48",
+        "Memory": memory,
+        "CPUs": cpus,
+        "DiskSize": disk,
+        "Driver": driver,
+        "HyperkitVpnKitSock": "",
+        "HyperkitVSockPorts": [],
+        "DockerEnv": None,
+        "ContainerVolumeMounts": None,
+        "InsecureRegistry": None,
+        "RegistryMirror": [],
+        "HostOnlyCIDR": "192.168.59.1/24",
+        "HypervVirtualSwitch": "",
+        "KVMNetwork": "default",
+        "DockerOpt": None,
+        "DisableDriverMounts": False,
+        "NFSShare": [],
+        "NFSSharesRoot": "/nfsshares",
+        "UUID": "",
+        "NoVTXCheck": False,
+        "DNSProxy": False,
+        "HostDNSResolver": True,
+        "HostOnlyNicType": "virtio",
+        "NatNicType": "virtio",
+        "SSHIPAddress": "",
+        "SSHUser": "root",
+        "SSHKey": "",
+        "SSHPort": 22,
+        "KubernetesConfig": {
+            "KubernetesVersion": version,
+            "ClusterName": profile,
+            "Namespace": "default",
+            "APIServerHAVIP": "",
+            "APIServerName": "minikubeCA",
+            "APIServerNames": None,
+            "APIServerIPs": None,
+            "DNSDomain": "cluster.local",
+            "ContainerRuntime": runtime,
+            "CRISocket": "",
+            "NetworkPlugin": "cni",
+            "FeatureGates": parsed.get("feature-gates") or "",
+            "ServiceCIDR": "10.96.0.0/12",
+            "ImageRepository": parsed.get("image-repository") or "",
+            "LoadBalancerStartIP": "",
+            "LoadBalancerEndIP": "",
+            "CustomIngressCert": "",
+            "RegistryAliases": "",
+            "ExtraOptions": extra_options(parsed) or None,
+            "ShouldLoadCachedImages": True,
+            "EnableDefaultCNI": False,
+            "CNI": parsed.get("cni") or "",
+        },
+        "Nodes": [
+            {
+                "Name": "",
+                "IP": "192.168.49.2",
+                "Port": 8443,
+                "KubernetesVersion": version,
+                "ContainerRuntime": runtime,
+                "ControlPlane": True,
+                "Worker": True,
+            }
+        ],
+        "Addons": {"default-storageclass": True, "storage-provisioner": True},
+        "CustomAddonImages": None,
+        "CustomAddonRegistries": None,
+        "VerifyComponents": {"apiserver": True, "system_pods": True},
+        "StartHostTimeout": 360000000000,
+        "ScheduledStop": None,
+        "ExposedPorts": [],
+        "ListenAddress": "",
+        "Network": "",
+        "Subnet": "",
+        "MultiNodeRequested": False,
+        "ExtraDisks": 0,
+        "CertExpiration": 94608000000000000,
+        "MountString": "",
+        "Mount9PVersion": "9p2000.L",
+        "MountGID": "docker",
+        "MountIP": "",
+        "MountMSize": 262144,
+        "MountOptions": [],
+        "MountPort": 0,
+        "MountType": "9p",
+        "MountUID": "docker",
+        "BinaryMirror": "",
+        "DisableOptimizations": False,
+        "DisableMetrics": False,
+        "CustomQemuFirmwarePath": "",
+        "SocketVMnetClientPath": "",
+        "SocketVMnetPath": "",
+        "StaticIP": "",
+        "SSHAuthSock": "",
+        "SSHAgentPID": 0,
+        "GPUs": parsed.get("gpus") or "",
+        "AutoPauseInterval": 60000000000,
+    }
+    if config["GPUs"]:
+        config["Addons"]["nvidia-device-plugin"] = True
+    return config
+
+
+def starting_line(profile: str) -> str:
+    if at_least("v1.33.0"):
+        return f'Starting "{profile}" primary control-plane node in "{profile}" cluster'
+    return f"Starting control plane node {profile} in cluster {profile}"
+
+
+def kubectl_skew_warning(version: str) -> None:
+    """showKubectlInfo: warn when the kubectl on PATH is more than one minor away from the cluster."""
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        step("Tip", "kubectl not found. If you need it, try: 'minikube kubectl -- get pods -A'")
+        return
+    try:
+        result = subprocess.run([kubectl, "version", "--client", "--output=json"], capture_output=True, timeout=20)
+        client = json.loads(result.stdout)["clientVersion"]["gitVersion"]
+        client_v, cluster_v = parse_semver(client), parse_semver(version)
+    except (OSError, ValueError, KeyError, subprocess.TimeoutExpired):
+        return
+    if client_v[0] != cluster_v[0] or abs(client_v[1] - cluster_v[1]) > 1:
+        ln()
+        warning(
+            f"{kubectl} is version {client.removeprefix('v')}, which may have incompatibilities with "
+            f"Kubernetes {version.removeprefix('v')}."
+        )
+        step("Option", f"Want kubectl {version}? Try 'minikube kubectl -- get pods -A'")
+
+
+def cmd_start(args: list[str]) -> int:
+    value_flags = START_VALUE | ({"gpus"} if at_least("v1.32.0") else set())
+    try:
+        parsed = parse(args, value_flags, START_BOOL)
+    except UnknownFlag as error:
+        raise usage_error(str(error), "start") from None
+    profile = profile_of(parsed)
+    existing = cluster.load_config(profile) if cluster.exists(profile) else None
+    shown_profile = "" if profile == DEFAULT_PROFILE else f"[{profile}] "
+    step("Happy", f"{shown_profile}minikube {minikube_version()} on {platform()}")
+    version = normalize_k8s(parsed.get("kubernetes-version"), existing)
+    if existing:
+        check_driver_mismatch(parsed, existing, profile)
+    validate_k8s(version, existing, profile, parsed.true("force"))
+    driver = select_driver(parsed, existing)
+    if existing:
+        return restart(profile, parsed, existing, version)
+    cpus, memory = resources(parsed, driver)
+    gpus = validate_gpus(parsed, driver)
+    config = cluster_config(profile, parsed, driver, version, cpus, memory)
+    if parsed.true("dry-run"):
+        step("DryRun", "dry-run validation complete!")
+        return 0
+    step("ThumbsUp", starting_line(profile))
+    step("Pulling", "Pulling base image v0.0.48 ...")
+    step("StartingVM", f"Creating {driver} container (CPUs={cpus}, Memory={memory}MB) ...")
+    cluster.save_config(profile, config)
+    return boot(profile, parsed, config, gpus)
+
+
+def restart(profile: str, parsed: Parsed, existing: dict[str, Any], version: str) -> int:
+    """`minikube start` of an existing profile: keeps its resources (with the real warnings), reboots if needed."""
+    if parsed.has("memory"):
+        try:
+            asked = size_in_mb(parsed.get("memory") or "")
+        except ValueError:
+            asked = -1
+        if asked != existing["Memory"]:
+            warning("You cannot change the memory size for an existing minikube cluster. Please first delete the "
+                    "cluster.")  # fmt: skip
+    if parsed.has("cpus") and parsed.get("cpus") != str(existing["CPUs"]):
+        warning("You cannot change the number of CPUs for an existing minikube cluster. Please first delete the "
+                "cluster.")  # fmt: skip
+    if parsed.has("disk-size") and size_in_mb(parsed.get("disk-size") or "0") != existing["DiskSize"]:
+        warning("You cannot change the disk size for an existing minikube cluster. Please first delete the cluster.")
+    old_version = existing["KubernetesConfig"]["KubernetesVersion"]
+    new_default = release().default_k8s
+    if parse_semver(new_default) > parse_semver(version):
+        step("New", f"Kubernetes {new_default.removeprefix('v')} is now available. If you would like to upgrade, "
+             f"specify: --kubernetes-version={new_default}")  # fmt: skip
+    step("ThumbsUp", starting_line(profile))
+    step("Pulling", "Pulling base image v0.0.48 ...")
+    state = cluster.host_state(profile)
+    upgrade = version != old_version
+    if upgrade:
+        existing["KubernetesConfig"]["KubernetesVersion"] = version
+        existing["Nodes"][0]["KubernetesVersion"] = version
+        cluster.save_config(profile, existing)
+    if state == "Running" and cluster.apiserver_running(profile) and not upgrade:
+        step("Running", f'Updating the running {existing["Driver"]} "{profile}" container ...')
+        return done(profile, existing, reuse=True)
+    if state in ("Running", "Paused"):
+        cluster.stop_double(profile)
+        step("Running", f'Updating the running {existing["Driver"]} "{profile}" container ...')
+    else:
+        step("Restarting", f'Restarting existing {existing["Driver"]} container for "{profile}" ...')
+    gpus = common.gpu_count() if existing.get("GPUs") in ("all", "nvidia") else 0
+    return boot(profile, parsed, existing, gpus)
+
+
+def boot(profile: str, parsed: Parsed, config: dict[str, Any], gpus: int) -> int:
+    """Start the API server double and write the kubeconfig context, printing what minikube prints meanwhile."""
+    version = config["KubernetesConfig"]["KubernetesVersion"]
+    runtime = config["KubernetesConfig"]["ContainerRuntime"]
+    runtime_shown = {"docker": f"Docker {release().docker_in_node}", "containerd": "containerd 1.7.24"}
+    step("Docker", f"Preparing Kubernetes {version} on {runtime_shown.get(runtime, runtime)} ...")
+    for option in config["KubernetesConfig"]["ExtraOptions"] or []:
+        step("Option", f"{option['Component']}.{option['Key']}={option['Value']}")
+    try:
+        info = cluster.start_double(profile, version, config["CPUs"], config["Memory"], gpus)
+    except cluster.DoubleFailed as error:
+        raise fail("GUEST_START", 80, f"failed to start node: {error}") from None
+    step("SubStep", "Generating certificates and keys ...")
+    step("SubStep", "Booting up control plane ...")
+    step("SubStep", "Configuring RBAC rules ...")
+    step("CNI", "Configuring bridge CNI (Container Networking Interface) ...")
+    cluster.write_context(profile, info["url"], keep_context=bool(config.get("KeepContext")))
+    return done(profile, config, reuse=False)
+
+
+def done(profile: str, config: dict[str, Any], reuse: bool) -> int:
+    step("HealthCheck", "Verifying Kubernetes components...")
+    step("SubStep", "Using image gcr.io/k8s-minikube/storage-provisioner:v5")
+    if config.get("GPUs"):
+        step("SubStep", "Using image nvcr.io/nvidia/k8s-device-plugin:v0.17.0")
+    addons = ", ".join(name for name in ("nvidia-device-plugin", "storage-provisioner", "default-storageclass")
+                       if config["Addons"].get(name))  # fmt: skip
+    step("AddonEnable", f"Enabled addons: {addons}")
+    if not reuse:
+        kubectl_skew_warning(config["KubernetesConfig"]["KubernetesVersion"])
+    if config.get("KeepContext"):
+        step("Kubectl", f"To connect to this cluster, use:  --context={profile}")
+    else:
+        step("Ready", f'Done! kubectl is now configured to use "{profile}" cluster and "default" namespace by default')
+    return 0
+
+
+def node_status(profile: str) -> dict[str, Any]:
+    """cluster.Status of the profile's only node, as minikube computes it."""
+    state = cluster.host_state(profile)
+    info = cluster.apiserver_info(profile)
+    if state == "Stopped":
+        return {"Name": profile, "Host": "Stopped", "Kubelet": "Stopped", "APIServer": "Stopped",
+                "Kubeconfig": "Stopped", "Worker": False}  # fmt: skip
+    if state == "Paused":
+        apiserver, kubelet = "Paused", "Stopped"
+    else:
+        apiserver = "Running" if cluster.apiserver_running(profile) else "Stopped"
+        kubelet = "Running"
+    configured = cluster.context_configured(profile, info["url"] if info else None)
+    return {"Name": profile, "Host": "Running", "Kubelet": kubelet, "APIServer": apiserver,
+            "Kubeconfig": "Configured" if configured else "Misconfigured", "Worker": False}  # fmt: skip
+
+
+def status_exit_code(status: dict[str, Any]) -> int:
+    code = 0
+    if status["Host"] != "Running":
+        code |= 1
+    if status["APIServer"] not in ("Running", "Irrelevant") or status["Kubelet"] != "Running":
+        code |= 2
+    if status["Kubeconfig"] not in ("Configured", "Irrelevant"):
+        code |= 4
+    return code
+
+
+def cmd_status(args: list[str]) -> int:
+    try:
+        parsed = parse(args, {"output", "format", "layout", "node", "watch"}, set())
+    except UnknownFlag as error:
+        raise usage_error(str(error), "status") from None
+    output = (parsed.get("output") or "text").lower()
+    profile = profile_of(parsed)
+    if output not in ("text", "json"):
+        raise fail("MK_USAGE", 14, f"invalid output format: {output}. Valid values: 'text', 'json'")
+    if not cluster.exists(profile):
+        raise profile_not_found(profile)
+    status = node_status(profile)
+    if output == "json":
+        print(json.dumps(status, separators=(",", ":")), end="")
+    else:
+        print(
+            f"{status['Name']}\ntype: Control Plane\nhost: {status['Host']}\nkubelet: {status['Kubelet']}\n"
+            f"apiserver: {status['APIServer']}\nkubeconfig: {status['Kubeconfig']}\n"
+        )
+        if status["Kubeconfig"] == "Misconfigured":
+            print("\nWARNING: Your kubectl is pointing to stale minikube-vm.\n"
+                  "To fix the kubectl context, run `minikube update-context`")  # fmt: skip
+    return status_exit_code(status)
+
+
+def cmd_stop(args: list[str]) -> int:
+    parsed = parse(args, {"output", "schedule"}, {"all", "keep-context-active", "cancel-scheduled"})
+    profiles = cluster.names() if parsed.true("all") else [profile_of(parsed)]
+    for profile in profiles:
+        if not cluster.exists(profile):
+            raise profile_not_found(profile)
+        step("Stopping", f'Stopping node "{profile}"  ...')
+        cluster.stop_double(profile)
+        if not parsed.true("keep-context-active"):
+            cluster.unset_current_context(profile)
+    step("Stopped", f"{len(profiles)} node{'s' if len(profiles) != 1 else ''} stopped.")
+    return 0
+
+
+def cmd_delete(args: list[str]) -> int:
+    parsed = parse(args, {"output"}, {"all", "purge"})
+    if parsed.true("all"):
+        for profile in cluster.names():
+            delete_profile(profile)
+        step("DeletingHost", "Successfully deleted all profiles")
+        return 0
+    profile = profile_of(parsed)
+    if not cluster.exists(profile):
+        err("Meh", f'"{profile}" profile does not exist, trying anyways.')
+        cluster.remove_context(profile)
+        step("Deleted", f'Removed all traces of the "{profile}" cluster.')
+        return 0
+    delete_profile(profile)
+    return 0
+
+
+def delete_profile(profile: str) -> None:
+    driver = cluster.load_config(profile).get("Driver", "docker")
+    step("DeletingHost", f'Deleting "{profile}" in {driver} ...')
+    if driver in ("docker", "podman"):
+        step("DeletingHost", f'Deleting container "{profile}" ...')
+    step("DeletingHost", f"Removing {os.path.expanduser('~')}/.minikube/machines/{profile} ...")
+    cluster.delete(profile)
+    cluster.remove_context(profile)
+    step("Deleted", f'Removed all traces of the "{profile}" cluster.')
+
+
+def cmd_profile(args: list[str]) -> int:
+    parsed = parse(args, {"output"}, {"light"})
+    if parsed.positional[:1] != ["list"]:
+        if parsed.positional:
+            step("Empty", f'profile "{parsed.positional[0]}" not found')  # switching profiles is not simulated
+            return 85
+        print(profile_of(parsed))
+        return 0
+    output = (parsed.get("output") or "table").lower()
+    valid = []
+    for name in cluster.names():
+        config = cluster.load_config(name)
+        status = node_status(name)
+        shown = "Skipped" if parsed.true("light") else ("Running" if status_exit_code(status) == 0 else status["Host"])
+        if status["APIServer"] == "Paused":
+            shown = "Paused"
+        valid.append({"Name": name, "Status": shown, "Config": config, "Active": name == DEFAULT_PROFILE,
+                      "ActiveKubeContext": cluster.current_context() == name})  # fmt: skip
+    if output == "json":
+        print(json.dumps({"invalid": [], "valid": valid}, separators=(",", ":")))
+        return 0
+    if output != "table":
+        raise fail("MK_USAGE", 14, f"invalid output format: {output}. Valid values: 'table', 'json'")
+    if not valid:
+        raise fail("MK_USAGE_NO_PROFILE", 14, "No minikube profile was found. ", advice="You can create one using "
+                   "'minikube start'.")  # fmt: skip
+    header = ["Profile", "VM Driver", "Runtime", "IP", "Port", "Version", "Status", "Nodes", "Active"]
+    rows = [[p["Name"], p["Config"]["Driver"], p["Config"]["KubernetesConfig"]["ContainerRuntime"], "192.168.49.2",
+             "8443", p["Config"]["KubernetesConfig"]["KubernetesVersion"], p["Status"], "1",
+             "*" if p["ActiveKubeContext"] else ""] for p in valid]  # fmt: skip
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    print(rule)
+    for row in [header, *rows]:
+        print("|" + "|".join(f" {c!s:<{w}} " for c, w in zip(row, widths, strict=True)) + "|")
+        if row is header:
+            print(rule)
+    print(rule)
+    return 0
+
+
+def cmd_pause(args: list[str], pause: bool) -> int:
+    parsed = parse(args, {"output", "namespaces"}, {"all-namespaces", "all"})
+    profile = profile_of(parsed)
+    require_running(profile)
+    namespaces = "kube-system, kubernetes-dashboard, storage-gluster, istio-operator"
+    if pause:
+        step("Pause", f"Pausing node {profile} ... ")
+        cluster.signal_double(profile, signal.SIGSTOP)
+        cluster.save_machine(profile, {**cluster.load_machine(profile), "state": "Paused"})
+        step("Pause", f"Paused 14 containers in: {namespaces}")
+    else:
+        step("Pause", f"Unpausing node {profile} ... ")
+        cluster.signal_double(profile, signal.SIGCONT)
+        cluster.save_machine(profile, {**cluster.load_machine(profile), "state": "Running"})
+        step("Unpause", f"Unpaused 14 containers in: {namespaces}")
+    return 0
+
+
+def cmd_needs_cluster(command: str, args: list[str]) -> int:
+    """image load/pull, ssh, addons, ip, update-context: recorded, answered like the real one on success."""
+    parsed = parse(args, {"output", "node", "format", "namespace"}, {"daemon", "remote", "overwrite", "native-ssh",
+                                                                     "pull", "all", "refresh"})  # fmt: skip
+    profile = profile_of(parsed)
+    require_running(profile)
+    if command == "ip":
+        print("192.168.49.2")
+    elif command == "update-context":
+        info = cluster.apiserver_info(profile)
+        if info:
+            cluster.write_context(profile, info["url"], keep_context=False)
+        step("Empty", f'"{profile}" context has been updated to point to 192.168.49.2:8443')
+    elif command == "addons" and parsed.positional[:1] in (["enable"], ["disable"]) and len(parsed.positional) > 1:
+        verb, addon = parsed.positional[0], parsed.positional[1]
+        step("AddonEnable", f"The '{addon}' addon is {'enabled' if verb == 'enable' else 'disabled'}")
+    return 0
+
+
+def cmd_kubectl(args: list[str]) -> int:
+    """`minikube kubectl -- ARGS`: the real kubectl against the profile's context."""
+    parsed = parse(args, set(), {"ssh"})
+    profile = profile_of(parsed)
+    kubectl = common.real_kubectl()
+    os.execv(kubectl, [kubectl, "--context", profile, *parsed.positional, *parsed.after_dashes])
+    return 0  # pragma: no cover
+
+
+def main(args: list[str]) -> int:
+    if common.absent("minikube"):
+        common.exit_as_missing("minikube")
+    common.record_call("minikube", args)
+    try:
+        position = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+        # a global flag with a separate value (`-p NAME start`) comes before the subcommand
+        while position is not None and position > 0 and args[position - 1] in ("-p", "--profile"):
+            position = next((i for i, a in enumerate(args) if i > position and not a.startswith("-")), None)
+        if position is None:
+            print("minikube provisions and manages local Kubernetes clusters optimized for development workflows.")
+            return 0
+        command, rest = args[position], args[:position] + args[position + 1 :]
+        handlers = {
+            "version": cmd_version,
+            "start": cmd_start,
+            "status": cmd_status,
+            "stop": cmd_stop,
+            "delete": cmd_delete,
+            "profile": cmd_profile,
+            "pause": lambda a: cmd_pause(a, True),
+            "unpause": lambda a: cmd_pause(a, False),
+            "kubectl": cmd_kubectl,
+        }
+        if command in handlers:
+            return handlers[command](rest)
+        if command in ("image", "ssh", "addons", "ip", "update-context", "cache", "logs", "mount"):
+            return cmd_needs_cluster(command, rest)
+        err("Empty", f'Error: unknown command "{command}" for "minikube"\nRun \'minikube --help\' for usage.')
+        return 14
+    except UnknownFlag as error:
+        return usage_error(str(error), command).code
+    except Exit as exit_:
+        return exit_.code
