@@ -613,10 +613,10 @@ def cmd_start(args: list[str]) -> int:
         check_driver_mismatch(parsed, existing, profile)
     validate_k8s(version, existing, profile, parsed.true("force"))
     driver = select_driver(parsed, existing)
+    cpus, memory = resources(parsed, driver)  # validateFlags runs for existing profiles too
+    gpus = validate_gpus(parsed, driver)
     if existing:
         return restart(profile, parsed, existing, version)
-    cpus, memory = resources(parsed, driver)
-    gpus = validate_gpus(parsed, driver)
     config = cluster_config(profile, parsed, driver, version, cpus, memory)
     if parsed.true("dry-run"):
         step("DryRun", "dry-run validation complete!")
