@@ -281,6 +281,10 @@ def validate_k8s(version: str, existing: dict[str, Any] | None, profile: str, fo
                 style="SeeNoEvil",
                 advice=advice,
             )
+        default = release().default_k8s
+        if parse_semver(default) > parse_semver(version):
+            step("New", f"Kubernetes {default.removeprefix('v')} is now available. If you would like to upgrade, "
+                 f"specify: --kubernetes-version={default}")  # fmt: skip
 
 
 def check_driver_mismatch(parsed: Parsed, existing: dict[str, Any], profile: str) -> None:
@@ -639,15 +643,10 @@ def restart(profile: str, parsed: Parsed, existing: dict[str, Any], version: str
             warning("You cannot change the memory size for an existing minikube cluster. Please first delete the "
                     "cluster.")  # fmt: skip
     if parsed.has("cpus") and parsed.get("cpus") != str(existing["CPUs"]):
-        warning("You cannot change the number of CPUs for an existing minikube cluster. Please first delete the "
-                "cluster.")  # fmt: skip
+        warning("You cannot change the CPUs for an existing minikube cluster. Please first delete the cluster.")
     if parsed.has("disk-size") and size_in_mb(parsed.get("disk-size") or "0") != existing["DiskSize"]:
         warning("You cannot change the disk size for an existing minikube cluster. Please first delete the cluster.")
     old_version = existing["KubernetesConfig"]["KubernetesVersion"]
-    new_default = release().default_k8s
-    if parse_semver(new_default) > parse_semver(version):
-        step("New", f"Kubernetes {new_default.removeprefix('v')} is now available. If you would like to upgrade, "
-             f"specify: --kubernetes-version={new_default}")  # fmt: skip
     step("ThumbsUp", starting_line(profile))
     step("Pulling", "Pulling base image v0.0.48 ...")
     state = cluster.host_state(profile)
