@@ -1,0 +1,225 @@
+"""REST semantics of the resource endpoints: get, list, create, update, patch (apply/merge/json), delete."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from tests.double import errors, merge
+from tests.double.catalog import ResourceType
+from tests.double.cluster import Cluster, Obj
+from tests.double.selectors import SelectorError, field_selector, label_selector
+
+
+def render(obj: Obj, rt: ResourceType) -> Obj:
+    """A copy of a stored object as served under `rt`'s group/version."""
+    out = copy.deepcopy(obj)
+    out["apiVersion"] = rt.group_version
+    out["kind"] = rt.kind
+    return out
+
+
+def predicate(rt: ResourceType, labels: str | None, fields: str | None) -> Any:
+    try:
+        lp = label_selector(labels)
+        fp = field_selector(fields, rt.kind)
+    except SelectorError as exc:
+        raise errors.bad_request(str(exc)) from None
+    return lambda obj: lp(obj.get("metadata", {}).get("labels") or {}) and fp(obj)
+
+
+def parse_body(raw: bytes) -> Any:
+    if not raw:
+        raise errors.bad_request("the body of the request was empty")
+    try:
+        return json.loads(raw)
+    except ValueError:
+        import yaml
+
+        try:
+            return yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as exc:
+            raise errors.bad_request(f"error decoding YAML: {exc}") from None
+
+
+class Api:
+    """Resource operations with admission, on top of a Cluster."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.c = cluster
+
+    def get(self, rt: ResourceType, ns: str, name: str) -> Obj:
+        with self.c.lock:
+            obj = self.c.get((rt.group, rt.kind), ns, name)
+            if obj is None:
+                raise errors.not_found(rt.group_resource, name)
+            return render(obj, rt)
+
+    def list(self, rt: ResourceType, ns: str | None, labels: str | None, fields: str | None) -> Obj:
+        pred = predicate(rt, labels, fields)
+        with self.c.lock:
+            items = [render(o, rt) for o in self.c.list((rt.group, rt.kind), ns) if pred(o)]
+            rv = str(self.c.rv)
+        items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+        for item in items:
+            item.pop("apiVersion", None)
+            item.pop("kind", None)
+        return {
+            "kind": f"{rt.kind}List",
+            "apiVersion": rt.group_version,
+            "metadata": {"resourceVersion": rv},
+            "items": items,
+        }
+
+    def _check_body(self, rt: ResourceType, ns: str, body: Any, name: str | None) -> Obj:
+        if not isinstance(body, dict):
+            raise errors.bad_request("the object provided is not a JSON object")
+        meta = body.setdefault("metadata", {})
+        if body.get("kind") and body["kind"] != rt.kind:
+            raise errors.bad_request(f"the object provided is unrecognized (must be of type {rt.kind}): kind mismatch")
+        if name is not None and meta.get("name") not in (None, name):
+            raise errors.bad_request("the name of the object does not match the name on the URL")
+        if name is not None:
+            meta["name"] = name
+        if rt.namespaced:
+            if meta.get("namespace") not in (None, "", ns):
+                raise errors.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
+            meta["namespace"] = ns
+        else:
+            meta.pop("namespace", None)
+        body["apiVersion"] = rt.group_version
+        body["kind"] = rt.kind
+        if not meta.get("name") and not meta.get("generateName"):
+            raise errors.ApiError(
+                422,
+                "Invalid",
+                f'{rt.kind} "" is invalid: metadata.name: Required value: name or generateName is required',
+            )
+        return body
+
+    def create(self, rt: ResourceType, ns: str, body: Any, manager: str, dry_run: bool = False) -> Obj:
+        body = self._check_body(rt, ns, body, None)
+        with self.c.lock:
+            name = body["metadata"].get("name")
+            if name and self.c.get((rt.group, rt.kind), ns, name) is not None:
+                raise errors.already_exists(rt.group_resource, name)
+            self.c.admit(rt, ns, body, "CREATE")
+            if dry_run:
+                return render(body, rt)
+            return render(self.c.new_object((rt.group, rt.kind), body, manager=manager), rt)
+
+    def update(
+        self,
+        rt: ResourceType,
+        ns: str,
+        name: str,
+        body: Any,
+        manager: str,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> Obj:
+        body = self._check_body(rt, ns, body, name)
+        with self.c.lock:
+            current = self.c.get((rt.group, rt.kind), ns, name)
+            if current is None:
+                if subresource:
+                    raise errors.not_found(rt.group_resource, name)
+                return self.create(rt, ns, body, manager, dry_run)
+            rv = body["metadata"].get("resourceVersion")
+            if rv and rv != current["metadata"]["resourceVersion"]:
+                raise errors.conflict(rt.group_resource, name)
+            if not subresource:
+                self.c.admit(rt, ns, body, "UPDATE")
+            if dry_run:
+                return render(body, rt)
+            new = self.c.replace((rt.group, rt.kind), current, body, manager=manager, subresource=subresource)
+            return render(new, rt)
+
+    def patch(
+        self,
+        rt: ResourceType,
+        ns: str,
+        name: str,
+        content_type: str,
+        raw: bytes,
+        manager: str,
+        force: bool,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> tuple[int, Obj]:
+        body = parse_body(raw)
+        gk = (rt.group, rt.kind)
+        with self.c.lock:
+            current = self.c.get(gk, ns, name)
+            if content_type.startswith("application/apply-patch"):
+                return self._apply(rt, ns, name, body, manager, current, subresource, dry_run)
+            if current is None:
+                raise errors.not_found(rt.group_resource, name)
+            base = render(current, rt)
+            try:
+                if content_type.startswith("application/json-patch"):
+                    new = merge.json_patch(base, body)
+                else:
+                    new = merge.json_merge_patch(base, body)
+            except (KeyError, IndexError, ValueError, TypeError) as exc:
+                raise errors.ApiError(
+                    422, "Invalid", f"the server rejected our request due to an error in our request: {exc}"
+                ) from None
+            new = self._check_body(rt, ns, new, name)
+            if not subresource:
+                self.c.admit(rt, ns, new, "UPDATE")
+            if dry_run:
+                return 200, render(new, rt)
+            stored = self.c.replace(gk, current, new, manager=manager, subresource=subresource)
+            return 200, render(stored, rt)
+
+    def _apply(
+        self,
+        rt: ResourceType,
+        ns: str,
+        name: str,
+        body: Any,
+        manager: str,
+        current: Obj | None,
+        subresource: str | None,
+        dry_run: bool,
+    ) -> tuple[int, Obj]:
+        gk = (rt.group, rt.kind)
+        applied = self._check_body(rt, ns, copy.deepcopy(body), name)
+        configs = self.c.applied_configs(gk, ns, name) if current is not None else {}
+        previous = configs.get(manager)
+        others = [cfg for m, cfg in configs.items() if m != manager]
+        new = merge.server_side_apply(render(current, rt) if current else None, applied, previous, others)
+        new = self._check_body(rt, ns, new, name)
+        self.c.admit(rt, ns, new, "UPDATE" if current is not None else "CREATE")
+        if dry_run:
+            return 200, render(new, rt)
+        if current is None:
+            stored = self.c.new_object(gk, new, manager=manager, operation="Apply")
+            self.c.applied_configs(gk, ns, name)[manager] = applied
+            return 201, render(stored, rt)
+        stored = self.c.replace(
+            gk, current, new, manager=manager, operation="Apply", applied=applied, subresource=subresource
+        )
+        configs[manager] = applied
+        return 200, render(stored, rt)
+
+    def delete(self, rt: ResourceType, ns: str, name: str, dry_run: bool = False) -> Obj:
+        with self.c.lock:
+            current = self.c.get((rt.group, rt.kind), ns, name)
+            if current is None:
+                raise errors.not_found(rt.group_resource, name)
+            if dry_run:
+                return render(current, rt)
+            return render(self.c.delete_object((rt.group, rt.kind), current), rt)
+
+    def delete_collection(self, rt: ResourceType, ns: str | None, labels: str | None, fields: str | None) -> Obj:
+        pred = predicate(rt, labels, fields)
+        with self.c.lock:
+            for obj in self.c.list((rt.group, rt.kind), ns):
+                if pred(obj):
+                    self.c.delete_object((rt.group, rt.kind), obj)
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}

@@ -1,0 +1,127 @@
+"""Patch and server-side apply semantics, simplified but with the properties kubectl and kfinstall rely on.
+
+Server-side apply: each field manager's last applied configuration is remembered; a new apply by the same manager
+removes the fields it applied before and no longer applies (unless another manager applied them too) and merges the
+new configuration in. Maps merge recursively; lists are replaced as a whole (the real apiserver merges associative
+lists by key; for one manager re-applying its own objects the result is the same). Re-applying the same
+configuration is therefore a no-op, and a changed one updates exactly what changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+Obj = dict[str, Any]
+
+
+def deep_merge(base: Obj, patch: Obj) -> Obj:
+    """Merge `patch` into a copy of `base`: maps recursively, everything else replaced."""
+    out = dict(base)
+    for k, v in patch.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _remove_stale(obj: Obj, old: Obj, new: Obj, others: list[Obj]) -> Obj:
+    """Drop from `obj` the fields present in `old` but absent from `new` and from every other manager's config."""
+    out = dict(obj)
+    for k, old_v in old.items():
+        if k not in out:
+            continue
+        new_v = new.get(k) if isinstance(new, dict) else None
+        other_vs = [o[k] for o in others if isinstance(o, dict) and k in o]
+        if new_v is None and not other_vs:
+            del out[k]
+        elif isinstance(old_v, dict) and isinstance(out[k], dict):
+            out[k] = _remove_stale(
+                out[k], old_v, new_v if isinstance(new_v, dict) else {}, [o for o in other_vs if isinstance(o, dict)]
+            )
+    return out
+
+
+def server_side_apply(current: Obj | None, applied: Obj, previous: Obj | None, others: list[Obj]) -> Obj:
+    """The object after `applied` is applied over `current` by a manager whose last applied config was `previous`."""
+    base = copy.deepcopy(current) if current is not None else {}
+    if previous:
+        base = _remove_stale(base, previous, applied, others)
+    return deep_merge(base, applied)
+
+
+def json_merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 merge patch (also used for strategic merge patch: `$patch` directives are dropped)."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if k.startswith("$"):
+            continue
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = json_merge_patch(out.get(k), v)
+    return out
+
+
+def _pointer(path: str) -> list[str]:
+    return [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+
+
+def json_patch(target: Obj, ops: list[Obj]) -> Obj:
+    """RFC 6902 JSON patch: add, replace, remove, test (enough for `kubectl patch --type=json`)."""
+    doc: Any = copy.deepcopy(target)
+    for op in ops:
+        parts = _pointer(op["path"])
+        parent: Any = doc
+        for p in parts[:-1]:
+            parent = parent[int(p)] if isinstance(parent, list) else parent[p]
+        last = parts[-1]
+        kind = op["op"]
+        if kind in ("add", "replace"):
+            if isinstance(parent, list):
+                if last == "-":
+                    parent.append(op["value"])
+                elif kind == "add":
+                    parent.insert(int(last), op["value"])
+                else:
+                    parent[int(last)] = op["value"]
+            else:
+                parent[last] = op["value"]
+        elif kind == "remove":
+            if isinstance(parent, list):
+                parent.pop(int(last))
+            else:
+                del parent[last]
+        elif kind == "test":
+            actual = parent[int(last)] if isinstance(parent, list) else parent.get(last)
+            if actual != op.get("value"):
+                raise ValueError(f"testing value {op['path']} failed")
+    return doc
+
+
+def fields_v1(config: Any) -> Any:
+    """A plausible managedFields fieldsV1 set for an applied configuration."""
+    if isinstance(config, dict):
+        out: Obj = {}
+        for k, v in config.items():
+            if k in ("apiVersion", "kind"):
+                continue
+            if isinstance(v, dict):
+                out[f"f:{k}"] = fields_v1(v)
+            elif isinstance(v, list):
+                entry: Obj = {}
+                for item in v:
+                    if isinstance(item, dict) and "name" in item:
+                        key = "k:" + json.dumps({"name": item["name"]}, separators=(",", ":"))
+                        entry[key] = {".": {}, **fields_v1(item)}
+                    elif not isinstance(item, (dict, list)):
+                        entry["v:" + json.dumps(item, separators=(",", ":"))] = {}
+                out[f"f:{k}"] = entry
+            else:
+                out[f"f:{k}"] = {}
+        return out
+    return {}

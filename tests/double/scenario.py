@@ -1,0 +1,109 @@
+"""Scenario knobs of the double: cluster shape, simulated delays, failure patterns (see tests/README.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Delay = float | tuple[float, float] | list[float]
+
+
+@dataclass
+class Scenario:
+    """Everything configurable about one simulated cluster. Delays are seconds; ranges are drawn seeded."""
+
+    k8s_version: str = "v1.34.0"
+    node_name: str = "minikube"
+    cpus: int = 8
+    memory_mb: int = 16384
+    gpus: int = 0
+    seed: int = 0
+    #: How long an applied CRD takes to become Established (and its kinds to appear in discovery).
+    crd_establish_delay: float = 0.2
+    #: Time from a workload's (re)creation to its pods being Ready, as a value or a [low, high] range.
+    ready_delay: Delay = (0.1, 0.4)
+    #: Per-workload delays by fnmatch pattern over "namespace/name" (or "name"); the first match wins.
+    ready_delays: dict[str, Delay] = field(default_factory=dict)
+    #: Images (fnmatch patterns) whose pull fails: pods stay Pending with ImagePullBackOff.
+    image_pull_backoff: list[str] = field(default_factory=list)
+    #: Images (fnmatch patterns) whose containers crash: Running, not ready, CrashLoopBackOff, restarts growing.
+    crash_loop: list[str] = field(default_factory=list)
+    #: Namespaces take this long to terminate once deleted.
+    namespace_terminate_delay: float = 0.2
+    #: Objects with finalizers are released this long after deletion (stands in for their controllers).
+    finalizer_delay: float = 0.2
+    #: Jobs complete this long after their pod starts.
+    job_complete_delay: float = 0.3
+    #: PersistentVolumeClaims bind this long after creation.
+    pvc_bind_delay: float = 0.05
+    #: Reject webhook-guarded objects while the webhook's service has no ready endpoints.
+    webhooks: bool = True
+    #: Serve aggregated discovery (None: as the configured version does, i.e. from v1.26 on).
+    aggregated_discovery: bool | None = None
+    #: Create kube-system's own workloads (coredns, etcd, kube-proxy...) like minikube does.
+    system_pods: bool = True
+    # Faults (also changeable at runtime).
+    #: Fraction of API requests answered with `error_code` while active.
+    error_rate: float = 0.0
+    error_code: int = 503
+    #: Regex over the request path restricting which requests may fail (None: all API requests).
+    error_paths: str | None = None
+    #: Seconds added to every API request.
+    latency: float = 0.0
+
+    @property
+    def minor(self) -> int:
+        m = re.match(r"v?(\d+)\.(\d+)", self.k8s_version)
+        if not m:
+            raise ValueError(f"bad Kubernetes version {self.k8s_version!r}")
+        return int(m.group(2))
+
+    def delay_for(self, namespace: str, name: str, rng: random.Random) -> float:
+        """The ready delay of one workload: first matching pattern, else the default."""
+        for pattern, value in self.ready_delays.items():
+            if fnmatch.fnmatchcase(f"{namespace}/{name}", pattern) or fnmatch.fnmatchcase(name, pattern):
+                return draw(value, rng)
+        return draw(self.ready_delay, rng)
+
+    def image_fails(self, image: str) -> bool:
+        return any(fnmatch.fnmatchcase(image, p) for p in self.image_pull_backoff)
+
+    def image_crashes(self, image: str) -> bool:
+        return any(fnmatch.fnmatchcase(image, p) for p in self.crash_loop)
+
+    def update(self, **knobs: Any) -> None:
+        names = {f.name for f in dataclasses.fields(self)}
+        for key, value in knobs.items():
+            if key not in names:
+                raise KeyError(f"unknown scenario knob {key!r} (known: {', '.join(sorted(names))})")
+            setattr(self, key, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def draw(value: Delay, rng: random.Random) -> float:
+    if isinstance(value, (list, tuple)):
+        low, high = float(value[0]), float(value[1])
+        return rng.uniform(low, high)
+    return float(value)
+
+
+def load_scenario(path: Path) -> dict[str, Any]:
+    """Knobs from a YAML or JSON file (a mapping of knob names to values)."""
+    text = path.read_text()
+    if path.suffix == ".json":
+        data = json.loads(text)
+    else:
+        import yaml
+
+        data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a scenario is a mapping of knobs")
+    return data
