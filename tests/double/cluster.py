@@ -386,7 +386,9 @@ class Cluster:
 
     # --------------------------------------------------------------------------------------------- watches
 
-    def watch(self, gk: GK, namespace: str | None, predicate: Callable[[Obj], bool], since: int | None) -> Watcher:
+    def watch(
+        self, gk: GK, namespace: str | None, predicate: Callable[[Obj], bool], since: int | None
+    ) -> tuple[Watcher, int]:
         """Register a watcher; replays history after `since`, or sends every current object as ADDED."""
         with self.lock:
             w = Watcher(gk, namespace, predicate)
@@ -405,7 +407,7 @@ class Cluster:
                     if predicate(ev.obj):
                         w.events.put((ev.type, ev.obj))
             self.watchers.append(w)
-            return w
+            return w, self.rv
 
     def unwatch(self, w: Watcher) -> None:
         with self.lock:

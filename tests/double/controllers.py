@@ -1155,8 +1155,14 @@ class Controllers:
             if current is None:
                 if self.ns_active(meta["namespace"]):
                     self.create(EP, body)
-            elif current.get("subsets") != body.get("subsets"):
+            elif current.get("subsets") != body.get("subsets") or current["metadata"].get("labels") != meta.get(
+                "labels"
+            ):
                 new = copy.deepcopy(current)
+                if meta.get("labels"):
+                    new["metadata"]["labels"] = dict(meta["labels"])
+                else:
+                    new["metadata"].pop("labels", None)
                 if "subsets" in body:
                     new["subsets"] = body["subsets"]
                 else:

@@ -1,0 +1,202 @@
+"""The races that make Kubeflow installs hard, reproduced by the double and reported by the real kubectl."""
+
+from __future__ import annotations
+
+import time
+
+from tests.double.fixtures import ClusterHandle
+
+CRD_AND_CR = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList, shortNames: [wd]}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w1, namespace: default}
+spec: {size: 3}
+"""
+
+WEBHOOK = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: hooks}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: webhook, namespace: hooks}
+spec:
+  selector: {matchLabels: {app: webhook}}
+  template:
+    metadata: {labels: {app: webhook}}
+    spec: {containers: [{name: server, image: example.com/webhook:1.0}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: webhook, namespace: hooks}
+spec:
+  selector: {app: webhook}
+  ports: [{port: 443, targetPort: 8443}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: guard}
+webhooks:
+- name: guard.example.com
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  clientConfig:
+    service: {name: webhook, namespace: hooks, path: /validate}
+  rules:
+  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [configmaps]}
+  objectSelector: {matchLabels: {guarded: "yes"}}
+"""
+
+GUARDED = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: guarded, namespace: default, labels: {guarded: "yes"}}
+data: {a: b}
+"""
+
+
+def apply(cluster: ClusterHandle, manifest: str) -> tuple[int, str]:
+    result = cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", input=manifest)
+    return result.returncode, result.stdout + result.stderr
+
+
+def apply_until_ok(cluster: ClusterHandle, manifest: str, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        code, out = apply(cluster, manifest)
+        if code == 0:
+            return out
+        assert time.monotonic() < deadline, out
+        time.sleep(0.2)
+
+
+def test_a_cr_applied_with_its_crd_fails_with_kubectls_no_matches_until_the_crd_is_established(make_cluster):
+    cluster = make_cluster(crd_establish_delay=1.5)
+
+    code, out = apply(cluster, CRD_AND_CR)
+
+    assert code != 0
+    assert "customresourcedefinition.apiextensions.k8s.io/widgets.example.com serverside-applied" in out
+    assert 'no matches for kind "Widget" in version "example.com/v1"' in out
+    assert "ensure CRDs are installed first" in out
+    out = apply_until_ok(cluster, CRD_AND_CR)
+    assert "widget.example.com/w1 serverside-applied" in out
+    crd = cluster.object("CustomResourceDefinition", "widgets.example.com")
+    assert {"type": "Established", "status": "True"}.items() <= crd["status"]["conditions"][1].items()
+
+
+def test_kubectl_wait_for_a_crd_established_condition_returns_once_established(make_cluster):
+    cluster = make_cluster(crd_establish_delay=0.8)
+    apply(cluster, CRD_AND_CR)
+
+    result = cluster.kubectl("wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=10s")
+
+    assert result.returncode == 0, result.stderr
+    assert "customresourcedefinition.apiextensions.k8s.io/widgets.example.com condition met" in result.stdout
+
+
+def test_a_webhook_guarded_object_is_refused_with_the_apiservers_message_until_the_webhook_is_available(make_cluster):
+    cluster = make_cluster(ready_delays={"hooks/webhook": 1.5})
+    apply_until_ok(cluster, WEBHOOK)
+
+    code, out = apply(cluster, GUARDED)
+
+    assert code != 0
+    ip = cluster.object("Service", "webhook", "hooks")["spec"]["clusterIP"]
+    assert (
+        'Internal error occurred: failed calling webhook "guard.example.com": failed to call webhook: '
+        f'Post "https://webhook.hooks.svc:443/validate?timeout=10s": dial tcp {ip}:443: connect: connection refused'
+    ) in out
+    waited = cluster.kubectl("wait", "--for=condition=Available", "-n", "hooks", "deployment/webhook", "--timeout=20s")
+    assert waited.returncode == 0, waited.stderr
+    assert apply(cluster, GUARDED)[0] == 0
+
+
+def test_objects_outside_a_webhooks_object_selector_are_not_guarded(make_cluster):
+    cluster = make_cluster(ready_delays={"hooks/webhook": 60})
+    apply_until_ok(cluster, WEBHOOK)
+
+    code, out = apply(cluster, GUARDED.replace('guarded: "yes"', 'guarded: "no"'))
+
+    assert code == 0, out
+
+
+def test_a_namespaced_object_before_its_namespace_fails_with_namespace_not_found(cluster):
+    code, out = apply(cluster, GUARDED.replace("namespace: default", "namespace: kubeflow"))
+
+    assert code != 0
+    assert 'namespaces "kubeflow" not found' in out
+
+
+def test_kubectl_wait_for_available_returns_when_the_simulated_delay_has_passed(make_cluster):
+    cluster = make_cluster(ready_delays={"hooks/webhook": 1.0})
+    apply_until_ok(cluster, WEBHOOK)
+    started = time.monotonic()
+
+    result = cluster.kubectl("wait", "--for=condition=Available", "-n", "hooks", "deployment/webhook", "--timeout=20s")
+
+    assert result.returncode == 0, result.stderr
+    assert "deployment.apps/webhook condition met" in result.stdout
+    assert time.monotonic() - started > 0.5
+    deployment = cluster.object("Deployment", "webhook", "hooks")
+    assert deployment["status"]["readyReplicas"] == 1
+    assert deployment["status"]["observedGeneration"] == 1
+
+
+def test_kubectl_wait_times_out_with_kubectls_own_message_while_a_deployment_is_not_ready(make_cluster):
+    cluster = make_cluster(ready_delays={"hooks/webhook": 600})
+    apply_until_ok(cluster, WEBHOOK)
+
+    result = cluster.kubectl("wait", "--for=condition=Available", "-n", "hooks", "deployment/webhook", "--timeout=1s")
+
+    assert result.returncode == 1
+    assert "error: timed out waiting for the condition on deployments/webhook" in result.stderr
+
+
+def test_kubectl_wait_for_jsonpath_on_endpoints_by_label_returns_once_pods_are_ready(make_cluster):
+    cluster = make_cluster(ready_delays={"hooks/webhook": 0.5})
+    apply_until_ok(cluster, WEBHOOK)
+    cluster.kubectl("label", "-n", "hooks", "service/webhook", "app=webhook")
+    time.sleep(0.3)
+
+    result = cluster.kubectl(
+        "wait",
+        "--for=jsonpath={.subsets[0].addresses[0].targetRef.kind}=Pod",
+        "endpoints",
+        "-l",
+        "app in (webhook)",
+        "-n",
+        "hooks",
+        "--timeout=20s",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "endpoints/webhook condition met" in result.stdout
+
+
+def test_kubectl_wait_for_ready_pods_by_label(make_cluster):
+    cluster = make_cluster(ready_delays={"hooks/webhook": 0.5})
+    apply_until_ok(cluster, WEBHOOK)
+    time.sleep(0.2)
+
+    result = cluster.kubectl(
+        "wait", "--for=condition=ready", "pod", "-l", "app=webhook", "-n", "hooks", "--timeout=20s"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "condition met" in result.stdout
