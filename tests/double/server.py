@@ -16,7 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.double import discovery, errors
 from tests.double.api import Api, predicate, render
@@ -297,7 +297,7 @@ class ApiHandler(_Base):
         cluster = double.cluster
         s = double.scenario
         accept = self.headers.get("Accept", "")
-        parts = [p for p in path.split("/") if p]
+        parts = [unquote(p) for p in path.split("/") if p]
         if method == "GET":
             if path == "/version":
                 return self._send(200, discovery.version_info(s.k8s_version))
@@ -386,6 +386,13 @@ class ApiHandler(_Base):
         manager = query.get("fieldManager") or _manager(self.headers.get("User-Agent", ""))
         dry_run = "dryRun" in query
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if "protobuf" in ctype or "cbor" in ctype:
+            raise errors.ApiError(
+                415,
+                "UnsupportedMediaType",
+                "the body of the request was in an unknown format - accepted media types include: "
+                "application/json, application/yaml, application/apply-patch+yaml",
+            )
         if method == "GET" and name is None:
             if query.get("watch") in ("true", "1"):
                 return self._watch(rt, ns, query)

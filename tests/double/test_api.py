@@ -1,0 +1,207 @@
+"""What kfinstall asks of the API through the real kubectl: discovery, apply semantics, get/list/selectors, delete."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests.double.fixtures import ClusterHandle
+
+APP = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: apps}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: apps, labels: {app: web, tier: front}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: example.com/web:1.0, resources: {requests: {cpu: 100m, memory: 64Mi}}}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: apps, labels: {app: web}}
+data: {color: blue}
+"""
+
+
+def kubectl_json(cluster: ClusterHandle, *args: str) -> dict:
+    result = cluster.kubectl(*args, "-o", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def apply(cluster: ClusterHandle, manifest: str) -> None:
+    result = cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", input=manifest)
+    assert result.returncode == 0, result.stderr
+
+
+def wait_for(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+def test_version_and_raw_discovery_answer_like_the_configured_apiserver(make_cluster):
+    cluster = make_cluster(k8s_version="v1.19.3")
+
+    version = json.loads(cluster.kubectl("get", "--raw", "/version").stdout)
+    core = json.loads(cluster.kubectl("get", "--raw", "/api/v1").stdout)
+
+    assert version["gitVersion"] == "v1.19.3" and version["minor"] == "19"
+    pods = next(r for r in core["resources"] if r["name"] == "pods")
+    assert pods["namespaced"] is True and pods["shortNames"] == ["po"] and "watch" in pods["verbs"]
+    assert any(r["name"] == "pods/status" for r in core["resources"])
+
+
+def test_a_119_server_accepts_apiextensions_v1beta1_and_a_134_server_does_not(make_cluster):
+    crd = """
+apiVersion: apiextensions.k8s.io/v1beta1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  version: v1alpha1
+  names: {kind: Gadget, plural: gadgets}
+  scope: Namespaced
+"""
+    old, new = make_cluster(k8s_version="v1.19.3"), make_cluster(k8s_version="v1.34.0")
+
+    accepted = old.kubectl("apply", "--server-side", "-f", "-", input=crd)
+    refused = new.kubectl("apply", "--server-side", "-f", "-", input=crd)
+
+    assert accepted.returncode == 0, accepted.stderr
+    assert refused.returncode != 0
+    assert 'no matches for kind "CustomResourceDefinition" in version "apiextensions.k8s.io/v1beta1"' in refused.stderr
+
+
+def test_openid_configuration_is_served_from_120_on(make_cluster):
+    cluster = make_cluster(k8s_version="v1.34.0")
+
+    config = json.loads(cluster.kubectl("get", "--raw", "/.well-known/openid-configuration").stdout)
+
+    assert config["issuer"].startswith("https://kubernetes.default.svc")
+
+
+def test_reapplying_the_same_objects_changes_nothing(cluster):
+    apply(cluster, APP)
+    before = kubectl_json(cluster, "get", "configmap", "settings", "-n", "apps")
+
+    apply(cluster, APP)
+    after = kubectl_json(cluster, "get", "configmap", "settings", "-n", "apps")
+
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    managed = cluster.object("ConfigMap", "settings", "apps")["metadata"]["managedFields"]
+    assert [(m["manager"], m["operation"]) for m in managed] == [("kubectl", "Apply")]
+
+
+def test_a_changed_apply_updates_the_object_and_drops_fields_it_no_longer_sets(cluster):
+    apply(cluster, APP)
+    uid = kubectl_json(cluster, "get", "deployment", "web", "-n", "apps")["metadata"]["uid"]
+
+    apply(cluster, APP.replace("replicas: 2", "replicas: 3").replace("color: blue", "size: big"))
+    deployment = kubectl_json(cluster, "get", "deployment", "web", "-n", "apps")
+    settings = kubectl_json(cluster, "get", "configmap", "settings", "-n", "apps")
+
+    assert deployment["metadata"]["uid"] == uid
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["metadata"]["generation"] == 2
+    assert settings["data"] == {"size": "big"}
+
+
+def test_list_with_label_and_field_selectors_across_namespaces(cluster):
+    apply(cluster, APP)
+
+    by_label = kubectl_json(cluster, "get", "deployments,configmaps", "-A", "-l", "app=web")
+    by_set = kubectl_json(cluster, "get", "deployments", "-A", "-l", "tier in (front,back),app")
+    by_field = kubectl_json(cluster, "get", "namespaces", "--field-selector", "metadata.name=apps")
+
+    assert sorted(i["kind"] for i in by_label["items"]) == ["ConfigMap", "Deployment"]
+    assert [i["metadata"]["name"] for i in by_set["items"]] == ["web"]
+    assert [i["metadata"]["name"] for i in by_field["items"]] == ["apps"]
+
+
+def test_a_missing_object_is_reported_like_the_apiserver_does(cluster):
+    result = cluster.kubectl("get", "deployment", "nope", "-n", "default")
+
+    assert result.returncode == 1
+    assert 'Error from server (NotFound): deployments.apps "nope" not found' in result.stderr
+
+
+def test_deployment_pods_carry_owner_references_labels_and_a_ready_status(cluster):
+    apply(cluster, APP)
+    wait_for(lambda: cluster.object("Deployment", "web", "apps")["status"].get("readyReplicas") == 2)
+
+    pods = kubectl_json(cluster, "get", "pods", "-n", "apps", "-l", "app=web")["items"]
+
+    assert len(pods) == 2
+    for pod in pods:
+        assert pod["metadata"]["ownerReferences"][0]["kind"] == "ReplicaSet"
+        assert pod["status"]["phase"] == "Running"
+        assert pod["status"]["containerStatuses"][0]["ready"] is True
+        assert pod["status"]["containerStatuses"][0]["restartCount"] == 0
+    endpoints = kubectl_json(cluster, "get", "endpoints", "-n", "default", "kubernetes")
+    assert endpoints["subsets"][0]["ports"][0]["port"] == 8443
+
+
+def test_deleting_by_label_removes_the_objects_and_their_pods(cluster):
+    apply(cluster, APP)
+    wait_for(lambda: len(cluster.objects("Pod", "apps")) == 2)
+
+    result = cluster.kubectl("delete", "deployments,configmaps", "-n", "apps", "-l", "app=web")
+
+    assert result.returncode == 0, result.stderr
+    assert 'deployment.apps "web" deleted' in result.stdout
+    wait_for(lambda: not cluster.objects("Pod", "apps"))
+    assert cluster.object("ConfigMap", "settings", "apps") is None
+
+
+def test_a_deleted_namespace_terminates_then_disappears_with_its_contents(make_cluster):
+    cluster = make_cluster(namespace_terminate_delay=0.5)
+    apply(cluster, APP)
+
+    result = cluster.kubectl("delete", "namespace", "apps", "--wait=false")
+    phase = kubectl_json(cluster, "get", "namespace", "apps")["status"]["phase"]
+    waited = cluster.kubectl("wait", "--for=delete", "namespace/apps", "--timeout=10s")
+
+    assert result.returncode == 0
+    assert phase == "Terminating"
+    assert waited.returncode == 0, waited.stderr
+    assert cluster.objects("Deployment", "apps") == []
+
+
+def test_creating_in_a_terminating_namespace_is_forbidden(make_cluster):
+    cluster = make_cluster(namespace_terminate_delay=30)
+    apply(cluster, APP)
+    cluster.kubectl("delete", "namespace", "apps", "--wait=false")
+
+    result = cluster.kubectl(
+        "create", "-f", "-", input="{apiVersion: v1, kind: ConfigMap, metadata: {name: late, namespace: apps}}"
+    )
+
+    assert result.returncode != 0
+    assert "unable to create new content in namespace apps because it is being terminated" in result.stderr
+
+
+def test_the_node_has_the_configured_capacity(make_cluster):
+    cluster = make_cluster(node_name="kf", cpus=6, memory_mb=12288, gpus=1)
+
+    node = kubectl_json(cluster, "get", "node", "kf")
+
+    assert node["status"]["allocatable"]["cpu"] == "6"
+    assert node["status"]["allocatable"]["memory"] == "12582912Ki"
+    assert node["status"]["allocatable"]["nvidia.com/gpu"] == "1"
+    assert {"type": "Ready", "status": "True"}.items() <= node["status"]["conditions"][-1].items()
+
+
+def test_human_readable_get_prints_a_table(cluster):
+    result = cluster.kubectl("get", "pods", "-n", "kube-system")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert "etcd-minikube" in result.stdout

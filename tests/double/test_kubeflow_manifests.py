@@ -1,0 +1,153 @@
+"""The real Kubeflow manifests against the double: every built-in kind is served, and v1.4.0 installs.
+
+These are the double's fidelity checks that matter most: if kubectl could not map a kind, or an install that works
+on a real cluster could not converge here, every end-to-end test built on the double would be wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.double.catalog import Catalog
+from tests.double.fixtures import ClusterHandle
+from tests.paths import BUNDLE_COMMITS, MANIFESTS_BUNDLE, needs_bundle, real_kubectl
+
+#: The Kubernetes version each release was tested with (README / kind node), as the double should serve it.
+RELEASE_K8S = {"v1.4.0": 19, "v1.9.1": 31, "v1.10.2": 32, "v1.11.0": 34}
+
+#: v1.4.0's minimal install, in README order (tests/../shared/reference/kubeflow-releases.md).
+V140_MINIMAL = [
+    "common/cert-manager/cert-manager/base",
+    "common/cert-manager/kubeflow-issuer/base",
+    "common/istio-1-9/istio-crds/base",
+    "common/istio-1-9/istio-namespace/base",
+    "common/istio-1-9/istio-install/base",
+    "common/dex/overlays/istio",
+    "common/oidc-authservice/base",
+    "common/kubeflow-namespace/base",
+    "common/kubeflow-roles/base",
+    "common/istio-1-9/kubeflow-istio-resources/base",
+    "apps/katib/upstream/installs/katib-with-kubeflow",
+    "apps/centraldashboard/upstream/overlays/istio",
+    "apps/admission-webhook/upstream/overlays/cert-manager",
+    "apps/jupyter/notebook-controller/upstream/overlays/kubeflow",
+    "apps/jupyter/jupyter-web-app/upstream/overlays/istio",
+    "apps/profiles/upstream/overlays/kubeflow",
+    "common/user-namespace/base",
+]
+
+
+@pytest.fixture(scope="module")
+def checkouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A worktree of each release tag of the shared bundle."""
+    root = tmp_path_factory.mktemp("manifests")
+    bare = root / "bare.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(MANIFESTS_BUNDLE), str(bare)], check=True)
+    out = {}
+    for tag, commit in BUNDLE_COMMITS.items():
+        tree = root / tag
+        tree.mkdir()
+        archive = subprocess.run(["git", "--git-dir", str(bare), "archive", commit], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        out[tag] = tree
+    return out
+
+
+#: Groups of built-in APIs (at any version): CRD groups such as app.k8s.io are not the double's to serve.
+BUILTIN_GROUPS = {rt.group for minor in (16, 25, 34) for rt in Catalog.builtin(minor).types}
+_API = re.compile(r"^apiVersion:\s*['\"]?([\w./-]+)", re.M)
+
+
+def builtin_kinds(tree: Path) -> set[tuple[str, str]]:
+    """(apiVersion, kind) of every top-level object of a built-in group in a tree's YAML."""
+    found: set[tuple[str, str]] = set()
+    for path in tree.rglob("*.yaml"):
+        if "/tests/" in str(path) or "/docs/" in str(path) or "patch" in path.name:  # patches are not objects
+            continue
+        for doc in path.read_text(errors="replace").split("\n---"):
+            api = _API.search(doc)
+            kind = re.search(r"^kind:\s*['\"]?(\w+)", doc, re.M)
+            if not api or not kind:
+                continue
+            if api.group(1).rpartition("/")[0] in BUILTIN_GROUPS:
+                found.add((api.group(1), kind.group(1)))
+    return found
+
+
+@needs_bundle
+@pytest.mark.parametrize("tag", list(RELEASE_K8S))
+def test_every_builtin_kind_in_a_release_is_served_at_its_kubernetes_version(checkouts, tag):
+    served = {(rt.group_version, rt.kind) for rt in Catalog.builtin(RELEASE_K8S[tag]).types}
+    ignored = {"Kustomization", "Component", "List", "ImageTagMirrorSet"}  # not API objects (kustomize, lists)
+
+    missing = {(gv, k) for gv, k in builtin_kinds(checkouts[tag]) - served if k not in ignored}
+
+    assert not missing, f"{tag}: kinds the double does not serve at 1.{RELEASE_K8S[tag]}: {sorted(missing)}"
+
+
+def test_apis_removed_upstream_are_served_only_before_their_removal():
+    old = {(rt.group_version, rt.kind) for rt in Catalog.builtin(19).types}
+    new = {(rt.group_version, rt.kind) for rt in Catalog.builtin(34).types}
+
+    for gvk in [
+        ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"),
+        ("rbac.authorization.k8s.io/v1beta1", "ClusterRole"),
+        ("admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfiguration"),
+        ("policy/v1beta1", "PodDisruptionBudget"),
+        ("autoscaling/v2beta2", "HorizontalPodAutoscaler"),
+    ]:
+        assert gvk in old and gvk not in new
+    assert ("autoscaling/v2", "HorizontalPodAutoscaler") in new - old
+    assert ("policy/v1", "PodDisruptionBudget") in new - old
+
+
+def apply_until_ok(cluster: ClusterHandle, manifest: str, deadline: float) -> int:
+    """Apply like the README's retry loop; returns how many failed attempts came first."""
+    failures = 0
+    while True:
+        result = cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", input=manifest)
+        if result.returncode == 0:
+            return failures
+        failures += 1
+        assert time.monotonic() < deadline, result.stderr[-2000:]
+        time.sleep(0.3)
+
+
+@needs_bundle
+def test_v140_minimal_install_converges_when_reapplied_in_readme_order(checkouts, make_cluster):
+    builds = []
+    for path in V140_MINIMAL:
+        built = subprocess.run(
+            [str(real_kubectl()), "kustomize", str(checkouts["v1.4.0"] / path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        builds.append(built.stdout)
+    cluster = make_cluster(k8s_version="v1.19.3", crd_establish_delay=1.0, ready_delay=[0.5, 2.0])
+    started = time.monotonic()
+
+    failures = sum(apply_until_ok(cluster, manifest, started + 90) for manifest in builds)
+    while True:
+        workloads = cluster.objects("Deployment", group="apps") + cluster.objects("StatefulSet", group="apps")
+        unready = [
+            w["metadata"]["name"]
+            for w in workloads
+            if (w.get("status") or {}).get("readyReplicas", 0) < w["spec"].get("replicas", 1)
+        ]
+        if not unready:
+            break
+        assert time.monotonic() - started < 90, f"never ready: {unready}"
+        time.sleep(0.2)
+    elapsed = time.monotonic() - started
+
+    assert failures > 0, "the delays should have made some applies fail first (CRDs, webhooks)"
+    assert elapsed < 60
+    names = {w["metadata"]["name"] for w in workloads}
+    assert {"cert-manager-webhook", "istiod", "dex", "centraldashboard", "profiles-deployment"} <= names
+    assert cluster.object("Profile", "kubeflow-user-example-com", group="kubeflow.org") is not None
