@@ -1,0 +1,563 @@
+"""The pinned Kubeflow releases: a typed schema over `manifests_pins.yaml`, and its loader.
+
+Everything kfinstall knows about a release (where its manifests live, which commit, which kustomize and
+Kubernetes it needs, the components and their order) comes from this one file, so supporting a fork or a new
+release is a data change (`--pins FILE`), not a code change. The schema rejects a malformed file up front with
+the file, the release and the field in the message: a typo found at load time costs a second, one found half-way
+through an install costs a broken cluster.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from functools import total_ordering
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kfinstall.errors import UsageError
+
+PROFILES: tuple[str, ...] = ("minimal", "standard", "full")
+Profile = Literal["minimal", "standard", "full"]
+
+PINS_FILENAME = "manifests_pins.yaml"
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_ID = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+
+
+@total_ordering
+class Version:
+    """A `major.minor[.patch]` version, with or without the leading `v` (Kubernetes, minikube, kustomize).
+
+    `patch` is None when only `major.minor` was written: as an upper bound that means "any patch of that minor".
+    """
+
+    __slots__ = ("major", "minor", "patch")
+
+    def __init__(self, major: int, minor: int, patch: int | None = None) -> None:
+        self.major, self.minor, self.patch = major, minor, patch
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        match = _VERSION.match(str(text).strip())
+        if not match:
+            raise ValueError(f"{text!r} is not a version like v1.19.3 or 1.21")
+        major, minor, patch = match.groups()
+        return cls(int(major), int(minor), None if patch is None else int(patch))
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        return (self.major, self.minor, self.patch or 0)
+
+    @property
+    def minor_key(self) -> tuple[int, int]:
+        return (self.major, self.minor)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Version) and self.key == other.key
+
+    def __lt__(self, other: Version) -> bool:
+        return self.key < other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __str__(self) -> str:
+        return f"v{self.major}.{self.minor}" + ("" if self.patch is None else f".{self.patch}")
+
+    def __repr__(self) -> str:
+        return f"Version({self})"
+
+
+def _version_text(value: Any) -> str:
+    """Normalise to `vX.Y[.Z]` (YAML may give 1.21 as a float)."""
+    return str(Version.parse(str(value)))
+
+
+VersionText = Annotated[str, Field(description="a version such as v1.19.3 or v1.21")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VersionRange(_Model):
+    """Inclusive range; either end may be open. An upper bound written as `v1.21` admits every v1.21.x."""
+
+    min: VersionText | None = None
+    max: VersionText | None = None
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def _normalise(cls, value: Any) -> Any:
+        return None if value is None else _version_text(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> VersionRange:
+        if self.min and self.max and Version.parse(self.min).minor_key > Version.parse(self.max).minor_key:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+    def contains(self, version: str | Version) -> bool:
+        found = version if isinstance(version, Version) else Version.parse(version)
+        if self.min is not None and found < Version.parse(self.min):
+            return False
+        if self.max is not None:
+            upper = Version.parse(self.max)
+            if upper.patch is None:
+                return found.minor_key <= upper.minor_key
+            return found <= upper
+        return True
+
+    def __str__(self) -> str:
+        if self.min and self.max:
+            return f"{self.min} – {self.max}"
+        if self.min:
+            return f"≥ {self.min}"
+        if self.max:
+            return f"≤ {self.max}"
+        return "any"
+
+
+class KubernetesPin(VersionRange):
+    """The Kubernetes versions a release supports, and the one kfinstall starts by default."""
+
+    default: VersionText
+    note: str | None = None
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _full_default(cls, value: Any) -> str:
+        version = Version.parse(str(value))
+        if version.patch is None:
+            raise ValueError(f"default must be a full version that minikube can start (e.g. v1.19.3), not {value}")
+        return str(version)
+
+    @model_validator(mode="after")
+    def _default_in_range(self) -> KubernetesPin:
+        if not self.contains(self.default):
+            raise ValueError(f"default {self.default} is outside the supported range {VersionRange.__str__(self)}")
+        return self
+
+
+class KustomizeRequirement(_Model):
+    """Exactly one of `exact` (v1.4.0 wants 3.2.0 and nothing else) or `min` (later releases: that or newer)."""
+
+    exact: str | None = None
+    min: str | None = None
+    note: str | None = None
+
+    @field_validator("exact", "min", mode="before")
+    @classmethod
+    def _plain(cls, value: Any) -> Any:
+        return None if value is None else str(Version.parse(str(value))).lstrip("v")
+
+    @model_validator(mode="after")
+    def _one(self) -> KustomizeRequirement:
+        if (self.exact is None) == (self.min is None):
+            raise ValueError("give exactly one of exact or min")
+        return self
+
+    @property
+    def version(self) -> str:
+        return self.exact or self.min or ""
+
+    def satisfied_by(self, version: str | Version) -> bool:
+        found = version if isinstance(version, Version) else Version.parse(version)
+        if self.exact is not None:
+            return found == Version.parse(self.exact)
+        return found >= Version.parse(self.min or "0.0.0")
+
+    def __str__(self) -> str:
+        return f"= {self.exact}" if self.exact else f"≥ {self.min}"
+
+
+class Resources(_Model):
+    """What minikube should get for one profile. `source` says where the numbers come from (README or estimate)."""
+
+    cpus: int = Field(ge=2)
+    memory_mb: int = Field(ge=1800)
+    disk_size: str | None = None
+    source: str
+
+
+class Wait(_Model):
+    """A README `kubectl wait` line as data. In the file, a wait may be just the verbatim line; it is parsed."""
+
+    namespace: str
+    what: Literal["pods", "endpoints"]
+    selector: str | None = None  # None: --all
+    condition: str  # the --for value, e.g. condition=Ready or jsonpath={...}=Pod
+    timeout_seconds: int = Field(gt=0)
+    readme: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_line(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return parse_wait(data)
+        return data
+
+    @property
+    def all(self) -> bool:
+        return self.selector is None
+
+
+def parse_wait(line: str) -> dict[str, Any]:
+    """The fields of a verbatim `kubectl wait ...` line (both `--timeout=180s` and `--timeout 300s` forms)."""
+    try:
+        words = shlex.split(line)
+    except ValueError as error:
+        raise ValueError(f"cannot parse wait line {line!r}: {error}") from None
+    if words[:2] != ["kubectl", "wait"]:
+        raise ValueError(f"a wait must be a `kubectl wait` line, got {line!r}")
+    fields: dict[str, Any] = {"readme": line, "selector": None}
+    select_all = False
+    rest = words[2:]
+    index = 0
+    while index < len(rest):
+        word = rest[index]
+        name, has_value, value = word.partition("=")
+        if name in ("--for", "--timeout", "-n", "--namespace", "-l", "--selector") and not has_value:
+            index += 1
+            value = rest[index] if index < len(rest) else ""
+        if name == "--for":
+            fields["condition"] = value
+        elif name == "--timeout":
+            fields["timeout_seconds"] = _seconds(value)
+        elif name in ("-n", "--namespace"):
+            fields["namespace"] = value
+        elif name in ("-l", "--selector"):
+            fields["selector"] = value
+        elif word == "--all":
+            select_all = True
+        elif word in ("pod", "pods", "po"):
+            fields["what"] = "pods"
+        elif word in ("endpoints", "ep"):
+            fields["what"] = "endpoints"
+        else:
+            raise ValueError(f"unexpected word {word!r} in wait line {line!r}")
+        index += 1
+    if select_all == (fields["selector"] is not None):
+        raise ValueError(f"a wait needs exactly one of --all or -l: {line!r}")
+    return fields
+
+
+def _seconds(text: str) -> int:
+    match = re.fullmatch(r"(\d+)(s|m)?", text)
+    if not match:
+        raise ValueError(f"timeout {text!r} is not like 180s or 5m")
+    return int(match.group(1)) * (60 if match.group(2) == "m" else 1)
+
+
+class Component(_Model):
+    """One README install section: its kustomize paths (applied in order), where it runs, what it needs."""
+
+    id: str
+    name: str
+    paths: list[str] = Field(min_length=1)
+    namespaces: list[str] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=list)
+    profiles: set[Profile]
+    alternatives: dict[str, list[str]] = Field(default_factory=dict)
+    waits: list[Wait] = Field(default_factory=list)
+    #: Paths (of `paths` or an alternative) whose build fetches remote bases: they fail without the network.
+    needs_network: list[str] = Field(default_factory=list)
+    notes: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError(f"{value!r} is not a lowercase id like cert-manager")
+        return value
+
+    @field_validator("paths", "needs_network")
+    @classmethod
+    def _clean_paths(cls, paths: list[str]) -> list[str]:
+        return [_clean_path(p) for p in paths]
+
+    @field_validator("alternatives")
+    @classmethod
+    def _clean_alternatives(cls, alternatives: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, paths in alternatives.items():
+            if name == "default":
+                raise ValueError("'default' names the component's own paths; pick another variant name")
+            if not paths:
+                raise ValueError(f"alternative {name!r} has no paths")
+        return {name: [_clean_path(p) for p in paths] for name, paths in alternatives.items()}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Component:
+        if self.id in self.depends_on:
+            raise ValueError(f"{self.id} depends on itself")
+        known = set(self.paths).union(*self.alternatives.values()) if self.alternatives else set(self.paths)
+        stray = [p for p in self.needs_network if p not in known]
+        if stray:
+            raise ValueError(f"needs_network names paths the component does not have: {', '.join(stray)}")
+        if "full" not in self.profiles:
+            raise ValueError("every component is in the full profile")
+        if "minimal" in self.profiles and "standard" not in self.profiles:
+            raise ValueError("a minimal component is also in the standard profile")
+        return self
+
+    def variant_paths(self, variant: str | None = None) -> list[str]:
+        """The paths of `variant` (None or "default": the component's own)."""
+        if variant in (None, "default"):
+            return list(self.paths)
+        if variant not in self.alternatives:
+            raise UsageError(
+                f"{self.id} has no variant {variant!r}", f"valid variants: {', '.join(['default', *self.alternatives])}"
+            )
+        return list(self.alternatives[variant])
+
+
+def _clean_path(path: str) -> str:
+    cleaned = path.strip().rstrip("/")
+    if not cleaned or cleaned.startswith("/") or ".." in cleaned.split("/"):
+        raise ValueError(f"{path!r} must be a relative path inside the manifests repository")
+    return cleaned
+
+
+class Release(_Model):
+    """One pinned Kubeflow release."""
+
+    tag: str
+    repo: str
+    commit: str
+    kustomize: KustomizeRequirement
+    kubernetes: KubernetesPin
+    minikube: VersionRange = Field(default_factory=VersionRange)
+    apiserver_flags: list[str] = Field(default_factory=list)
+    inotify: dict[str, int] = Field(default_factory=dict)
+    resources: dict[Profile, Resources]
+    components: list[Component] = Field(min_length=1)
+    notes: str | None = None
+
+    @field_validator("tag")
+    @classmethod
+    def _tag_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"v\d+\.\d+\.\d+(-[\w.]+)?", value):
+            raise ValueError(f"{value!r} is not a tag like v1.4.0")
+        return value
+
+    @field_validator("commit")
+    @classmethod
+    def _sha(cls, value: str) -> str:
+        if not _SHA.match(value):
+            raise ValueError(f"{value!r} is not a full 40-hex commit SHA")
+        return value
+
+    @field_validator("apiserver_flags")
+    @classmethod
+    def _flags(cls, flags: list[str]) -> list[str]:
+        for flag in flags:
+            if flag.startswith("-") or not re.fullmatch(r"[a-z-]+\.[\w.-]+=.+", flag):
+                raise ValueError(f"{flag!r} is not a minikube --extra-config value like apiserver.key=value")
+        return flags
+
+    @model_validator(mode="after")
+    def _graph(self) -> Release:
+        ids = [c.id for c in self.components]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate component id {', '.join(duplicates)}")
+        known = set(ids)
+        for component in self.components:
+            unknown = [d for d in component.depends_on if d not in known]
+            if unknown:
+                raise ValueError(
+                    f"component {component.id}: depends_on names unknown id {', '.join(unknown)} "
+                    f"(known: {', '.join(ids)})"
+                )
+        cycle = _find_cycle({c.id: c.depends_on for c in self.components})
+        if cycle:
+            raise ValueError(f"dependency cycle {' -> '.join(cycle)}")
+        missing = [p for p in PROFILES if p not in self.resources]
+        if missing:
+            raise ValueError(f"resources: no entry for profile {', '.join(missing)}")
+        for component in self.components:
+            for profile in component.profiles:
+                outside = [d for d in component.depends_on if profile not in self.component(d).profiles]
+                if outside:
+                    raise ValueError(
+                        f"component {component.id} is in profile {profile} but its dependency "
+                        f"{', '.join(outside)} is not"
+                    )
+        return self
+
+    @property
+    def version(self) -> str:
+        """The tag without the `v`: 1.4.0."""
+        return self.tag.removeprefix("v")
+
+    def component(self, component_id: str) -> Component:
+        for component in self.components:
+            if component.id == component_id:
+                return component
+        raise UsageError(
+            f"release {self.tag} has no component {component_id!r}",
+            f"valid components: {', '.join(c.id for c in self.components)}",
+        )
+
+    def profile_components(self, profile: str) -> list[Component]:
+        """The components of `profile`, in the file's (README) order."""
+        _check_profile(profile)
+        return [c for c in self.components if profile in c.profiles]
+
+    def resources_for(self, profile: str) -> Resources:
+        _check_profile(profile)
+        return self.resources[profile]  # type: ignore[index]
+
+    @property
+    def service_account_issuer(self) -> str | None:
+        """The service-account issuer the release configures (from its apiserver flags), if any."""
+        for flag in self.apiserver_flags:
+            key, _, value = flag.partition("=")
+            if key == "apiserver.service-account-issuer":
+                return value
+        return None
+
+
+def _check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r}", f"valid profiles: {', '.join(PROFILES)}")
+
+
+def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """One dependency cycle as a path that returns to its start, or None."""
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in graph.get(node, []):
+            if state.get(dep) == 1:
+                return [*stack[stack.index(dep) :], dep]
+            if dep not in state:
+                found = visit(dep)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in graph:
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+class Pins(_Model):
+    """All pinned releases, oldest first (the order of the file)."""
+
+    releases: list[Release] = Field(min_length=1)
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _unique_tags(self) -> Pins:
+        tags = [r.tag for r in self.releases]
+        duplicates = sorted({t for t in tags if tags.count(t) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate release tag {', '.join(duplicates)}")
+        return self
+
+    @property
+    def tags(self) -> list[str]:
+        return [r.tag for r in self.releases]
+
+    @property
+    def newest(self) -> Release:
+        return max(self.releases, key=lambda r: Version.parse(r.tag))
+
+    def get(self, tag: str) -> Release:
+        """The release `tag` ("1.4.0" or "v1.4.0"); an unknown tag is a UsageError listing the valid ones."""
+        wanted = tag.strip()
+        wanted = wanted if wanted.startswith("v") else f"v{wanted}"
+        for release in self.releases:
+            if release.tag == wanted:
+                return release
+        raise UsageError(
+            f"Kubeflow {tag} is not a pinned release",
+            f"valid releases: {', '.join(self.tags)} (see `kfinstall versions`)",
+        )
+
+
+def shipped_pins_path() -> Path:
+    """The pins file inside the installed wheel, else the repository root one (editable install, checkout)."""
+    packaged = Path(__file__).resolve().parent / "data" / PINS_FILENAME
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / PINS_FILENAME
+
+
+def load_pins(path: Path | None = None) -> Pins:
+    """Load and validate a pins file (None: the one shipped with kfinstall).
+
+    Every problem is a UsageError naming the file, the release and the field.
+    """
+    import yaml
+
+    source = Path(path) if path is not None else shipped_pins_path()
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read pins file {source}: {error.strerror or error}", "check --pins") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise UsageError(f"{source}: not valid YAML{line}: {problem}", "fix the YAML syntax of the pins file") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{source}: expected a mapping with a `releases:` list", "see manifests_pins.yaml")
+    data = {k: v for k, v in data.items() if k != "schema_version"}
+    try:
+        return Pins.model_validate({**data, "source": str(source)})
+    except ValidationError as error:
+        raise UsageError(_describe(source, data, error), "fix the pins file (see manifests_pins.yaml)") from None
+
+
+def _describe(source: Path, data: dict[str, Any], error: ValidationError) -> str:
+    """`FILE: release v1.4.0: components[3] (dex).depends_on: ...` for the first few errors."""
+    lines = []
+    for item in error.errors()[:5]:
+        loc = list(item["loc"])
+        where = []
+        if len(loc) >= 2 and loc[0] == "releases" and isinstance(loc[1], int):
+            release = _at(data, ["releases", loc[1]])
+            tag = release.get("tag") if isinstance(release, dict) else None
+            where.append(f"release {tag or '#' + str(loc[1] + 1)}")
+            loc = loc[2:]
+            if len(loc) >= 2 and loc[0] == "components" and isinstance(loc[1], int):
+                component = _at(release, ["components", loc[1]])
+                cid = component.get("id") if isinstance(component, dict) else None
+                where.append(f"component {cid or '#' + str(loc[1] + 1)}")
+                loc = loc[2:]
+        field = ".".join(str(part) for part in loc if not str(part).startswith("function-"))
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "missing field"
+        elif item["type"] == "extra_forbidden":
+            message = "unknown field"
+        label = ", ".join(where)
+        lines.append(f"{label + ': ' if label else ''}{field + ': ' if field else ''}{message}")
+    more = len(error.errors()) - len(lines)
+    tail = f" (and {more} more)" if more > 0 else ""
+    return f"invalid pins file {source}: " + "; ".join(lines) + tail
+
+
+def _at(data: Any, path: list[Any]) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
