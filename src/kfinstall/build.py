@@ -31,7 +31,7 @@ def builder_command() -> tuple[str, tuple[str, ...]]:
 
 def build_one(checkout: Path, target: BuildTarget) -> str:
     """The YAML stream that kustomize builds for one path, or a KfError naming the component and path."""
-    directory = checkout / target.path
+    directory = checkout.resolve() / target.path
     if not directory.is_dir():
         raise KfError(
             f"cannot build {target.component}: {target.path} does not exist in the manifests at {checkout}",

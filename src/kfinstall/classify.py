@@ -29,7 +29,6 @@ RETRYABLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("API server unavailable", r"Error from server \((ServiceUnavailable|InternalError|Timeout|TooManyRequests)\)"),
         ("timed out", r"timed out|timeout|i/o timeout|context deadline exceeded|TLS handshake"),
         ("object changed meanwhile", r"please apply your changes to the latest version and try again"),
-        ("API not served yet", r"the server could not find the requested resource"),
     )
 )
 

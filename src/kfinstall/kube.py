@@ -27,11 +27,14 @@ class Kubectl:
         result = self.run("get", *args, "-o", "json", timeout=timeout)
         if not result.ok:
             raise KfError(f"kubectl get {' '.join(args)} failed: {result.output}", "is the cluster running?")
-        return json.loads(result.stdout)
+        return json.loads(result.stdout) if result.stdout.strip() else {}  # empty: --ignore-not-found
 
     def items(self, *args: str, timeout: float | None = 60) -> list[Obj]:
         """The objects of a `kubectl get ... -o json` list."""
-        return list(self.get_json(*args, timeout=timeout).get("items") or [])
+        data = self.get_json(*args, timeout=timeout)
+        if data.get("kind", "").endswith("List") or "items" in data:
+            return list(data.get("items") or [])
+        return [data] if data else []  # `kubectl get KIND NAME` of a single object prints the object itself
 
     def apply(self, payload: str, *, field_manager: str, timeout: float | None = 300) -> runner.Result:
         """Server-side apply of a JSON/YAML stream.

@@ -80,8 +80,12 @@ def labelled(objects: Iterable[Obj], component: str, release: str) -> list[Obj]:
 
 
 def as_apply_input(objects: list[Obj]) -> str:
-    """One JSON `List` for `kubectl apply -f -`: unambiguous to parse and far faster to write than YAML."""
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, separators=(",", ":"))
+    """A stream of JSON documents for `kubectl apply -f -`: unambiguous to parse and far faster to write than YAML.
+
+    Separate documents rather than one `List`: kubectl validates a List against the OpenAPI v2 document only,
+    which not every API server still serves, while separate objects use whichever version the server has.
+    """
+    return "\n---\n".join(json.dumps(obj, separators=(",", ":")) for obj in objects) + "\n"
 
 
 def content_hash(objects: list[Obj]) -> str:

@@ -1,0 +1,277 @@
+"""Apply components and wait for them, each as soon as its dependencies are ready.
+
+The official install is a loop that re-applies everything every 10-20 seconds until nothing fails; the
+tutorial is strictly one component after the other. Here each component is applied the moment the components
+it depends on are ready, independent components go side by side (a bounded number of kubectl processes at a
+time), and the races are handled where they arise instead of by blind re-applying:
+- CRDs and Namespaces of a component are applied first and the CRDs waited for, so its custom resources do not
+  bounce off `no matches for kind`;
+- whatever still fails for a reason that heals by itself (a webhook not serving yet, the apiserver restarting)
+  is retried with a short backoff until the component's deadline; anything else stops the install at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from kfinstall.classify import classify_apply_failure
+from kfinstall.errors import KfError
+from kfinstall.events import Event, Reporter
+from kfinstall.kube import Kubectl
+from kfinstall.manifest import COMPONENT_LABEL, as_apply_input
+from kfinstall.readiness import WAITED_KINDS, PodProblem, endpoints_ready, pod_problem, readiness
+
+Obj = dict[str, Any]
+
+_KIND_RESOURCES = {
+    "CustomResourceDefinition": "customresourcedefinitions.apiextensions.k8s.io",
+    "Deployment": "deployments.apps",
+    "StatefulSet": "statefulsets.apps",
+    "DaemonSet": "daemonsets.apps",
+}
+_WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
+
+
+@dataclass(frozen=True)
+class ComponentWork:
+    """A component ready to install: its labelled objects and their hash."""
+
+    id: str
+    depends_on: tuple[str, ...]
+    objects: tuple[Obj, ...]
+    content_hash: str
+    extra_ready_checks: tuple[Callable[[Kubectl], str | None], ...] = field(default=())
+
+    @property
+    def first_objects(self) -> list[Obj]:
+        """CRDs and Namespaces: applied first so the rest of the component does not race them."""
+        return [obj for obj in self.objects if obj.get("kind") in ("CustomResourceDefinition", "Namespace")]
+
+
+class Interrupted(KfError):
+    """Ctrl-C: stop cleanly; what is applied stays, and a re-run resumes."""
+
+    exit_code = 130
+
+
+@dataclass
+class Installer:
+    kubectl: Kubectl
+    report: Reporter
+    timeout: float = 600.0
+    concurrency: int = 4
+    poll_interval: float = 0.3
+    on_applied: Callable[[ComponentWork], None] = lambda work: None
+    on_ready: Callable[[ComponentWork], None] = lambda work: None
+    is_unchanged: Callable[[ComponentWork], bool] = lambda work: False
+    _cancel: threading.Event = field(default_factory=threading.Event)
+
+    def run(self, works: Sequence[ComponentWork]) -> None:
+        """Install `works` in dependency order, in parallel where the graph allows; raise the first failure."""
+        pending = {work.id: work for work in works}
+        done: set[str] = set()
+        running: dict[Future[None], str] = {}
+        failure: BaseException | None = None
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="component")
+        try:
+            while (pending or running) and failure is None:
+                for work_id, work in list(pending.items()):
+                    if len(running) >= self.concurrency:
+                        break
+                    if all(
+                        dep in done or (dep not in pending and dep not in running.values()) for dep in work.depends_on
+                    ):
+                        del pending[work_id]
+                        running[pool.submit(self._install, work)] = work_id
+                if not running:
+                    break
+                finished, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    work_id = running.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        done.add(work_id)
+                    elif failure is None:
+                        failure = error
+        except KeyboardInterrupt:
+            self._cancel.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise Interrupted(
+                "interrupted: what was applied stays in the cluster",
+                "run the same `kfinstall up` again to resume where it stopped",
+            ) from None
+        if failure is not None:
+            self._cancel.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        if failure is not None:
+            raise failure
+
+    # One component -------------------------------------------------------------------------------------
+
+    def _install(self, work: ComponentWork) -> None:
+        deadline = time.monotonic() + self.timeout
+        if self.is_unchanged(work) and self._not_ready(work) == []:
+            self.report(Event("skipped", "unchanged and ready", work.id))
+            self.on_ready(work)
+            return
+        first = work.first_objects
+        if first and len(first) < len(work.objects):
+            self._apply(work, first, deadline)
+            self._wait_crds(work, deadline)
+        self._apply(work, list(work.objects), deadline)
+        self.on_applied(work)
+        self._wait_ready(work, deadline)
+        self.on_ready(work)
+
+    def _apply(self, work: ComponentWork, objects: list[Obj], deadline: float) -> None:
+        self.report(Event("applying", f"{len(objects)} objects", work.id))
+        payload = as_apply_input(objects)
+        delay = 0.2
+        while True:
+            self._check_cancel()
+            remaining = max(5.0, deadline - time.monotonic())
+            result = self.kubectl.apply(payload, field_manager=f"kfinstall-{work.id}", timeout=remaining)
+            if result.ok:
+                return
+            failure = classify_apply_failure(result.output)
+            if not failure.retryable:
+                raise KfError(
+                    f"{work.id}: the cluster rejected it: {failure.first_error}",
+                    "this will not heal by retrying; the full kubectl output is in the log file",
+                )
+            if time.monotonic() + delay > deadline:
+                raise KfError(
+                    f"{work.id}: still failing after {self.timeout:g}s ({failure.reason}): {failure.first_error}",
+                    "check the cluster with `kfinstall status`; raise --timeout if it is just slow",
+                )
+            self.report(Event("retrying", failure.reason, work.id))
+            self._sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def _wait_crds(self, work: ComponentWork, deadline: float) -> None:
+        names = [obj["metadata"]["name"] for obj in work.objects if obj.get("kind") == "CustomResourceDefinition"]
+        while names:
+            self._check_cancel()
+            items = self._poll(_KIND_RESOURCES["CustomResourceDefinition"], *names, "--ignore-not-found")
+            if items is not None and len(items) == len(names) and all(readiness(item).ready for item in items):
+                return
+            if time.monotonic() > deadline:
+                raise KfError(
+                    f"{work.id}: its CRDs were not established in {self.timeout:g}s", "see `kfinstall status`"
+                )
+            self._sleep(self.poll_interval)
+
+    def _wait_ready(self, work: ComponentWork, deadline: float) -> None:
+        while True:
+            self._check_cancel()
+            not_ready = self._not_ready(work)
+            if not not_ready:
+                self.report(Event("ready", "ready", work.id))
+                return
+            if time.monotonic() > deadline:
+                raise self._timeout_error(work, not_ready)
+            self._sleep(self.poll_interval)
+
+    def _not_ready(self, work: ComponentWork) -> list[str]:
+        """What in `work` is not ready yet (empty: all ready), reporting progress on the way."""
+        expected = {
+            (obj["kind"], (obj.get("metadata") or {}).get("namespace"), obj["metadata"]["name"])
+            for obj in work.objects
+            if obj.get("kind") in WAITED_KINDS
+        }
+        waiting: list[str] = []
+        ready_count = 0
+        if expected:
+            resources = sorted({_KIND_RESOURCES[kind] for kind, _, _ in expected})
+            items = self._poll(",".join(resources), "-A", "-l", f"{COMPONENT_LABEL}={work.id}")
+            if items is None:
+                return ["the API server did not answer"]
+            found = {
+                (item.get("kind"), item["metadata"].get("namespace"), item["metadata"]["name"]): item for item in items
+            }
+            for key in sorted(expected, key=str):
+                item = found.get(key)
+                state = readiness(item) if item is not None else None
+                if state is not None and state.ready:
+                    ready_count += 1
+                else:
+                    kind, namespace, name = key
+                    detail = state.detail if state is not None else "not created yet"
+                    waiting.append(f"{kind.lower()}/{name}" + (f" -n {namespace}" if namespace else "") + f": {detail}")
+        if not waiting:
+            waiting.extend(self._webhooks_without_endpoints(work))
+        if not waiting:
+            for check in work.extra_ready_checks:
+                problem = check(self.kubectl)
+                if problem:
+                    waiting.append(problem)
+        self.report(Event("waiting", waiting[0] if waiting else "ready", work.id, ready_count, len(expected)))
+        return waiting
+
+    def _webhooks_without_endpoints(self, work: ComponentWork) -> list[str]:
+        services = {
+            (service["namespace"], service["name"])
+            for obj in work.objects
+            if obj.get("kind") in _WEBHOOK_KINDS
+            for hook in obj.get("webhooks") or []
+            if (service := (hook.get("clientConfig") or {}).get("service"))
+        }
+        problems = []
+        for namespace, name in sorted(services):
+            endpoints = self._poll("endpoints", name, "-n", namespace, "--ignore-not-found")
+            if not (endpoints and endpoints_ready(endpoints[0])):
+                problems.append(f"webhook service {namespace}/{name} has no ready endpoints")
+        return problems
+
+    def _timeout_error(self, work: ComponentWork, not_ready: list[str]) -> KfError:
+        problems = self._pod_problems(work)
+        lines = [f"{work.id}: not ready after {self.timeout:g}s:", *(f"  {item}" for item in not_ready[:10])]
+        lines += [f"  pod {problem}" for problem in problems[:10]]
+        hint = problems[0].hint if problems else "see `kfinstall status` for what is not ready and why"
+        return KfError("\n".join(lines), hint)
+
+    def _pod_problems(self, work: ComponentWork) -> list[PodProblem]:
+        """Why the pods of the component's workloads are not ready (one pod list per namespace)."""
+        selectors: dict[str, list[dict[str, str]]] = {}
+        for obj in work.objects:
+            if obj.get("kind") in ("Deployment", "StatefulSet", "DaemonSet"):
+                namespace = (obj.get("metadata") or {}).get("namespace") or "default"
+                match = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+                selectors.setdefault(namespace, []).append(match)
+        problems = []
+        for namespace, matches in sorted(selectors.items()):
+            try:
+                pods = self.kubectl.items("pods", "-n", namespace)
+                events = self.kubectl.items("events", "-n", namespace, "--field-selector", "reason=FailedScheduling")
+            except KfError:
+                continue
+            for pod in pods:
+                labels = (pod.get("metadata") or {}).get("labels") or {}
+                if not any(match and match.items() <= labels.items() for match in matches):
+                    continue
+                problem = pod_problem(pod, events)
+                if problem is not None:
+                    problems.append(problem)
+        return problems
+
+    def _poll(self, *args: str) -> list[Obj] | None:
+        """`kubectl get` for a wait loop: None when the API server did not answer (the loop tries again)."""
+        try:
+            return self.kubectl.items(*args, timeout=30)
+        except (KfError, ValueError):
+            return None
+
+    # Cancellation ----------------------------------------------------------------------------------------
+
+    def _sleep(self, seconds: float) -> None:
+        if self._cancel.wait(seconds):
+            raise Interrupted("stopped", "run the same `kfinstall up` again to resume")
+
+    def _check_cancel(self) -> None:
+        if self._cancel.is_set():
+            raise Interrupted("stopped", "run the same `kfinstall up` again to resume")

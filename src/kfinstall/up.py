@@ -1,0 +1,220 @@
+"""`kfinstall up` and `kfinstall plan`: the steps from nothing to a ready Kubeflow, composed in order.
+
+Each step has one job and reports one line: check prerequisites, start the cluster, fetch the manifests, build
+every component, install them in dependency order, say how to reach the dashboard. `plan` is the same up to
+the point where something would change, so what it prints is exactly what `up` will do.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kfinstall import __version__, build, cluster, manifest, manifests, plan, state
+from kfinstall.errors import KfError, UsageError
+from kfinstall.events import Event, Reporter
+from kfinstall.installer import ComponentWork, Installer
+from kfinstall.kube import Kubectl
+
+if TYPE_CHECKING:
+    from kfinstall.pins import Release
+
+DEFAULT_MINIKUBE_PROFILE = "kubeflow"
+DASHBOARD_URL = "http://localhost:8080"
+DEFAULT_LOGIN = ("user@example.com", "12341234")
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    """Everything `up` and `plan` can be told; None means the release's default."""
+
+    kubeflow_version: str | None = None
+    profile: str = plan.DEFAULT_PROFILE
+    with_ids: tuple[str, ...] = ()
+    without_ids: tuple[str, ...] = ()
+    variants: dict[str, str] = field(default_factory=dict)
+    pins: Path | None = None
+    cpus: int | None = None
+    memory_mb: int | None = None
+    disk_size: str | None = None
+    driver: str | None = None
+    k8s_version: str | None = None
+    gpus: str | None = None
+    context: str | None = None
+    minikube_profile: str = DEFAULT_MINIKUBE_PROFILE
+    manifests_repo: str | None = None
+    manifests_dir: Path | None = None
+    timeout: float = 900.0
+    concurrency: int = 4
+    skip_checks: bool = False
+
+
+@dataclass(frozen=True)
+class InstallPlan:
+    """What `up` will do, decided before anything changes."""
+
+    release: Release
+    profile: str
+    selection: plan.Selection
+    cluster: cluster.ClusterSpec | None
+    context: str
+    repo_url: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "release": self.release.tag,
+            "commit": self.release.commit,
+            "repo": self.repo_url,
+            "profile": self.profile,
+            "context": self.context,
+            "minikube": None if self.cluster is None else ["minikube", *cluster.start_args(self.cluster)],
+            "components": [
+                {
+                    "id": component.id,
+                    "name": component.name,
+                    "paths": list(component.paths),
+                    "depends_on": list(component.depends_on),
+                    "namespaces": list(component.namespaces),
+                    "reason": component.reason,
+                    **({"variant": component.variant} if component.variant else {}),
+                }
+                for component in self.selection.components
+            ],
+            "notes": list(self.selection.notes),
+        }
+
+
+def make_plan(options: UpOptions, release: Release) -> InstallPlan:
+    """Decide everything: components, cluster flags, kubeconfig context. Pure apart from reading nothing."""
+    if options.context and any(
+        value is not None
+        for value in (options.cpus, options.memory_mb, options.disk_size, options.driver, options.gpus)
+    ):
+        raise UsageError(
+            "--context installs into an existing cluster, so minikube options (--cpus, --memory, --disk-size, "
+            "--driver, --gpus) do not apply",
+            "drop the minikube options, or drop --context to let kfinstall start minikube",
+        )
+    selection = plan.select(release, options.profile, options.with_ids, options.without_ids, options.variants)
+    spec = None
+    if options.context is None:
+        resources = release.resources_for(options.profile)
+        spec = cluster.ClusterSpec(
+            profile=options.minikube_profile,
+            kubernetes_version=options.k8s_version or release.kubernetes.default,
+            cpus=options.cpus or resources.cpus,
+            memory_mb=options.memory_mb or resources.memory_mb,
+            disk_size=options.disk_size or resources.disk_size,
+            driver=options.driver or "docker",
+            gpus=options.gpus,
+            extra_config=tuple(release.apiserver_flags),
+        )
+    return InstallPlan(
+        release=release,
+        profile=options.profile,
+        selection=selection,
+        cluster=spec,
+        context=options.context or options.minikube_profile,
+        repo_url=options.manifests_repo or release.repo,
+    )
+
+
+@dataclass(frozen=True)
+class UpResult:
+    release: str
+    context: str
+    installed: tuple[str, ...]
+    skipped: tuple[str, ...]
+    seconds: float
+    default_password: bool = True
+
+
+def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_components=None) -> UpResult:
+    """Execute `install`: the steps of `up` after option parsing. Raises KfError on the first failure."""
+    started = time.monotonic()
+    release = install.release
+    if install.cluster is not None:
+        report(Event("note", f"cluster: {' '.join(['minikube', *cluster.start_args(install.cluster)])}"))
+        report(Event("step", cluster.ensure_running(install.cluster)))
+    elif not cluster.context_exists(install.context):
+        raise UsageError(
+            f"kubeconfig context {install.context!r} does not exist",
+            "list them with `kubectl config get-contexts`",
+        )
+    else:
+        report(Event("step", f"using the existing cluster of context {install.context!r}"))
+
+    checkout = _fetch(install, options)
+    report(Event("step", f"manifests {release.tag} at {checkout.path} ({checkout.source})"))
+
+    targets = [build.BuildTarget(c.id, path) for c in install.selection.components for path in c.paths]
+    built = build.build_all(checkout.path, targets)
+    works = []
+    for component in install.selection.components:
+        objects = [
+            obj for path in component.paths for obj in manifest.parse(built[build.BuildTarget(component.id, path)])
+        ]
+        labelled = manifest.labelled(objects, component.id, release.tag)
+        works.append(
+            ComponentWork(component.id, component.depends_on, tuple(labelled), manifest.content_hash(labelled))
+        )
+    report(Event("step", f"built {len(works)} components ({sum(len(w.objects) for w in works)} objects)"))
+
+    kubectl = Kubectl(install.context)
+    previous = state.read(kubectl)
+    record = state.InstallRecord(
+        release=release.tag,
+        commit=checkout.commit,
+        profile=install.profile,
+        kfinstall_version=__version__,
+        started_at=state.now(),
+        minikube_profile=install.cluster.profile if install.cluster else None,
+    )
+    if previous is not None and previous.release == release.tag:
+        record.components = dict(previous.components)
+        record.default_password = previous.default_password
+    writer = state.RecordWriter(kubectl, record)
+    writer.save()
+    previous_hashes = {key: value.hash for key, value in (previous.components if previous else {}).items()}
+    skipped: list[str] = []
+
+    def unchanged(work: ComponentWork) -> bool:
+        if previous_hashes.get(work.id) == work.content_hash and previous and previous.release == release.tag:
+            skipped.append(work.id)
+            return True
+        return False
+
+    if on_components:
+        on_components([w.id for w in works])
+    installer = Installer(
+        kubectl,
+        report,
+        timeout=options.timeout,
+        concurrency=options.concurrency,
+        on_applied=lambda work: writer.applied(work.id, work.content_hash),
+        on_ready=lambda work: writer.ready(work.id) if work.id in record.components else None,
+        is_unchanged=unchanged,
+    )
+    installer.run(works)
+    record.finished_at = state.now()
+    writer.save()
+    return UpResult(
+        release.tag,
+        install.context,
+        tuple(w.id for w in works if w.id not in skipped),
+        tuple(skipped),
+        time.monotonic() - started,
+        record.default_password,
+    )
+
+
+def _fetch(install: InstallPlan, options: UpOptions) -> manifests.Checkout:
+    if options.manifests_dir is not None:
+        markers = [path for component in install.selection.components for path in component.paths]
+        return manifests.use_local_dir(options.manifests_dir, markers)
+    try:
+        return manifests.fetch(install.release.tag, install.release.commit, install.repo_url)
+    except KfError:
+        raise
