@@ -23,9 +23,7 @@ def _serve(args: argparse.Namespace) -> int:
     scenario.update(k8s_version=args.k8s_version, cpus=args.cpus, memory_mb=args.memory, gpus=args.gpus)
     if args.node_name:
         scenario.update(node_name=args.node_name)
-    for knob in args.set or []:
-        key, _, value = knob.partition("=")
-        scenario.update(**{key: json.loads(value) if value[:1] in '[{0123456789.-tfn"' else value})
+    scenario.update(**_parse_knobs(args.set or []))
     state_dir = Path(args.state_dir)
     double = DoubleServer(scenario, state_dir=state_dir).start()
     info = {"pid": os.getpid(), "url": double.url, "port": double.port, "control_url": double.control_url}
@@ -69,14 +67,20 @@ def _fault(args: argparse.Namespace) -> int:
     return 0
 
 
-def _knobs(args: argparse.Namespace) -> int:
-    knobs = {}
-    for knob in args.knob:
-        key, _, value = knob.partition("=")
+def _parse_knobs(items: list[str]) -> dict[str, Any]:
+    """KNOB=VALUE pairs; VALUE is JSON when it parses as JSON, else a plain string."""
+    knobs: dict[str, Any] = {}
+    for item in items:
+        key, _, value = item.partition("=")
         try:
             knobs[key] = json.loads(value)
         except ValueError:
             knobs[key] = value
+    return knobs
+
+
+def _knobs(args: argparse.Namespace) -> int:
+    knobs = _parse_knobs(args.knob)
     print(json.dumps(_control(args.state_dir, "/_double/knobs", knobs)["scenario"], indent=2))
     return 0
 

@@ -1,0 +1,133 @@
+"""`python -m tests.double`: the standalone double the fake minikube starts, steered from outside."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.double.kubeconfig import write_kubeconfig
+from tests.paths import REPO_ROOT, real_kubectl
+
+
+def double_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tests.double", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30
+    )
+
+
+@pytest.fixture
+def standalone(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, dict[str, str]]]:
+    state = tmp_path / "state"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.double",
+            "serve",
+            "--state-dir",
+            str(state),
+            "--k8s-version",
+            "v1.19.3",
+            "--cpus",
+            "4",
+            "--memory",
+            "8192",
+            "--gpus",
+            "0",
+            "--node-name",
+            "kf",
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while not (state / "apiserver.json").is_file():
+        assert process.poll() is None and time.monotonic() < deadline, "the double did not start"
+        time.sleep(0.05)
+    info = json.loads((state / "apiserver.json").read_text())
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", context="kf", server_url=info["url"])
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "KUBECACHEDIR": str(tmp_path / "cache")}
+    yield process, state, env
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def kubectl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(real_kubectl()), *args], env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_help_lists_the_subcommands():
+    result = double_cli("--help")
+
+    assert result.returncode == 0
+    for command in ("serve", "fault", "knobs", "requests"):
+        assert command in result.stdout
+
+
+def test_serve_writes_its_address_and_kubectl_sees_the_configured_node(standalone):
+    process, state, env = standalone
+
+    info = json.loads((state / "apiserver.json").read_text())
+    node = json.loads(kubectl(env, "get", "node", "kf", "-o", "json").stdout)
+
+    assert info["pid"] == process.pid
+    assert info["url"] == f"http://127.0.0.1:{info['port']}"
+    assert node["status"]["capacity"]["cpu"] == "4"
+    assert node["status"]["capacity"]["memory"] == "8388608Ki"
+    assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.19.3"
+
+
+def test_faults_and_knobs_change_a_running_double_from_outside(standalone):
+    _, state, env = standalone
+
+    faulted = double_cli("fault", "--state-dir", str(state), "--error-rate", "1", "--duration", "1")
+    failing = kubectl(env, "get", "namespaces")
+    time.sleep(1.2)
+    knobs = double_cli("knobs", "--state-dir", str(state), "ready_delay=3", 'image_pull_backoff=["bad/*"]')
+
+    assert faulted.returncode == 0, faulted.stderr
+    assert "the server is currently unable to handle the request" in failing.stderr
+    assert knobs.returncode == 0, knobs.stderr
+    assert json.loads(knobs.stdout)["image_pull_backoff"] == ["bad/*"]
+    assert kubectl(env, "get", "namespaces").returncode == 0
+
+
+def test_a_restart_from_outside_comes_back_on_the_same_port(standalone):
+    _, state, env = standalone
+
+    double_cli("fault", "--state-dir", str(state), "--restart", "1")
+    down = kubectl(env, "get", "namespaces")
+    time.sleep(1.3)
+    up = kubectl(env, "get", "namespaces")
+
+    assert down.returncode == 1 and "was refused" in down.stderr
+    assert up.returncode == 0, up.stderr
+
+
+def test_the_request_log_is_readable_from_the_state_dir_and_the_cli(standalone):
+    _, state, env = standalone
+    kubectl(env, "get", "--raw", "/version")
+
+    from_file = [json.loads(line) for line in (state / "requests.jsonl").read_text().splitlines()]
+    from_cli = [json.loads(line) for line in double_cli("requests", "--state-dir", str(state)).stdout.splitlines()]
+
+    assert any(e["path"] == "/version" and e["status"] == 200 for e in from_file)
+    assert any(e["path"] == "/version" for e in from_cli)
+
+
+def test_sigterm_stops_it_cleanly(standalone):
+    process, _, _ = standalone
+
+    process.send_signal(signal.SIGTERM)
+
+    assert process.wait(timeout=10) == 0
