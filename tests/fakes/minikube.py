@@ -59,6 +59,7 @@ VALID_EXTRA_CONFIG = ["apiserver", "controller-manager", "scheduler", "etcd", "k
 KNOWN_DRIVERS = {"docker", "podman", "none", "ssh", "kvm2", "qemu2", "virtualbox", "vmware", "hyperkit", "hyperv"}
 MIN_USABLE_MEM = 1800
 MIN_RECOMMENDED_MEM = 1900
+MIN_DISK_MB = 2000
 
 
 def parse_semver(text: str) -> tuple[int, int, int]:
@@ -360,7 +361,15 @@ def check_provider(driver: str) -> None:
 
 
 def resources(parsed: Parsed, driver: str) -> tuple[int, int]:
-    """validateFlags' CPU and memory checks (RSRC_INSUFFICIENT_*), then the values minikube would use."""
+    """validateFlags' disk, CPU and memory checks (MK_USAGE, RSRC_INSUFFICIENT_*), then the values minikube uses."""
+    if parsed.has("disk-size"):
+        disk = parsed.get("disk-size") or ""
+        try:
+            disk_mb = size_in_mb(disk)
+        except ValueError as error:
+            raise fail("MK_USAGE", 14, f"Validation unable to parse disk size {disk}: {error}") from None
+        if disk_mb < MIN_DISK_MB:
+            raise fail("MK_USAGE", 14, f"Requested disk size {disk_mb} is less than minimum of {MIN_DISK_MB}")
     kic = driver in ("docker", "podman")
     available_cpus = common.host_cpus()
     limit_mb = common.host_memory_mb()

@@ -83,6 +83,12 @@ def test_memory_sizes_use_binary_units_like_minikube(text: str, mb: int) -> None
     assert size_in_mb(text) == mb
 
 
+def test_disk_size_below_the_minimum_is_a_usage_error(fake_tools: FakeTools) -> None:
+    result = fake_tools.run("minikube", "start", "--disk-size=1g", "--dry-run")
+    assert result.returncode == 14
+    assert "X Exiting due to MK_USAGE: Requested disk size 1024 is less than minimum of 2000" in result.stderr
+
+
 def test_more_cpus_than_the_host_has_exits_29(fake_tools: FakeTools) -> None:
     fake_tools.set(host_cpus=4)
     result = fake_tools.run("minikube", "start", "--cpus=8", "--dry-run")
