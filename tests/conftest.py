@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.double.fixtures",
     "tests.fakes.fixtures",
+    "tests.releases",
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -31,6 +33,39 @@ def _root(
     ),
 ) -> None:
     """From a bare machine to a working Kubeflow on minikube in one command."""
+
+
+# Options shared by `check`, `up` and `plan` -----------------------------------------------------------------
+
+KubeflowVersionOpt = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
+    typer.Option("--kubeflow-version", "-k", help="Kubeflow release to install (default: newest that fits)."),
+]
+ProfileOpt = Annotated[str, typer.Option("--profile", help="Install profile: minimal, standard or full.")]
+PinsOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--pins", help="Use another pins file (a fork or a mirror of kubeflow/manifests)."),
+]
+CpusOpt = Annotated[Optional[str], typer.Option("--cpus", help="CPUs for minikube (default: the release's).")]  # noqa: UP045
+MemoryOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--memory", help="Memory for minikube, e.g. 16g or 16384 (MB) (default: the release's)."),
+]
+K8sVersionOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--k8s-version", help="Kubernetes version for minikube (default: the release's)."),
+]
+DriverOpt = Annotated[Optional[str], typer.Option("--driver", help="minikube driver (default: docker).")]  # noqa: UP045
+GpusOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--gpus", help="Give the cluster the host's GPUs: all or nvidia (docker driver)."),
+]
+ContextOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--context", help="Install into this existing kubeconfig context instead of minikube."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show each external command as it runs.")]
 
 
 def render_error(error: KfError) -> None:
@@ -65,3 +100,135 @@ def main() -> None:
             usage.show()
             sys.exit(usage.exit_code)
         raise
+
+
+# up / plan ---------------------------------------------------------------------------------------------------
+
+MinikubeProfileOpt = Annotated[str, typer.Option("--minikube-profile", "-p", help="minikube profile (cluster) name.")]
+
+
+def _up_options(**values: object) -> object:
+    """Turn raw CLI values into UpOptions (units parsed, repeatable options collected)."""
+    from kfinstall.units import parse_cpus, parse_memory_mb
+    from kfinstall.up import UpOptions
+
+    variants = {}
+    for item in values.pop("variant") or []:  # type: ignore[union-attr]
+        component, sep, variant = str(item).partition("=")
+        if not sep:
+            from kfinstall.errors import UsageError
+
+            raise UsageError(f"--variant {item!r} is not COMPONENT=VARIANT", "e.g. --variant pipelines=pns")
+        variants[component] = variant
+    cpus, memory = values.pop("cpus"), values.pop("memory")
+    return UpOptions(
+        cpus=parse_cpus(cpus) if cpus is not None else None,  # type: ignore[arg-type]
+        memory_mb=parse_memory_mb(memory) if memory is not None else None,  # type: ignore[arg-type]
+        with_ids=tuple(values.pop("with_ids") or ()),  # type: ignore[arg-type]
+        without_ids=tuple(values.pop("without_ids") or ()),  # type: ignore[arg-type]
+        variants=variants,
+        **values,  # type: ignore[arg-type]
+    )
+
+
+@app.command()
+def up(
+    kubeflow_version: KubeflowVersionOpt = None,
+    profile: ProfileOpt = "standard",
+    with_ids: Annotated[Optional[list[str]], typer.Option("--with", help="Also install this component.")] = None,  # noqa: UP045
+    without_ids: Annotated[Optional[list[str]], typer.Option("--without", help="Leave this component out.")] = None,  # noqa: UP045
+    variant: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--variant", help="Use a component's alternative, e.g. pipelines=pns."),
+    ] = None,
+    pins: PinsOpt = None,
+    cpus: CpusOpt = None,
+    memory: MemoryOpt = None,
+    disk_size: Annotated[Optional[str], typer.Option("--disk-size", help="minikube disk size, e.g. 50g.")] = None,  # noqa: UP045
+    driver: DriverOpt = None,
+    k8s_version: K8sVersionOpt = None,
+    gpus: GpusOpt = None,
+    context: ContextOpt = None,
+    minikube_profile: MinikubeProfileOpt = "kubeflow",
+    manifests_repo: Annotated[
+        Optional[str], typer.Option("--manifests-repo", help="Clone the manifests from this mirror or fork.")  # noqa: UP045
+    ] = None,
+    manifests_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--manifests-dir", help="Use this local manifests checkout (not verified against the pins)."),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each component may take.")] = 900.0,
+    skip_checks: Annotated[bool, typer.Option("--skip-checks", help="Do not stop on failed checks.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Never prompt.")] = False,
+    verbose: VerboseOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Install Kubeflow: start minikube, fetch and build the manifests, apply them in order, wait until ready."""
+    from kfinstall import commands
+
+    options = _up_options(
+        kubeflow_version=kubeflow_version,
+        profile=profile,
+        with_ids=with_ids,
+        without_ids=without_ids,
+        variant=variant,
+        pins=pins,
+        cpus=cpus,
+        memory=memory,
+        disk_size=disk_size,
+        driver=driver,
+        k8s_version=k8s_version,
+        gpus=gpus,
+        context=context,
+        minikube_profile=minikube_profile,
+        manifests_repo=manifests_repo,
+        manifests_dir=manifests_dir,
+        timeout=timeout,
+        skip_checks=skip_checks,
+    )
+    if dry_run:
+        commands.plan(options, json_output=json_output)  # type: ignore[arg-type]
+    else:
+        commands.up(options, json_output=json_output, verbose=verbose)  # type: ignore[arg-type]
+
+
+@app.command("plan")
+def plan_command(
+    kubeflow_version: KubeflowVersionOpt = None,
+    profile: ProfileOpt = "standard",
+    with_ids: Annotated[Optional[list[str]], typer.Option("--with", help="Also install this component.")] = None,  # noqa: UP045
+    without_ids: Annotated[Optional[list[str]], typer.Option("--without", help="Leave this component out.")] = None,  # noqa: UP045
+    variant: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--variant", help="Use a component's alternative, e.g. pipelines=pns."),
+    ] = None,
+    pins: PinsOpt = None,
+    cpus: CpusOpt = None,
+    memory: MemoryOpt = None,
+    driver: DriverOpt = None,
+    k8s_version: K8sVersionOpt = None,
+    gpus: GpusOpt = None,
+    context: ContextOpt = None,
+    minikube_profile: MinikubeProfileOpt = "kubeflow",
+    json_output: JsonOpt = False,
+) -> None:
+    """Show what `up` would do (release, minikube command, components in order and why), changing nothing."""
+    from kfinstall import commands
+
+    options = _up_options(
+        kubeflow_version=kubeflow_version,
+        profile=profile,
+        with_ids=with_ids,
+        without_ids=without_ids,
+        variant=variant,
+        pins=pins,
+        cpus=cpus,
+        memory=memory,
+        driver=driver,
+        k8s_version=k8s_version,
+        gpus=gpus,
+        context=context,
+        minikube_profile=minikube_profile,
+    )
+    commands.plan(options, json_output=json_output)  # type: ignore[arg-type]

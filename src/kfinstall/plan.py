@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from kfinstall.errors import UsageError
 
 if TYPE_CHECKING:
-    from kfinstall.pins import Component, Release
+    from kfinstall.pins import Component, Release, Wait
 
 PROFILES = ("minimal", "standard", "full")
 DEFAULT_PROFILE = "standard"
@@ -31,6 +31,7 @@ class PlannedComponent:
     namespaces: tuple[str, ...]
     reason: str
     variant: str | None = None
+    waits: tuple[Wait, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ def select(
                 namespaces=tuple(component.namespaces),
                 reason=reasons[component.id],
                 variant=variant if variant and variant != "default" else None,
+                waits=tuple(component.waits),
             )
         )
     return Selection(tuple(planned), tuple(notes))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kfinstall import __version__, build, cluster, manifest, manifests, plan, state
+from kfinstall import __version__, build, cluster, manifest, manifests, plan, state, waits
 from kfinstall.errors import KfError, UsageError
 from kfinstall.events import Event, Reporter
 from kfinstall.installer import ComponentWork, Installer
@@ -158,7 +158,13 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
         ]
         labelled = manifest.labelled(objects, component.id, release.tag)
         works.append(
-            ComponentWork(component.id, component.depends_on, tuple(labelled), manifest.content_hash(labelled))
+            ComponentWork(
+                component.id,
+                component.depends_on,
+                tuple(labelled),
+                manifest.content_hash(labelled),
+                tuple(waits.check_for(wait) for wait in component.waits),
+            )
         )
     report(Event("step", f"built {len(works)} components ({sum(len(w.objects) for w in works)} objects)"))
 

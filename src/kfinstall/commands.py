@@ -1,0 +1,129 @@
+"""What `up` and `plan` do around the steps: choose the release, open the log, pick the display, render the end.
+
+The CLI parses options into `UpOptions` and calls these; the steps themselves live in `up`, `cluster`,
+`manifests`, `build` and `installer`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING
+
+from kfinstall import logfile, runner
+from kfinstall.errors import KfError
+from kfinstall.events import Event
+from kfinstall.up import DEFAULT_LOGIN, UpOptions, UpResult, make_plan, run_up
+
+if TYPE_CHECKING:
+    from kfinstall.pins import Pins, Release
+    from kfinstall.up import InstallPlan
+
+
+def choose_release(pins: Pins, options: UpOptions) -> Release:
+    """`-k` when given; else the newest release the local minikube can run (or simply the newest with --context)."""
+    if options.kubeflow_version:
+        return pins.get(options.kubeflow_version)
+    if options.context is None and runner.tool_path("minikube"):
+        from kfinstall.toolversions import parse_minikube_version
+
+        found = parse_minikube_version(runner.run("minikube", "version", "--output=json", timeout=30).stdout)
+        if found.version is not None:
+            runnable = [release for release in pins.releases if release.minikube.contains(found.version)]
+            if runnable:
+                return max(runnable, key=lambda release: _tag_key(release.tag))
+    return pins.newest
+
+
+def _tag_key(tag: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in tag.lstrip("v").split("-")[0].split("."))
+
+
+def build_plan(options: UpOptions) -> InstallPlan:
+    from kfinstall.pins import load_pins
+
+    pins = load_pins(options.pins)
+    return make_plan(options, choose_release(pins, options))
+
+
+def plan(options: UpOptions, *, json_output: bool = False) -> None:
+    """Print what `up` would do; change nothing."""
+    install = build_plan(options)
+    if json_output:
+        print(json.dumps(install.as_dict(), indent=2))
+        return
+    _render_plan(install)
+
+
+def _render_plan(install: InstallPlan) -> None:
+    from rich.console import Console
+
+    from kfinstall import cluster
+
+    console = Console(highlight=False, soft_wrap=True)
+    release = install.release
+    console.print(f"[bold]Kubeflow {release.tag}[/], profile {install.profile}")
+    console.print(f"  manifests: {install.repo_url} at {release.commit}")
+    if install.cluster is not None:
+        console.print("  cluster:   minikube " + " ".join(cluster.start_args(install.cluster)))
+    else:
+        console.print(f"  cluster:   existing context {install.context!r} (no minikube)")
+    console.print(f"\n[bold]{len(install.selection.components)} components[/], in install order:")
+    for index, component in enumerate(install.selection.components, 1):
+        variant = f" [cyan]({component.variant})[/]" if component.variant else ""
+        after = f" · after {', '.join(component.depends_on)}" if component.depends_on else ""
+        console.print(f" {index:>2}. [bold]{component.id}[/]{variant}  [dim]{component.reason}{after}[/]")
+        for path in component.paths:
+            console.print(f"       {path}")
+    for note in install.selection.notes:
+        console.print(f"[yellow]![/] {note}")
+
+
+def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) -> None:
+    """Run `up` with a live display (or JSON lines), then say how to reach the dashboard."""
+    from rich.console import Console
+
+    from kfinstall.progress import Display, JsonLines
+
+    log_path = logfile.start_log("up")
+    console = Console(stderr=True, highlight=False)
+    if verbose:
+        runner.set_echo(lambda line: console.print(f"[dim]{line}[/]", soft_wrap=True))
+    install = build_plan(options)
+    display = JsonLines() if json_output else Display()
+    display(Event("step", f"Kubeflow {install.release.tag}, profile {install.profile}: "
+                          f"{len(install.selection.components)} components"))  # fmt: skip
+    for note in install.selection.notes:
+        display(Event("note", note))
+    try:
+        result = run_up(install, options, display, on_components=display.start_components)
+    except KfError as error:
+        display.stop()
+        error.hint = f"{error.hint}\nlog: {log_path}" if error.hint else f"log: {log_path}"
+        raise
+    except KeyboardInterrupt:
+        display.stop()
+        raise
+    display.stop()
+    if json_output:
+        display(Event("done", f"Kubeflow {result.release} is ready"))
+    else:
+        _render_done(result, log_path)
+
+
+def _render_done(result: UpResult, log_path: object) -> None:
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False)
+    took = time.strftime("%Mm%Ss", time.gmtime(result.seconds))
+    changed = f"{len(result.installed)} installed, {len(result.skipped)} unchanged"
+    console.print(f"\n[bold green]Kubeflow {result.release} is ready[/] ({changed}, {took}).")
+    console.print("  Dashboard: run [bold]kfinstall port-forward[/], then open http://localhost:8080")
+    email, password = DEFAULT_LOGIN
+    console.print(f"  Login:     {email} / {password}")
+    if result.default_password:
+        console.print(
+            "  [yellow]! This is the default password of every Kubeflow install: change it before you share "
+            "this machine or expose the port.[/]"
+        )
+    console.print(f"  Log:       {log_path}")

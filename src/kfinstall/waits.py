@@ -1,0 +1,48 @@
+"""The README's own `kubectl wait` lines, kept as data in the pins, checked the way kfinstall waits.
+
+kfinstall does not shell out to `kubectl wait`: `--for=jsonpath` needs kubectl 1.23+, and one blocking wait
+per line would serialise the install. Each line becomes a check that answers "what is still missing?" in one
+`kubectl get`, polled together with the component's other readiness checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from kfinstall.errors import KfError
+from kfinstall.kube import Kubectl
+from kfinstall.readiness import pod_ready
+
+if TYPE_CHECKING:
+    from kfinstall.pins import Wait
+
+Check = Callable[[Kubectl], "str | None"]
+
+
+def check_for(wait: Wait) -> Check:
+    """A readiness check for one README wait line: None when satisfied, else what is missing."""
+
+    def check(kubectl: Kubectl) -> str | None:
+        selector = ("-l", wait.selector) if wait.selector else ()
+        try:
+            items = kubectl.items("pods" if wait.what == "pods" else "endpoints", "-n", wait.namespace, *selector)
+        except KfError:
+            return "the API server did not answer"
+        where = f"{wait.what} in {wait.namespace}" + (f" matching {wait.selector}" if wait.selector else "")
+        if not items:
+            return f"no {where} yet"
+        if wait.what == "pods":
+            ready = sum(pod_ready(pod) for pod in items)
+            return None if ready == len(items) else f"{ready}/{len(items)} {where} ready"
+        serving = sum(_served_by_pods(endpoints) for endpoints in items)
+        return None if serving == len(items) else f"{serving}/{len(items)} {where} served by a pod"
+
+    return check
+
+
+def _served_by_pods(endpoints: dict) -> bool:
+    """What the README checks with `--for=jsonpath='{.subsets[0].addresses[0].targetRef.kind}'=Pod`."""
+    subsets = endpoints.get("subsets") or []
+    addresses = (subsets[0].get("addresses") or []) if subsets else []
+    return bool(addresses) and (addresses[0].get("targetRef") or {}).get("kind") == "Pod"

@@ -1,0 +1,86 @@
+"""Fixtures that turn test data into installable releases: local git repositories plus pins that match them.
+
+The product refuses manifests whose commit differs from the pins, so a test never weakens that check: it
+writes pins of its own whose `repo` and `commit` are those of the local repository it serves.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.paths import BUNDLE_COMMITS, MANIFESTS_BUNDLE, REPO_ROOT
+
+SYNTHETIC_MANIFESTS = REPO_ROOT / "tests" / "data" / "synthetic-manifests"
+SYNTHETIC_PINS = REPO_ROOT / "tests" / "data" / "synthetic-pins.yaml"
+SHIPPED_PINS = REPO_ROOT / "manifests_pins.yaml"
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "kfinstall tests",
+    "GIT_AUTHOR_EMAIL": "tests@kfinstall.invalid",
+    "GIT_COMMITTER_NAME": "kfinstall tests",
+    "GIT_COMMITTER_EMAIL": "tests@kfinstall.invalid",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+}
+
+
+@dataclass(frozen=True)
+class LocalRelease:
+    """A release served from a local repository: pass `pins` to kfinstall with `--pins`."""
+
+    tag: str
+    pins: Path
+    repo_url: str
+    commit: str
+
+
+def _git(*args: str, cwd: Path) -> str:
+    env = {**os.environ, **_GIT_ENV}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def write_pins(source: Path, target: Path, repo_url: str, commits: dict[str, str]) -> Path:
+    """A copy of the pins file `source` whose releases point at `repo_url` and the given commits."""
+    data = yaml.safe_load(source.read_text())
+    for release in data["releases"]:
+        release["repo"] = repo_url
+        if release["tag"] in commits:
+            release["commit"] = commits[release["tag"]]
+    target.write_text(yaml.safe_dump(data, sort_keys=False))
+    return target
+
+
+@pytest.fixture(scope="session")
+def synthetic_release(tmp_path_factory: pytest.TempPathFactory) -> LocalRelease:
+    """tests/data/synthetic-manifests committed and tagged v0.1.0 in a local repository, with matching pins."""
+    root = tmp_path_factory.mktemp("synthetic")
+    repo = root / "manifests"
+    shutil.copytree(SYNTHETIC_MANIFESTS, repo)
+    _git("init", "--quiet", "-b", "master", cwd=repo)
+    _git("add", ".", cwd=repo)
+    _git("commit", "--quiet", "-m", "synthetic manifests", cwd=repo)
+    _git("tag", "v0.1.0", cwd=repo)
+    commit = _git("rev-parse", "HEAD", cwd=repo)
+    url = f"file://{repo}"
+    pins = write_pins(SYNTHETIC_PINS, root / "pins.yaml", url, {"v0.1.0": commit})
+    return LocalRelease("v0.1.0", pins, url, commit)
+
+
+@pytest.fixture(scope="session")
+def bundle_releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LocalRelease]]:
+    """The real Kubeflow manifests of ../shared/kubeflow-manifests.bundle, by tag, with the shipped pins."""
+    if not MANIFESTS_BUNDLE.is_file():
+        pytest.skip(f"real Kubeflow manifests bundle not found at {MANIFESTS_BUNDLE} (shared test data is absent)")
+    root = tmp_path_factory.mktemp("bundle")
+    bare = root / "kubeflow-manifests.git"
+    subprocess.run(["git", "clone", "--quiet", "--bare", str(MANIFESTS_BUNDLE), str(bare)], check=True)
+    url = f"file://{bare}"
+    pins = write_pins(SHIPPED_PINS, root / "pins.yaml", url, BUNDLE_COMMITS)
+    yield {tag: LocalRelease(tag, pins, url, commit) for tag, commit in BUNDLE_COMMITS.items()}
