@@ -1,0 +1,704 @@
+"""Prerequisite checks: is this machine (or cluster) able to run the chosen Kubeflow release?
+
+Two halves. `gather` asks the tools (through `runner`, nothing else) and the host, and keeps their raw answers
+in `Facts`. `evaluate` turns facts into verdicts and is pure, so every verdict is unit-tested on real tool
+outputs. `run_checks` is the two together; `kfinstall check` renders its result and `kfinstall up` calls it
+before touching anything. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from kfinstall import minikube_support, runner, toolversions
+from kfinstall.errors import UsageError
+from kfinstall.pins import Pins, Release, Version
+from kfinstall.runner import Result
+from kfinstall.units import format_mb
+
+Status = Literal["ok", "warn", "fail"]
+
+#: The inotify limits the Kubeflow README (v1.9.1 and later) asks for; older READMEs give none, but the pods are
+#: just as many, so the same values are used for them.
+README_INOTIFY = {"max_user_instances": 2280, "max_user_watches": 1255360}
+DEFAULT_DRIVER = "docker"
+KUSTOMIZE_RELEASE_URL = "https://github.com/kubernetes-sigs/kustomize/releases/tag/kustomize%2Fv{version}"
+KUSTOMIZE_INSTALL_URL = "https://kubectl.docs.kubernetes.io/installation/kustomize/"
+KUBECTL_INSTALL_URL = "https://kubernetes.io/docs/tasks/tools/"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One verdict: what was `found`, what is `required`, what it means, and a concrete fix (`hint`)."""
+
+    name: str
+    status: Status
+    found: str
+    required: str
+    message: str
+    hint: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What the user wants to run: the release and profile, and the machine settings (None = defaults)."""
+
+    release: Release
+    profile: str = "standard"
+    cpus: int | None = None
+    memory_mb: int | None = None
+    k8s_version: str | None = None
+    driver: str | None = None
+    gpus: str | None = None
+    context: str | None = None
+    #: All pinned releases, to suggest one this machine can run when the chosen one cannot.
+    pins: Pins | None = None
+
+    @property
+    def kubernetes(self) -> Version:
+        """The Kubernetes version minikube will be asked for (a UsageError when --k8s-version is malformed)."""
+        text = self.k8s_version or self.release.kubernetes.default
+        try:
+            version = Version.parse(text)
+        except ValueError:
+            raise UsageError(f"--k8s-version {text!r} is not a version", "give a version like v1.19.3") from None
+        if version.patch is None:
+            raise UsageError(f"--k8s-version {text} needs the patch number", f"for example {version}.0")
+        return version
+
+    @property
+    def effective_driver(self) -> str:
+        return self.driver or DEFAULT_DRIVER
+
+    @property
+    def uses_minikube(self) -> bool:
+        return self.context is None
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    """Raw answers of the existing cluster (`--context`): `kubectl version`, StorageClasses, /api/v1, OIDC."""
+
+    version: Result | None = None
+    storage_classes: Result | None = None
+    api_v1: Result | None = None
+    openid: Result | None = None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The raw answers of the tools and the host. A tool that is not installed is None."""
+
+    kustomize: Result | None = None
+    kubectl: Result | None = None
+    minikube: Result | None = None
+    docker: Result | None = None
+    git: Result | None = None
+    nvidia_smi: Result | None = None
+    host_cpus: int | None = None
+    host_memory_mb: int | None = None
+    #: fs.inotify values on Linux; None elsewhere (the limits are a Linux thing).
+    inotify: dict[str, int] | None = None
+    cluster: ClusterFacts | None = None
+    missing_hints: dict[str, str] = field(default_factory=dict)
+
+
+# ---- gathering (the only impure part) ---------------------------------------------------------------------------
+
+
+def _run(tool: str, *args: str, timeout: float = 60) -> Result | None:
+    if runner.tool_path(tool) is None:
+        return None
+    return runner.run(tool, *args, timeout=timeout)
+
+
+def minikube_version_output() -> Result | None:
+    """`minikube version --output=json`, or the plain form from minikubes that do not know `--output`."""
+    result = _run("minikube", "version", "--output=json")
+    if result is not None and (not result.ok or toolversions.parse_minikube_version(result.stdout).version is None):
+        plain = _run("minikube", "version")
+        if plain is not None and plain.ok:
+            return plain
+    return result
+
+
+def gather(request: CheckRequest) -> Facts:
+    """Ask every tool the check needs, through `runner`; nothing is judged here."""
+    docker = None
+    if request.uses_minikube and request.effective_driver == DEFAULT_DRIVER:
+        docker = _run("docker", "info", "--format", "{{json .}}")
+    cluster = None
+    if request.context:
+        context = ("--context", request.context)
+        cluster = ClusterFacts(
+            version=_run("kubectl", *context, "version", "-o", "json", timeout=30),
+            storage_classes=_run("kubectl", *context, "get", "storageclasses", "-o", "json", timeout=30),
+            api_v1=_run("kubectl", *context, "get", "--raw", "/api/v1", timeout=30),
+            openid=_run("kubectl", *context, "get", "--raw", "/.well-known/openid-configuration", timeout=30),
+        )
+    return Facts(
+        kustomize=_run("kustomize", "version"),
+        kubectl=_run("kubectl", "version", "--client", "-o", "json"),
+        minikube=minikube_version_output() if request.uses_minikube else None,
+        docker=docker,
+        git=_run("git", "--version"),
+        nvidia_smi=_run("nvidia-smi", "-L") if request.gpus and request.uses_minikube else None,
+        host_cpus=os.cpu_count(),
+        host_memory_mb=_host_memory_mb(),
+        inotify=_inotify() if sys.platform.startswith("linux") else None,
+        cluster=cluster,
+    )
+
+
+def _host_memory_mb() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _inotify(root: Path = Path("/proc/sys/fs/inotify")) -> dict[str, int] | None:
+    values = {}
+    for name in README_INOTIFY:
+        try:
+            values[name] = int((root / name).read_text().strip())
+        except (OSError, ValueError):
+            return None
+    return values
+
+
+def run_checks(request: CheckRequest) -> list[CheckResult]:
+    """Every check for `request`, on this machine: `evaluate(request, gather(request))`."""
+    return evaluate(request, gather(request))
+
+
+def failed(results: list[CheckResult]) -> list[CheckResult]:
+    return [r for r in results if r.status == "fail"]
+
+
+# ---- verdicts (pure) -------------------------------------------------------------------------------------------
+
+
+def evaluate(request: CheckRequest, facts: Facts) -> list[CheckResult]:
+    """The verdicts for `request` given `facts`, in the order a user should fix them."""
+    kubernetes = request.kubernetes
+    docker_info = toolversions.parse_docker_info(facts.docker.stdout, facts.docker.stderr) if facts.docker else None
+    results = [check_release_kubernetes(request.release, kubernetes, explicit=request.k8s_version is not None)]
+    results.append(check_kustomize(request.release, facts.kustomize))
+    results.append(check_kubectl(facts.kubectl, kubernetes))
+    if request.uses_minikube:
+        results.append(check_minikube(request, facts.minikube, kubernetes))
+        if request.effective_driver == DEFAULT_DRIVER:
+            results.append(check_docker(facts.docker, docker_info))
+    results.append(check_git(facts.git))
+    if request.uses_minikube:
+        host_cpus, host_memory = facts.host_cpus, facts.host_memory_mb
+        if docker_info and docker_info.reachable:  # the docker driver gets what the daemon has, not the host
+            host_cpus, host_memory = docker_info.cpus or host_cpus, docker_info.memory_mb or host_memory
+        resources = request.release.resources_for(request.profile)
+        results.append(check_cpus(request.cpus, resources.cpus, host_cpus, request.profile))
+        results.append(check_memory(request.memory_mb, resources.memory_mb, host_memory, request.profile))
+    if facts.inotify is not None:
+        results.append(check_inotify(request.release, facts.inotify))
+    if request.gpus and request.uses_minikube:
+        results.extend(check_gpus(request, facts.nvidia_smi, docker_info, facts.minikube))
+    if request.context and facts.cluster is not None:
+        results.extend(check_cluster(request, facts.cluster))
+    return results
+
+
+def check_release_kubernetes(release: Release, kubernetes: Version, *, explicit: bool) -> CheckResult:
+    supported = _range_text(release)
+    if release.kubernetes.contains(kubernetes):
+        return CheckResult(
+            "kubernetes version", "ok", str(kubernetes), supported, f"Kubeflow {release.tag} supports it"
+        )
+    hint = f"use --k8s-version {release.kubernetes.default}" if explicit else "check the pins file"
+    return CheckResult(
+        "kubernetes version",
+        "fail",
+        str(kubernetes),
+        supported,
+        f"Kubeflow {release.tag} does not support Kubernetes {kubernetes}",
+        hint,
+    )
+
+
+def _range_text(release: Release) -> str:
+    pin = release.kubernetes
+    low, high = pin.min, pin.max
+    if low and high:
+        return f"{low} – {high}"
+    return f"≥ {low}" if low else (f"≤ {high}" if high else "any")
+
+
+def check_kustomize(release: Release, result: Result | None) -> CheckResult:
+    requirement = release.kustomize
+    required = f"{'exactly' if requirement.exact else 'at least'} {requirement.version}"
+    if requirement.exact:
+        install = (
+            f"install kustomize {requirement.exact} ({KUSTOMIZE_RELEASE_URL.format(version=requirement.exact)}) "
+            "and put it first on PATH, or point KFINSTALL_KUSTOMIZE at it"
+        )
+    else:
+        install = (
+            f"install kustomize {requirement.version} or newer ({KUSTOMIZE_INSTALL_URL}), or set KFINSTALL_KUSTOMIZE"
+        )
+    if result is None:
+        return CheckResult("kustomize", "fail", "not installed", required, "kustomize is not installed", install)
+    parsed = toolversions.parse_kustomize_version(result.stdout or result.stderr)
+    if not result.ok or parsed.version is None:
+        return CheckResult(
+            "kustomize",
+            "warn",
+            _raw(result),
+            required,
+            "cannot tell which kustomize this is (a distro or source build?)",
+            f"if builds fail, {install}",
+        )
+    if requirement.satisfied_by(parsed.version):
+        return CheckResult("kustomize", "ok", parsed.text, required, f"what Kubeflow {release.tag} asks for")
+    why = (
+        f"Kubeflow {release.tag} needs exactly {requirement.exact}"
+        + (f" ({requirement.note.removeprefix('README: ')})" if requirement.note else "")
+        if requirement.exact
+        else f"Kubeflow {release.tag} needs {requirement.version} or newer"
+    )
+    return CheckResult("kustomize", "fail", parsed.text, required, why, install)
+
+
+def check_kubectl(result: Result | None, kubernetes: Version) -> CheckResult:
+    required = f"{kubernetes.major}.{kubernetes.minor} ± 1 minor"
+    if result is None:
+        return CheckResult(
+            "kubectl", "fail", "not installed", required, "kubectl is not installed", runner.INSTALL_HINTS["kubectl"]
+        )
+    parsed = toolversions.parse_kubectl_client_version(result.stdout)
+    if parsed.version is None:
+        return CheckResult("kubectl", "warn", _raw(result), required, "cannot read kubectl's version")
+    skew = abs(parsed.version.minor - kubernetes.minor) if parsed.version.major == kubernetes.major else 99
+    if skew <= 1:
+        return CheckResult("kubectl", "ok", parsed.text, required, "within the supported version skew")
+    return CheckResult(
+        "kubectl",
+        "warn",
+        parsed.text,
+        required,
+        f"kubectl {parsed.text} is {skew} minor versions away from Kubernetes {kubernetes} (±1 is supported)",
+        f"install kubectl v{kubernetes.major}.{kubernetes.minor} ({KUBECTL_INSTALL_URL}) and set "
+        "KFINSTALL_KUBECTL to it, if kubectl misbehaves against this cluster",
+    )
+
+
+def check_minikube(request: CheckRequest, result: Result | None, kubernetes: Version) -> CheckResult:
+    release = request.release
+    last = minikube_support.last_minikube_for(kubernetes)
+    required_parts = [f"starts Kubernetes {kubernetes}"]
+    if last:
+        required_parts.append(f"≤ {last}")
+    if release.minikube.min or release.minikube.max:
+        required_parts.append(f"pinned {release.minikube}")
+    required = ", ".join(required_parts)
+    if result is None:
+        return CheckResult(
+            "minikube", "fail", "not installed", required, "minikube is not installed", _minikube_install_hint(last)
+        )
+    parsed = toolversions.parse_minikube_version(result.stdout)
+    if not result.ok or parsed.version is None:
+        return CheckResult("minikube", "warn", _raw(result), required, "cannot read minikube's version")
+    minikube = parsed.version
+    if not minikube_support.can_start(minikube, kubernetes):
+        oldest = minikube_support.oldest_kubernetes(minikube)
+        suggestion = suggest_release(request.pins, minikube) if request.pins else None
+        hint = _minikube_install_hint(last)
+        if suggestion is not None and suggestion.tag != release.tag:
+            hint += f"; or install Kubeflow {suggestion.tag} instead (-k {suggestion.tag}), which this minikube can run"
+        return CheckResult(
+            "minikube",
+            "fail",
+            parsed.text,
+            required,
+            f"minikube {parsed.text} refuses Kubernetes older than {oldest}, and Kubeflow {release.tag} runs on "
+            f"Kubernetes {kubernetes}",
+            hint,
+        )
+    if not release.minikube.contains(minikube):
+        return CheckResult(
+            "minikube",
+            "fail",
+            parsed.text,
+            required,
+            f"Kubeflow {release.tag} is pinned to minikube {release.minikube}",
+            _minikube_install_hint(last),
+        )
+    return CheckResult("minikube", "ok", parsed.text, required, f"can start Kubernetes {kubernetes}")
+
+
+def _minikube_install_hint(last: Version | None) -> str:
+    if last is None:
+        return runner.INSTALL_HINTS["minikube"]
+    return f"install minikube {last}.x or older ({minikube_support.RELEASES_URL}) and point KFINSTALL_MINIKUBE at it"
+
+
+def suggest_release(pins: Pins, minikube: Version | None) -> Release | None:
+    """The newest pinned release whose default Kubernetes this minikube starts and whose pins allow it."""
+    candidates = sorted(pins.releases, key=lambda r: Version.parse(r.tag), reverse=True)
+    for release in candidates:
+        if minikube is None:
+            return release
+        default = Version.parse(release.kubernetes.default)
+        if minikube_support.can_start(minikube, default) and release.minikube.contains(minikube):
+            return release
+    return None
+
+
+def default_release(pins: Pins, minikube_output: Callable[[], Result | None] = minikube_version_output) -> Release:
+    """The release `up` installs when none is asked for: the newest one the local minikube can run.
+
+    Without a readable minikube it is simply the newest pinned release (the minikube check will explain).
+    """
+    result = minikube_output()
+    version = toolversions.parse_minikube_version(result.stdout).version if result is not None and result.ok else None
+    return suggest_release(pins, version) or pins.newest
+
+
+def check_docker(result: Result | None, info: toolversions.DockerInfo | None) -> CheckResult:
+    required = "daemon reachable (minikube's docker driver)"
+    if result is None or info is None:
+        return CheckResult(
+            "docker", "fail", "not installed", required, "docker is not installed", runner.INSTALL_HINTS["docker"]
+        )
+    if not info.reachable:
+        return CheckResult(
+            "docker",
+            "fail",
+            "daemon not reachable",
+            required,
+            info.error or "the docker daemon does not answer",
+            "start Docker (`sudo systemctl start docker`, or Docker Desktop) and make sure your user may use it "
+            "(`sudo usermod -aG docker $USER`, then log in again); or choose another --driver",
+        )
+    return CheckResult("docker", "ok", f"server {info.server_version}", required, "the daemon answers")
+
+
+def check_git(result: Result | None) -> CheckResult:
+    if result is None:
+        return CheckResult(
+            "git", "fail", "not installed", "any", "git is needed to fetch the manifests", runner.INSTALL_HINTS["git"]
+        )
+    parsed = toolversions.parse_git_version(result.stdout)
+    return CheckResult("git", "ok", parsed.text, "any", "present")
+
+
+def check_cpus(asked: int | None, recommended: int, host: int | None, profile: str) -> CheckResult:
+    wanted = asked or recommended
+    required = f"{recommended} recommended for {profile}"
+    found = f"{wanted} asked, {host if host is not None else '?'} available"
+    if wanted < minikube_support.MIN_CPUS:
+        return CheckResult("cpus", "fail", found, required, "minikube needs at least 2 CPUs", "use --cpus 2 or more")
+    if host is not None and wanted > host:
+        return CheckResult(
+            "cpus",
+            "fail",
+            found,
+            required,
+            f"{wanted} CPUs asked but only {host} available",
+            f"use --cpus {host}" + (" (or a smaller --profile)" if asked is None else ""),
+        )
+    if wanted < recommended:
+        return CheckResult(
+            "cpus",
+            "warn",
+            found,
+            required,
+            f"fewer CPUs than the {profile} profile is meant for: pods may start slowly",
+            f"use --cpus {recommended}, or --profile minimal",
+        )
+    return CheckResult("cpus", "ok", found, required, "enough")
+
+
+def check_memory(asked: int | None, recommended: int, host: int | None, profile: str) -> CheckResult:
+    wanted = asked or recommended
+    required = f"{format_mb(recommended)} recommended for {profile}"
+    found = f"{format_mb(wanted)} asked, {format_mb(host) if host is not None else '?'} available"
+    if wanted < minikube_support.MIN_MEMORY_MB:
+        return CheckResult(
+            "memory",
+            "fail",
+            found,
+            required,
+            f"minikube refuses less than {minikube_support.MIN_MEMORY_MB} MB",
+            f"use --memory {recommended}mb",
+        )
+    if host is not None and wanted > host:
+        return CheckResult(
+            "memory",
+            "fail",
+            found,
+            required,
+            f"{format_mb(wanted)} asked but only {format_mb(host)} available",
+            f"use --memory {host}mb or less" + (", and --profile minimal" if asked is None else ""),
+        )
+    if wanted < recommended:
+        return CheckResult(
+            "memory",
+            "warn",
+            found,
+            required,
+            f"less memory than the {profile} profile is meant for: pods may stay Pending",
+            f"use --memory {recommended}mb, or --profile minimal",
+        )
+    return CheckResult("memory", "ok", found, required, "enough")
+
+
+def check_inotify(release: Release, values: dict[str, int]) -> CheckResult:
+    wanted = release.inotify or README_INOTIFY
+    low = {name: values.get(name, 0) for name, minimum in wanted.items() if values.get(name, 0) < minimum}
+    found = ", ".join(f"{name}={values.get(name, '?')}" for name in wanted)
+    required = ", ".join(f"{name} ≥ {minimum}" for name, minimum in wanted.items())
+    if not low:
+        return CheckResult("inotify limits", "ok", found, required, "enough for Kubeflow's pods")
+    commands = "; ".join(f"sudo sysctl fs.inotify.{name}={wanted[name]}" for name in low)
+    return CheckResult(
+        "inotify limits",
+        "warn",
+        found,
+        required,
+        "too low: pods fail with 'too many open files' once many are running",
+        commands + " (add them to /etc/sysctl.conf to keep them)",
+    )
+
+
+def check_gpus(
+    request: CheckRequest,
+    nvidia_smi: Result | None,
+    docker_info: toolversions.DockerInfo | None,
+    minikube: Result | None,
+) -> list[CheckResult]:
+    results = []
+    gpus = toolversions.parse_nvidia_smi_list(nvidia_smi.stdout) if nvidia_smi is not None else []
+    if nvidia_smi is None:
+        results.append(
+            CheckResult(
+                "gpu driver",
+                "fail",
+                "nvidia-smi not installed",
+                "nvidia-smi lists a GPU",
+                "no NVIDIA driver found",
+                runner.INSTALL_HINTS["nvidia-smi"],
+            )
+        )
+    elif not gpus:
+        results.append(
+            CheckResult(
+                "gpu driver",
+                "fail",
+                _raw(nvidia_smi),
+                "nvidia-smi lists a GPU",
+                "nvidia-smi lists no GPU",
+                "install or repair the NVIDIA driver until `nvidia-smi -L` lists your GPU",
+            )
+        )
+    else:
+        results.append(
+            CheckResult("gpu driver", "ok", "; ".join(gpus), "nvidia-smi lists a GPU", f"{len(gpus)} GPU(s)")
+        )
+    if request.effective_driver != DEFAULT_DRIVER:
+        results.append(
+            CheckResult(
+                "gpu driver support",
+                "fail",
+                f"--driver {request.effective_driver}",
+                "--driver docker",
+                "minikube passes GPUs through only with the docker driver",
+                "use --driver docker",
+            )
+        )
+    elif docker_info is not None and docker_info.reachable:
+        if "nvidia" in docker_info.runtimes:
+            results.append(
+                CheckResult("docker nvidia runtime", "ok", ", ".join(docker_info.runtimes), "nvidia", "present")
+            )
+        else:
+            results.append(
+                CheckResult(
+                    "docker nvidia runtime",
+                    "fail",
+                    ", ".join(docker_info.runtimes) or "none",
+                    "nvidia",
+                    "docker has no nvidia runtime, so containers cannot see the GPU",
+                    "install the NVIDIA Container Toolkit, then `sudo nvidia-ctk runtime configure --runtime=docker`"
+                    " and `sudo systemctl restart docker`",
+                )
+            )
+    version = toolversions.parse_minikube_version(minikube.stdout).version if minikube is not None else None
+    if version is not None:
+        values = minikube_support.gpu_flag_values(version)
+        if request.gpus not in values:
+            why = (
+                f"minikube {version} has no --gpus flag (added in {minikube_support.GPUS_SINCE})"
+                if not values
+                else f"minikube {version} accepts --gpus {', '.join(values)}, not {request.gpus}"
+            )
+            results.append(
+                CheckResult(
+                    "minikube --gpus",
+                    "fail",
+                    str(version),
+                    f"≥ {minikube_support.GPUS_SINCE}",
+                    why,
+                    f"install minikube {minikube_support.GPUS_SINCE} or newer"
+                    if not values
+                    else f"use --gpus {values[0]}",
+                )
+            )
+        else:
+            results.append(
+                CheckResult("minikube --gpus", "ok", str(version), f"≥ {minikube_support.GPUS_SINCE}", "supported")
+            )
+    return results
+
+
+def check_cluster(request: CheckRequest, cluster: ClusterFacts) -> list[CheckResult]:
+    """The checks for an existing cluster (`--context`)."""
+    release = request.release
+    results = []
+    supported = _range_text(release)
+    version = cluster.version
+    parsed = toolversions.parse_kubectl_server_version(version.stdout) if version is not None else None
+    if version is None or parsed is None or parsed.version is None:
+        message = (version.output if version is not None else "kubectl is not installed") or "no answer"
+        results.append(
+            CheckResult(
+                "cluster reachable",
+                "fail",
+                _first_line(message),
+                f"context {request.context} answers",
+                f"cannot reach the cluster of context {request.context}",
+                "check `kubectl --context " + str(request.context) + " get nodes` and your kubeconfig",
+            )
+        )
+        return results
+    server = parsed.version
+    if release.kubernetes.contains(server):
+        results.append(
+            CheckResult("cluster kubernetes", "ok", str(server), supported, f"Kubeflow {release.tag} supports it")
+        )
+    else:
+        results.append(
+            CheckResult(
+                "cluster kubernetes",
+                "fail",
+                str(server),
+                supported,
+                f"Kubeflow {release.tag} does not support Kubernetes {server}",
+                "use a cluster in the supported range, or another -k release (see `kfinstall versions`)",
+            )
+        )
+    results.append(_check_default_storage_class(cluster.storage_classes))
+    results.append(_check_token_request(cluster.api_v1))
+    results.append(_check_issuer(release, cluster.openid))
+    return results
+
+
+def _check_default_storage_class(result: Result | None) -> CheckResult:
+    import json
+
+    required = "a default StorageClass"
+    names, defaults = [], []
+    if result is not None and result.ok:
+        try:
+            items = json.loads(result.stdout).get("items", [])
+        except ValueError:
+            items = []
+        for item in items:
+            metadata = item.get("metadata", {})
+            names.append(metadata.get("name", "?"))
+            annotations = metadata.get("annotations") or {}
+            if "true" in (
+                annotations.get("storageclass.kubernetes.io/is-default-class"),
+                annotations.get("storageclass.beta.kubernetes.io/is-default-class"),
+            ):
+                defaults.append(metadata.get("name", "?"))
+    if defaults:
+        return CheckResult("default storageclass", "ok", ", ".join(defaults), required, "PVCs will be provisioned")
+    return CheckResult(
+        "default storageclass",
+        "fail",
+        f"none ({', '.join(names)} not default)" if names else "no StorageClass",
+        required,
+        "Katib's and the auth service's PVCs would stay Pending",
+        "mark one default: kubectl patch storageclass NAME -p "
+        '\'{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}\'',
+    )
+
+
+def _check_token_request(result: Result | None) -> CheckResult:
+    import json
+
+    required = "serviceaccounts/token served"
+    served = False
+    if result is not None and result.ok:
+        try:
+            served = any(
+                r.get("name") == "serviceaccounts/token" for r in json.loads(result.stdout).get("resources", [])
+            )
+        except (ValueError, AttributeError):
+            served = False
+    if served:
+        return CheckResult("tokenrequest api", "ok", "served", required, "projected service-account tokens work")
+    return CheckResult(
+        "tokenrequest api",
+        "fail",
+        "not served",
+        required,
+        "Istio needs projected service-account tokens (the TokenRequest API)",
+        "start the apiserver with --service-account-issuer and --service-account-signing-key-file",
+    )
+
+
+def _check_issuer(release: Release, result: Result | None) -> CheckResult:
+    import json
+
+    wanted = release.service_account_issuer
+    required = wanted or "any"
+    issuer = None
+    if result is not None and result.ok:
+        try:
+            issuer = json.loads(result.stdout).get("issuer")
+        except (ValueError, AttributeError):
+            issuer = None
+    if issuer is None:
+        return CheckResult(
+            "service-account issuer", "warn", "unknown", required, "the cluster does not publish its OIDC configuration"
+        )
+    if wanted is None or issuer == wanted:
+        return CheckResult("service-account issuer", "ok", issuer, required, "as the release expects")
+    return CheckResult(
+        "service-account issuer",
+        "warn",
+        issuer,
+        required,
+        f"Kubeflow {release.tag} is set up for issuer {wanted}",
+        f"start the apiserver with --service-account-issuer={wanted} if authentication fails",
+    )
+
+
+def _raw(result: Result) -> str:
+    text = (result.stdout.strip() or result.stderr.strip() or f"exit code {result.exit_code}").replace("\n", " ")
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return text
