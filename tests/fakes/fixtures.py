@@ -127,6 +127,10 @@ class FakeTools:
         """{"pid", "url", "port"} of the double behind `profile`, if it ever started."""
         return cluster.apiserver_info(profile, self.state)
 
+    def double_dir(self, profile: str = "minikube") -> Path:
+        """The double's --state-dir for `profile` (for `python -m tests.double fault|knobs --state-dir ...`)."""
+        return cluster.profile_dir(profile, self.state) / "apiserver"
+
     def stop_all(self) -> list[int]:
         """Stop every API server double started in this test; returns their pids."""
         return cluster.stop_all(self.state)

@@ -157,3 +157,10 @@ def test_the_fakes_work_from_any_directory(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert fake_tools.run("minikube", "version", "--short").returncode == 0
+
+
+def test_double_args_reach_the_api_server_double(fake_tools: FakeTools) -> None:
+    fake_tools.set(double_args="--set system_pods=false")
+    start(fake_tools)
+    assert kubectl(fake_tools, "get", "pods", "-n", "kube-system", "-o", "name") == ""
+    assert (fake_tools.double_dir() / "apiserver.json").is_file()
