@@ -702,3 +702,56 @@ def _first_line(text: str) -> str:
         if line.strip():
             return line.strip()
     return text
+
+
+# ---- the request from command-line values ----------------------------------------------------------------------
+
+GPU_CHOICES = ("all", "nvidia", "amd")
+
+
+def build_request(
+    *,
+    kubeflow_version: str | None = None,
+    profile: str = "standard",
+    pins_path: Path | None = None,
+    cpus: str | int | None = None,
+    memory: str | int | None = None,
+    k8s_version: str | None = None,
+    driver: str | None = None,
+    gpus: str | None = None,
+    context: str | None = None,
+) -> CheckRequest:
+    """A CheckRequest from raw option values: pins loaded, release chosen, units parsed, nonsense refused."""
+    from kfinstall.pins import PROFILES, load_pins
+    from kfinstall.units import parse_cpus, parse_memory_mb
+
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r}", f"valid profiles: {', '.join(PROFILES)}")
+    if gpus is not None and gpus not in GPU_CHOICES:
+        raise UsageError(f"--gpus {gpus!r} is not one of {', '.join(GPU_CHOICES)}", "use --gpus all")
+    if context and any(value is not None for value in (cpus, memory, driver, gpus)):
+        raise UsageError(
+            "--context checks an existing cluster, so the minikube options (--cpus, --memory, --driver, --gpus) "
+            "do not apply",
+            "drop the minikube options, or drop --context",
+        )
+    pins = load_pins(pins_path)
+    if kubeflow_version:
+        release = pins.get(kubeflow_version)
+    elif context:
+        release = pins.newest
+    else:
+        release = default_release(pins)
+    request = CheckRequest(
+        release=release,
+        profile=profile,
+        cpus=parse_cpus(cpus) if cpus is not None else None,
+        memory_mb=parse_memory_mb(memory) if memory is not None else None,
+        k8s_version=k8s_version,
+        driver=driver,
+        gpus=gpus,
+        context=context,
+        pins=pins,
+    )
+    request.kubernetes  # noqa: B018 - a malformed --k8s-version is a usage error before any tool runs
+    return request

@@ -68,6 +68,68 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output o
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show each external command as it runs.")]
 
 
+# versions / check --------------------------------------------------------------------------------------------
+
+
+@app.command()
+def versions(pins: PinsOpt = None, json_output: JsonOpt = False) -> None:
+    """List the pinned Kubeflow releases: Kubernetes range, kustomize, and the components of each profile."""
+    from kfinstall import render
+    from kfinstall.pins import load_pins
+
+    loaded = load_pins(pins)
+    if json_output:
+        _print_json(render.versions_dict(loaded))
+        return
+    from rich.console import Console
+
+    render.print_versions(loaded, Console(highlight=False))
+
+
+@app.command()
+def check(
+    kubeflow_version: KubeflowVersionOpt = None,
+    profile: ProfileOpt = "standard",
+    pins: PinsOpt = None,
+    cpus: CpusOpt = None,
+    memory: MemoryOpt = None,
+    k8s_version: K8sVersionOpt = None,
+    driver: DriverOpt = None,
+    gpus: GpusOpt = None,
+    context: ContextOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Check the prerequisites of a release on this machine (or cluster); exit 1 if any check fails."""
+    from kfinstall import checks, render
+
+    request = checks.build_request(
+        kubeflow_version=kubeflow_version,
+        profile=profile,
+        pins_path=pins,
+        cpus=cpus,
+        memory=memory,
+        k8s_version=k8s_version,
+        driver=driver,
+        gpus=gpus,
+        context=context,
+    )
+    results = checks.run_checks(request)
+    if json_output:
+        _print_json(render.check_dict(results))
+    else:
+        from rich.console import Console
+
+        render.print_checks(request.release, request.profile, results, Console(highlight=False))
+    if checks.failed(results):
+        raise typer.Exit(1)
+
+
+def _print_json(document: object) -> None:
+    import json
+
+    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
 def render_error(error: KfError) -> None:
     """One clear line for the message, one for the hint; never a traceback."""
     from rich.console import Console
@@ -81,7 +143,7 @@ def render_error(error: KfError) -> None:
 def main() -> None:
     """Console-script entry point: runs the Typer app and turns `KfError`s into a message and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # without standalone mode, click returns a command's typer.Exit code
     except KfError as error:
         render_error(error)
         sys.exit(error.exit_code)
@@ -94,12 +156,12 @@ def main() -> None:
         typer.echo("Interrupted.", err=True)
         sys.exit(130)
     except Exception as usage:  # click's UsageError family: bad options, unknown command
-        import click
-
-        if isinstance(usage, click.ClickException):
-            usage.show()
-            sys.exit(usage.exit_code)
+        # typer >= 0.20 vendors click (typer._click), so match the ClickException shape rather than its import path
+        if type(usage).__name__ != "KeyboardInterrupt" and callable(getattr(usage, "show", None)):
+            usage.show()  # type: ignore[attr-defined]
+            sys.exit(int(getattr(usage, "exit_code", 2)))
         raise
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 # up / plan ---------------------------------------------------------------------------------------------------
