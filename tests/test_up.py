@@ -1,0 +1,113 @@
+"""`kfinstall up` end to end: the real CLI, the fake minikube, the cluster double, the real kubectl and kustomize.
+
+The synthetic manifest set (always available) carries Kubeflow's races: CRDs with their resources in one build,
+webhooks that refuse objects until their Deployment is up, a build whose objects precede their namespace.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import isolated_env, kfinstall
+from tests.fakes.fixtures import FakeTools
+from tests.releases import LocalRelease
+
+#: Short but real races: CRDs take a moment to be established, workloads a moment to become ready.
+RACY = "--set crd_establish_delay=0.4 --set ready_delay=[0.2,1.0] --set seed=7"
+
+
+@pytest.fixture
+def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
+    fake_tools.set(double_args=RACY, minikube_version="v1.37.0")
+    return isolated_env(fake_tools.env, tmp_path)
+
+
+def up(env: dict[str, str], release: LocalRelease, *args: str) -> subprocess.CompletedProcess[str]:
+    return kfinstall("up", "--pins", str(release.pins), "-k", release.tag, "--yes", *args, env=env)
+
+
+def kubectl_json(fake_tools: FakeTools, *args: str) -> dict:
+    result = fake_tools.run("kubectl", "--context", "kubeflow", *args, "-o", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_up_installs_every_component_until_ready(fake_tools: FakeTools, env, synthetic_release) -> None:
+    result = up(env, synthetic_release)
+    assert result.returncode == 0, result.stderr
+    assert "Kubeflow v0.1.0 is ready (17 installed, 0 unchanged" in result.stderr
+    deployments = kubectl_json(fake_tools, "get", "deployments", "-A")["items"]
+    assert {d["metadata"]["name"] for d in deployments} >= {"cert-manager-webhook", "katib-controller", "ml-pipeline"}
+    assert all(d["status"].get("availableReplicas") == 1 for d in deployments)
+
+
+def test_up_starts_minikube_with_the_release_flags(fake_tools: FakeTools, env, synthetic_release) -> None:
+    assert up(env, synthetic_release, "--profile", "minimal", "--cpus", "6", "--memory", "10g").returncode == 0
+    (start,) = [call for call in fake_tools.calls("minikube") if call[:1] == ["start"]]
+    assert start[:3] == ["start", "-p", "kubeflow"]
+    assert {
+        "--kubernetes-version=v1.34.0",
+        "--cpus=6",
+        "--memory=10240mb",
+        "--extra-config=apiserver.service-account-signing-key-file=/var/lib/minikube/certs/sa.key",
+        "--extra-config=apiserver.service-account-issuer=https://kubernetes.default.svc",
+    } <= set(start)
+
+
+def test_objects_are_labelled_with_their_component(fake_tools: FakeTools, env, synthetic_release) -> None:
+    assert up(env, synthetic_release, "--profile", "minimal").returncode == 0
+    katib = kubectl_json(fake_tools, "get", "deployments", "-A", "-l", "kfinstall.dev/component=katib")["items"]
+    assert sorted(d["metadata"]["name"] for d in katib) == ["katib-controller", "katib-mysql", "katib-ui"]
+
+
+def test_a_second_up_changes_nothing(fake_tools: FakeTools, env, synthetic_release) -> None:
+    assert up(env, synthetic_release, "--profile", "minimal").returncode == 0
+    again = up(env, synthetic_release, "--profile", "minimal")
+    assert again.returncode == 0, again.stderr
+    assert "(0 installed, 13 unchanged" in again.stderr
+    assert "reusing running minikube profile 'kubeflow'" in again.stderr
+    assert len([call for call in fake_tools.calls("minikube") if call[:1] == ["start"]]) == 1
+
+
+def test_without_a_component_it_is_never_built_nor_applied(fake_tools: FakeTools, env, synthetic_release) -> None:
+    result = up(env, synthetic_release, "--profile", "minimal", "--without", "katib")
+    assert result.returncode == 0, result.stderr
+    built = [call[-1] for call in fake_tools.calls("kustomize") if call[:1] == ["build"]]
+    assert built and not [path for path in built if "katib" in path]
+    assert kubectl_json(fake_tools, "get", "deployments", "-A", "-l", "kfinstall.dev/component=katib")["items"] == []
+
+
+def test_an_unknown_component_is_a_usage_error_listing_the_valid_ones(env, synthetic_release) -> None:
+    result = up(env, synthetic_release, "--without", "katibb")
+    assert result.returncode == 2
+    assert "unknown component katibb" in result.stderr
+    assert "valid components: cert-manager, istio" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_release_is_a_usage_error_listing_the_valid_ones(env, synthetic_release) -> None:
+    result = kfinstall("up", "--pins", str(synthetic_release.pins), "-k", "v9.9.9", "--yes", env=env)
+    assert result.returncode == 2
+    assert "valid releases: v0.1.0" in result.stderr
+
+
+def test_a_build_failure_names_the_component_and_path_before_touching_the_cluster(
+    fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
+) -> None:
+    checkout = tmp_path / "manifests"
+    subprocess.run(["git", "clone", "--quiet", synthetic_release.repo_url, str(checkout)], check=True)
+    (checkout / "apps/katib/base/kustomization.yaml").write_text("resources:\n- missing.yaml\n")
+    result = up(env, synthetic_release, "--manifests-dir", str(checkout), "--profile", "minimal")
+    assert result.returncode == 1
+    assert "building katib failed at apps/katib/base" in result.stderr
+    assert "missing.yaml" in result.stderr
+    assert not [call for call in fake_tools.calls("minikube") if call[:1] == ["start"]]
+    assert not [line for line in _log(env) if "apply --server-side" in line]
+
+
+def _log(env: dict[str, str]) -> list[str]:
+    return (Path(env["KFINSTALL_LOG_DIR"]) / "latest.log").read_text().splitlines()
