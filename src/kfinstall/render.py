@@ -133,3 +133,18 @@ def print_checks(release: Release, profile: str, results: list[CheckResult], con
         )
     else:
         console.print(f"[green]ready[/] for `kfinstall up` ({warnings} warning(s)).")
+
+
+def readme_table(pins: Pins) -> str:
+    """The supported-releases table of README.md (a test keeps the README equal to this)."""
+    lines = [
+        "| Kubeflow | commit | Kubernetes | kustomize | minikube | minimal | standard | full |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for release in reversed(pins.releases):
+        counts = [str(len(release.profile_components(p))) for p in PROFILES]
+        lines.append(
+            f"| {release.tag} | `{release.commit[:12]}` | {kubernetes_text(release)} | {release.kustomize} "
+            f"| {release.minikube} | " + " | ".join(counts) + " |"
+        )
+    return "\n".join(lines) + "\n"
