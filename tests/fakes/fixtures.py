@@ -66,6 +66,7 @@ class FakeTools:
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("FAKE_TOOLS_STATE", str(self.state))
         monkeypatch.setenv("FAKE_TOOLS_PYTHON", sys.executable)
+        monkeypatch.setenv("FAKE_TOOLS_OWNER_PID", str(os.getpid()))
         monkeypatch.setenv("KUBECONFIG", str(self.kubeconfig))
         monkeypatch.setenv("KUBECACHEDIR", str(root / "kubecache"))
         monkeypatch.setenv("KFINSTALL_KUBECTL", str(self.kubectl))

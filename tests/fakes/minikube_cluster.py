@@ -1,9 +1,10 @@
 """The fake minikube's machines: profile files under FAKE_TOOLS_STATE and the API server double behind each.
 
 A profile is `minikube/profiles/NAME/config.json` (the ClusterConfig `profile list -o json` shows) plus
-`machine.json` (Running / Stopped / Paused and the double's pid). "Running" means a `python -m tests.double
-serve` process started detached (its own session, so the fake `minikube start` can exit) that answers on the URL
-it wrote to `apiserver/apiserver.json`. Stopping sends SIGTERM to its process group.
+`machine.json` (Running / Stopped / Paused and the pid of the double's process group). "Running" means a
+`python -m tests.double serve` process started detached (its own session, so the fake `minikube start` can exit)
+that answers on the URL it wrote to `apiserver/apiserver.json`; under pytest it runs beneath supervise.py, which
+stops it if pytest dies. Stopping sends SIGTERM to the process group.
 """
 
 from __future__ import annotations
@@ -123,6 +124,9 @@ def start_double(name: str, k8s_version: str, cpus: int, memory_mb: int, gpus: i
         name,
         *shlex.split(os.environ.get("FAKE_MINIKUBE_DOUBLE_ARGS", "")),
     ]
+    owner = os.environ.get("FAKE_TOOLS_OWNER_PID")
+    if owner:  # inside pytest: a watchdog stops the double if the test run dies without its teardown
+        command = [sys.executable, str(Path(__file__).with_name("supervise.py")), owner, "--", *command]
     with open(folder / "apiserver.log", "ab") as log:
         process = subprocess.Popen(
             command,
@@ -175,9 +179,11 @@ def stop_double(name: str) -> None:
 
 
 def signal_double(name: str, sig: signal.Signals) -> None:
-    pid = load_machine(name).get("pid")
+    """Signal the API server process itself (not its watchdog, which must keep watching while it is paused)."""
+    info = apiserver_info(name)
+    pid = info["pid"] if info else load_machine(name).get("pid")
     if pid and is_double(int(pid)):
-        os.killpg(int(pid), sig)
+        os.kill(int(pid), sig)
 
 
 def delete(name: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -137,9 +139,9 @@ def test_stop_all_leaves_no_double_running(fake_tools: FakeTools) -> None:
     start(fake_tools, "-p", "one")
     start(fake_tools, "-p", "two")
     pids = [fake_tools.apiserver(p)["pid"] for p in ("one", "two")]  # type: ignore[index]
-    stopped = fake_tools.stop_all()
-    assert sorted(stopped) == sorted(pids)
-    assert not any(alive(pid) for pid in pids)
+    stopped = fake_tools.stop_all()  # the process groups: watchdog and double
+    assert len(stopped) == 2
+    assert not any(alive(pid) for pid in [*pids, *stopped])
 
 
 def test_image_load_and_ssh_are_recorded(fake_tools: FakeTools) -> None:
@@ -164,3 +166,26 @@ def test_double_args_reach_the_api_server_double(fake_tools: FakeTools) -> None:
     start(fake_tools)
     assert kubectl(fake_tools, "get", "pods", "-n", "kube-system", "-o", "name") == ""
     assert (fake_tools.double_dir() / "apiserver.json").is_file()
+
+
+def test_a_double_outlives_no_dead_test_run(fake_tools: FakeTools) -> None:
+    """If pytest dies without teardown, the watchdog stops the double once its owner process is gone."""
+    owner = subprocess.Popen(["sleep", "60"])
+    result = fake_tools.run("minikube", "start", env={"FAKE_TOOLS_OWNER_PID": str(owner.pid)})
+    assert result.returncode == 0, result.stderr
+    pid = fake_tools.apiserver()["pid"]  # type: ignore[index]
+    owner.kill()
+    owner.wait()
+    deadline = time.monotonic() + 15
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(pid)
+
+
+def test_pause_stops_answering_and_unpause_resumes(fake_tools: FakeTools) -> None:
+    start(fake_tools)
+    fake_tools.run("minikube", "pause")
+    paused = fake_tools.run("kubectl", "get", "--raw", "/version", "--request-timeout=1s")
+    fake_tools.run("minikube", "unpause")
+    assert paused.returncode != 0
+    assert json.loads(kubectl(fake_tools, "get", "--raw", "/version"))["gitVersion"] == "v1.34.0"
