@@ -411,7 +411,7 @@ def check_cpus(asked: int | None, recommended: int, host: int | None, profile: s
             found,
             required,
             f"{wanted} CPUs asked but only {host} available",
-            f"use --cpus {host}" + (" (or a smaller --profile)" if asked is None else ""),
+            f"use --cpus {host}",
         )
     if wanted < recommended:
         return CheckResult(
@@ -445,7 +445,8 @@ def check_memory(asked: int | None, recommended: int, host: int | None, profile:
             found,
             required,
             f"{format_mb(wanted)} asked but only {format_mb(host)} available",
-            f"use --memory {host}mb or less" + (", and --profile minimal" if asked is None else ""),
+            f"use --memory {host}mb or less"
+            + (", and --profile minimal" if asked is None and profile != "minimal" else ""),
         )
     if wanted < recommended:
         return CheckResult(
