@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from tests.double import errors
+from tests.double import addons, errors
 from tests.double.catalog import ResourceType
 from tests.double.cluster import GK, Cluster, Obj, now_iso
 from tests.double.discovery import version_priority
@@ -156,6 +156,7 @@ class Controllers:
         self._pods(now)
         self._pvcs(now)
         self._endpoints()
+        addons.reconcile(self)
 
     # ------------------------------------------------------------------------------------------------ helpers
 
@@ -920,7 +921,7 @@ class Controllers:
         allocatable = {
             k: parse_quantity(v) for k, v in ((node or {}).get("status") or {}).get("allocatable", {}).items()
         }
-        pods = sorted(self.c.list(POD), key=lambda p: p["metadata"]["resourceVersion"])
+        pods = sorted(self.c.list(POD), key=lambda p: int(p["metadata"]["resourceVersion"]))
         used: dict[str, float] = {}
         for pod in pods:
             sim = self.sim(pod)
@@ -951,7 +952,39 @@ class Controllers:
                     new = copy.deepcopy(pod)
                     new["spec"]["nodeName"] = s.node_name
                     pod = self.c.put(POD, new, "MODIFIED")
+            if "mounted_at" not in sim:
+                missing = self._missing_volume(pod)
+                if missing is None:
+                    sim["mounted_at"] = now
+                else:
+                    volume, kind, name = missing
+                    self.event(
+                        pod,
+                        "Pod",
+                        "FailedMount",
+                        f'MountVolume.SetUp failed for volume "{volume}" : {kind} "{name}" not found',
+                        component="kubelet",
+                    )
             self.set_status(POD, pod, self._pod_status(pod, sim, now))
+
+    def _missing_volume(self, pod: Obj) -> tuple[str, str, str] | None:
+        """The first secret/configMap volume whose object does not exist (the kubelet cannot mount it)."""
+        ns = pod["metadata"]["namespace"]
+        for volume in pod["spec"].get("volumes") or []:
+            secret, config_map = volume.get("secret"), volume.get("configMap")
+            if (
+                secret
+                and not secret.get("optional")
+                and self.c.get(("", "Secret"), ns, secret.get("secretName", "")) is None
+            ):
+                return volume.get("name", ""), "secret", secret.get("secretName", "")
+            if (
+                config_map
+                and not config_map.get("optional")
+                and self.c.get(("", "ConfigMap"), ns, config_map.get("name", "")) is None
+            ):
+                return volume.get("name", ""), "configmap", config_map.get("name", "")
+        return None
 
     def _unschedulable(self, pod: Obj, short: list[str]) -> None:
         reasons = ", ".join(f"1 Insufficient {k}" for k in sorted(short))
@@ -974,14 +1007,15 @@ class Controllers:
         s = self.c.scenario
         spec = pod["spec"]
         previous = (pod.get("status") or {}).get("conditions")
-        ready_at = sim["scheduled_at"] + sim.get("delay", 0.0)
+        mounted = "mounted_at" in sim
+        ready_at = max(sim["scheduled_at"] + sim.get("delay", 0.0), sim.get("mounted_at", 0.0))
         containers = spec.get("containers") or []
         bad = [c for c in containers if s.image_fails(c.get("image", ""))]
         crashing = [c for c in containers if s.image_crashes(c.get("image", ""))]
         job_like = spec.get("restartPolicy") in ("Never", "OnFailure")
         phase = "Pending"
         statuses = []
-        started = now >= ready_at
+        started = mounted and now >= ready_at
         succeeded = job_like and started and now >= ready_at + s.job_complete_delay and not bad and not crashing
         for c in containers:
             image = c.get("image", "")
@@ -993,7 +1027,7 @@ class Controllers:
                 "restartCount": 0,
                 "started": False,
             }
-            if c in bad and now >= sim["scheduled_at"] + 0.05:
+            if c in bad and mounted and now >= sim["scheduled_at"] + 0.05:
                 st["state"] = {
                     "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
                 }

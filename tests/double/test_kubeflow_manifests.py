@@ -140,7 +140,7 @@ def test_v140_minimal_install_converges_when_reapplied_in_readme_order(checkouts
             for w in workloads
             if (w.get("status") or {}).get("readyReplicas", 0) < w["spec"].get("replicas", 1)
         ]
-        if not unready:
+        if not unready and cluster.object("Namespace", "kubeflow-user-example-com") is not None:
             break
         assert time.monotonic() - started < 90, f"never ready: {unready}"
         time.sleep(0.2)
@@ -151,3 +151,6 @@ def test_v140_minimal_install_converges_when_reapplied_in_readme_order(checkouts
     names = {w["metadata"]["name"] for w in workloads}
     assert {"cert-manager-webhook", "istiod", "dex", "centraldashboard", "profiles-deployment"} <= names
     assert cluster.object("Profile", "kubeflow-user-example-com", group="kubeflow.org") is not None
+    assert cluster.object("Secret", "webhook-certs", "kubeflow")["type"] == "kubernetes.io/tls"  # from cert-manager
+    mounts = [e for e in cluster.objects("Event") if e["reason"] == "FailedMount"]
+    assert mounts, "webhook pods should have waited for their cert-manager secrets"

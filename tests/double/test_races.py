@@ -200,3 +200,60 @@ def test_kubectl_wait_for_ready_pods_by_label(make_cluster):
 
     assert result.returncode == 0, result.stderr
     assert "condition met" in result.stdout
+
+
+POD_HOOK = WEBHOOK.replace(
+    '  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [configmaps]}\n'
+    '  objectSelector: {matchLabels: {guarded: "yes"}}',
+    '  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}\n'
+    "  namespaceSelector: {matchLabels: {injection: enabled}}",
+)
+
+INJECTED_APP = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: apps, labels: {injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app, namespace: apps}
+spec:
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec: {containers: [{name: main, image: example.com/app:1}]}
+"""
+
+
+def test_pods_of_a_deployment_are_created_only_once_a_pod_webhook_is_available(make_cluster):
+    cluster = make_cluster(ready_delays={"hooks/webhook": 1.5, "apps/*": 0.1})
+    apply_until_ok(cluster, POD_HOOK)
+    apply_until_ok(cluster, INJECTED_APP)
+    time.sleep(0.5)
+
+    pods_while_down = cluster.objects("Pod", "apps")
+    failed = [e for e in cluster.objects("Event", "apps") if e["reason"] == "FailedCreate"]
+    waited = cluster.kubectl("wait", "--for=condition=Available", "-n", "apps", "deployment/app", "--timeout=20s")
+
+    assert pods_while_down == []
+    assert failed and 'failed calling webhook "guard.example.com"' in failed[0]["message"]
+    assert failed[0]["message"].startswith("Error creating: Internal error occurred: ")
+    assert waited.returncode == 0, waited.stderr
+
+
+def test_a_pod_mounting_a_missing_secret_waits_in_container_creating_until_it_exists(cluster):
+    app = INJECTED_APP.replace("labels: {injection: enabled}", "labels: {}").replace(
+        "containers: [{name: main, image: example.com/app:1}]",
+        "containers: [{name: main, image: example.com/app:1}], volumes: [{name: cert, secret: {secretName: tls}}]",
+    )
+    apply_until_ok(cluster, app)
+    time.sleep(0.6)
+
+    pod = cluster.objects("Pod", "apps")[0]
+    mount_events = [e["message"] for e in cluster.objects("Event", "apps") if e["reason"] == "FailedMount"]
+    apply_until_ok(cluster, "{apiVersion: v1, kind: Secret, metadata: {name: tls, namespace: apps}}")
+    waited = cluster.kubectl("wait", "--for=condition=Available", "-n", "apps", "deployment/app", "--timeout=20s")
+
+    assert pod["status"]["containerStatuses"][0]["state"] == {"waiting": {"reason": "ContainerCreating"}}
+    assert mount_events == ['MountVolume.SetUp failed for volume "cert" : secret "tls" not found']
+    assert waited.returncode == 0, waited.stderr

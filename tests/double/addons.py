@@ -1,0 +1,161 @@
+"""Operators that the real Kubeflow manifests install, simulated where their effects gate an install.
+
+- cert-manager: once a Deployment named `cert-manager` is available, every Certificate (cert-manager.io or the old
+  certmanager.k8s.io) gets its TLS Secret and a Ready condition. Webhook pods mount those Secrets, so they stay in
+  ContainerCreating (FailedMount events) until cert-manager has issued them — the real ordering.
+- istiod: once available, it writes the `istio-ca-root-cert` ConfigMap into every namespace (sidecars and gateways
+  mount it).
+- Kubeflow profiles: once the `profiles-deployment` is available, each Profile gets its namespace (owner annotation,
+  the profile controller's labels), the `default-editor`/`default-viewer` ServiceAccounts and a Ready condition.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+from tests.double.cluster import Obj
+
+if TYPE_CHECKING:
+    from tests.double.controllers import Controllers
+
+CERT_GROUPS = ("cert-manager.io", "certmanager.k8s.io")
+_PEM = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIBdouble\n-----END CERTIFICATE-----\n").decode()
+_KEY = base64.b64encode(b"-----BEGIN RSA PRIVATE KEY-----\nMIIEdouble\n-----END RSA PRIVATE KEY-----\n").decode()
+
+
+def _available(ctrl: Controllers, name: str) -> bool:
+    for dep in ctrl.c.list(("apps", "Deployment")):
+        if dep["metadata"]["name"] == name:
+            conditions = (dep.get("status") or {}).get("conditions") or []
+            if any(c.get("type") == "Available" and c.get("status") == "True" for c in conditions):
+                return True
+    return False
+
+
+def reconcile(ctrl: Controllers) -> None:
+    _certificates(ctrl)
+    _istio_root_cert(ctrl)
+    _profiles(ctrl)
+
+
+def _ready(previous: list[Obj] | None, reason: str, message: str) -> list[Obj]:
+    from tests.double.controllers import condition
+
+    return [condition(previous, "Ready", "True", reason, message)]
+
+
+def _certificates(ctrl: Controllers) -> None:
+    c = ctrl.c
+    certificates = [(group, cert) for group in CERT_GROUPS for cert in c.list((group, "Certificate"))]
+    if not certificates or not _available(ctrl, "cert-manager"):
+        return
+    for group, cert in certificates:
+        meta = cert["metadata"]
+        ns = meta.get("namespace", "")
+        secret_name = (cert.get("spec") or {}).get("secretName")
+        if not secret_name or "deletionTimestamp" in meta or not ctrl.ns_active(ns):
+            continue
+        if c.get(("", "Secret"), ns, secret_name) is None:
+            ctrl.create(
+                ("", "Secret"),
+                {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "type": "kubernetes.io/tls",
+                    "metadata": {
+                        "name": secret_name,
+                        "namespace": ns,
+                        "annotations": {
+                            f"{group}/certificate-name": meta["name"],
+                            f"{group}/common-name": (cert.get("spec") or {}).get("commonName", ""),
+                        },
+                    },
+                    "data": {"ca.crt": _PEM, "tls.crt": _PEM, "tls.key": _KEY},
+                },
+            )
+        previous = (cert.get("status") or {}).get("conditions")
+        status: dict[str, Any] = dict(cert.get("status") or {})
+        status["conditions"] = _ready(previous, "Ready", "Certificate is up to date and has not expired")
+        status.setdefault("notAfter", "2099-01-01T00:00:00Z")
+        ctrl.set_status((group, "Certificate"), cert, status)
+
+
+def _istio_root_cert(ctrl: Controllers) -> None:
+    c = ctrl.c
+    if not _available(ctrl, "istiod"):
+        return
+    for ns in c.list(("", "Namespace")):
+        name = ns["metadata"]["name"]
+        if ctrl.ns_active(name) and c.get(("", "ConfigMap"), name, "istio-ca-root-cert") is None:
+            ctrl.create(
+                ("", "ConfigMap"),
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {
+                        "name": "istio-ca-root-cert",
+                        "namespace": name,
+                        "labels": {"istio.io/config": "true"},
+                    },
+                    "data": {"root-cert.pem": base64.b64decode(_PEM).decode()},
+                },
+            )
+
+
+def _profiles(ctrl: Controllers) -> None:
+    c = ctrl.c
+    profiles = c.list(("kubeflow.org", "Profile"))
+    if not profiles or not _available(ctrl, "profiles-deployment"):
+        return
+    for profile in profiles:
+        meta = profile["metadata"]
+        if "deletionTimestamp" in meta:
+            continue
+        name = meta["name"]
+        owner = ((profile.get("spec") or {}).get("owner") or {}).get("name", "")
+        if c.get(("", "Namespace"), "", name) is None:
+            ctrl.create(
+                ("", "Namespace"),
+                {
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {
+                        "name": name,
+                        "annotations": {"owner": owner},
+                        "labels": {
+                            "app.kubernetes.io/part-of": "kubeflow-profile",
+                            "istio-injection": "enabled",
+                            "katib.kubeflow.org/metrics-collector-injection": "enabled",
+                            "pipelines.kubeflow.org/enabled": "true",
+                            "serving.kubeflow.org/inferenceservice": "enabled",
+                        },
+                        "ownerReferences": [
+                            ctrl.owner_ref(profile, profile.get("apiVersion", "kubeflow.org/v1"), "Profile")
+                        ],
+                    },
+                },
+            )
+        if not ctrl.ns_active(name):
+            continue
+        for account in ("default-editor", "default-viewer"):
+            if c.get(("", "ServiceAccount"), name, account) is None:
+                ctrl.create(
+                    ("", "ServiceAccount"),
+                    {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": account, "namespace": name}},
+                )
+        previous = (profile.get("status") or {}).get("conditions")
+        ctrl.set_status(
+            ("kubeflow.org", "Profile"),
+            profile,
+            {
+                "conditions": [
+                    {
+                        "type": "Ready",
+                        "status": "True",
+                        "message": "",
+                        **{k: v for k, v in (previous or [{}])[0].items() if k == "lastTransitionTime"},
+                    }
+                ]
+            },
+        )
