@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.double.fixtures import ClusterHandle
 
 CRD_AND_CR = """
@@ -85,8 +87,9 @@ def apply_until_ok(cluster: ClusterHandle, manifest: str, timeout: float = 20) -
         time.sleep(0.2)
 
 
-def test_a_cr_applied_with_its_crd_fails_with_kubectls_no_matches_until_the_crd_is_established(make_cluster):
-    cluster = make_cluster(crd_establish_delay=1.5)
+@pytest.mark.parametrize("version", ["v1.34.0", "v1.19.3"])
+def test_a_cr_applied_with_its_crd_fails_with_kubectls_no_matches_until_the_crd_is_established(make_cluster, version):
+    cluster = make_cluster(k8s_version=version, crd_establish_delay=1.5)
 
     code, out = apply(cluster, CRD_AND_CR)
 
@@ -110,8 +113,13 @@ def test_kubectl_wait_for_a_crd_established_condition_returns_once_established(m
     assert "customresourcedefinition.apiextensions.k8s.io/widgets.example.com condition met" in result.stdout
 
 
-def test_a_webhook_guarded_object_is_refused_with_the_apiservers_message_until_the_webhook_is_available(make_cluster):
-    cluster = make_cluster(ready_delays={"hooks/webhook": 1.5})
+@pytest.mark.parametrize(
+    ("version", "call_failed"), [("v1.34.0", "failed to call webhook: "), ("v1.19.3", "")], ids=["1.34", "1.19"]
+)
+def test_a_webhook_guarded_object_is_refused_with_the_apiservers_message_until_the_webhook_is_available(
+    make_cluster, version, call_failed
+):
+    cluster = make_cluster(k8s_version=version, ready_delays={"hooks/webhook": 1.5})
     apply_until_ok(cluster, WEBHOOK)
 
     code, out = apply(cluster, GUARDED)
@@ -119,7 +127,7 @@ def test_a_webhook_guarded_object_is_refused_with_the_apiservers_message_until_t
     assert code != 0
     ip = cluster.object("Service", "webhook", "hooks")["spec"]["clusterIP"]
     assert (
-        'Internal error occurred: failed calling webhook "guard.example.com": failed to call webhook: '
+        f'Internal error occurred: failed calling webhook "guard.example.com": {call_failed}'
         f'Post "https://webhook.hooks.svc:443/validate?timeout=10s": dial tcp {ip}:443: connect: connection refused'
     ) in out
     waited = cluster.kubectl("wait", "--for=condition=Available", "-n", "hooks", "deployment/webhook", "--timeout=20s")
