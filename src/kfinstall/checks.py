@@ -736,23 +736,25 @@ def build_request(
             "do not apply",
             "drop the minikube options, or drop --context",
         )
+    cpus_value = parse_cpus(cpus) if cpus is not None else None
+    memory_mb = parse_memory_mb(memory) if memory is not None else None
     pins = load_pins(pins_path)
+    if k8s_version is not None:  # a malformed --k8s-version is a usage error before any tool runs
+        CheckRequest(release=pins.newest, k8s_version=k8s_version).kubernetes  # noqa: B018
     if kubeflow_version:
         release = pins.get(kubeflow_version)
     elif context:
         release = pins.newest
     else:
         release = default_release(pins)
-    request = CheckRequest(
+    return CheckRequest(
         release=release,
         profile=profile,
-        cpus=parse_cpus(cpus) if cpus is not None else None,
-        memory_mb=parse_memory_mb(memory) if memory is not None else None,
+        cpus=cpus_value,
+        memory_mb=memory_mb,
         k8s_version=k8s_version,
         driver=driver,
         gpus=gpus,
         context=context,
         pins=pins,
     )
-    request.kubernetes  # noqa: B018 - a malformed --k8s-version is a usage error before any tool runs
-    return request
