@@ -658,6 +658,15 @@ class Controllers:
                 )
                 if complete
                 else condition(
+                    previous,
+                    "Progressing",
+                    "False",
+                    "ProgressDeadlineExceeded",
+                    f"{rs_ref} has timed out progressing.",
+                    update_time=True,
+                )
+                if time.monotonic() - self.sim(current)["seen"] > self._deadline(spec)
+                else condition(
                     previous, "Progressing", "True", "ReplicaSetUpdated", f"{rs_ref} is progressing.", update_time=True
                 ),
             ]
@@ -672,6 +681,10 @@ class Controllers:
                 status["unavailableReplicas"] = replicas - ready
             status["conditions"] = conds
             self.set_status(DEPLOY, dep, status)
+
+    def _deadline(self, spec: Obj) -> float:
+        override = self.c.scenario.progress_deadline
+        return float(override if override is not None else spec.get("progressDeadlineSeconds", 600))
 
     def _delay_fresh(self, obj: Obj) -> float:
         """A new draw for each rollout of a workload (its first one uses the workload's own delay)."""
@@ -1031,12 +1044,22 @@ class Controllers:
                 st["state"] = {
                     "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
                 }
+                self.event(pod, "Pod", "BackOff", f'Back-off pulling image "{image}"', component="kubelet")
                 self.event(pod, "Pod", "Failed", "Error: ImagePullBackOff", component="kubelet")
             elif not started:
                 st["state"] = {"waiting": {"reason": "ContainerCreating"}}
             elif c in crashing:
                 restarts = 1 + int((now - ready_at) / CRASH_PERIOD)
                 st["restartCount"] = restarts
+                meta = pod["metadata"]
+                self.event(
+                    pod,
+                    "Pod",
+                    "BackOff",
+                    f"Back-off restarting failed container {c['name']} in pod "
+                    f"{meta['name']}_{meta['namespace']}({meta['uid']})",
+                    component="kubelet",
+                )
                 st["state"] = {
                     "waiting": {
                         "reason": "CrashLoopBackOff",

@@ -42,6 +42,8 @@ class Scenario:
     job_complete_delay: float = 0.3
     #: PersistentVolumeClaims bind this long after creation.
     pvc_bind_delay: float = 0.05
+    #: Seconds after which an unfinished rollout is ProgressDeadlineExceeded (None: the Deployment's own, 600).
+    progress_deadline: float | None = None
     #: Reject webhook-guarded objects while the webhook's service has no ready endpoints.
     webhooks: bool = True
     #: Serve aggregated discovery (None: as the configured version does, i.e. from v1.26 on).

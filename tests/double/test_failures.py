@@ -176,3 +176,19 @@ def test_the_request_log_records_method_path_query_and_status(cluster):
     assert "labelSelector=component%3Detcd" in entries[-1]["query"]
     log_file = cluster.server.state_dir / "requests.jsonl"
     assert json.loads(log_file.read_text().splitlines()[-1])["path"] == entries[-1]["path"]
+
+
+def test_a_rollout_that_never_becomes_ready_exceeds_its_progress_deadline(make_cluster):
+    cluster = make_cluster(image_pull_backoff=["*/stuck:*"], progress_deadline=0.5)
+    apply(cluster, NS + "---" + deployment("stuck", "example.com/stuck:1"))
+
+    def progressing() -> dict:
+        conditions = (cluster.object("Deployment", "stuck", "work").get("status") or {}).get("conditions") or []
+        return next((c for c in conditions if c["type"] == "Progressing"), {})
+
+    wait_for(lambda: progressing().get("status") == "False", timeout=5)
+
+    assert progressing()["reason"] == "ProgressDeadlineExceeded"
+    assert progressing()["message"].endswith("has timed out progressing.")
+    backoff = [e["message"] for e in cluster.objects("Event", "work") if e["reason"] == "BackOff"]
+    assert backoff == ['Back-off pulling image "example.com/stuck:1"']
