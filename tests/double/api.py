@@ -155,7 +155,7 @@ class Api:
         with self.c.lock:
             current = self.c.get(gk, ns, name)
             if content_type.startswith("application/apply-patch"):
-                return self._apply(rt, ns, name, body, manager, current, subresource, dry_run)
+                return self._apply(rt, ns, name, body, manager, current, subresource, dry_run, force)
             if current is None:
                 raise errors.not_found(rt.group_resource, name)
             base = render(current, rt)
@@ -186,9 +186,26 @@ class Api:
         current: Obj | None,
         subresource: str | None,
         dry_run: bool,
+        force: bool = False,
     ) -> tuple[int, Obj]:
         gk = (rt.group, rt.kind)
         applied = self._check_body(rt, ns, copy.deepcopy(body), name)
+        managed = None
+        if current is not None:
+            conflicts = merge.apply_conflicts(applied, current, current["metadata"].get("managedFields") or [], manager)
+            if conflicts and not force:
+                message = merge.conflict_message(conflicts)
+                causes = [
+                    {
+                        "reason": "FieldManagerConflict",
+                        "message": f'conflict with "{e.get("manager")}" using {e.get("apiVersion", "v1")}',
+                        "field": "." + ".".join(p),
+                    }
+                    for e, p in conflicts
+                ]
+                raise errors.ApiError(409, "Conflict", message, {"causes": causes})
+            if conflicts:
+                managed = merge.release(current["metadata"].get("managedFields") or [], conflicts)
         configs = self.c.applied_configs(gk, ns, name) if current is not None else {}
         previous = configs.get(manager)
         others = [cfg for m, cfg in configs.items() if m != manager]
@@ -202,7 +219,14 @@ class Api:
             self.c.applied_configs(gk, ns, name)[manager] = applied
             return 201, render(stored, rt)
         stored = self.c.replace(
-            gk, current, new, manager=manager, operation="Apply", applied=applied, subresource=subresource
+            gk,
+            current,
+            new,
+            manager=manager,
+            operation="Apply",
+            applied=applied,
+            subresource=subresource,
+            managed=managed,
         )
         configs[manager] = applied
         return 200, render(stored, rt)

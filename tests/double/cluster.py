@@ -235,6 +235,7 @@ class Cluster:
         operation: str = "Update",
         applied: Obj | None = None,
         subresource: str | None = None,
+        managed: list[Obj] | None = None,
     ) -> Obj:
         """Store `new` as the next version of `current`, keeping server-owned metadata; no-op when unchanged."""
         meta, cur_meta = new.setdefault("metadata", {}), current["metadata"]
@@ -260,7 +261,7 @@ class Cluster:
             new = {**copy.deepcopy(current), "status": new.get("status", {})}
             meta = new["metadata"]
         self.default(gk, new)
-        managed = [e for e in cur_meta.get("managedFields") or []]
+        managed = list(managed if managed is not None else cur_meta.get("managedFields") or [])
         meta["managedFields"] = managed
         meta["resourceVersion"] = cur_meta["resourceVersion"]
         if _same(current, new):

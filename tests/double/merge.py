@@ -125,3 +125,79 @@ def fields_v1(config: Any) -> Any:
                 out[f"f:{k}"] = {}
         return out
     return {}
+
+
+def _leaves(config: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    if isinstance(config, dict) and config:
+        out = []
+        for k, v in config.items():
+            out.extend(_leaves(v, (*prefix, k)))
+        return out
+    return [(prefix, config)]
+
+
+def _value_at(obj: Any, path: tuple[str, ...]) -> tuple[bool, Any]:
+    for key in path:
+        if not isinstance(obj, dict) or key not in obj:
+            return False, None
+        obj = obj[key]
+    return True, obj
+
+
+def _owns(fields: Any, path: tuple[str, ...]) -> bool:
+    for key in path:
+        if not isinstance(fields, dict) or f"f:{key}" not in fields:
+            return False
+        fields = fields[f"f:{key}"]
+    return True
+
+
+def apply_conflicts(applied: Obj, current: Obj, managed: list[Obj], manager: str) -> list[tuple[Obj, tuple[str, ...]]]:
+    """(other manager's entry, path) for each applied field whose value differs from one another manager owns."""
+    out = []
+    for path, value in _leaves({k: v for k, v in applied.items() if k not in ("apiVersion", "kind")}):
+        if path in (("metadata", "name"), ("metadata", "namespace")):
+            continue
+        present, old = _value_at(current, path)
+        if not present or old == value:
+            continue
+        for entry in managed:
+            if entry.get("manager") != manager and _owns(entry.get("fieldsV1"), path):
+                out.append((entry, path))
+    return out
+
+
+def conflict_message(conflicts: list[tuple[Obj, tuple[str, ...]]]) -> str:
+    """The apiserver's text: one conflict on one line, several as a list per manager."""
+
+    def who(entry: Obj) -> str:
+        return f'"{entry.get("manager")}" using {entry.get("apiVersion", "v1")}'
+
+    def dotted(path: tuple[str, ...]) -> str:
+        return "." + ".".join(path)
+
+    if len(conflicts) == 1:
+        entry, path = conflicts[0]
+        return f"Apply failed with 1 conflict: conflict with {who(entry)}: {dotted(path)}"
+    lines = [f"Apply failed with {len(conflicts)} conflicts:"]
+    by_manager: dict[str, list[str]] = {}
+    for entry, path in conflicts:
+        by_manager.setdefault(who(entry), []).append(dotted(path))
+    for name, paths in by_manager.items():
+        lines.append(f" conflicts with {name}:" if len(by_manager) > 1 else f"conflicts with {name}:")
+        lines.extend(f"- {p}" for p in paths)
+    return lines[0] + " " + "\n".join(lines[1:])
+
+
+def release(managed: list[Obj], conflicts: list[tuple[Obj, tuple[str, ...]]]) -> list[Obj]:
+    """Managed fields after a forced apply: the conflicting fields are taken away from their old managers."""
+    out = copy.deepcopy(managed)
+    for entry, path in conflicts:
+        target = next(
+            e for e in out if e.get("manager") == entry.get("manager") and e.get("operation") == entry.get("operation")
+        )
+        fields = target.get("fieldsV1") or {}
+        for key in path[:-1]:
+            fields = fields.get(f"f:{key}", {})
+        fields.pop(f"f:{path[-1]}", None)
+    return out

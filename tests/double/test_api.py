@@ -205,3 +205,22 @@ def test_human_readable_get_prints_a_table(cluster):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert "etcd-minikube" in result.stdout
+
+
+def test_server_side_apply_conflicts_with_another_manager_unless_forced(cluster):
+    apply(cluster, APP)
+    cluster.kubectl("apply", "-f", "-", input=APP.replace("color: blue", "color: red"))  # client-side apply owns it
+    changed = APP.replace("color: blue", "color: green")
+
+    refused = cluster.kubectl("apply", "--server-side", "-f", "-", input=changed)
+    forced = cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", input=changed)
+    again = cluster.kubectl("apply", "--server-side", "-f", "-", input=changed.replace("green", "black"))
+
+    assert refused.returncode != 0
+    assert (
+        'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using v1: .data.color'
+        in refused.stderr
+    )
+    assert forced.returncode == 0, forced.stderr
+    assert again.returncode == 0, again.stderr
+    assert cluster.object("ConfigMap", "settings", "apps")["data"] == {"color": "black"}
