@@ -34,6 +34,8 @@ _KIND_RESOURCES = {
     "StatefulSet": "statefulsets.apps",
     "DaemonSet": "daemonsets.apps",
 }
+#: Seconds one `kubectl apply` may take before it is killed and retried.
+APPLY_CALL_TIMEOUT = 120.0
 _WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
 
 
@@ -134,7 +136,9 @@ class Installer:
         delay = 0.2
         while True:
             self._check_cancel()
-            remaining = max(5.0, deadline - time.monotonic())
+            # A hung call (an apiserver that accepted the connection and went away) must not eat the whole
+            # deadline: it is killed after APPLY_CALL_TIMEOUT and retried like any other timeout.
+            remaining = min(APPLY_CALL_TIMEOUT, max(5.0, deadline - time.monotonic()))
             result = self.kubectl.apply(payload, field_manager=f"kfinstall-{work.id}", timeout=remaining)
             if result.ok:
                 return
