@@ -42,6 +42,10 @@ class Scenario:
     job_complete_delay: float = 0.3
     #: PersistentVolumeClaims bind this long after creation.
     pvc_bind_delay: float = 0.05
+    #: The service-account issuer (minikube: --extra-config=apiserver.service-account-issuer=...).
+    service_account_issuer: str = "https://kubernetes.default.svc.cluster.local"
+    #: Serve /.well-known/openid-configuration (None: as the version does, i.e. from v1.20 on).
+    openid_discovery: bool | None = None
     #: Seconds after which an unfinished rollout is ProgressDeadlineExceeded (None: the Deployment's own, 600).
     progress_deadline: float | None = None
     #: Reject webhook-guarded objects while the webhook's service has no ready endpoints.
@@ -84,6 +88,8 @@ class Scenario:
         for key, value in knobs.items():
             if key not in names:
                 raise KeyError(f"unknown scenario knob {key!r} (known: {', '.join(sorted(names))})")
+            if key == "k8s_version" and not str(value).startswith("v"):
+                value = f"v{value}"  # minikube accepts 1.19.3 and v1.19.3; the apiserver reports v1.19.3
             setattr(self, key, value)
 
     def to_dict(self) -> dict[str, Any]:

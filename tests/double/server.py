@@ -303,18 +303,19 @@ class ApiHandler(_Base):
                 return self._send(200, discovery.version_info(s.k8s_version))
             if path in ("/healthz", "/livez", "/readyz"):
                 return self._send(200, b"ok", "text/plain; charset=utf-8")
-            if path == "/.well-known/openid-configuration" and s.minor >= 20:
+            openid = s.openid_discovery if s.openid_discovery is not None else s.minor >= 20
+            if path == "/.well-known/openid-configuration" and openid:
                 return self._send(
                     200,
                     {
-                        "issuer": "https://kubernetes.default.svc.cluster.local",
+                        "issuer": s.service_account_issuer,
                         "jwks_uri": "https://192.168.49.2:8443/openid/v1/jwks",
                         "response_types_supported": ["id_token"],
                         "subject_types_supported": ["public"],
                         "id_token_signing_alg_values_supported": ["RS256"],
                     },
                 )
-            if path == "/openid/v1/jwks" and s.minor >= 20:
+            if path == "/openid/v1/jwks" and openid:
                 return self._send(200, {"keys": []}, "application/jwk-set+json")
             aggregated = s.aggregated_discovery if s.aggregated_discovery is not None else s.minor >= 30
             with cluster.lock:

@@ -23,28 +23,14 @@ def double_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def standalone(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, dict[str, str]]]:
+SERVE = ["serve", "--k8s-version", "v1.19.3", "--cpus", "4", "--memory", "8192", "--gpus", "0", "--node-name", "kf"]
+
+
+def start(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], Path, dict[str, str]]:
+    """Start `python -m tests.double serve` like the fake minikube does; wait for apiserver.json."""
     state = tmp_path / "state"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.double",
-            "serve",
-            "--state-dir",
-            str(state),
-            "--k8s-version",
-            "v1.19.3",
-            "--cpus",
-            "4",
-            "--memory",
-            "8192",
-            "--gpus",
-            "0",
-            "--node-name",
-            "kf",
-        ],
+        [sys.executable, "-m", "tests.double", *SERVE, "--state-dir", str(state), *extra],
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -56,10 +42,16 @@ def standalone(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, 
     info = json.loads((state / "apiserver.json").read_text())
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", context="kf", server_url=info["url"])
     env = {**os.environ, "KUBECONFIG": str(kubeconfig), "KUBECACHEDIR": str(tmp_path / "cache")}
-    yield process, state, env
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    return process, state, env
+
+
+@pytest.fixture
+def standalone(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, dict[str, str]]]:
+    started = start(tmp_path)
+    yield started
+    if started[0].poll() is None:
+        started[0].kill()
+        started[0].wait()
 
 
 def kubectl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -131,3 +123,21 @@ def test_sigterm_stops_it_cleanly(standalone):
     process.send_signal(signal.SIGTERM)
 
     assert process.wait(timeout=10) == 0
+
+
+def test_a_scenario_file_and_set_knobs_configure_the_standalone_double(tmp_path):
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("service_account_issuer: kubernetes.default.svc\nready_delays: {'kubeflow/*': 5}\n")
+    process, state, env = start(
+        tmp_path, "--scenario", str(scenario), "--set", "openid_discovery=true", "--set", 'crash_loop=["*/bad:*"]'
+    )
+    try:
+        config = json.loads(kubectl(env, "get", "--raw", "/.well-known/openid-configuration").stdout)
+        knobs = json.loads(double_cli("knobs", "--state-dir", str(state)).stdout)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert config["issuer"] == "kubernetes.default.svc"
+    assert knobs["ready_delays"] == {"kubeflow/*": 5}
+    assert knobs["crash_loop"] == ["*/bad:*"]
