@@ -353,14 +353,17 @@ def cluster_verdicts(pins: Pins, facts: Facts, tag: str = "v1.11.0") -> dict[str
 def test_a_suitable_cluster_passes_and_a_foreign_issuer_is_only_a_warning(pins: Pins) -> None:
     verdicts = cluster_verdicts(pins, cluster_facts())
     assert {name: verdicts[name].status for name in verdicts if name not in ("kustomize", "kubectl", "git")} == {
-        "kubernetes version": "ok",
-        "inotify limits": "ok",
         "cluster kubernetes": "ok",
         "default storageclass": "ok",
         "tokenrequest api": "ok",
         "service-account issuer": "warn",
     }
     assert verdicts["service-account issuer"].required == "https://kubernetes.default.svc"
+
+
+def test_kubectl_skew_is_measured_against_the_clusters_own_version(pins: Pins) -> None:
+    assert cluster_verdicts(pins, cluster_facts("v1.36.2"))["kubectl"].status == "ok"
+    assert "3 minor versions away from Kubernetes v1.34.1" in cluster_verdicts(pins, cluster_facts())["kubectl"].message
 
 
 def test_a_cluster_outside_the_release_range_fails(pins: Pins) -> None:

@@ -153,7 +153,7 @@ def gather(request: CheckRequest) -> Facts:
         nvidia_smi=_run("nvidia-smi", "-L") if request.gpus and request.uses_minikube else None,
         host_cpus=os.cpu_count(),
         host_memory_mb=_host_memory_mb(),
-        inotify=_inotify() if sys.platform.startswith("linux") else None,
+        inotify=_inotify() if sys.platform.startswith("linux") and request.uses_minikube else None,
         cluster=cluster,
     )
 
@@ -188,31 +188,47 @@ def failed(results: list[CheckResult]) -> list[CheckResult]:
 
 
 def evaluate(request: CheckRequest, facts: Facts) -> list[CheckResult]:
-    """The verdicts for `request` given `facts`, in the order a user should fix them."""
+    """The verdicts for `request` given `facts`, in the order a user should fix them.
+
+    On minikube everything is about the machine and the Kubernetes version minikube will start. With
+    `--context` the cluster exists: its own version replaces the requested one, and the host's CPUs, memory,
+    inotify limits, docker and minikube do not matter.
+    """
+    if request.context:
+        return _evaluate_cluster(request, facts)
     kubernetes = request.kubernetes
     docker_info = toolversions.parse_docker_info(facts.docker.stdout, facts.docker.stderr) if facts.docker else None
     results = [check_release_kubernetes(request.release, kubernetes, explicit=request.k8s_version is not None)]
     results.append(check_kustomize(request.release, facts.kustomize))
     results.append(check_kubectl(facts.kubectl, kubernetes))
-    if request.uses_minikube:
-        results.append(check_minikube(request, facts.minikube, kubernetes))
-        if request.effective_driver == DEFAULT_DRIVER:
-            results.append(check_docker(facts.docker, docker_info))
+    results.append(check_minikube(request, facts.minikube, kubernetes))
+    if request.effective_driver == DEFAULT_DRIVER:
+        results.append(check_docker(facts.docker, docker_info))
     results.append(check_git(facts.git))
-    if request.uses_minikube:
-        host_cpus, host_memory = facts.host_cpus, facts.host_memory_mb
-        if docker_info and docker_info.reachable:  # the docker driver gets what the daemon has, not the host
-            host_cpus, host_memory = docker_info.cpus or host_cpus, docker_info.memory_mb or host_memory
-        resources = request.release.resources_for(request.profile)
-        results.append(check_cpus(request.cpus, resources.cpus, host_cpus, request.profile))
-        results.append(check_memory(request.memory_mb, resources.memory_mb, host_memory, request.profile))
+    host_cpus, host_memory = facts.host_cpus, facts.host_memory_mb
+    if docker_info and docker_info.reachable:  # the docker driver gets what the daemon has, not the host
+        host_cpus, host_memory = docker_info.cpus or host_cpus, docker_info.memory_mb or host_memory
+    resources = request.release.resources_for(request.profile)
+    results.append(check_cpus(request.cpus, resources.cpus, host_cpus, request.profile))
+    results.append(check_memory(request.memory_mb, resources.memory_mb, host_memory, request.profile))
     if facts.inotify is not None:
         results.append(check_inotify(request.release, facts.inotify))
-    if request.gpus and request.uses_minikube:
+    if request.gpus:
         results.extend(check_gpus(request, facts.nvidia_smi, docker_info, facts.minikube))
-    if request.context and facts.cluster is not None:
-        results.extend(check_cluster(request, facts.cluster))
     return results
+
+
+def _evaluate_cluster(request: CheckRequest, facts: Facts) -> list[CheckResult]:
+    cluster = facts.cluster or ClusterFacts()
+    cluster_results = check_cluster(request, cluster)
+    server = toolversions.parse_kubectl_server_version(cluster.version.stdout).version if cluster.version else None
+    results = [check_kustomize(request.release, facts.kustomize)]
+    if server is not None:
+        results.append(check_kubectl(facts.kubectl, server))
+    elif facts.kubectl is None:
+        results.append(check_kubectl(None, request.kubernetes))
+    results.append(check_git(facts.git))
+    return results + cluster_results
 
 
 def check_release_kubernetes(release: Release, kubernetes: Version, *, explicit: bool) -> CheckResult:
