@@ -236,6 +236,8 @@ class Api:
             current = self.c.get((rt.group, rt.kind), ns, name)
             if current is None:
                 raise errors.not_found(rt.group_resource, name)
+            if self.c.scenario.webhooks:
+                self.c.call_webhooks(rt, ns, current, "DELETE")
             if dry_run:
                 return render(current, rt)
             return render(self.c.delete_object((rt.group, rt.kind), current), rt)

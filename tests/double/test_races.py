@@ -265,3 +265,15 @@ def test_a_pod_mounting_a_missing_secret_waits_in_container_creating_until_it_ex
     assert pod["status"]["containerStatuses"][0]["state"] == {"waiting": {"reason": "ContainerCreating"}}
     assert mount_events == ['MountVolume.SetUp failed for volume "cert" : secret "tls" not found']
     assert waited.returncode == 0, waited.stderr
+
+
+def test_a_webhook_on_delete_blocks_deletion_while_its_service_is_down(make_cluster):
+    cluster = make_cluster(ready_delays={"hooks/webhook": 600})
+    apply_until_ok(cluster, WEBHOOK.replace("operations: [CREATE, UPDATE]", "operations: [DELETE]"))
+    apply_until_ok(cluster, GUARDED)
+
+    result = cluster.kubectl("delete", "configmap", "guarded", "-n", "default")
+
+    assert result.returncode != 0
+    assert 'failed calling webhook "guard.example.com"' in result.stderr
+    assert cluster.object("ConfigMap", "guarded", "default") is not None
