@@ -116,7 +116,7 @@ def _log(env: dict[str, str]) -> list[str]:
 @pytest.mark.timeout(600)
 def test_up_installs_the_real_v1_4_0_minimal_profile(fake_tools: FakeTools, bundle_releases, tmp_path: Path) -> None:
     """The tutorial: real v1.4.0 manifests on Kubernetes v1.19.3 with the TokenRequest flags, via minikube v1.32."""
-    fake_tools.set(double_args=RACY, minikube_version="v1.32.0", kustomize="absent")
+    fake_tools.set(double_args=RACY, minikube_version="v1.32.0", kustomize_version="3.2.0")
     env = isolated_env(fake_tools.env, tmp_path)
     release = bundle_releases["v1.4.0"]
     result = up(env, release, "--profile", "minimal", "--cpus", "4", "--memory", "8192")

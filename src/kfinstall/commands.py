@@ -21,34 +21,24 @@ if TYPE_CHECKING:
 
 
 def choose_release(pins: Pins, options: UpOptions) -> Release:
-    """`-k` when given; else the newest release the local minikube can run (or simply the newest with --context)."""
+    """`-k` when given; else the newest release the local minikube can run (the newest with --context)."""
+    from kfinstall.checks import default_release
+
     if options.kubeflow_version:
         return pins.get(options.kubeflow_version)
-    if options.context is None and runner.tool_path("minikube"):
-        from kfinstall.toolversions import parse_minikube_version
-
-        found = parse_minikube_version(runner.run("minikube", "version", "--output=json", timeout=30).stdout)
-        if found.version is not None:
-            runnable = [release for release in pins.releases if release.minikube.contains(found.version)]
-            if runnable:
-                return max(runnable, key=lambda release: _tag_key(release.tag))
-    return pins.newest
+    return pins.newest if options.context else default_release(pins)
 
 
-def _tag_key(tag: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in tag.lstrip("v").split("-")[0].split("."))
-
-
-def build_plan(options: UpOptions) -> InstallPlan:
+def build_plan(options: UpOptions) -> tuple[InstallPlan, Pins]:
     from kfinstall.pins import load_pins
 
     pins = load_pins(options.pins)
-    return make_plan(options, choose_release(pins, options))
+    return make_plan(options, choose_release(pins, options)), pins
 
 
 def plan(options: UpOptions, *, json_output: bool = False) -> None:
     """Print what `up` would do; change nothing."""
-    install = build_plan(options)
+    install, _ = build_plan(options)
     if json_output:
         print(json.dumps(install.as_dict(), indent=2))
         return
@@ -89,7 +79,9 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
     console = Console(stderr=True, highlight=False)
     if verbose:
         runner.set_echo(lambda line: console.print(f"[dim]{line}[/]", soft_wrap=True))
-    install = build_plan(options)
+    install, pins = build_plan(options)
+    if not options.skip_checks:
+        _check_prerequisites(install, options, pins, json_output=json_output)
     display = JsonLines() if json_output else Display()
     display(Event("step", f"Kubeflow {install.release.tag}, profile {install.profile}: "
                           f"{len(install.selection.components)} components"))  # fmt: skip
@@ -109,6 +101,40 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
         display(Event("done", f"Kubeflow {result.release} is ready"))
     else:
         _render_done(result, log_path)
+
+
+def _check_prerequisites(install: InstallPlan, options: UpOptions, pins: Pins, *, json_output: bool) -> None:
+    """Step 1 of `up`: the same checks as `kfinstall check`; stop before touching anything if one fails."""
+    from rich.console import Console
+
+    from kfinstall import checks, render
+
+    request = checks.CheckRequest(
+        release=install.release,
+        profile=install.profile,
+        cpus=options.cpus,
+        memory_mb=options.memory_mb,
+        k8s_version=options.k8s_version,
+        driver=options.driver,
+        gpus=options.gpus,
+        context=options.context,
+        pins=pins,
+    )
+    results = checks.run_checks(request)
+    failures = checks.failed(results)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    if failures:
+        if not json_output:
+            render.print_checks(install.release, install.profile, results, console)
+        raise KfError(
+            f"{len(failures)} prerequisite check(s) failed: " + "; ".join(f.name for f in failures),
+            "fix what the table above says (or see `kfinstall check`); --skip-checks goes ahead anyway",
+        )
+    warnings = [result for result in results if result.status == "warn"]
+    if not json_output:
+        console.print(f" [green]✓[/] prerequisites: {len(results) - len(warnings)} ok, {len(warnings)} warning(s)")
+        for warning in warnings:
+            console.print(f"   [yellow]![/] {warning.name}: {warning.message}")
 
 
 def _render_done(result: UpResult, log_path: object) -> None:

@@ -97,6 +97,18 @@ def make_plan(options: UpOptions, release: Release) -> InstallPlan:
             "--driver, --gpus) do not apply",
             "drop the minikube options, or drop --context to let kfinstall start minikube",
         )
+    from kfinstall.checks import GPU_CHOICES
+    from kfinstall.pins import Version
+
+    if options.gpus is not None and options.gpus not in GPU_CHOICES:
+        raise UsageError(f"--gpus {options.gpus!r} is not one of {', '.join(GPU_CHOICES)}", "use --gpus all")
+    if options.k8s_version is not None:
+        try:
+            Version.parse(options.k8s_version)
+        except ValueError:
+            raise UsageError(
+                f"--k8s-version {options.k8s_version!r} is not a version", "give a version like v1.19.3"
+            ) from None
     selection = plan.select(release, options.profile, options.with_ids, options.without_ids, options.variants)
     spec = None
     if options.context is None:
