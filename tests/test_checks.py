@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from kfinstall.checks import (
     default_release,
     evaluate,
     failed,
+    read_inotify,
     suggest_release,
 )
 from kfinstall.errors import UsageError
@@ -403,3 +405,10 @@ def test_an_old_release_is_never_suggested_to_a_minikube_that_refuses_it(pins: P
     assert suggest_release(old_only, Version(1, 37, 0)).tag == "v1.9.1"  # type: ignore[union-attr]
     assert suggest_release(Pins(releases=[pins.get("v1.4.0")]), Version(1, 37, 0)) is None
     assert suggest_release(Pins(releases=[pins.get("v1.4.0")]), Version(1, 32, 0)).tag == "v1.4.0"  # type: ignore[union-attr]
+
+
+def test_inotify_limits_are_read_from_proc_and_absent_without_it(tmp_path: Path) -> None:
+    (tmp_path / "max_user_instances").write_text("128\n")
+    (tmp_path / "max_user_watches").write_text("8192\n")
+    assert read_inotify(tmp_path) == {"max_user_instances": 128, "max_user_watches": 8192}
+    assert read_inotify(tmp_path / "missing") is None

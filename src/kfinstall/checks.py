@@ -153,7 +153,7 @@ def gather(request: CheckRequest) -> Facts:
         nvidia_smi=_run("nvidia-smi", "-L") if request.gpus and request.uses_minikube else None,
         host_cpus=os.cpu_count(),
         host_memory_mb=_host_memory_mb(),
-        inotify=_inotify() if sys.platform.startswith("linux") and request.uses_minikube else None,
+        inotify=read_inotify() if sys.platform.startswith("linux") and request.uses_minikube else None,
         cluster=cluster,
     )
 
@@ -165,7 +165,7 @@ def _host_memory_mb() -> int | None:
         return None
 
 
-def _inotify(root: Path = Path("/proc/sys/fs/inotify")) -> dict[str, int] | None:
+def read_inotify(root: Path = Path("/proc/sys/fs/inotify")) -> dict[str, int] | None:
     values = {}
     for name in README_INOTIFY:
         try:
@@ -317,12 +317,9 @@ def check_kubectl(result: Result | None, kubernetes: Version) -> CheckResult:
 def check_minikube(request: CheckRequest, result: Result | None, kubernetes: Version) -> CheckResult:
     release = request.release
     last = minikube_support.last_minikube_for(kubernetes)
-    required_parts = [f"starts Kubernetes {kubernetes}"]
-    if last:
-        required_parts.append(f"≤ {last}")
-    if release.minikube.min or release.minikube.max:
-        required_parts.append(f"pinned {release.minikube}")
-    required = ", ".join(required_parts)
+    pinned = str(release.minikube) if release.minikube.min or release.minikube.max else None
+    bound = pinned or (f"≤ {last}" if last else None)
+    required = f"starts Kubernetes {kubernetes}" + (f" ({bound})" if bound else "")
     if result is None:
         return CheckResult(
             "minikube", "fail", "not installed", required, "minikube is not installed", _minikube_install_hint(last)

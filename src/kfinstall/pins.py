@@ -359,6 +359,14 @@ class Release(_Model):
                 raise ValueError(f"{flag!r} is not a minikube --extra-config value like apiserver.key=value")
         return flags
 
+    @field_validator("inotify")
+    @classmethod
+    def _inotify_names(cls, values: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(values) - {"max_user_instances", "max_user_watches"})
+        if unknown:
+            raise ValueError(f"unknown fs.inotify setting {', '.join(unknown)} (max_user_instances, max_user_watches)")
+        return values
+
     @model_validator(mode="after")
     def _graph(self) -> Release:
         ids = [c.id for c in self.components]
@@ -380,7 +388,7 @@ class Release(_Model):
         if missing:
             raise ValueError(f"resources: no entry for profile {', '.join(missing)}")
         for component in self.components:
-            for profile in component.profiles:
+            for profile in (p for p in PROFILES if p in component.profiles):
                 outside = [d for d in component.depends_on if profile not in self.component(d).profiles]
                 if outside:
                     raise ValueError(
