@@ -13,11 +13,41 @@ from tests.double.selectors import SelectorError, field_selector, label_selector
 
 
 def render(obj: Obj, rt: ResourceType) -> Obj:
-    """A copy of a stored object as served under `rt`'s group/version."""
+    """A copy of a stored object as served under `rt`'s group/version (only CRDs are converted; see README)."""
     out = copy.deepcopy(obj)
+    if (rt.group, rt.kind, rt.version) == CRD_V1 and str(obj.get("apiVersion", "")).endswith("/v1beta1"):
+        out["spec"] = crd_spec_v1(out.get("spec") or {})
     out["apiVersion"] = rt.group_version
     out["kind"] = rt.kind
     return out
+
+
+CRD_V1 = ("apiextensions.k8s.io", "CustomResourceDefinition", "v1")
+
+
+def crd_spec_v1(spec: Obj) -> Obj:
+    """An apiextensions v1beta1 CRD spec as v1 shows it: per-version schema, subresources and printer columns."""
+    spec = dict(spec)
+    versions = spec.pop("versions", None) or [{"name": spec.get("version"), "served": True, "storage": True}]
+    spec.pop("version", None)
+    validation = spec.pop("validation", None)
+    subresources = spec.pop("subresources", None)
+    columns = spec.pop("additionalPrinterColumns", None)
+    converted = []
+    for version in versions:
+        version = dict(version)
+        if validation and "schema" not in version:
+            version["schema"] = validation
+        if subresources and "subresources" not in version:
+            version["subresources"] = subresources
+        if columns and "additionalPrinterColumns" not in version:
+            version["additionalPrinterColumns"] = [
+                {**{k: v for k, v in c.items() if k != "JSONPath"}, "jsonPath": c.get("JSONPath")} for c in columns
+            ]
+        converted.append(version)
+    spec["versions"] = converted
+    spec.setdefault("conversion", {"strategy": "None"})
+    return spec
 
 
 def predicate(rt: ResourceType, labels: str | None, fields: str | None) -> Any:

@@ -260,7 +260,7 @@ class Cluster:
         if subresource == "status":
             new = {**copy.deepcopy(current), "status": new.get("status", {})}
             meta = new["metadata"]
-        self.default(gk, new)
+        self.default(gk, new, current)
         managed = list(managed if managed is not None else cur_meta.get("managedFields") or [])
         meta["managedFields"] = managed
         meta["resourceVersion"] = cur_meta["resourceVersion"]
@@ -283,8 +283,8 @@ class Cluster:
             meta["managedFields"] = managed
         return self.put(gk, new, "MODIFIED")
 
-    def default(self, gk: GK, obj: Obj) -> None:
-        """The few defaults kube-apiserver fills that the controllers and kfinstall read back."""
+    def default(self, gk: GK, obj: Obj, current: Obj | None = None) -> None:
+        """The few defaults kube-apiserver fills that the controllers and kfinstall read back (kept on updates)."""
         spec = obj.get("spec")
         if gk in (("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "ReplicaSet")) and isinstance(spec, dict):
             spec.setdefault("replicas", 1)
@@ -298,9 +298,18 @@ class Cluster:
                 spec["clusterIP"] = f"10.{96 + (self.rv // 65536) % 8}.{(self.rv // 256) % 256}.{self.rv % 254 + 1}"
                 if self.scenario.minor >= 20:
                     spec["clusterIPs"] = [spec["clusterIP"]]
+            old_ports = ((current or {}).get("spec") or {}).get("ports") or []
             for port in spec.get("ports") or []:
                 port.setdefault("protocol", "TCP")
                 port.setdefault("targetPort", port.get("port"))
+                if spec["type"] in ("NodePort", "LoadBalancer") and "nodePort" not in port:
+                    kept = [
+                        p.get("nodePort")
+                        for p in old_ports
+                        if (p.get("port"), p.get("protocol", "TCP")) == (port.get("port"), port["protocol"])
+                        and p.get("nodePort")
+                    ]
+                    port["nodePort"] = kept[0] if kept else self.rng.randint(30000, 32767)
         if gk == ("", "Namespace"):
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
             obj.setdefault("status", {"phase": "Active"})

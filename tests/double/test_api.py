@@ -224,3 +224,50 @@ def test_server_side_apply_conflicts_with_another_manager_unless_forced(cluster)
     assert forced.returncode == 0, forced.stderr
     assert again.returncode == 0, again.stderr
     assert cluster.object("ConfigMap", "settings", "apps")["data"] == {"color": "black"}
+
+
+def test_a_v1beta1_crd_reads_back_in_the_v1_shape(make_cluster):
+    cluster = make_cluster(k8s_version="v1.19.3")
+    crd = """
+apiVersion: apiextensions.k8s.io/v1beta1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  version: v1alpha1
+  names: {kind: Gadget, plural: gadgets}
+  scope: Namespaced
+  subresources: {status: {}}
+  validation: {openAPIV3Schema: {type: object}}
+"""
+    apply(cluster, crd)
+
+    read = kubectl_json(cluster, "get", "crd", "gadgets.example.com")
+
+    assert read["apiVersion"] == "apiextensions.k8s.io/v1"
+    assert read["spec"]["versions"] == [
+        {
+            "name": "v1alpha1",
+            "served": True,
+            "storage": True,
+            "schema": {"openAPIV3Schema": {"type": "object"}},
+            "subresources": {"status": {}},
+        }
+    ]
+
+
+def test_a_nodeport_is_allocated_once_and_kept_across_reapplies(cluster):
+    service = """
+apiVersion: v1
+kind: Service
+metadata: {name: gateway, namespace: default}
+spec: {type: NodePort, selector: {app: gw}, ports: [{name: http, port: 80, targetPort: 8080}]}
+"""
+    apply(cluster, service)
+    first = cluster.object("Service", "gateway", "default")
+
+    apply(cluster, service)
+    second = cluster.object("Service", "gateway", "default")
+
+    assert 30000 <= first["spec"]["ports"][0]["nodePort"] <= 32767
+    assert second["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
