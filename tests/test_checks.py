@@ -111,9 +111,16 @@ def test_unreadable_kustomize_version_is_a_warning_showing_the_raw_text(pins: Pi
 
 
 def test_missing_kustomize_fails_with_a_download_hint(pins: Pins) -> None:
-    check = verdict(evaluate(request(pins, "v1.11.0"), healthy(kustomize=None)), "kustomize")
+    check = verdict(evaluate(request(pins, "v1.11.0"), healthy(kustomize=None, kubectl=None)), "kustomize")
     assert (check.status, check.found) == ("fail", "not installed")
     assert check.hint is not None and "https://" in check.hint
+
+
+def test_without_kustomize_kubectls_embedded_one_does_when_it_satisfies_the_pin(pins: Pins) -> None:
+    newer = verdict(evaluate(request(pins, "v1.11.0"), healthy(kustomize=None)), "kustomize")
+    assert (newer.status, newer.found) == ("ok", "kubectl's embedded v5.8.1")
+    exact = verdict(evaluate(request(pins), healthy(kustomize=None)), "kustomize")
+    assert (exact.status, exact.found) == ("fail", "not installed (kubectl embeds v5.8.1)")
 
 
 # ---- kubectl ---------------------------------------------------------------------------------------------------

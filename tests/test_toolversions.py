@@ -9,6 +9,7 @@ from kfinstall.toolversions import (
     parse_docker_info,
     parse_git_version,
     parse_kubectl_client_version,
+    parse_kubectl_kustomize_version,
     parse_kubectl_server_version,
     parse_kustomize_version,
     parse_minikube_version,
@@ -215,3 +216,9 @@ def test_nvidia_smi_without_a_driver_lists_nothing() -> None:
         "NVIDIA driver is installed and running.\n"
     )
     assert parse_nvidia_smi_list(output) == []
+
+
+def test_the_kustomize_embedded_in_kubectl_is_read_from_json_and_text() -> None:
+    assert parse_kubectl_kustomize_version(KUBECTL_1_37_JSON).version == Version(5, 8, 1)
+    assert parse_kubectl_kustomize_version(KUBECTL_1_26_PLAIN).version == Version(4, 5, 7)
+    assert parse_kubectl_kustomize_version(KUBECTL_1_19_JSON).version is None  # kubectl 1.19 did not say

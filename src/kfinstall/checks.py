@@ -199,7 +199,7 @@ def evaluate(request: CheckRequest, facts: Facts) -> list[CheckResult]:
     kubernetes = request.kubernetes
     docker_info = toolversions.parse_docker_info(facts.docker.stdout, facts.docker.stderr) if facts.docker else None
     results = [check_release_kubernetes(request.release, kubernetes, explicit=request.k8s_version is not None)]
-    results.append(check_kustomize(request.release, facts.kustomize))
+    results.append(check_kustomize(request.release, facts.kustomize, facts.kubectl))
     results.append(check_kubectl(facts.kubectl, kubernetes))
     results.append(check_minikube(request, facts.minikube, kubernetes))
     if request.effective_driver == DEFAULT_DRIVER:
@@ -222,7 +222,7 @@ def _evaluate_cluster(request: CheckRequest, facts: Facts) -> list[CheckResult]:
     cluster = facts.cluster or ClusterFacts()
     cluster_results = check_cluster(request, cluster)
     server = toolversions.parse_kubectl_server_version(cluster.version.stdout).version if cluster.version else None
-    results = [check_kustomize(request.release, facts.kustomize)]
+    results = [check_kustomize(request.release, facts.kustomize, facts.kubectl)]
     if server is not None:
         results.append(check_kubectl(facts.kubectl, server))
     elif facts.kubectl is None:
@@ -256,7 +256,9 @@ def _range_text(release: Release) -> str:
     return f"≥ {low}" if low else (f"≤ {high}" if high else "any")
 
 
-def check_kustomize(release: Release, result: Result | None) -> CheckResult:
+def check_kustomize(release: Release, result: Result | None, kubectl: Result | None = None) -> CheckResult:
+    """The standalone kustomize against the pin; without one, kubectl's embedded kustomize may do (kfinstall
+    builds with `kubectl kustomize` then), if its version satisfies the pin."""
     requirement = release.kustomize
     required = f"{'exactly' if requirement.exact else 'at least'} {requirement.version}"
     if requirement.exact:
@@ -269,7 +271,13 @@ def check_kustomize(release: Release, result: Result | None) -> CheckResult:
             f"install kustomize {requirement.version} or newer ({KUSTOMIZE_INSTALL_URL}), or set KFINSTALL_KUSTOMIZE"
         )
     if result is None:
-        return CheckResult("kustomize", "fail", "not installed", required, "kustomize is not installed", install)
+        embedded = toolversions.parse_kubectl_kustomize_version(kubectl.stdout).version if kubectl else None
+        if embedded is not None and requirement.satisfied_by(embedded):
+            return CheckResult(
+                "kustomize", "ok", f"kubectl's embedded {embedded}", required, "builds will use `kubectl kustomize`"
+            )
+        found = f"not installed (kubectl embeds {embedded})" if embedded else "not installed"
+        return CheckResult("kustomize", "fail", found, required, "kustomize is not installed", install)
     parsed = toolversions.parse_kustomize_version(result.stdout or result.stderr)
     if not result.ok or parsed.version is None:
         return CheckResult(

@@ -76,6 +76,16 @@ def parse_kubectl_client_version(output: str) -> ToolVersion:
     return _unknown(output)
 
 
+def parse_kubectl_kustomize_version(output: str) -> ToolVersion:
+    """The kustomize embedded in kubectl (≥ 1.24): `kustomizeVersion` in the json, `Kustomize Version:` in text."""
+    data = _json_object(output)
+    if data is not None:
+        value = data.get("kustomizeVersion")
+        return ToolVersion(_first_semver(value) if isinstance(value, str) else None, output)
+    match = re.search(r"Kustomize Version:\s*(\S+)", output)
+    return ToolVersion(_first_semver(match[1]) if match else None, output)
+
+
 def parse_kubectl_server_version(output: str) -> ToolVersion:
     """The server side of `kubectl version -o json` (`serverVersion.gitVersion`), or of the plain text form."""
     data = _json_object(output)
