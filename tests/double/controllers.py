@@ -70,15 +70,22 @@ def parse_quantity(value: Any) -> float:
     return float(text)
 
 
+def _container_requests(container: Obj) -> dict[str, float]:
+    resources = container.get("resources") or {}
+    requests = dict(resources.get("limits") or {})  # a limit alone also sets the request
+    requests.update(resources.get("requests") or {})
+    return {k: parse_quantity(v) for k, v in requests.items() if k in ("cpu", "memory", "nvidia.com/gpu")}
+
+
 def pod_requests(spec: Obj) -> dict[str, float]:
+    """What the scheduler counts: the containers' sum, or the largest init container if that is more."""
     total: dict[str, float] = {}
     for container in spec.get("containers") or []:
-        resources = container.get("resources") or {}
-        requests = dict(resources.get("limits") or {})
-        requests.update(resources.get("requests") or {})
-        for name, qty in requests.items():
-            if name in ("cpu", "memory", "nvidia.com/gpu"):
-                total[name] = total.get(name, 0.0) + parse_quantity(qty)
+        for name, qty in _container_requests(container).items():
+            total[name] = total.get(name, 0.0) + qty
+    for container in spec.get("initContainers") or []:
+        for name, qty in _container_requests(container).items():
+            total[name] = max(total.get(name, 0.0), qty)
     return total
 
 

@@ -271,3 +271,15 @@ spec: {type: NodePort, selector: {app: gw}, ports: [{name: http, port: 80, targe
 
     assert 30000 <= first["spec"]["ports"][0]["nodePort"] <= 32767
     assert second["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+
+
+def test_kubectl_uses_aggregated_discovery_from_130_and_per_group_discovery_before(make_cluster):
+    old, new = make_cluster(k8s_version="v1.19.3"), make_cluster(k8s_version="v1.34.0")
+
+    for cluster in (old, new):
+        assert cluster.kubectl("get", "deployments", "-A", "-o", "json").returncode == 0
+    old_paths = {e["path"] for e in old.requests()}
+    new_paths = {e["path"] for e in new.requests()}
+
+    assert "/apis/apps/v1" in old_paths
+    assert "/apis/apps/v1" not in new_paths and "/apis" in new_paths

@@ -1,0 +1,52 @@
+"""Pure pieces of the double: quantities, scheduling arithmetic, selectors, apply merging."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.double import merge
+from tests.double.controllers import parse_quantity, pod_requests
+from tests.double.selectors import SelectorError, field_selector, label_selector
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("100m", 0.1), ("2", 2.0), ("64Mi", 64 * 2**20), ("1Gi", 2**30), ("1G", 1e9), ("1.5", 1.5)]
+)
+def test_quantities_parse_like_kubernetes(text, value):
+    assert parse_quantity(text) == pytest.approx(value)
+
+
+def test_pod_requests_count_limits_alone_and_the_largest_init_container():
+    spec = {
+        "containers": [{"resources": {"requests": {"cpu": "100m"}}}, {"resources": {"limits": {"memory": "1Gi"}}}],
+        "initContainers": [{"resources": {"requests": {"cpu": "500m", "memory": "10Mi"}}}],
+    }
+
+    assert pod_requests(spec) == {"cpu": 0.5, "memory": 2**30}
+
+
+def test_set_based_label_selectors():
+    match = label_selector("app in (a,b),tier!=db,!legacy,env")
+
+    assert match({"app": "a", "tier": "web", "env": "x"})
+    assert not match({"app": "c", "env": "x"})
+    assert not match({"app": "a", "env": "x", "legacy": "1"})
+    assert not match({"app": "b"})
+
+
+def test_unsupported_field_labels_are_refused_like_the_apiserver_does():
+    with pytest.raises(SelectorError, match=r"field label not supported: spec\.replicas"):
+        field_selector("spec.replicas=1", "Deployment")
+
+
+def test_apply_removes_only_fields_the_manager_stopped_applying():
+    current = {"data": {"a": "1", "b": "2", "c": "set-by-someone-else"}}
+    previous = {"data": {"a": "1", "b": "2"}}
+
+    result = merge.server_side_apply(current, {"data": {"a": "9"}}, previous, others=[])
+
+    assert result == {"data": {"a": "9", "c": "set-by-someone-else"}}
+
+
+def test_json_merge_patch_deletes_with_null():
+    assert merge.json_merge_patch({"a": {"b": 1, "c": 2}}, {"a": {"b": None}}) == {"a": {"c": 2}}
