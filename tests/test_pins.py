@@ -279,3 +279,15 @@ def test_a_fork_can_be_described_by_its_own_pins_file(tmp_path: Path) -> None:
     data["releases"][0]["repo"] = "https://git.example.com/mirror/manifests.git"
     forked = load_pins(write_pins(tmp_path, data))
     assert forked.get("v1.4.0").repo == "https://git.example.com/mirror/manifests.git"
+
+
+def test_an_unknown_inotify_setting_is_refused(tmp_path: Path) -> None:
+    data = shipped_data()
+    release_data(data, "v1.9.1")["inotify"]["max_user_wathces"] = 1
+    assert "unknown fs.inotify setting max_user_wathces" in load_error(tmp_path, data)
+
+
+def test_an_upper_bound_without_patch_admits_every_patch_of_that_minor(pins: Pins) -> None:
+    kubernetes = pins.get("v1.4.0").kubernetes
+    assert kubernetes.contains("v1.21.14") and kubernetes.contains("1.17.0")
+    assert not kubernetes.contains("v1.22.0") and not kubernetes.contains("v1.16.15")
