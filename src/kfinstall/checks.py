@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -108,7 +108,6 @@ class Facts:
     #: fs.inotify values on Linux; None elsewhere (the limits are a Linux thing).
     inotify: dict[str, int] | None = None
     cluster: ClusterFacts | None = None
-    missing_hints: dict[str, str] = field(default_factory=dict)
 
 
 # ---- gathering (the only impure part) ---------------------------------------------------------------------------
@@ -131,30 +130,42 @@ def minikube_version_output() -> Result | None:
 
 
 def gather(request: CheckRequest) -> Facts:
-    """Ask every tool the check needs, through `runner`; nothing is judged here."""
-    docker = None
-    if request.uses_minikube and request.effective_driver == DEFAULT_DRIVER:
-        docker = _run("docker", "info", "--format", "{{json .}}")
-    cluster = None
-    if request.context:
-        context = ("--context", request.context)
-        cluster = ClusterFacts(
-            version=_run("kubectl", *context, "version", "-o", "json", timeout=30),
-            storage_classes=_run("kubectl", *context, "get", "storageclasses", "-o", "json", timeout=30),
-            api_v1=_run("kubectl", *context, "get", "--raw", "/api/v1", timeout=30),
-            openid=_run("kubectl", *context, "get", "--raw", "/.well-known/openid-configuration", timeout=30),
-        )
+    """Ask every tool the check needs, through `runner`, all at once (each is an independent process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    minikube, context = request.uses_minikube, request.context
+    calls: dict[str, Callable[[], Result | None]] = {
+        "kustomize": lambda: _run("kustomize", "version"),
+        "kubectl": lambda: _run("kubectl", "version", "--client", "-o", "json"),
+        "git": lambda: _run("git", "--version"),
+    }
+    if minikube:
+        calls["minikube"] = minikube_version_output
+        if request.effective_driver == DEFAULT_DRIVER:
+            calls["docker"] = lambda: _run("docker", "info", "--format", "{{json .}}")
+        if request.gpus:
+            calls["nvidia_smi"] = lambda: _run("nvidia-smi", "-L")
+    if context:
+        on = ("--context", context)
+        calls["version"] = lambda: _run("kubectl", *on, "version", "-o", "json", timeout=30)
+        calls["storage_classes"] = lambda: _run("kubectl", *on, "get", "storageclasses", "-o", "json", timeout=30)
+        calls["api_v1"] = lambda: _run("kubectl", *on, "get", "--raw", "/api/v1", timeout=30)
+        calls["openid"] = lambda: _run("kubectl", *on, "get", "--raw", "/.well-known/openid-configuration", timeout=30)
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = {name: pool.submit(call) for name, call in calls.items()}
+        answers = {name: future.result() for name, future in futures.items()}
+    cluster_fields = ("version", "storage_classes", "api_v1", "openid")
     return Facts(
-        kustomize=_run("kustomize", "version"),
-        kubectl=_run("kubectl", "version", "--client", "-o", "json"),
-        minikube=minikube_version_output() if request.uses_minikube else None,
-        docker=docker,
-        git=_run("git", "--version"),
-        nvidia_smi=_run("nvidia-smi", "-L") if request.gpus and request.uses_minikube else None,
+        kustomize=answers["kustomize"],
+        kubectl=answers["kubectl"],
+        minikube=answers.get("minikube"),
+        docker=answers.get("docker"),
+        git=answers["git"],
+        nvidia_smi=answers.get("nvidia_smi"),
         host_cpus=os.cpu_count(),
         host_memory_mb=_host_memory_mb(),
-        inotify=read_inotify() if sys.platform.startswith("linux") and request.uses_minikube else None,
-        cluster=cluster,
+        inotify=read_inotify() if sys.platform.startswith("linux") and minikube else None,
+        cluster=ClusterFacts(**{name: answers.get(name) for name in cluster_fields}) if context else None,
     )
 
 
