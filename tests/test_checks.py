@@ -419,3 +419,11 @@ def test_inotify_limits_are_read_from_proc_and_absent_without_it(tmp_path: Path)
     (tmp_path / "max_user_watches").write_text("8192\n")
     assert read_inotify(tmp_path) == {"max_user_instances": 128, "max_user_watches": 8192}
     assert read_inotify(tmp_path / "missing") is None
+
+
+def test_a_tool_missing_because_its_override_is_wrong_names_the_variable(pins: Pins) -> None:
+    facts = healthy(minikube=None, broken_overrides={"minikube": "/opt/minikube-1.32/minikube"})
+    check = verdict(evaluate(request(pins), facts), "minikube")
+    assert check.status == "fail"
+    assert check.found == "KFINSTALL_MINIKUBE=/opt/minikube-1.32/minikube is not an executable file"
+    assert check.hint is not None and "KFINSTALL_MINIKUBE" in check.hint

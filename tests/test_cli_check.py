@@ -175,3 +175,11 @@ def test_an_existing_cluster_outside_the_release_range_fails(fake_tools: FakeToo
     result = kfinstall(fake_tools, "check", "-k", "1.4.0", "--context", "minikube", "--json", env=cluster.env)
     assert result.returncode == 1
     assert checks_of(result)["cluster kubernetes"]["status"] == "fail"
+
+
+def test_a_wrong_tool_override_is_reported_as_such(tutorial_machine: FakeTools, tmp_path: Path) -> None:
+    missing = str(tmp_path / "minikube-1.32")
+    result = kfinstall(tutorial_machine, "check", "-k", "1.4.0", "--json", env={"KFINSTALL_MINIKUBE": missing})
+    assert result.returncode == 1
+    assert checks_of(result)["minikube"]["found"] == f"KFINSTALL_MINIKUBE={missing} is not an executable file"
+    assert tutorial_machine.calls("minikube") == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -108,6 +108,8 @@ class Facts:
     #: fs.inotify values on Linux; None elsewhere (the limits are a Linux thing).
     inotify: dict[str, int] | None = None
     cluster: ClusterFacts | None = None
+    #: KFINSTALL_<TOOL> overrides that point at nothing executable: tool -> the value (the tool counts as missing).
+    broken_overrides: dict[str, str] = field(default_factory=dict)
 
 
 # ---- gathering (the only impure part) ---------------------------------------------------------------------------
@@ -166,6 +168,11 @@ def gather(request: CheckRequest) -> Facts:
         host_memory_mb=_host_memory_mb(),
         inotify=read_inotify() if sys.platform.startswith("linux") and minikube else None,
         cluster=ClusterFacts(**{name: answers.get(name) for name in cluster_fields}) if context else None,
+        broken_overrides={
+            tool: os.environ[runner.env_var_for(tool)]
+            for tool in ("kustomize", "kubectl", "minikube", "docker", "git")
+            if os.environ.get(runner.env_var_for(tool)) and runner.tool_path(tool) is None
+        },
     )
 
 
@@ -205,8 +212,23 @@ def evaluate(request: CheckRequest, facts: Facts) -> list[CheckResult]:
     `--context` the cluster exists: its own version replaces the requested one, and the host's CPUs, memory,
     inotify limits, docker and minikube do not matter.
     """
-    if request.context:
-        return _evaluate_cluster(request, facts)
+    results = _evaluate_cluster(request, facts) if request.context else _evaluate_minikube(request, facts)
+    return [_explain_override(result, facts.broken_overrides) for result in results]
+
+
+def _explain_override(result: CheckResult, broken: dict[str, str]) -> CheckResult:
+    """A tool "not installed" because its KFINSTALL_<TOOL> override is wrong says so: that is what to fix."""
+    if result.name in broken and result.found.startswith("not installed"):
+        variable = runner.env_var_for(result.name)
+        return replace(
+            result,
+            found=f"{variable}={broken[result.name]} is not an executable file",
+            hint=f"point {variable} at the {result.name} executable, or unset it to use the one on PATH",
+        )
+    return result
+
+
+def _evaluate_minikube(request: CheckRequest, facts: Facts) -> list[CheckResult]:
     kubernetes = request.kubernetes
     docker_info = toolversions.parse_docker_info(facts.docker.stdout, facts.docker.stderr) if facts.docker else None
     results = [check_release_kubernetes(request.release, kubernetes, explicit=request.k8s_version is not None)]
