@@ -3,6 +3,10 @@
 - cert-manager: once a Deployment named `cert-manager` is available, every Certificate (cert-manager.io or the old
   certmanager.k8s.io) gets its TLS Secret and a Ready condition. Webhook pods mount those Secrets, so they stay in
   ContainerCreating (FailedMount events) until cert-manager has issued them — the real ordering.
+- cert-manager's CA injection: the `cert-manager-webhook` makes its `cert-manager-webhook-ca` Secret once
+  available; once `cert-manager-cainjector` is available, webhook configurations annotated
+  `cert-manager.io/inject-ca-from[-secret]` get their caBundle when the source Secret exists. Until then calls to
+  them fail with `x509: certificate signed by unknown authority` (tests/double/cluster.py).
 - istiod: once available, it writes the `istio-ca-root-cert` ConfigMap into every namespace (sidecars and gateways
   mount it).
 - Kubeflow profiles: once the `profiles-deployment` is available, each Profile gets its namespace (owner annotation,
@@ -12,6 +16,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 from typing import TYPE_CHECKING, Any
 
 from tests.double.cluster import Obj
@@ -20,6 +25,7 @@ if TYPE_CHECKING:
     from tests.double.controllers import Controllers
 
 CERT_GROUPS = ("cert-manager.io", "certmanager.k8s.io")
+WEBHOOK_CA = "cert-manager-webhook-ca"
 _PEM = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIBdouble\n-----END CERTIFICATE-----\n").decode()
 _KEY = base64.b64encode(b"-----BEGIN RSA PRIVATE KEY-----\nMIIEdouble\n-----END RSA PRIVATE KEY-----\n").decode()
 
@@ -35,6 +41,7 @@ def _available(ctrl: Controllers, name: str) -> bool:
 
 def reconcile(ctrl: Controllers) -> None:
     _certificates(ctrl)
+    _ca_injection(ctrl)
     _istio_root_cert(ctrl)
     _profiles(ctrl)
 
@@ -79,6 +86,55 @@ def _certificates(ctrl: Controllers) -> None:
         status["conditions"] = _ready(previous, "Ready", "Certificate is up to date and has not expired")
         status.setdefault("notAfter", "2099-01-01T00:00:00Z")
         ctrl.set_status((group, "Certificate"), cert, status)
+
+
+def _ca_injection(ctrl: Controllers) -> None:
+    """cert-manager's webhook makes its own CA secret; the cainjector copies CAs into annotated webhook configs."""
+    c = ctrl.c
+    if _available(ctrl, "cert-manager-webhook"):
+        for dep in c.list(("apps", "Deployment")):
+            ns = dep["metadata"]["namespace"]
+            if dep["metadata"]["name"] == "cert-manager-webhook" and c.get(("", "Secret"), ns, WEBHOOK_CA) is None:
+                ctrl.create(
+                    ("", "Secret"),
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Secret",
+                        "type": "Opaque",
+                        "metadata": {"name": WEBHOOK_CA, "namespace": ns},
+                        "data": {"ca.crt": _PEM, "tls.crt": _PEM, "tls.key": _KEY},
+                    },
+                )
+    if not _available(ctrl, "cert-manager-cainjector"):
+        return
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        for config in c.list(("admissionregistration.k8s.io", kind)):
+            annotations = config["metadata"].get("annotations") or {}
+            source = annotations.get("cert-manager.io/inject-ca-from-secret")
+            if source:
+                ns, _, name = source.partition("/")
+                ready = c.get(("", "Secret"), ns, name) is not None
+            elif annotations.get("cert-manager.io/inject-ca-from"):
+                ns, _, name = annotations["cert-manager.io/inject-ca-from"].partition("/")
+                cert = next(
+                    (
+                        c.get((g, "Certificate"), ns, name)
+                        for g in CERT_GROUPS
+                        if c.get((g, "Certificate"), ns, name) is not None
+                    ),
+                    None,
+                )
+                secret = ((cert or {}).get("spec") or {}).get("secretName")
+                ready = bool(secret) and c.get(("", "Secret"), ns, secret) is not None
+            else:
+                continue
+            hooks = config.get("webhooks") or []
+            if not ready or all((h.get("clientConfig") or {}).get("caBundle") for h in hooks):
+                continue
+            new = copy.deepcopy(config)
+            for hook in new.get("webhooks") or []:
+                hook.setdefault("clientConfig", {})["caBundle"] = _PEM
+            c.put(("admissionregistration.k8s.io", kind), new, "MODIFIED")
 
 
 def _istio_root_cert(ctrl: Controllers) -> None:

@@ -30,6 +30,8 @@ Key = tuple[str, str]  # (namespace or "", name)
 
 #: Kinds whose metadata.generation tracks spec changes (custom resources always do).
 GENERATION_GROUPS = {"apps", "batch", "policy", "autoscaling", "networking.k8s.io", "apiextensions.k8s.io"}
+#: Annotations asking cert-manager's cainjector to fill a webhook configuration's caBundle.
+CA_INJECT_ANNOTATIONS = ("cert-manager.io/inject-ca-from", "cert-manager.io/inject-ca-from-secret")
 #: How many watch events are kept to resume watches from a resourceVersion.
 HISTORY = 50_000
 
@@ -310,6 +312,15 @@ class Cluster:
                         and p.get("nodePort")
                     ]
                     port["nodePort"] = kept[0] if kept else self.rng.randint(30000, 32767)
+        if gk[0] == "admissionregistration.k8s.io" and current is not None:
+            # caBundle belongs to whoever injected it (SSA keeps it: webhooks is a list keyed by name).
+            injected = {
+                h.get("name"): (h.get("clientConfig") or {}).get("caBundle") for h in current.get("webhooks") or []
+            }
+            for hook in obj.get("webhooks") or []:
+                client = hook.setdefault("clientConfig", {})
+                if not client.get("caBundle") and injected.get(hook.get("name")):
+                    client["caBundle"] = injected[hook.get("name")]
         if gk == ("", "Namespace"):
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
             obj.setdefault("status", {"phase": "Active"})
@@ -339,7 +350,7 @@ class Cluster:
                     if not self._hook_matches(hook, rt, namespace, obj, operation, v1beta1):
                         continue
                     policy = hook.get("failurePolicy") or ("Ignore" if v1beta1 else "Fail")
-                    message = self._hook_unreachable(hook, v1beta1)
+                    message = self._hook_unreachable(hook, v1beta1, config)
                     if message and policy == "Fail":
                         raise errors.internal(message)
 
@@ -372,8 +383,12 @@ class Cluster:
             return match_label_selector_object(hook.get("namespaceSelector"), ns_labels)
         return True
 
-    def _hook_unreachable(self, hook: Obj, v1beta1: bool) -> str | None:
-        """The apiserver's error text when the webhook's service cannot be reached, None when it can."""
+    def _hook_unreachable(self, hook: Obj, v1beta1: bool, config: Obj) -> str | None:
+        """The apiserver's error text when the webhook cannot be called, None when it can.
+
+        Unreachable: no Service, or no ready endpoints (connection refused at the cluster IP). Untrusted: the
+        configuration waits for cert-manager's CA injector (an `inject-ca-from` annotation) and has no caBundle yet.
+        """
         svc_ref = (hook.get("clientConfig") or {}).get("service")
         if not svc_ref:
             return None
@@ -389,10 +404,15 @@ class Cluster:
             return f'{prefix}Post "{url}": service "{name}" not found'
         endpoints = self.get(("", "Endpoints"), ns, name)
         ready = any(s.get("addresses") for s in (endpoints or {}).get("subsets") or [])
-        if ready:
-            return None
-        ip = svc.get("spec", {}).get("clusterIP", "10.96.0.1")
-        return f'{prefix}Post "{url}": dial tcp {ip}:{port}: connect: connection refused'
+        if not ready:
+            ip = svc.get("spec", {}).get("clusterIP", "10.96.0.1")
+            return f'{prefix}Post "{url}": dial tcp {ip}:{port}: connect: connection refused'
+        annotations = config.get("metadata", {}).get("annotations") or {}
+        waits_for_ca = any(a in annotations for a in CA_INJECT_ANNOTATIONS)
+        if self.scenario.ca_injection and waits_for_ca and not (hook.get("clientConfig") or {}).get("caBundle"):
+            tls = "tls: failed to verify certificate: " if self.scenario.minor >= 27 else ""
+            return f'{prefix}Post "{url}": {tls}x509: certificate signed by unknown authority'
+        return None
 
     # --------------------------------------------------------------------------------------------- watches
 

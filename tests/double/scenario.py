@@ -48,6 +48,8 @@ class Scenario:
     openid_discovery: bool | None = None
     #: Seconds after which an unfinished rollout is ProgressDeadlineExceeded (None: the Deployment's own, 600).
     progress_deadline: float | None = None
+    #: Webhook configurations annotated for cert-manager's CA injection fail with x509 errors until injected.
+    ca_injection: bool = True
     #: Reject webhook-guarded objects while the webhook's service has no ready endpoints.
     webhooks: bool = True
     #: Serve aggregated discovery (None: as the configured version does, i.e. from v1.26 on).

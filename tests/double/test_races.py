@@ -277,3 +277,44 @@ def test_a_webhook_on_delete_blocks_deletion_while_its_service_is_down(make_clus
     assert result.returncode != 0
     assert 'failed calling webhook "guard.example.com"' in result.stderr
     assert cluster.object("ConfigMap", "guarded", "default") is not None
+
+
+CAINJECTOR = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cert-manager-cainjector, namespace: hooks}
+spec:
+  selector: {matchLabels: {app: cainjector}}
+  template:
+    metadata: {labels: {app: cainjector}}
+    spec: {containers: [{name: main, image: quay.io/jetstack/cert-manager-cainjector:v1.5.0}]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: ca, namespace: hooks}
+"""
+
+
+def test_a_webhook_waiting_for_ca_injection_fails_with_x509_until_the_cainjector_fills_its_ca_bundle(make_cluster):
+    cluster = make_cluster(ready_delays={"hooks/webhook": 0.1, "hooks/cert-manager-cainjector": 1.0})
+    annotated = WEBHOOK.replace(
+        "metadata: {name: guard}",
+        "metadata: {name: guard, annotations: {cert-manager.io/inject-ca-from-secret: hooks/ca}}",
+    )
+    apply_until_ok(cluster, annotated)
+    cluster.kubectl("wait", "--for=condition=Available", "-n", "hooks", "deployment/webhook", "--timeout=20s")
+
+    code, out = apply(cluster, GUARDED)
+    apply_until_ok(cluster, CAINJECTOR)
+    apply_until_ok(cluster, GUARDED)
+    injected = cluster.object("ValidatingWebhookConfiguration", "guard")
+    apply_until_ok(cluster, annotated)
+
+    assert code != 0
+    assert (
+        '/validate?timeout=10s": tls: failed to verify certificate: x509: certificate signed by unknown authority'
+        in out
+    )
+    assert injected["webhooks"][0]["clientConfig"]["caBundle"]
+    after = cluster.object("ValidatingWebhookConfiguration", "guard")
+    assert after["metadata"]["resourceVersion"] == injected["metadata"]["resourceVersion"]
