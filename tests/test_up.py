@@ -7,7 +7,10 @@ webhooks that refuse objects until their Deployment is up, a build whose objects
 from __future__ import annotations
 
 import json
+import re
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,3 +133,53 @@ def test_up_installs_the_real_v1_4_0_minimal_profile(fake_tools: FakeTools, bund
         "--cpus=4",
         "--memory=8192mb",
     } <= set(start)
+
+
+def test_a_wait_timeout_names_the_pod_and_why(fake_tools: FakeTools, synthetic_release, tmp_path: Path) -> None:
+    fake_tools.set(double_args=RACY + " --set 'image_pull_backoff=[\"docker.io/kfsynthetic/mysql:*\"]'")
+    env = isolated_env(fake_tools.env, tmp_path)
+    result = up(env, synthetic_release, "--profile", "minimal", "--timeout", "15")
+    assert result.returncode == 1
+    assert "katib: not ready after 15s" in result.stderr
+    assert "deployment/katib-mysql -n kubeflow" in result.stderr
+    assert "ImagePullBackOff" in result.stderr and "docker.io/kfsynthetic/mysql:8.0.26" in result.stderr
+    assert "log: " in result.stderr
+
+
+def test_json_output_is_one_event_per_line(fake_tools: FakeTools, env, synthetic_release) -> None:
+    result = up(env, synthetic_release, "--profile", "minimal", "--json")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {event["phase"] for event in events} >= {"step", "applying", "ready", "done"}
+    assert {event["component"] for event in events if event["phase"] == "ready"} >= {"katib", "istio"}
+
+
+def test_verbose_shows_the_commands_being_run(fake_tools: FakeTools, env, synthetic_release) -> None:
+    result = up(env, synthetic_release, "--profile", "minimal", "--verbose")
+    assert result.returncode == 0, result.stderr
+    assert "$ minikube start -p kubeflow" in result.stderr
+    assert "apply --server-side --force-conflicts --field-manager=kfinstall-katib -f -" in result.stderr
+
+
+def test_an_interrupted_up_stops_cleanly_and_a_rerun_resumes(
+    fake_tools: FakeTools, synthetic_release, tmp_path: Path
+) -> None:
+    fake_tools.set(double_args="--set crd_establish_delay=0.2 --set ready_delay=0.3 --set seed=7"
+                   " --set 'ready_delays={\"kubeflow/katib-*\":10}'")  # fmt: skip
+    env = isolated_env(fake_tools.env, tmp_path)
+    args = [sys.executable, "-m", "kfinstall", "up", "--pins", str(synthetic_release.pins), "-k", "v0.1.0", "--yes"]
+    process = subprocess.Popen([*args, "--profile", "minimal"], env=env, stderr=subprocess.PIPE, text=True)
+    seen = []
+    assert process.stderr is not None
+    for line in process.stderr:
+        seen.append(line)
+        if "central-dashboard" in line and "ready" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    _, rest = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "run the same `kfinstall up` again to resume" in "".join(seen) + rest
+    result = up(env, synthetic_release, "--profile", "minimal", "--timeout", "60")
+    assert result.returncode == 0, result.stderr
+    skipped = int(re.search(r"(\d+) unchanged", result.stderr).group(1))  # type: ignore[union-attr]
+    assert skipped >= 5
