@@ -183,3 +183,17 @@ def test_a_wrong_tool_override_is_reported_as_such(tutorial_machine: FakeTools, 
     assert result.returncode == 1
     assert checks_of(result)["minikube"]["found"] == f"KFINSTALL_MINIKUBE={missing} is not an executable file"
     assert tutorial_machine.calls("minikube") == []
+
+
+def test_the_service_account_issuer_of_an_existing_cluster_is_compared_with_the_release(
+    fake_tools: FakeTools, make_cluster: Any
+) -> None:
+    fake_tools.set(kustomize_version="5.7.1")
+    matching = make_cluster(k8s_version="v1.34.0", service_account_issuer="https://kubernetes.default.svc")
+    result = kfinstall(fake_tools, "check", "-k", "1.11.0", "--context", "minikube", "--json", env=matching.env)
+    issuer = checks_of(result)["service-account issuer"]
+    assert (issuer["status"], issuer["found"]) == ("ok", "https://kubernetes.default.svc")
+    other = make_cluster(k8s_version="v1.34.0")  # the double's default: minikube's own issuer
+    result = kfinstall(fake_tools, "check", "-k", "1.11.0", "--context", "minikube", "--json", env=other.env)
+    issuer = checks_of(result)["service-account issuer"]
+    assert (issuer["status"], issuer["found"]) == ("warn", "https://kubernetes.default.svc.cluster.local")
