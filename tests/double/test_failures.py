@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 import time
 
 from tests.double.fixtures import ClusterHandle
 from tests.double.test_api import apply, kubectl_json, wait_for
+from tests.paths import real_kubectl
 
 NS = """
 apiVersion: v1
@@ -192,3 +195,21 @@ def test_a_rollout_that_never_becomes_ready_exceeds_its_progress_deadline(make_c
     assert progressing()["message"].endswith("has timed out progressing.")
     backoff = [e["message"] for e in cluster.objects("Event", "work") if e["reason"] == "BackOff"]
     assert backoff == ['Back-off pulling image "example.com/stuck:1"']
+
+
+def test_kubectl_wait_survives_an_apiserver_restart_in_the_middle(make_cluster):
+    cluster = make_cluster(ready_delays={"work/slow": 2.5})
+    apply(cluster, NS + "---" + deployment("slow", "example.com/slow:1"))
+    waiting = subprocess.Popen(
+        [str(real_kubectl()), "wait", "--for=condition=Available", "-n", "work", "deployment/slow", "--timeout=30s"],
+        env={**os.environ, **cluster.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.8)
+    cluster.restart(down_for=1.0)
+    out, err = waiting.communicate(timeout=40)
+
+    assert waiting.returncode == 0, err
+    assert "condition met" in out
