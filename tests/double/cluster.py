@@ -7,6 +7,7 @@ written in; reads rewrite apiVersion to the version asked for (the double does n
 
 from __future__ import annotations
 
+import base64
 import collections
 import copy
 import datetime as dt
@@ -321,6 +322,12 @@ class Cluster:
                 client = hook.setdefault("clientConfig", {})
                 if not client.get("caBundle") and injected.get(hook.get("name")):
                     client["caBundle"] = injected[hook.get("name")]
+        if gk == ("", "Secret") and obj.get("stringData"):
+            data = obj.setdefault("data", {})
+            for key, value in obj.pop("stringData").items():
+                data[key] = base64.b64encode(str(value).encode()).decode()
+        if gk == ("", "Secret"):
+            obj.setdefault("type", "Opaque")
         if gk == ("", "Namespace"):
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
             obj.setdefault("status", {"phase": "Active"})

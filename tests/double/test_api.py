@@ -283,3 +283,18 @@ def test_kubectl_uses_aggregated_discovery_from_130_and_per_group_discovery_befo
 
     assert "/apis/apps/v1" in old_paths
     assert "/apis/apps/v1" not in new_paths and "/apis" in new_paths
+
+
+def test_secret_string_data_is_stored_as_base64_data_and_reapplying_it_changes_nothing(cluster):
+    secret = "{apiVersion: v1, kind: Secret, metadata: {name: creds, namespace: default}, stringData: {user: admin}}"
+    apply(cluster, secret)
+    first = cluster.object("Secret", "creds", "default")
+
+    apply(cluster, secret)
+
+    assert first["data"] == {"user": "YWRtaW4="} and "stringData" not in first
+    assert first["type"] == "Opaque"
+    assert (
+        cluster.object("Secret", "creds", "default")["metadata"]["resourceVersion"]
+        == first["metadata"]["resourceVersion"]
+    )
