@@ -169,6 +169,14 @@ def main() -> None:
 MinikubeProfileOpt = Annotated[str, typer.Option("--minikube-profile", "-p", help="minikube profile (cluster) name.")]
 
 
+WithOpt = Annotated[Optional[list[str]], typer.Option("--with", help="Also install this component.")]  # noqa: UP045
+WithoutOpt = Annotated[Optional[list[str]], typer.Option("--without", help="Leave this component out.")]  # noqa: UP045
+VariantOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--variant", help="Use a component's alternative, e.g. pipelines=pns."),
+]
+
+
 def _up_options(**values: object) -> object:
     """Turn raw CLI values into UpOptions (units parsed, repeatable options collected)."""
     from kfinstall.units import parse_cpus, parse_memory_mb
@@ -197,12 +205,9 @@ def _up_options(**values: object) -> object:
 def up(
     kubeflow_version: KubeflowVersionOpt = None,
     profile: ProfileOpt = "standard",
-    with_ids: Annotated[Optional[list[str]], typer.Option("--with", help="Also install this component.")] = None,  # noqa: UP045
-    without_ids: Annotated[Optional[list[str]], typer.Option("--without", help="Leave this component out.")] = None,  # noqa: UP045
-    variant: Annotated[
-        Optional[list[str]],  # noqa: UP045
-        typer.Option("--variant", help="Use a component's alternative, e.g. pipelines=pns."),
-    ] = None,
+    with_ids: WithOpt = None,
+    without_ids: WithoutOpt = None,
+    variant: VariantOpt = None,
     pins: PinsOpt = None,
     cpus: CpusOpt = None,
     memory: MemoryOpt = None,
@@ -259,12 +264,9 @@ def up(
 def plan_command(
     kubeflow_version: KubeflowVersionOpt = None,
     profile: ProfileOpt = "standard",
-    with_ids: Annotated[Optional[list[str]], typer.Option("--with", help="Also install this component.")] = None,  # noqa: UP045
-    without_ids: Annotated[Optional[list[str]], typer.Option("--without", help="Leave this component out.")] = None,  # noqa: UP045
-    variant: Annotated[
-        Optional[list[str]],  # noqa: UP045
-        typer.Option("--variant", help="Use a component's alternative, e.g. pipelines=pns."),
-    ] = None,
+    with_ids: WithOpt = None,
+    without_ids: WithoutOpt = None,
+    variant: VariantOpt = None,
     pins: PinsOpt = None,
     cpus: CpusOpt = None,
     memory: MemoryOpt = None,
