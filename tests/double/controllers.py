@@ -686,6 +686,12 @@ class Controllers:
                 status["availableReplicas"] = ready
             if replicas - ready > 0:
                 status["unavailableReplicas"] = replicas - ready
+            rs_failure = next(
+                (c for c in (current.get("status") or {}).get("conditions") or [] if c["type"] == "ReplicaFailure"),
+                None,
+            )
+            if rs_failure:
+                conds.append(condition(previous, "ReplicaFailure", "True", "FailedCreate", rs_failure.get("message")))
             status["conditions"] = conds
             self.set_status(DEPLOY, dep, status)
 
@@ -728,6 +734,10 @@ class Controllers:
             if ready:
                 status["readyReplicas"] = ready
                 status["availableReplicas"] = ready
+            failure = self.sim(rs).get("create_error")
+            if failure:
+                previous = (rs.get("status") or {}).get("conditions")
+                status["conditions"] = [condition(previous, "ReplicaFailure", "True", "FailedCreate", failure)]
             self.set_status(RS, rs, status)
 
     def _statefulsets(self) -> None:
@@ -918,6 +928,7 @@ class Controllers:
         try:
             self.c.admit(rt, ns, pod, "CREATE")
         except errors.ApiError as exc:
+            self.sim(owner)["create_error"] = exc.message
             self.event(
                 owner,
                 kind,
@@ -926,6 +937,7 @@ class Controllers:
                 component="replicaset-controller" if kind == "ReplicaSet" else f"{kind.lower()}-controller",
             )
             return None
+        self.sim(owner).pop("create_error", None)
         return self._new_pod(pod, delay)
 
     def _new_pod(self, pod: Obj, delay: float) -> Obj:

@@ -240,13 +240,17 @@ def test_pods_of_a_deployment_are_created_only_once_a_pod_webhook_is_available(m
     time.sleep(0.5)
 
     pods_while_down = cluster.objects("Pod", "apps")
+    deployment_while_down = cluster.object("Deployment", "app", "apps")
     failed = [e for e in cluster.objects("Event", "apps") if e["reason"] == "FailedCreate"]
     waited = cluster.kubectl("wait", "--for=condition=Available", "-n", "apps", "deployment/app", "--timeout=20s")
 
     assert pods_while_down == []
     assert failed and 'failed calling webhook "guard.example.com"' in failed[0]["message"]
     assert failed[0]["message"].startswith("Error creating: Internal error occurred: ")
+    assert "ReplicaFailure" in [c["type"] for c in deployment_while_down["status"]["conditions"]]
     assert waited.returncode == 0, waited.stderr
+    conditions = cluster.object("Deployment", "app", "apps")["status"]["conditions"]
+    assert "ReplicaFailure" not in [c["type"] for c in conditions]
 
 
 def test_a_pod_mounting_a_missing_secret_waits_in_container_creating_until_it_exists(cluster):
