@@ -175,7 +175,7 @@ class Installer:
             self._check_cancel()
             not_ready = self._not_ready(work)
             if not not_ready:
-                self.report(Event("ready", "ready", work.id))
+                self.report(Event("ready", "", work.id))
                 return
             if time.monotonic() > deadline:
                 raise self._timeout_error(work, not_ready)
@@ -214,7 +214,7 @@ class Installer:
                 problem = check(self.kubectl)
                 if problem:
                     waiting.append(problem)
-        self.report(Event("waiting", waiting[0] if waiting else "ready", work.id, ready_count, len(expected)))
+        self.report(Event("waiting", waiting[0] if waiting else "", work.id, ready_count, len(expected)))
         return waiting
 
     def _webhooks_without_endpoints(self, work: ComponentWork) -> list[str]:
