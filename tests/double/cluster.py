@@ -75,6 +75,8 @@ class Cluster:
         self.changed = threading.Event()
         #: Per-object simulation state kept out of the objects (keyed by uid).
         self.sim: dict[str, dict[str, Any]] = {}
+        #: Owner uid -> objects that named it in ownerReferences (garbage collection without a full scan).
+        self.dependents: dict[str, set[tuple[GK, Key]]] = {}
         self._types_cache: list[ResourceType] | None = None
 
     # ----------------------------------------------------------------------------------------------- types
@@ -142,7 +144,10 @@ class Cluster:
         """Store a new version of an object (a new resourceVersion, a watch event)."""
         meta = obj["metadata"]
         meta["resourceVersion"] = str(self.next_rv())
-        self.store[gk][(meta.get("namespace", ""), meta["name"])] = obj
+        key = (meta.get("namespace", ""), meta["name"])
+        self.store[gk][key] = obj
+        for ref in meta.get("ownerReferences") or []:
+            self.dependents.setdefault(ref.get("uid", ""), set()).add((gk, key))
         self._emit(etype, gk, obj)
         return obj
 
@@ -165,8 +170,9 @@ class Cluster:
             for cr in list(self.store[(group, kind)].values()):
                 self.remove((group, kind), cr)
             self.set_crd_types(meta["name"], None)
-        for dgk, dep in list(self.iter_all()):
-            if any(ref.get("uid") == uid for ref in dep["metadata"].get("ownerReferences") or []):
+        for dgk, dkey in sorted(self.dependents.pop(uid, set())):
+            dep = self.store[dgk].get(dkey)
+            if dep is not None and any(ref.get("uid") == uid for ref in dep["metadata"].get("ownerReferences") or []):
                 self.delete_object(dgk, dep)
 
     def delete_object(self, gk: GK, obj: Obj) -> Obj:

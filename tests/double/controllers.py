@@ -237,13 +237,14 @@ class Controllers:
         }
 
     def owned(self, gk: GK, owner: Obj) -> list[Obj]:
+        """Objects of a kind that name `owner` in their ownerReferences, in creation order."""
         uid = owner["metadata"]["uid"]
-        ns = owner["metadata"].get("namespace", "")
-        return [
-            o
-            for o in self.c.list(gk, ns)
-            if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or [])
-        ]
+        out = []
+        for dgk, key in self.c.dependents.get(uid, ()):
+            obj = self.c.store[dgk].get(key) if dgk == gk else None
+            if obj is not None and any(r.get("uid") == uid for r in obj["metadata"].get("ownerReferences") or []):
+                out.append(obj)
+        return sorted(out, key=lambda o: (o["metadata"]["creationTimestamp"], o["metadata"]["name"]))
 
     def ns_active(self, ns: str) -> bool:
         obj = self.c.get(NS, "", ns)
