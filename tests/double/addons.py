@@ -16,10 +16,10 @@
 from __future__ import annotations
 
 import base64
-import copy
 from typing import TYPE_CHECKING, Any
 
 from tests.double.cluster import Obj
+from tests.double.merge import clone
 
 if TYPE_CHECKING:
     from tests.double.controllers import Controllers
@@ -131,7 +131,7 @@ def _ca_injection(ctrl: Controllers) -> None:
             hooks = config.get("webhooks") or []
             if not ready or all((h.get("clientConfig") or {}).get("caBundle") for h in hooks):
                 continue
-            new = copy.deepcopy(config)
+            new = clone(config)
             for hook in new.get("webhooks") or []:
                 hook.setdefault("clientConfig", {})["caBundle"] = _PEM
             c.put(("admissionregistration.k8s.io", kind), new, "MODIFIED")

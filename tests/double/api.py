@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
 from tests.double import errors, merge
 from tests.double.catalog import ResourceType
 from tests.double.cluster import Cluster, Obj
+from tests.double.merge import clone
 from tests.double.selectors import SelectorError, field_selector, label_selector
 
 
 def render(obj: Obj, rt: ResourceType) -> Obj:
     """A copy of a stored object as served under `rt`'s group/version (only CRDs are converted; see README)."""
-    out = copy.deepcopy(obj)
+    out = clone(obj)
     if (rt.group, rt.kind, rt.version) == CRD_V1 and str(obj.get("apiVersion", "")).endswith("/v1beta1"):
         out["spec"] = crd_spec_v1(out.get("spec") or {})
     out["apiVersion"] = rt.group_version
@@ -219,7 +219,7 @@ class Api:
         force: bool = False,
     ) -> tuple[int, Obj]:
         gk = (rt.group, rt.kind)
-        applied = self._check_body(rt, ns, copy.deepcopy(body), name)
+        applied = self._check_body(rt, ns, clone(body), name)
         managed = None
         if current is not None:
             conflicts = merge.apply_conflicts(applied, current, current["metadata"].get("managedFields") or [], manager)

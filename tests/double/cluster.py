@@ -22,6 +22,7 @@ from typing import Any
 
 from tests.double import errors, merge
 from tests.double.catalog import STATUS_OWNED, Catalog, ResourceType
+from tests.double.merge import clone
 from tests.double.scenario import Scenario
 from tests.double.selectors import match_label_selector_object
 
@@ -181,7 +182,7 @@ class Cluster:
         if gk == ("", "Namespace") or meta.get("finalizers"):
             if "deletionTimestamp" in meta:
                 return obj
-            new = copy.deepcopy(obj)
+            new = clone(obj)
             new["metadata"]["deletionTimestamp"] = now_iso()
             new["metadata"]["deletionGracePeriodSeconds"] = 0
             if gk == ("", "Namespace"):
@@ -267,7 +268,7 @@ class Cluster:
             else:
                 new.pop("status", None)
         if subresource == "status":
-            new = {**copy.deepcopy(current), "status": new.get("status", {})}
+            new = {**clone(current), "status": new.get("status", {})}
             meta = new["metadata"]
         self.default(gk, new, current)
         managed = list(managed if managed is not None else cur_meta.get("managedFields") or [])

@@ -7,7 +7,6 @@ quiet (no resourceVersion churn) and watches see the transitions kubectl waits f
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import threading
@@ -18,6 +17,7 @@ from tests.double import addons, errors
 from tests.double.catalog import ResourceType
 from tests.double.cluster import GK, Cluster, Obj, now_iso
 from tests.double.discovery import version_priority
+from tests.double.merge import clone
 from tests.double.selectors import match_label_selector_object
 
 POD: GK = ("", "Pod")
@@ -608,9 +608,9 @@ class Controllers:
             if current is None:
                 labels = dict((template.get("metadata") or {}).get("labels") or {})
                 labels["pod-template-hash"] = tpl_hash
-                selector = copy.deepcopy(spec.get("selector") or {})
+                selector = clone(spec.get("selector") or {})
                 selector.setdefault("matchLabels", {})["pod-template-hash"] = tpl_hash
-                tpl = copy.deepcopy(template)
+                tpl = clone(template)
                 tpl.setdefault("metadata", {})["labels"] = labels
                 current = self.create(
                     RS,
@@ -629,7 +629,7 @@ class Controllers:
                 )
                 self.sim(current)["delay"] = self._delay_fresh(dep)
             elif current["spec"].get("replicas") != replicas:
-                new = copy.deepcopy(current)
+                new = clone(current)
                 new["spec"]["replicas"] = replicas
                 current = self.c.put(RS, new, "MODIFIED")
             pods = [p for p in self.owned(POD, current) if "deletionTimestamp" not in p["metadata"]]
@@ -800,7 +800,7 @@ class Controllers:
         for tpl in (sts.get("spec") or {}).get("volumeClaimTemplates") or []:
             name = f"{tpl['metadata']['name']}-{sts['metadata']['name']}-{ordinal}"
             if self.c.get(PVC, ns, name) is None:
-                claim = copy.deepcopy(tpl)
+                claim = clone(tpl)
                 claim["apiVersion"], claim["kind"] = "v1", "PersistentVolumeClaim"
                 claim["metadata"] = {
                     "name": name,
@@ -866,7 +866,7 @@ class Controllers:
             if any(c.get("type") == "Complete" for c in status.get("conditions") or []):
                 continue
             if not pods:
-                template = copy.deepcopy((job.get("spec") or {}).get("template") or {})
+                template = clone((job.get("spec") or {}).get("template") or {})
                 template.setdefault("spec", {}).setdefault("restartPolicy", "Never")
                 labels = {"controller-uid": meta["uid"], "job-name": meta["name"]}
                 if self.c.scenario.minor >= 27:
@@ -901,7 +901,7 @@ class Controllers:
 
     def _pod_from_template(self, owner: Obj, kind: str, template: Obj, name: str, labels: dict[str, str]) -> Obj:
         tmeta = template.get("metadata") or {}
-        spec = copy.deepcopy(template.get("spec") or {})
+        spec = clone(template.get("spec") or {})
         spec.setdefault("restartPolicy", "Always")
         spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
         spec.setdefault("schedulerName", "default-scheduler")
@@ -982,7 +982,7 @@ class Controllers:
                 sim["ip"] = f"10.244.0.{self._ip % 250 + 3}"
                 self._ip += 1
                 if pod["spec"].get("nodeName") != s.node_name:
-                    new = copy.deepcopy(pod)
+                    new = clone(pod)
                     new["spec"]["nodeName"] = s.node_name
                     pod = self.c.put(POD, new, "MODIFIED")
             if "mounted_at" not in sim:
@@ -1156,7 +1156,7 @@ class Controllers:
             storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
             volume = f"pvc-{pvc['metadata']['uid']}"
             if spec.get("volumeName") != volume:
-                new = copy.deepcopy(pvc)
+                new = clone(pvc)
                 new["spec"]["volumeName"] = volume
                 new["spec"].setdefault("storageClassName", "standard")
                 pvc = self.c.put(PVC, new, "MODIFIED")
@@ -1235,7 +1235,7 @@ class Controllers:
             elif current.get("subsets") != body.get("subsets") or current["metadata"].get("labels") != meta.get(
                 "labels"
             ):
-                new = copy.deepcopy(current)
+                new = clone(current)
                 if meta.get("labels"):
                     new["metadata"]["labels"] = dict(meta["labels"])
                 else:

@@ -5,7 +5,6 @@ The double runs in-process (threads) for speed; `python -m tests.double serve` r
 
 from __future__ import annotations
 
-import copy
 import os
 import subprocess
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.double.kubeconfig import write_kubeconfig
+from tests.double.merge import clone
 from tests.double.scenario import Scenario
 from tests.double.server import DoubleServer
 from tests.paths import real_kubectl
@@ -73,7 +73,7 @@ class ClusterHandle:
             if group is None:
                 groups = [g for (g, k) in cluster.store if k == kind]
                 group = "" if "" in groups else (groups[0] if groups else "")
-            return copy.deepcopy(cluster.list((group, kind), namespace))
+            return clone(cluster.list((group, kind), namespace))
 
     def object(self, kind: str, name: str, namespace: str = "", group: str | None = None) -> dict[str, Any] | None:
         return next((o for o in self.objects(kind, namespace or None, group) if o["metadata"]["name"] == name), None)

@@ -11,9 +11,18 @@ from __future__ import annotations
 
 import copy
 import json
+import marshal
 from typing import Any
 
 Obj = dict[str, Any]
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of JSON-shaped data; marshal is several times faster than copy.deepcopy on big CRDs."""
+    try:
+        return marshal.loads(marshal.dumps(value))
+    except ValueError:  # not JSON-shaped (e.g. a YAML timestamp): the slow way
+        return copy.deepcopy(value)
 
 
 def deep_merge(base: Obj, patch: Obj) -> Obj:
@@ -23,7 +32,7 @@ def deep_merge(base: Obj, patch: Obj) -> Obj:
         if isinstance(v, dict) and isinstance(out.get(k), dict):
             out[k] = deep_merge(out[k], v)
         else:
-            out[k] = copy.deepcopy(v)
+            out[k] = clone(v)
     return out
 
 
@@ -46,7 +55,7 @@ def _remove_stale(obj: Obj, old: Obj, new: Obj, others: list[Obj]) -> Obj:
 
 def server_side_apply(current: Obj | None, applied: Obj, previous: Obj | None, others: list[Obj]) -> Obj:
     """The object after `applied` is applied over `current` by a manager whose last applied config was `previous`."""
-    base = copy.deepcopy(current) if current is not None else {}
+    base = clone(current) if current is not None else {}
     if previous:
         base = _remove_stale(base, previous, applied, others)
     return deep_merge(base, applied)
@@ -55,7 +64,7 @@ def server_side_apply(current: Obj | None, applied: Obj, previous: Obj | None, o
 def json_merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386 merge patch (also used for strategic merge patch: `$patch` directives are dropped)."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     out = dict(target) if isinstance(target, dict) else {}
     for k, v in patch.items():
         if k.startswith("$"):
@@ -73,7 +82,7 @@ def _pointer(path: str) -> list[str]:
 
 def json_patch(target: Obj, ops: list[Obj]) -> Obj:
     """RFC 6902 JSON patch: add, replace, remove, test (enough for `kubectl patch --type=json`)."""
-    doc: Any = copy.deepcopy(target)
+    doc: Any = clone(target)
     for op in ops:
         parts = _pointer(op["path"])
         parent: Any = doc
@@ -191,7 +200,7 @@ def conflict_message(conflicts: list[tuple[Obj, tuple[str, ...]]]) -> str:
 
 def release(managed: list[Obj], conflicts: list[tuple[Obj, tuple[str, ...]]]) -> list[Obj]:
     """Managed fields after a forced apply: the conflicting fields are taken away from their old managers."""
-    out = copy.deepcopy(managed)
+    out = clone(managed)
     for entry, path in conflicts:
         target = next(
             e for e in out if e.get("manager") == entry.get("manager") and e.get("operation") == entry.get("operation")
