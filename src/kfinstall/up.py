@@ -162,7 +162,7 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
     report(Event("step", f"manifests {release.tag} at {checkout.path} ({checkout.source})"))
 
     targets = [build.BuildTarget(c.id, path) for c in install.selection.components for path in c.paths]
-    built = build.build_all(checkout.path, targets)
+    built = build.build_all(checkout.path, targets, commit=checkout.commit)
     works = []
     for component in install.selection.components:
         objects = [
