@@ -124,6 +124,28 @@ def check(
         raise typer.Exit(1)
 
 
+@app.command("gpu-test")
+def gpu_test(
+    context: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--context", help="kubeconfig context of the cluster (default: the minikube profile's)."),
+    ] = None,
+    minikube_profile: Annotated[
+        str, typer.Option("--minikube-profile", "-p", help="minikube profile (cluster) name.")
+    ] = "kubeflow",
+    image: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--image", help="CUDA image to run nvidia-smi in (default: nvidia/cuda base; or a mirror's)."),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds the pod may take (image pull).")] = 300.0,
+) -> None:
+    """Run a pod that requests one GPU and runs nvidia-smi; show its output, delete it; exit 0 only if it worked."""
+    from kfinstall import gpu, logfile
+
+    logfile.start_log("gpu-test")
+    raise typer.Exit(gpu.command(context or minikube_profile, image=image or gpu.DEFAULT_TEST_IMAGE, timeout=timeout))
+
+
 def _print_json(document: object) -> None:
     import json
 
@@ -296,3 +318,45 @@ def plan_command(
         minikube_profile=minikube_profile,
     )
     commands.plan(options, json_output=json_output)  # type: ignore[arg-type]
+
+
+# status / port-forward / down --------------------------------------------------------------------------------
+
+StatusContextOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--context", help="Look at this kubeconfig context instead of the minikube profile."),
+]
+
+
+@app.command()
+def status(
+    minikube_profile: MinikubeProfileOpt = "kubeflow",
+    context: StatusContextOpt = None,
+    watch: Annotated[bool, typer.Option("--watch", "-w", help="Refresh until all is ready (Ctrl-C stops).")] = False,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between refreshes with --watch.")] = 2.0,
+    json_output: JsonOpt = False,
+) -> None:
+    """Is Kubeflow OK? Cluster, installed release, and every component with why it is not ready.
+
+    Exit code 0: everything ready; 1: something is not ready; 2: nothing installed or no cluster.
+    """
+    from rich.console import Console
+
+    from kfinstall import status as status_module
+    from kfinstall import statusview
+
+    query = status_module.StatusQuery(context=context, minikube_profile=minikube_profile)
+    if json_output:
+        report = status_module.collect(query)
+        _print_json(report.as_dict())
+    else:
+        console = Console(highlight=False, soft_wrap=True)
+        if watch:
+            try:
+                report = statusview.watch(query, console, status_module.collect, interval)
+            except KeyboardInterrupt:
+                raise typer.Exit(0) from None
+        else:
+            report = status_module.collect(query)
+            statusview.show(report, console)
+    raise typer.Exit(report.exit_code)

@@ -6,6 +6,7 @@ groups them here, instead of asking kubectl once per component.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,9 +55,17 @@ def _owned_pods(workload: Obj, pods_by_namespace: dict[str, list[Obj]]) -> list[
 
 
 def component_health(
-    component_ids: list[str], workloads: list[Obj], pods: list[Obj], events: list[Obj] | None = None
+    component_ids: list[str],
+    workloads: list[Obj],
+    pods: list[Obj],
+    events: list[Obj] | None = None,
+    applied: Collection[str] = (),
 ) -> list[ComponentHealth]:
-    """Health of each component, from every labelled workload and every pod in the cluster."""
+    """Health of each component, from every labelled workload and every pod in the cluster.
+
+    A component in `applied` that runs no workloads (RBAC roles, a namespace, Istio resources) is ready once
+    applied: there is nothing to wait for. Without workloads and not applied it is "not installed".
+    """
     pods_by_namespace: dict[str, list[Obj]] = {}
     for pod in pods:
         pods_by_namespace.setdefault((pod.get("metadata") or {}).get("namespace") or "default", []).append(pod)
@@ -71,7 +80,7 @@ def component_health(
     for component in component_ids:
         mine = by_component.get(component, [])
         if not mine:
-            result.append(ComponentHealth(component, "not installed", 0, 0))
+            result.append(ComponentHealth(component, "ready" if component in applied else "not installed", 0, 0))
             continue
         states = [readiness(workload) for workload in mine]
         ready = sum(state.ready for state in states)

@@ -1,7 +1,8 @@
-"""`kfinstall status`: is my Kubeflow OK, and if not, why? Three kubectl calls, whatever the size of the install.
+"""`kfinstall status`: is my Kubeflow OK, and if not, why? A few kubectl calls, whatever the size of the install.
 
-The facts come from one list of labelled workloads, one list of pods and nodes across all namespaces, and
-the install record; `health` turns them into per-component states with reasons. The calls run concurrently.
+The facts come from one list of labelled workloads, one list of pods and nodes across all namespaces, the
+scheduling events, and the install record; `health` turns them into per-component states with reasons. The
+calls run concurrently, so `status` answers in about the time of one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from kfinstall import cluster, health, state
-from kfinstall.errors import KfError
+from kfinstall.errors import KfError, ToolNotFoundError
 from kfinstall.kube import Kubectl
 from kfinstall.manifest import COMPONENT_LABEL
 
@@ -28,17 +29,29 @@ class StatusReport:
     components: tuple[health.ComponentHealth, ...] = ()
     nodes: tuple[health.NodeUsage, ...] = ()
     message: str = ""
+    minikube_profile: str | None = None
+
+    @property
+    def incomplete(self) -> bool:
+        """`up` has not finished (still running, or interrupted): components may be missing from the record."""
+        return self.record is not None and self.record.finished_at is None
 
     @property
     def exit_code(self) -> int:
         if self.record is None or self.cluster_state not in ("running", "external"):
             return EXIT_NOTHING
-        return EXIT_READY if all(c.state == "ready" for c in self.components) else EXIT_NOT_READY
+        ready = all(c.state == "ready" for c in self.components) and not self.incomplete
+        return EXIT_READY if ready else EXIT_NOT_READY
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "cluster": {"state": self.cluster_state, "context": self.context, "kubernetes": self.kubernetes_version},
-            "install": None if self.record is None else asdict(self.record),
+            "cluster": {
+                "state": self.cluster_state,
+                "context": self.context,
+                "minikube_profile": self.minikube_profile,
+                "kubernetes": self.kubernetes_version,
+            },
+            "install": None if self.record is None else {**asdict(self.record), "incomplete": self.incomplete},
             "components": [
                 {
                     "id": c.id,
@@ -52,6 +65,7 @@ class StatusReport:
             ],
             "nodes": [asdict(node) for node in self.nodes],
             "ok": self.exit_code == EXIT_READY,
+            "exit_code": self.exit_code,
             "message": self.message,
         }
 
@@ -63,48 +77,73 @@ class StatusQuery:
 
 
 def collect(query: StatusQuery) -> StatusReport:
-    """Gather everything `status` shows."""
+    """Gather everything `status` shows: one minikube question, then four concurrent kubectl calls."""
     context = query.context or query.minikube_profile or "kubeflow"
-    if query.context is None and query.minikube_profile is not None:
-        profile = cluster.profile_state(query.minikube_profile)
+    profile_name = None if query.context else (query.minikube_profile or "kubeflow")
+    if profile_name is not None:
+        try:
+            profile = cluster.profile_state(profile_name)
+        except ToolNotFoundError as error:
+            return StatusReport("missing", context, message=f"{error.message}: no minikube cluster to look at")
         if profile.status != "running":
             return StatusReport(
-                profile.status, context, profile.kubernetes_version, message=_cluster_message(profile.status, context)
+                profile.status,
+                context,
+                profile.kubernetes_version,
+                message=_cluster_message(profile.status, profile_name),
+                minikube_profile=profile_name,
             )
         cluster_state = "running"
     else:
         cluster_state = "external"
     kubectl = Kubectl(context)
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=5) as pool:
         workloads_call = pool.submit(
             kubectl.items, "deployments.apps,statefulsets.apps,daemonsets.apps", "-A", "-l", COMPONENT_LABEL
         )
         pods_nodes_call = pool.submit(kubectl.items, "nodes,pods", "-A")
         record_call = pool.submit(state.read, kubectl)
-        version_call = pool.submit(kubectl.run, "version", "-o", "json")
+        version_call = pool.submit(kubectl.run, "version", "-o", "json", timeout=30)
+        # The scheduler's message is on the pod's PodScheduled condition; the event is the fallback.
+        events_call = pool.submit(kubectl.run, "get", "events", "-A", "--field-selector", "reason=FailedScheduling",
+                                  "-o", "json", timeout=30)  # fmt: skip
         try:
             workloads = workloads_call.result()
             pods_and_nodes = pods_nodes_call.result()
             record = record_call.result()
         except KfError as error:
-            return StatusReport("unreachable", context, message=error.message)
+            return StatusReport("unreachable", context, message=error.message, minikube_profile=profile_name)
         version = version_call.result()
+        events = _items(events_call.result())
     nodes = [item for item in pods_and_nodes if item.get("kind") == "Node"]
     pods = [item for item in pods_and_nodes if item.get("kind") == "Pod"]
     server_version = _server_version(version.stdout) if version.ok else None
+    usage = tuple(health.node_usage(nodes, pods))
     if record is None:
         return StatusReport(
             cluster_state,
             context,
             server_version,
-            nodes=tuple(health.node_usage(nodes, pods)),
+            nodes=usage,
             message="Kubeflow is not installed on this cluster: run `kfinstall up`",
+            minikube_profile=profile_name,
         )
     ids = list(record.components)
-    components = health.component_health(ids, workloads, pods)
+    components = health.component_health(ids, workloads, pods, events, applied=record.components)
     return StatusReport(
-        cluster_state, context, server_version, record, tuple(components), tuple(health.node_usage(nodes, pods))
+        cluster_state, context, server_version, record, tuple(components), usage, minikube_profile=profile_name
     )
+
+
+def _items(result: Any) -> list[dict[str, Any]]:
+    import json
+
+    if not result.ok or not result.stdout.strip():
+        return []
+    try:
+        return list(json.loads(result.stdout).get("items") or [])
+    except ValueError:
+        return []
 
 
 def _server_version(text: str) -> str | None:

@@ -1,0 +1,136 @@
+"""`kfinstall status` end to end: the real CLI after a real `up` on the fake minikube and the cluster double.
+
+Broken states are made the way they happen to users: an image that cannot be pulled, a pod asking for more
+memory than the node has. The reasons must reach the screen verbatim.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import isolated_env, kfinstall
+from tests.fakes.fixtures import FakeTools
+from tests.releases import LocalRelease
+
+FAST = "--set crd_establish_delay=0.05 --set ready_delay=0.05 --set seed=3"
+MYSQL = "docker.io/kfsynthetic/mysql:8.0.26"
+
+
+@pytest.fixture
+def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
+    fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
+    return isolated_env(fake_tools.env, tmp_path)
+
+
+@pytest.fixture
+def installed(env: dict[str, str], synthetic_release: LocalRelease) -> dict[str, str]:
+    """A finished minimal install on the fake minikube profile `kubeflow`."""
+    result = kfinstall("up", "--pins", str(synthetic_release.pins), "-k", "v0.1.0", "--yes", "--profile", "minimal",
+                       env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return env
+
+
+def kubectl(fake_tools: FakeTools, *args: str) -> None:
+    result = fake_tools.run("kubectl", "--context", "kubeflow", *args)
+    assert result.returncode == 0, result.stderr
+
+
+def set_knob(fake_tools: FakeTools, knob: str) -> None:
+    """Change a scenario knob of the double behind the fake minikube profile `kubeflow`."""
+    state_dir = str(fake_tools.double_dir("kubeflow"))
+    subprocess.run([sys.executable, "-m", "tests.double", "knobs", "--state-dir", state_dir, knob], check=True,
+                   capture_output=True)  # fmt: skip
+
+
+def break_katib_mysql_image(fake_tools: FakeTools) -> None:
+    set_knob(fake_tools, f'image_pull_backoff=["{MYSQL}"]')
+    kubectl(fake_tools, "rollout", "restart", "deployment/katib-mysql", "-n", "kubeflow")
+
+
+def ask_for_too_much_memory(fake_tools: FakeTools) -> None:
+    patch = '[{"op":"add","path":"/spec/template/spec/containers/0/resources","value":{"requests":{"memory":"100Gi"}}}]'
+    kubectl(fake_tools, "patch", "deployment", "centraldashboard", "-n", "kubeflow", "--type", "json",
+            "-p", patch)  # fmt: skip
+
+
+def test_a_healthy_install_is_all_ready_and_exits_0(installed: dict[str, str]) -> None:
+    result = kfinstall("status", env=installed)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "minikube profile 'kubeflow': running" in result.stdout
+    assert "Kubernetes v1.34.0" in result.stdout
+    assert "v0.1.0" in result.stdout and "profile minimal" in result.stdout
+    assert "All 13 components are ready." in result.stdout
+    assert "the default login user@example.com / 12341234 is in use" in result.stdout
+
+
+def test_image_pull_backoff_and_insufficient_memory_are_shown_verbatim_and_exit_1(
+    fake_tools: FakeTools, installed: dict[str, str]
+) -> None:
+    break_katib_mysql_image(fake_tools)
+    ask_for_too_much_memory(fake_tools)
+    result = kfinstall("status", env=installed)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    katib = next(line for line in lines if " katib " in line)
+    assert "failing" in katib
+    assert any("ImagePullBackOff: image " + MYSQL in line for line in lines)
+    assert any("Pending: 0/1 nodes are available: 1 Insufficient memory." in line for line in lines)
+    assert "hint: the cluster has too little memory" in result.stdout
+    assert "components are not ready." in result.stdout
+
+
+def test_json_is_one_document_with_cluster_install_and_components(
+    fake_tools: FakeTools, installed: dict[str, str]
+) -> None:
+    healthy = json.loads(kfinstall("status", "--json", env=installed).stdout)
+    assert healthy["ok"] is True and healthy["exit_code"] == 0
+    break_katib_mysql_image(fake_tools)
+    result = kfinstall("status", "--json", env=installed)
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    assert set(document) >= {"cluster", "install", "components", "nodes", "ok", "exit_code"}
+    assert document["cluster"]["state"] == "running" and document["cluster"]["kubernetes"] == "v1.34.0"
+    assert document["install"]["release"] == "v0.1.0" and document["install"]["default_password"] is True
+    katib = next(c for c in document["components"] if c["id"] == "katib")
+    assert katib["state"] == "failing"
+    assert katib["problems"][0]["reason"] == "ImagePullBackOff" and MYSQL in katib["problems"][0]["message"]
+    assert document["nodes"][0]["cpu_capacity"] > 0
+
+
+def test_no_minikube_profile_exits_2_and_says_to_run_up(env: dict[str, str]) -> None:
+    result = kfinstall("status", env=env)
+    assert result.returncode == 2
+    assert "there is no minikube profile 'kubeflow': run `kfinstall up`" in result.stdout
+
+
+def test_a_cluster_without_kubeflow_exits_2(fake_tools: FakeTools, env: dict[str, str]) -> None:
+    assert fake_tools.run("minikube", "start", "-p", "kubeflow").returncode == 0
+    result = kfinstall("status", "--json", env=env)
+    assert result.returncode == 2
+    document = json.loads(result.stdout)
+    assert document["install"] is None and "not installed" in document["message"]
+
+
+def test_an_existing_context_is_looked_at_without_minikube(cluster, tmp_path: Path) -> None:
+    import os
+
+    env = isolated_env({**os.environ, **cluster.env}, tmp_path)
+    result = kfinstall("status", "--context", cluster.context, env=env)
+    assert result.returncode == 2
+    assert f"context '{cluster.context}': reachable" in result.stdout
+    assert "Kubeflow is not installed on this cluster" in result.stdout
+
+
+def test_watch_refreshes_until_the_install_is_ready(fake_tools: FakeTools, installed: dict[str, str]) -> None:
+    set_knob(fake_tools, 'ready_delays={"kubeflow/katib-mysql*": 2}')
+    kubectl(fake_tools, "rollout", "restart", "deployment/katib-mysql", "-n", "kubeflow")
+    result = kfinstall("status", "--watch", "--interval", "0.3", env=installed, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 of 13 components are not ready." in result.stdout
+    assert result.stdout.rstrip().endswith("All 13 components are ready.")
