@@ -146,6 +146,28 @@ def gpu_test(
     raise typer.Exit(gpu.command(context or minikube_profile, image=image or gpu.DEFAULT_TEST_IMAGE, timeout=timeout))
 
 
+@app.command("gpu-test")
+def gpu_test(
+    context: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--context", help="kubeconfig context of the cluster (default: the minikube profile's)."),
+    ] = None,
+    minikube_profile: Annotated[
+        str, typer.Option("--minikube-profile", "-p", help="minikube profile (cluster) name.")
+    ] = "kubeflow",
+    image: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--image", help="CUDA image to run nvidia-smi in (default: nvidia/cuda base; or a mirror's)."),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds the pod may take (image pull).")] = 300.0,
+) -> None:
+    """Run a pod that requests one GPU and runs nvidia-smi; show its output, delete it; exit 0 only if it worked."""
+    from kfinstall import gpu, logfile
+
+    logfile.start_log("gpu-test")
+    raise typer.Exit(gpu.command(context or minikube_profile, image=image or gpu.DEFAULT_TEST_IMAGE, timeout=timeout))
+
+
 def _print_json(document: object) -> None:
     import json
 

@@ -38,6 +38,9 @@ class Scenario:
     namespace_terminate_delay: float = 0.2
     #: Objects with finalizers are released this long after deletion (stands in for their controllers).
     finalizer_delay: float = 0.2
+    #: What `kubectl logs` returns for a started container, by fnmatch pattern over its image (first match wins;
+    #: no match: an empty log). The double runs no commands, so a test says what the container "printed".
+    pod_logs: dict[str, str] = field(default_factory=dict)
     #: Jobs complete this long after their pod starts.
     job_complete_delay: float = 0.3
     #: PersistentVolumeClaims bind this long after creation.
@@ -84,6 +87,9 @@ class Scenario:
 
     def image_crashes(self, image: str) -> bool:
         return any(fnmatch.fnmatchcase(image, p) for p in self.crash_loop)
+
+    def log_for(self, image: str) -> str:
+        return next((text for pattern, text in self.pod_logs.items() if fnmatch.fnmatchcase(image, pattern)), "")
 
     def update(self, **knobs: Any) -> None:
         names = {f.name for f in dataclasses.fields(self)}

@@ -382,6 +382,8 @@ class ApiHandler(_Base):
             raise _page_not_found()
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else None
+        if method == "GET" and sub == "log" and rt.group == "" and rt.kind == "Pod" and name is not None:
+            return self._pod_log(api.get(rt, ns or "", name), query.get("container"))
         if sub is not None and sub not in rt.subresources:
             raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
         manager = query.get("fieldManager") or _manager(self.headers.get("User-Agent", ""))
@@ -422,6 +424,36 @@ class ApiHandler(_Base):
         raise errors.ApiError(
             405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
         )
+
+    def _pod_log(self, pod: dict[str, Any], container: str | None) -> None:
+        """`pods/NAME/log`: the text the scenario's `pod_logs` gives the container's image, once it has started.
+
+        Errors are the apiserver's (pkg/registry/core/pod/strategy.go LogLocation): a container must be named when
+        there are several, a waiting container has no log yet; an unscheduled pod has an empty one.
+        """
+        name = pod["metadata"]["name"]
+        containers = (pod.get("spec") or {}).get("containers") or []
+        names = [c.get("name", "") for c in containers]
+        if container is None:
+            if len(names) != 1:
+                raise errors.bad_request(
+                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]"
+                )
+            container = names[0]
+        if container not in names:
+            raise errors.bad_request(f"container {container} is not valid for pod {name}")
+        statuses = {st.get("name"): st for st in (pod.get("status") or {}).get("containerStatuses") or []}
+        if not (pod.get("spec") or {}).get("nodeName") or container not in statuses:
+            return self._send(200, b"", "text/plain")
+        waiting = (statuses[container].get("state") or {}).get("waiting")
+        last = (statuses[container].get("lastState") or {}).get("terminated") or {}
+        if waiting is not None and not last.get("containerID"):  # a crash-looping one shows its last run's log
+            reason = waiting.get("reason", "ContainerCreating")
+            if reason in ("ImagePullBackOff", "ErrImagePull"):
+                reason = "trying and failing to pull image"
+            raise errors.bad_request(f'container "{container}" in pod "{name}" is waiting to start: {reason}')
+        image = next(c.get("image", "") for c in containers if c.get("name") == container)
+        self._send(200, self.server.double.scenario.log_for(image).encode(), "text/plain")
 
     def _send_obj(self, code: int, obj: dict[str, Any], accept: str, rt: ResourceType) -> None:
         if "as=Table" in accept:

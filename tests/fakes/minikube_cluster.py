@@ -99,6 +99,15 @@ class DoubleFailed(Exception):
     """The API server double exited or never reported its address."""
 
 
+def _gpu_logs(gpus: int) -> list[str]:
+    """On a GPU node, CUDA images "print" the host's `nvidia-smi` table (the NVIDIA runtime mounts it in)."""
+    if gpus <= 0:
+        return []
+    from tests.fakes import nvidia_smi
+
+    return ["--set", "pod_logs=" + json.dumps({"*nvidia/cuda:*": nvidia_smi.table(gpus)})]
+
+
 def start_double(name: str, k8s_version: str, cpus: int, memory_mb: int, gpus: int) -> dict[str, Any]:
     """Start the double for profile `name` in the background and wait until it listens; returns apiserver.json."""
     folder = profile_dir(name)
@@ -122,6 +131,7 @@ def start_double(name: str, k8s_version: str, cpus: int, memory_mb: int, gpus: i
         str(gpus),
         "--node-name",
         name,
+        *_gpu_logs(gpus),
         *shlex.split(os.environ.get("FAKE_MINIKUBE_DOUBLE_ARGS", "")),
     ]
     owner = os.environ.get("FAKE_TOOLS_OWNER_PID")
