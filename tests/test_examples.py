@@ -1,0 +1,60 @@
+"""examples/: the Kubeflow Pipelines example compiles, and only its training step asks for a GPU.
+
+kfp is not a dependency of kfinstall (it is in the `examples` and `test` extras), so the example is compiled here
+with the real kfp compiler and the resulting pipeline spec is read the way the KFP backend reads it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.paths import REPO_ROOT
+
+pytest.importorskip("kfp", reason="kfp is installed by the test extra: pip install -e '.[test]'")
+
+EXAMPLE = REPO_ROOT / "examples" / "gpu_pipeline.py"
+
+
+def load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gpu_pipeline_example", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    path = load_example().compile_to(tmp_path_factory.mktemp("pipeline") / "gpu_pipeline.yaml")
+    return yaml.safe_load(path.read_text())
+
+
+def executor_resources(compiled: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    executors = compiled["deploymentSpec"]["executors"]
+    return {name.removeprefix("exec-"): spec["container"].get("resources", {}) for name, spec in executors.items()}
+
+
+def test_the_pipeline_runs_preprocess_then_train_then_evaluate(compiled: dict[str, Any]) -> None:
+    tasks = compiled["root"]["dag"]["tasks"]
+    assert set(tasks) == {"preprocess", "train", "evaluate"}
+    assert tasks["train"]["dependentTasks"] == ["preprocess"]
+    assert sorted(tasks["evaluate"]["dependentTasks"]) == ["preprocess", "train"]
+
+
+def test_only_the_training_step_requests_a_gpu(compiled: dict[str, Any]) -> None:
+    accelerators = {name: res.get("accelerator") for name, res in executor_resources(compiled).items()}
+    assert accelerators["preprocess"] is None and accelerators["evaluate"] is None
+    train = accelerators["train"]
+    assert (train["resourceType"], train["resourceCount"]) == ("nvidia.com/gpu", "1")
+
+
+def test_cpu_steps_use_a_small_image_and_training_a_cuda_one(compiled: dict[str, Any]) -> None:
+    executors = compiled["deploymentSpec"]["executors"]
+    assert executors["exec-preprocess"]["container"]["image"] == "python:3.11-slim"
+    assert "cuda" in executors["exec-train"]["container"]["image"]
