@@ -55,6 +55,25 @@ class ComponentWork:
         return [obj for obj in self.objects if obj.get("kind") in ("CustomResourceDefinition", "Namespace")]
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """One look at the cluster: labelled workloads by component id, endpoints by (namespace, name)."""
+
+    workloads: dict[str, list[Obj]]
+    endpoints: dict[tuple[str, str], Obj]
+
+
+def _webhook_services(work: ComponentWork) -> set[tuple[str, str]]:
+    """(namespace, name) of the services behind the component's admission webhooks."""
+    return {
+        (service["namespace"], service["name"])
+        for obj in work.objects
+        if obj.get("kind") in _WEBHOOK_KINDS
+        for hook in obj.get("webhooks") or []
+        if (service := (hook.get("clientConfig") or {}).get("service"))
+    }
+
+
 class Interrupted(KfError):
     """Ctrl-C: stop cleanly; what is applied stays, and a re-run resumes."""
 
@@ -71,6 +90,8 @@ class Installer:
     on_applied: Callable[[ComponentWork], None] = lambda work: None
     on_ready: Callable[[ComponentWork], None] = lambda work: None
     is_unchanged: Callable[[ComponentWork], bool] = lambda work: False
+    #: Ids of the components found unchanged and ready, so not applied again (filled by `run`).
+    skipped: list[str] = field(default_factory=list)
     _cancel: threading.Event = field(default_factory=threading.Event)
 
     def run(self, works: Sequence[ComponentWork]) -> None:
@@ -81,6 +102,9 @@ class Installer:
         failure: BaseException | None = None
         pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="component")
         try:
+            for work_id in self._skip_unchanged(works, pool):
+                del pending[work_id]
+                done.add(work_id)
             while (pending or running) and failure is None:
                 for work_id, work in list(pending.items()):
                     if len(running) >= self.concurrency:
@@ -113,14 +137,84 @@ class Installer:
         if failure is not None:
             raise failure
 
+    # Unchanged components ----------------------------------------------------------------------------
+
+    def _skip_unchanged(self, works: Sequence[ComponentWork], pool: ThreadPoolExecutor) -> list[str]:
+        """The ids of components applied before with the same content and ready now: nothing to do for them.
+
+        A re-run of `up` on an installed cluster is mostly this check, so it costs one cluster-wide list of the
+        labelled workloads (and one of endpoints when webhooks are involved), not a few calls per component;
+        only the README's wait lines still ask the cluster themselves, side by side.
+        """
+        candidates = [work for work in works if self.is_unchanged(work)]
+        if not candidates:
+            return []
+        snapshot = self._snapshot(candidates, pool)
+        if snapshot is None:
+            return []  # the API server did not answer: install them as usual (re-applying changes nothing)
+        verdicts = list(pool.map(lambda work: not self._not_ready(work, snapshot), candidates))
+        skipped = []
+        for work, ready in zip(candidates, verdicts, strict=True):
+            if ready:
+                self.report(Event("skipped", "unchanged and ready", work.id))
+                self.on_ready(work)
+                self.skipped.append(work.id)
+                skipped.append(work.id)
+        return skipped
+
+    def _snapshot(self, works: Sequence[ComponentWork], pool: ThreadPoolExecutor) -> _Snapshot | None:
+        """Labelled CRDs, labelled workloads and (for webhooks) all endpoints: up to three calls, side by side."""
+        kinds = {obj["kind"] for work in works for obj in work.objects if obj.get("kind") in WAITED_KINDS}
+        calls: list[Future[list[Obj] | None]] = []
+        if "CustomResourceDefinition" in kinds:
+            calls.append(pool.submit(self._crd_conditions))
+        resources = ",".join(sorted(_KIND_RESOURCES[kind] for kind in kinds if kind != "CustomResourceDefinition"))
+        if resources:
+            calls.append(pool.submit(self._poll, resources, "-A", "-l", COMPONENT_LABEL))
+        endpoints_call = pool.submit(self._poll, "endpoints", "-A") if any(map(_webhook_services, works)) else None
+        workloads: dict[str, list[Obj]] = {}
+        for call in calls:
+            items = call.result()
+            if items is None:
+                return None
+            for item in items:
+                owner = ((item.get("metadata") or {}).get("labels") or {}).get(COMPONENT_LABEL, "")
+                workloads.setdefault(owner, []).append(item)
+        endpoints: dict[tuple[str, str], Obj] = {}
+        if endpoints_call is not None:
+            items = endpoints_call.result()
+            if items is None:
+                return None
+            endpoints = {(item["metadata"].get("namespace", ""), item["metadata"]["name"]): item for item in items}
+        return _Snapshot(workloads, endpoints)
+
+    def _crd_conditions(self) -> list[Obj] | None:
+        """The labelled CRDs reduced to what readiness needs. Kubeflow's CRDs are ~10 MB of JSON in all (their
+        schemas), so they are printed through a JSONPath of name, component and Established, not as objects."""
+        template = (
+            '{range .items[*]}{.metadata.name}{"\\t"}{.metadata.labels.kfinstall\\.dev/component}{"\\t"}'
+            '{.status.conditions[?(@.type=="Established")].status}{"\\n"}{end}'
+        )
+        result = self.kubectl.run("get", _KIND_RESOURCES["CustomResourceDefinition"], "-l", COMPONENT_LABEL,
+                                  "-o", f"jsonpath={template}", timeout=30)  # fmt: skip
+        if not result.ok:
+            return None
+        items = []
+        for line in result.stdout.splitlines():
+            name, _, rest = line.partition("\t")
+            component, _, established = rest.partition("\t")
+            if name:
+                items.append({
+                    "kind": "CustomResourceDefinition",
+                    "metadata": {"name": name, "labels": {COMPONENT_LABEL: component}},
+                    "status": {"conditions": [{"type": "Established", "status": established or "Unknown"}]},
+                })  # fmt: skip
+        return items
+
     # One component -------------------------------------------------------------------------------------
 
     def _install(self, work: ComponentWork) -> None:
         deadline = time.monotonic() + self.timeout
-        if self.is_unchanged(work) and self._not_ready(work) == []:
-            self.report(Event("skipped", "unchanged and ready", work.id))
-            self.on_ready(work)
-            return
         first = work.first_objects
         if first and len(first) < len(work.objects):
             self._apply(work, first, deadline)
@@ -181,8 +275,11 @@ class Installer:
                 raise self._timeout_error(work, not_ready)
             self._sleep(self.poll_interval)
 
-    def _not_ready(self, work: ComponentWork) -> list[str]:
-        """What in `work` is not ready yet (empty: all ready), reporting progress on the way."""
+    def _not_ready(self, work: ComponentWork, snapshot: _Snapshot | None = None) -> list[str]:
+        """What in `work` is not ready yet (empty: all ready), reporting progress on the way.
+
+        With a `snapshot`, workloads and endpoints are read from it instead of asking the cluster.
+        """
         expected = {
             (obj["kind"], (obj.get("metadata") or {}).get("namespace"), obj["metadata"]["name"])
             for obj in work.objects
@@ -192,7 +289,10 @@ class Installer:
         ready_count = 0
         if expected:
             resources = sorted({_KIND_RESOURCES[kind] for kind, _, _ in expected})
-            items = self._poll(",".join(resources), "-A", "-l", f"{COMPONENT_LABEL}={work.id}")
+            if snapshot is not None:
+                items = snapshot.workloads.get(work.id, [])
+            else:
+                items = self._poll(",".join(resources), "-A", "-l", f"{COMPONENT_LABEL}={work.id}")
             if items is None:
                 return ["the API server did not answer"]
             found = {
@@ -208,7 +308,7 @@ class Installer:
                     detail = state.detail if state is not None else "not created yet"
                     waiting.append(f"{kind.lower()}/{name}" + (f" -n {namespace}" if namespace else "") + f": {detail}")
         if not waiting:
-            waiting.extend(self._webhooks_without_endpoints(work))
+            waiting.extend(self._webhooks_without_endpoints(work, snapshot))
         if not waiting:
             for check in work.extra_ready_checks:
                 problem = check(self.kubectl)
@@ -217,17 +317,14 @@ class Installer:
         self.report(Event("waiting", waiting[0] if waiting else "", work.id, ready_count, len(expected)))
         return waiting
 
-    def _webhooks_without_endpoints(self, work: ComponentWork) -> list[str]:
-        services = {
-            (service["namespace"], service["name"])
-            for obj in work.objects
-            if obj.get("kind") in _WEBHOOK_KINDS
-            for hook in obj.get("webhooks") or []
-            if (service := (hook.get("clientConfig") or {}).get("service"))
-        }
+    def _webhooks_without_endpoints(self, work: ComponentWork, snapshot: _Snapshot | None = None) -> list[str]:
         problems = []
-        for namespace, name in sorted(services):
-            endpoints = self._poll("endpoints", name, "-n", namespace, "--ignore-not-found")
+        for namespace, name in sorted(_webhook_services(work)):
+            if snapshot is not None:
+                found = snapshot.endpoints.get((namespace, name))
+                endpoints = [found] if found else []
+            else:
+                endpoints = self._poll("endpoints", name, "-n", namespace, "--ignore-not-found")
             if not (endpoints and endpoints_ready(endpoints[0])):
                 problems.append(f"webhook service {namespace}/{name} has no ready endpoints")
         return problems

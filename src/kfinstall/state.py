@@ -101,8 +101,12 @@ class RecordWriter:
         self.save()
 
     def ready(self, component: str) -> None:
+        """Record that `component` is ready; one already recorded ready (unchanged since) costs no write."""
         with self._lock:
-            self.record.components[component].ready_at = now()
+            entry = self.record.components[component]
+            if entry.ready_at is not None:
+                return
+            entry.ready_at = now()
         self.save()
 
 

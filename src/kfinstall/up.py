@@ -186,6 +186,10 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
             from kfinstall import gpu
 
             report(Event("step", gpu.wait_for_gpus(Kubectl(install.context), install.cluster.profile, options.timeout)))
+        if install.cluster.gpus:  # minikube hands over the GPUs; pods get them once the device plugin runs
+            from kfinstall import gpu
+
+            report(Event("step", gpu.wait_for_gpus(Kubectl(install.context), install.cluster.profile, options.timeout)))
     kubectl = Kubectl(install.context)
     previous = state.read(kubectl)
     record = state.InstallRecord(
@@ -202,13 +206,9 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
     writer = state.RecordWriter(kubectl, record)
     writer.save()
     previous_hashes = {key: value.hash for key, value in (previous.components if previous else {}).items()}
-    skipped: list[str] = []
 
     def unchanged(work: ComponentWork) -> bool:
-        if previous_hashes.get(work.id) == work.content_hash and previous and previous.release == release.tag:
-            skipped.append(work.id)
-            return True
-        return False
+        return bool(previous_hashes.get(work.id) == work.content_hash and previous and previous.release == release.tag)
 
     if on_components:
         on_components([w.id for w in works])
@@ -227,8 +227,8 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
     return UpResult(
         release.tag,
         install.context,
-        tuple(w.id for w in works if w.id not in skipped),
-        tuple(skipped),
+        tuple(w.id for w in works if w.id not in installer.skipped),
+        tuple(installer.skipped),
         time.monotonic() - started,
         record.default_password,
     )
