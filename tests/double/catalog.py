@@ -84,7 +84,7 @@ _GROUPS: list[tuple[str, str, int, int | None, list[_Kind]]] = [
             _Kind("Node", "nodes", False, ("no",), subresources=_STATUS),
             _Kind("PersistentVolumeClaim", "persistentvolumeclaims", short_names=("pvc",), subresources=_STATUS),
             _Kind("PersistentVolume", "persistentvolumes", False, ("pv",), subresources=_STATUS),
-            _Kind("Pod", "pods", short_names=("po",), categories=_ALL, subresources=_STATUS),
+            _Kind("Pod", "pods", short_names=("po",), categories=_ALL, subresources=("status", "log")),
             _Kind("PodTemplate", "podtemplates"),
             _Kind(
                 "ReplicationController",

@@ -1090,6 +1090,7 @@ class Controllers:
                 }
                 st["lastState"] = {
                     "terminated": {
+                        "containerID": f"docker://{short_hash([pod['metadata']['uid'], c['name'], restarts], 64)}",
                         "exitCode": 1,
                         "reason": "Error",
                         "startedAt": sim["scheduled_iso"],

@@ -88,7 +88,7 @@ def test_newer_schedulers_add_the_preemption_sentence(make_cluster):
 
 
 def test_a_crashing_image_restarts_and_never_becomes_ready(make_cluster):
-    cluster = make_cluster(crash_loop=["*/crashy:*"], ready_delay=0.1)
+    cluster = make_cluster(crash_loop=["*/crashy:*"], ready_delay=0.1, pod_logs={"*/crashy:*": "panic: no config\n"})
     apply(cluster, NS + "---" + deployment("crashy", "example.com/crashy:1"))
 
     wait_for(
@@ -102,6 +102,8 @@ def test_a_crashing_image_restarts_and_never_becomes_ready(make_cluster):
 
     assert status["state"]["waiting"]["reason"] == "CrashLoopBackOff"
     assert status["ready"] is False
+    logs = cluster.kubectl("logs", "-n", "work", only_pod(cluster, "crashy")["metadata"]["name"])
+    assert logs.returncode == 0 and logs.stdout == "panic: no config\n"  # the last run's log
 
 
 def test_a_job_completes_after_its_delay(make_cluster):
@@ -213,3 +215,22 @@ def test_kubectl_wait_survives_an_apiserver_restart_in_the_middle(make_cluster):
 
     assert waiting.returncode == 0, err
     assert "condition met" in out
+
+
+def test_kubectl_logs_prints_the_scenarios_text_and_refuses_containers_that_are_not_running(make_cluster):
+    cluster = make_cluster(
+        image_pull_backoff=["*/bad:*"], pod_logs={"*/good:*": "listening on :8080\n"}, ready_delay=0.1
+    )
+    apply(
+        cluster, NS + "---" + deployment("good", "example.com/good:1") + "---" + deployment("bad", "example.com/bad:1")
+    )
+    cluster.kubectl("wait", "--for=condition=Available", "-n", "work", "deployment/good", "--timeout=10s")
+    wait_for(lambda: (only_pod(cluster, "bad").get("status") or {}).get("containerStatuses"))
+    time.sleep(0.2)
+
+    good = cluster.kubectl("logs", "-n", "work", only_pod(cluster, "good")["metadata"]["name"])
+    bad = cluster.kubectl("logs", "-n", "work", only_pod(cluster, "bad")["metadata"]["name"])
+
+    assert good.returncode == 0 and good.stdout == "listening on :8080\n"
+    assert bad.returncode == 1
+    assert "is waiting to start: trying and failing to pull image" in bad.stderr
