@@ -382,3 +382,60 @@ def status(
             report = status_module.collect(query)
             statusview.show(report, console)
     raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def down(
+    minikube_profile: MinikubeProfileOpt = "kubeflow",
+    context: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--context", help="Remove Kubeflow from this kubeconfig context (implies --keep-cluster)."),
+    ] = None,
+    keep_cluster: Annotated[
+        bool, typer.Option("--keep-cluster", help="Remove only what kfinstall installed; keep the cluster.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each deletion step may take.")] = 300.0,
+) -> None:
+    """Delete the minikube cluster, or with --keep-cluster remove only the Kubeflow components kfinstall installed."""
+    from rich.console import Console
+
+    from kfinstall import down as down_module
+    from kfinstall import logfile
+    from kfinstall.errors import UsageError
+    from kfinstall.kube import Kubectl
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    keep = keep_cluster or context is not None
+    if keep:
+        target = f"context {context or minikube_profile!r}"
+        question = (f"Remove every Kubeflow component kfinstall installed on {target} (their custom resources, "
+                    "e.g. notebooks and pipeline runs, go with their CRDs)?")  # fmt: skip
+    else:
+        question = f"Delete the minikube profile {minikube_profile!r} and everything in it?"
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                "`kfinstall down` deletes things and there is no terminal to ask for confirmation",
+                "add --yes to confirm",
+            )
+        if not typer.confirm(question, default=False):
+            raise typer.Exit(1)
+    log_path = logfile.start_log("down")
+    try:
+        if not keep:
+            console.print(down_module.delete_cluster(minikube_profile))
+            return
+        removed = down_module.remove_components(
+            Kubectl(context or minikube_profile), lambda line: console.print(f" [dim]·[/] {line}"), timeout
+        )
+    except KfError as error:
+        error.hint = f"{error.hint}\nlog: {log_path}" if error.hint else f"log: {log_path}"
+        raise
+    if not removed.objects and not removed.record:
+        console.print(f"Nothing of kfinstall's is on {target}.")
+    else:
+        console.print(
+            f"[green]✓[/] removed {len(removed.components)} components ({removed.objects} objects)"
+            + (" and the install record" if removed.record else "")
+        )
