@@ -270,6 +270,9 @@ def up(
     ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds each component may take.")] = 900.0,
     skip_checks: Annotated[bool, typer.Option("--skip-checks", help="Do not stop on failed checks.")] = False,
+    prefetch_images: Annotated[
+        bool, typer.Option("--prefetch-images", help="Pull all images into minikube in parallel while installing.")
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Never prompt.")] = False,
     verbose: VerboseOpt = False,
@@ -297,11 +300,43 @@ def up(
         manifests_dir=manifests_dir,
         timeout=timeout,
         skip_checks=skip_checks,
+        prefetch_images=prefetch_images,
     )
     if dry_run:
         commands.plan(options, json_output=json_output)  # type: ignore[arg-type]
     else:
         commands.up(options, json_output=json_output, verbose=verbose)  # type: ignore[arg-type]
+
+
+@app.command("images")
+def images_command(
+    action: Annotated[str, typer.Argument(help="list, pull (into minikube), save FILE or load FILE.")],
+    file: Annotated[Optional[Path], typer.Argument(help="The tarball for save and load.")] = None,  # noqa: UP045
+    kubeflow_version: KubeflowVersionOpt = None,
+    profile: ProfileOpt = "standard",
+    with_ids: WithOpt = None,
+    without_ids: WithoutOpt = None,
+    variant: VariantOpt = None,
+    pins: PinsOpt = None,
+    minikube_profile: MinikubeProfileOpt = "kubeflow",
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Images pulled, saved or loaded at a time.")] = 4,
+    json_output: JsonOpt = False,
+) -> None:
+    """The container images of a release: list them, pull them into minikube, save them to a tarball, load it."""
+    from kfinstall import images
+
+    options = _up_options(
+        kubeflow_version=kubeflow_version,
+        profile=profile,
+        with_ids=with_ids,
+        without_ids=without_ids,
+        variant=variant,
+        pins=pins,
+        cpus=None,
+        memory=None,
+        minikube_profile=minikube_profile,
+    )
+    images.run_command(action, options, file=file, concurrency=concurrency, json_output=json_output)  # type: ignore[arg-type]
 
 
 @app.command("plan")

@@ -19,6 +19,7 @@ from kfinstall.installer import ComponentWork, Installer
 from kfinstall.kube import Kubectl
 
 if TYPE_CHECKING:
+    from kfinstall import images
     from kfinstall.pins import Release
 
 DEFAULT_MINIKUBE_PROFILE = "kubeflow"
@@ -49,6 +50,7 @@ class UpOptions:
     timeout: float = 900.0
     concurrency: int = 4
     skip_checks: bool = False
+    prefetch_images: bool = False
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,15 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
         on_ready=lambda work: writer.ready(work.id) if work.id in record.components else None,
         is_unchanged=unchanged,
     )
-    installer.run(works)
+    prefetch = _start_prefetch(install, options, works, report)
+    try:
+        installer.run(works)
+    except BaseException:
+        if prefetch is not None:
+            prefetch.finish(cancel=True)
+        raise
+    if prefetch is not None:
+        prefetch.finish()
     record.finished_at = state.now()
     writer.save()
     return UpResult(
@@ -232,6 +242,21 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
         time.monotonic() - started,
         record.default_password,
     )
+
+
+def _start_prefetch(
+    install: InstallPlan, options: UpOptions, works: list[ComponentWork], report: Reporter
+) -> images.Prefetch | None:
+    """`--prefetch-images`: pull every image into minikube, in install order, while the installer applies."""
+    if not options.prefetch_images:
+        return None
+    if install.cluster is None:
+        report(Event("note", "--prefetch-images needs minikube; with --context the cluster pulls images itself"))
+        return None
+    from kfinstall import images
+
+    wanted = images.images_of(obj for work in works for obj in work.objects)
+    return images.Prefetch(install.cluster.profile, wanted, report, images.DEFAULT_CONCURRENCY).start()
 
 
 def _fetch(install: InstallPlan, options: UpOptions) -> manifests.Checkout:

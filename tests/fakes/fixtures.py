@@ -29,6 +29,8 @@ KNOBS = {
     "minikube_platform": "FAKE_MINIKUBE_PLATFORM",
     "double_args": "FAKE_MINIKUBE_DOUBLE_ARGS",
     "start_timeout": "FAKE_MINIKUBE_START_TIMEOUT",
+    "image_pull_seconds": "FAKE_MINIKUBE_IMAGE_PULL_SECONDS",
+    "image_pull_fail": "FAKE_MINIKUBE_IMAGE_PULL_FAIL",
     "kustomize_version": "FAKE_KUSTOMIZE_VERSION",
     "kustomize_version_output": "FAKE_KUSTOMIZE_VERSION_OUTPUT",
     "docker": "FAKE_DOCKER",

@@ -8,6 +8,7 @@ FAKE_MINIKUBE_START_TIMEOUT, FAKE_MINIKUBE=absent, and the host knobs of common.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -873,6 +874,8 @@ def cmd_needs_cluster(command: str, args: list[str]) -> int:
                                                                      "pull", "all", "refresh"})  # fmt: skip
     profile = profile_of(parsed)
     require_running(profile)
+    if command == "image":
+        return cmd_image(profile, parsed.positional)
     if command == "ip":
         print("192.168.49.2")
     elif command == "update-context":
@@ -883,6 +886,74 @@ def cmd_needs_cluster(command: str, args: list[str]) -> int:
     elif command == "addons" and parsed.positional[:1] in (["enable"], ["disable"]) and len(parsed.positional) > 1:
         verb, addon = parsed.positional[0], parsed.positional[1]
         step("AddonEnable", f"The '{addon}' addon is {'enabled' if verb == 'enable' else 'disabled'}")
+    return 0
+
+
+def cmd_image(profile: str, positional: list[str]) -> int:
+    """`image pull|load|save|ls`: the node's images are a set kept in the state directory.
+
+    `pull` sleeps FAKE_MINIKUBE_IMAGE_PULL_SECONDS and fails for images matching FAKE_MINIKUBE_IMAGE_PULL_FAIL
+    (comma-separated fnmatch patterns), logging start and end times to `image-pulls.jsonl` (for concurrency
+    assertions). `save IMAGE FILE` writes a docker-archive-shaped tar (manifest.json with RepoTags); `load FILE`
+    reads the RepoTags of such a tar (a missing file fails like the real one).
+    """
+    import fnmatch
+    import tarfile
+    import time
+
+    verb, args = (positional[0], positional[1:]) if positional else ("", [])
+    images_file = common.state_dir() / f"images-{profile}.txt"
+    present = set(images_file.read_text().split()) if images_file.is_file() else set()
+
+    def keep(*images: str) -> None:
+        """Append (one short write on O_APPEND): concurrent pulls must not lose each other's images."""
+        fd = os.open(images_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, "".join(f"{image}\n" for image in images).encode())
+        finally:
+            os.close(fd)
+
+    if verb == "pull":
+        for image in args:
+            started = time.time()
+            time.sleep(float(os.environ.get("FAKE_MINIKUBE_IMAGE_PULL_SECONDS") or 0))
+            patterns = [p for p in os.environ.get("FAKE_MINIKUBE_IMAGE_PULL_FAIL", "").split(",") if p]
+            failed = any(fnmatch.fnmatch(image, pattern) for pattern in patterns)
+            with open(common.state_dir() / "image-pulls.jsonl", "a") as log:
+                log.write(json.dumps({"image": image, "start": started, "end": time.time(), "ok": not failed}) + "\n")
+            if failed:
+                err("Failure", f"Exiting due to GUEST_IMAGE_PULL: Failed to pull image: pull {image}: not found")
+                return 80
+            keep(image)
+        return 0
+    if verb == "save" and args:
+        image, target = args[0], (args[1] if len(args) > 1 else "")
+        if image not in present:
+            err("Failure", f"Exiting due to GUEST_IMAGE_SAVE: Failed to save image: {image}: image not known")
+            return 80
+        if target and target != "-":
+            with tarfile.open(target, "w") as archive:
+                data = json.dumps([{"Config": "config.json", "RepoTags": [image], "Layers": []}]).encode()
+                info = tarfile.TarInfo("manifest.json")
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+        return 0
+    if verb == "load":
+        loaded = []
+        for source in args:
+            if not os.path.isfile(source):
+                err("Failure", f"Exiting due to GUEST_IMAGE_LOAD: Failed to load image: stat {source}: no such file")
+                return 80
+            with tarfile.open(source) as archive:
+                member = archive.extractfile("manifest.json")
+                for entry in json.loads(member.read()) if member else []:
+                    loaded.extend(entry.get("RepoTags") or [])
+        keep(*loaded)
+        return 0
+    if verb in ("ls", "list"):
+        for image in sorted(present):
+            print(image)
+        return 0
     return 0
 
 
