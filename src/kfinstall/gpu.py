@@ -145,7 +145,6 @@ def run_gpu_test(
         return _await(kubectl, timeout)
     finally:
         _delete(kubectl, wait=False)
-        say(f"deleted pod {TEST_NAMESPACE}/{TEST_POD}")
 
 
 def _await(kubectl: Kubectl, timeout: float) -> GpuTestResult:
@@ -214,6 +213,7 @@ def command(context: str, *, image: str, timeout: float) -> int:
     )
     if result.log.strip():
         console.print(result.log.rstrip("\n"), markup=False)
+    console.print(f"[dim]deleted pod {TEST_NAMESPACE}/{TEST_POD}[/]")
     if result.ok:
         console.print(f"[green]✓[/] nvidia-smi ran on a GPU (node {result.node}): pods can request {GPU_RESOURCE}")
         return 0
