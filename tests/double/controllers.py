@@ -7,6 +7,7 @@ quiet (no resourceVersion churn) and watches see the transitions kubectl waits f
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import threading
@@ -18,6 +19,7 @@ from tests.double.catalog import ResourceType
 from tests.double.cluster import GK, Cluster, Obj, now_iso
 from tests.double.discovery import version_priority
 from tests.double.merge import clone
+from tests.double.scenario import draw
 from tests.double.selectors import match_label_selector_object
 
 POD: GK = ("", "Pod")
@@ -34,6 +36,9 @@ CRD: GK = ("apiextensions.k8s.io", "CustomResourceDefinition")
 EVENT: GK = ("", "Event")
 
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+#: minikube's NVIDIA device plugin addon (enabled by `minikube start --gpus`).
+DEVICE_PLUGIN = "nvidia-device-plugin-daemonset"
+DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.0"
 CRASH_PERIOD = 1.0
 
 
@@ -164,6 +169,7 @@ class Controllers:
         self._pvcs(now)
         self._endpoints()
         addons.reconcile(self)
+        self._gpus()
 
     # ------------------------------------------------------------------------------------------------ helpers
 
@@ -266,8 +272,8 @@ class Controllers:
                 "memory": f"{s.memory_mb * 1024}Ki",
                 "pods": "110",
             }
-            if s.gpus:
-                capacity["nvidia.com/gpu"] = str(s.gpus)
+            if s.gpus and not s.gpu_device_plugin:
+                capacity["nvidia.com/gpu"] = str(s.gpus)  # no plugin simulated: the GPUs are simply there
             role = "node-role.kubernetes.io/control-plane" if s.minor >= 20 else "node-role.kubernetes.io/master"
             node = self.create(
                 ("", "Node"),
@@ -387,6 +393,61 @@ class Controllers:
             )
             if s.system_pods:
                 self._system_workloads(node)
+            if s.gpus and s.gpu_device_plugin:
+                self._device_plugin_daemonset()
+            self.reconcile()  # kube-system settles (and a plugin registers its GPUs) before the API listens
+
+    def _device_plugin_daemonset(self) -> None:
+        """minikube's `nvidia-device-plugin` addon, which `--gpus` enables: it registers the GPUs with the node."""
+        s = self.c.scenario
+        labels = {"name": "nvidia-device-plugin-ds"}
+        plugin = self.create(
+            DS,
+            {
+                "apiVersion": "apps/v1",
+                "kind": "DaemonSet",
+                "metadata": {
+                    "name": DEVICE_PLUGIN,
+                    "namespace": "kube-system",
+                    "labels": {"k8s-app": "nvidia-device-plugin"},
+                },
+                "spec": {
+                    "selector": {"matchLabels": labels},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {
+                            "priorityClassName": "system-node-critical",
+                            "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+                            "containers": [{"name": "nvidia-device-plugin-ctr", "image": DEVICE_PLUGIN_IMAGE}],
+                        },
+                    },
+                },
+            },
+        )
+        patterns = [
+            v
+            for k, v in s.ready_delays.items()
+            if fnmatch.fnmatchcase(f"kube-system/{DEVICE_PLUGIN}", k) or fnmatch.fnmatchcase(DEVICE_PLUGIN, k)
+        ]
+        self.sim(plugin)["delay"] = draw(patterns[0], self.c.rng) if patterns else 0.0
+
+    def _gpus(self) -> None:
+        """The node offers `nvidia.com/gpu` only while the device plugin's pod is ready (as the kubelet does)."""
+        s = self.c.scenario
+        if not s.gpus or not s.gpu_device_plugin:
+            return
+        plugin = self.c.get(DS, "kube-system", DEVICE_PLUGIN)
+        registered = plugin is not None and any(_pod_ready(p) for p in self.owned(POD, plugin))
+        node = self.c.get(("", "Node"), "", s.node_name)
+        if node is None:
+            return
+        status = clone(node.get("status") or {})
+        for key in ("capacity", "allocatable"):
+            if registered:
+                status.setdefault(key, {})["nvidia.com/gpu"] = str(s.gpus)
+            else:
+                status.setdefault(key, {}).pop("nvidia.com/gpu", None)
+        self.set_status(("", "Node"), node, status)
 
     def _system_workloads(self, node: Obj) -> None:
         s = self.c.scenario

@@ -23,6 +23,10 @@ class Scenario:
     cpus: int = 8
     memory_mb: int = 16384
     gpus: int = 0
+    #: With gpus: simulate minikube's nvidia-device-plugin DaemonSet in kube-system; the node offers nvidia.com/gpu
+    #: only while its pod is ready (delay it with ready_delays, break it with image_pull_backoff). False: the GPUs
+    #: are on the node from the start.
+    gpu_device_plugin: bool = True
     seed: int = 0
     #: How long an applied CRD takes to become Established (and its kinds to appear in discovery).
     crd_establish_delay: float = 0.2

@@ -234,3 +234,35 @@ def test_kubectl_logs_prints_the_scenarios_text_and_refuses_containers_that_are_
     assert good.returncode == 0 and good.stdout == "listening on :8080\n"
     assert bad.returncode == 1
     assert "is waiting to start: trying and failing to pull image" in bad.stderr
+
+
+def node_gpus(cluster: ClusterHandle) -> str | None:
+    return cluster.object("Node", "minikube")["status"]["allocatable"].get("nvidia.com/gpu")
+
+
+def test_gpus_appear_on_the_node_once_the_device_plugin_is_ready(make_cluster):
+    cluster = make_cluster(gpus=2, ready_delays={"kube-system/nvidia-device-plugin-daemonset": 1.0})
+
+    before = node_gpus(cluster)
+    wait_for(lambda: node_gpus(cluster) == "2", timeout=5)
+
+    assert before is None
+    plugin = [
+        p
+        for p in cluster.objects("Pod", "kube-system")
+        if p["metadata"]["name"].startswith("nvidia-device-plugin-daemonset-")
+    ]
+    assert len(plugin) == 1
+
+
+def test_a_device_plugin_that_cannot_pull_its_image_never_registers_the_gpus(make_cluster):
+    cluster = make_cluster(gpus=1, image_pull_backoff=["nvcr.io/nvidia/k8s-device-plugin:*"])
+    time.sleep(0.3)
+
+    assert node_gpus(cluster) is None
+
+
+def test_without_the_device_plugin_simulation_the_gpus_are_there_from_the_start(make_cluster):
+    cluster = make_cluster(gpus=1, gpu_device_plugin=False)
+
+    assert node_gpus(cluster) == "1"
