@@ -9,17 +9,19 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import re
 import select
 import socket
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.double import discovery, errors
-from tests.double.api import Api, predicate, render
+from tests.double.api import Api, parse_body, predicate, render
 from tests.double.catalog import ResourceType
 from tests.double.cluster import Cluster
 from tests.double.controllers import Controllers
@@ -184,11 +186,8 @@ class DoubleServer:
         s = self.scenario
         if s.error_rate <= 0:
             return False
-        if s.error_paths:
-            import re
-
-            if not re.search(s.error_paths, path):
-                return False
+        if s.error_paths and not re.search(s.error_paths, path):
+            return False
         return self._fault_rng.random() < s.error_rate
 
     # ----------------------------------------------------------------------------------------------- log
@@ -273,8 +272,6 @@ class ApiHandler(_Base):
         except (BrokenPipeError, ConnectionResetError):
             self._status = self._status or 499
         except Exception as exc:
-            import traceback
-
             traceback.print_exc()
             self._send(500, errors.internal(f"double: {type(exc).__name__}: {exc}").status())
         finally:
@@ -404,12 +401,8 @@ class ApiHandler(_Base):
         if method == "GET":
             return self._send_obj(200, api.get(rt, ns or "", name), accept, rt)
         if method == "POST" and name is None:
-            from tests.double.api import parse_body
-
             return self._send(201, api.create(rt, ns or "", parse_body(body), manager, dry_run))
         if method == "PUT" and name is not None:
-            from tests.double.api import parse_body
-
             return self._send(200, api.update(rt, ns or "", name, parse_body(body), manager, sub, dry_run))
         if method == "PATCH" and name is not None:
             force = query.get("force") in ("true", "1")
