@@ -146,28 +146,6 @@ def gpu_test(
     raise typer.Exit(gpu.command(context or minikube_profile, image=image or gpu.DEFAULT_TEST_IMAGE, timeout=timeout))
 
 
-@app.command("gpu-test")
-def gpu_test(
-    context: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--context", help="kubeconfig context of the cluster (default: the minikube profile's)."),
-    ] = None,
-    minikube_profile: Annotated[
-        str, typer.Option("--minikube-profile", "-p", help="minikube profile (cluster) name.")
-    ] = "kubeflow",
-    image: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--image", help="CUDA image to run nvidia-smi in (default: nvidia/cuda base; or a mirror's)."),
-    ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds the pod may take (image pull).")] = 300.0,
-) -> None:
-    """Run a pod that requests one GPU and runs nvidia-smi; show its output, delete it; exit 0 only if it worked."""
-    from kfinstall import gpu, logfile
-
-    logfile.start_log("gpu-test")
-    raise typer.Exit(gpu.command(context or minikube_profile, image=image or gpu.DEFAULT_TEST_IMAGE, timeout=timeout))
-
-
 def _print_json(document: object) -> None:
     import json
 
@@ -474,3 +452,60 @@ def down(
             f"[green]✓[/] removed {len(removed.components)} components ({removed.objects} objects)"
             + (" and the install record" if removed.record else "")
         )
+
+
+@app.command("port-forward")
+def port_forward(
+    minikube_profile: MinikubeProfileOpt = "kubeflow",
+    context: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--context", help="Forward from this kubeconfig context instead of the minikube profile."),
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="Local port to listen on.")] = 8080,
+    address: Annotated[
+        str, typer.Option("--address", help="Local address to listen on (not loopback: reachable by others).")
+    ] = "127.0.0.1",
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the dashboard in the browser.")] = False,
+) -> None:
+    """Forward a local port to Kubeflow's gateway and keep it alive until Ctrl-C; prints the URL and login."""
+    from rich.console import Console
+
+    from kfinstall import localport, logfile
+    from kfinstall import portforward as pf
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    options = pf.ForwardOptions(context or minikube_profile, port, address)
+    logfile.start_log("port-forward")
+    if not localport.is_loopback(address):
+        console.print(
+            f"[yellow]![/] listening on {address}: anyone who can reach this machine on port {port} can open "
+            "Kubeflow's login page"
+        )
+
+    def ready() -> None:
+        typer.echo(f"Kubeflow is at {options.url}")
+        console.print(_login_line(options.context))
+        console.print("[dim]Forwarding; Ctrl-C to stop.[/]")
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(options.url)
+
+    pf.forward(options, lambda line: console.print(f"[yellow]![/] {line}"), ready)
+    console.print("stopped port-forward")
+
+
+def _login_line(context: str) -> str:
+    """The login to use; warns while the default password is in use (from the install record, when readable)."""
+    from kfinstall import state
+    from kfinstall.kube import Kubectl
+    from kfinstall.up import DEFAULT_LOGIN
+
+    email, password = DEFAULT_LOGIN
+    try:
+        record = state.read(Kubectl(context))
+    except KfError:
+        record = None
+    if record is not None and not record.default_password:
+        return f"  Login: {email} (with the password you set)"
+    return f"  Login: {email} / {password}  [yellow](the default password: change it before sharing access)[/]"

@@ -1,0 +1,105 @@
+"""Is a local TCP port free, and if not, which process holds it? (for `kfinstall port-forward`)
+
+kubectl's own answer to a busy port is `unable to listen on any of the requested ports`, which does not say
+who holds it. On Linux the owner can be found without extra tools: /proc/net/tcp{,6} maps the listening port to
+a socket inode, and /proc/PID/fd links name the process that has that inode open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+_LISTEN = "0A"
+
+
+def in_range(port: int) -> bool:
+    return 1 <= port <= 65535
+
+
+def is_loopback(address: str) -> bool:
+    return address in ("localhost", "::1") or address.startswith("127.")
+
+
+def is_free(address: str, port: int) -> bool:
+    """Can kubectl listen on address:port? (SO_REUSEADDR like Go's listener: a TIME_WAIT leftover is no obstacle)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError as error:
+            if error.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def next_free(address: str, port: int, tries: int = 50) -> int | None:
+    """The first free port after `port`, for the hint."""
+    for candidate in range(port + 1, min(port + 1 + tries, 65536)):
+        if is_free(address, candidate):
+            return candidate
+    return None
+
+
+def listening_inodes(port: int, table: str) -> set[str]:
+    """Socket inodes listening on `port` in the text of /proc/net/tcp or /proc/net/tcp6 (pure)."""
+    inodes = set()
+    for line in table.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 10 or ":" not in fields[1]:
+            continue
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == _LISTEN:
+            inodes.add(fields[9])
+    return inodes
+
+
+@dataclass(frozen=True)
+class Holder:
+    pid: int
+    name: str
+    command: str
+
+    def __str__(self) -> str:
+        return f"{self.name} (pid {self.pid}: {self.command})" if self.command else f"{self.name} (pid {self.pid})"
+
+
+def holder(port: int, proc: Path = Path("/proc")) -> Holder | None:
+    """The process listening on `port`, when /proc lets us see it (Linux, and a process of ours or root)."""
+    inodes: set[str] = set()
+    for table in ("net/tcp", "net/tcp6"):
+        with contextlib.suppress(OSError):
+            inodes |= listening_inodes(port, (proc / table).read_text())
+    if not inodes:
+        return None
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fds = list((entry / "fd").iterdir())
+        except OSError:  # gone, or another user's process
+            continue
+        if {_readlink(fd) for fd in fds} & wanted:
+            return Holder(int(entry.name), _read(entry / "comm"), _read(entry / "cmdline").replace("\0", " ").strip())
+    return None
+
+
+def _readlink(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:  # closed meanwhile (e.g. the descriptor that listed the directory)
+        return ""
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace").strip()
+    except OSError:
+        return ""
