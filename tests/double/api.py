@@ -182,6 +182,8 @@ class Api:
     ) -> tuple[int, Obj]:
         body = parse_body(raw)
         gk = (rt.group, rt.kind)
+        if subresource == "scale":
+            return 200, self.scale(rt, ns, name, content_type, body, manager)
         with self.c.lock:
             current = self.c.get(gk, ns, name)
             if content_type.startswith("application/apply-patch"):
@@ -205,6 +207,36 @@ class Api:
                 return 200, render(new, rt)
             stored = self.c.replace(gk, current, new, manager=manager, subresource=subresource)
             return 200, render(stored, rt)
+
+    def scale(
+        self, rt: ResourceType, ns: str, name: str, content_type: str | None = None, body: Any = None, manager: str = ""
+    ) -> Obj:
+        """The `scale` subresource: an autoscaling/v1 Scale view of spec.replicas; a patch or PUT sets it."""
+        gk = (rt.group, rt.kind)
+        with self.c.lock:
+            current = self.c.get(gk, ns, name)
+            if current is None:
+                raise errors.not_found(rt.group_resource, name)
+            view = _scale_view(current)
+            if body is None:
+                return view
+            if content_type is None:
+                wanted = body
+            elif content_type.startswith("application/json-patch"):
+                wanted = merge.json_patch(view, body)
+            else:
+                wanted = merge.json_merge_patch(view, body)
+            replicas = (wanted.get("spec") or {}).get("replicas")
+            if not isinstance(replicas, int) or replicas < 0:
+                raise errors.ApiError(
+                    422,
+                    "Invalid",
+                    f'Scale.autoscaling "{name}" is invalid: spec.replicas: '
+                    f"Invalid value: {replicas}: must be greater than or equal to 0",
+                )
+            new = clone(current)
+            new["spec"]["replicas"] = replicas
+            return _scale_view(self.c.replace(gk, current, new, manager=manager, subresource="scale"))
 
     def _apply(
         self,
@@ -279,3 +311,20 @@ class Api:
                 if pred(obj):
                     self.c.delete_object((rt.group, rt.kind), obj)
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
+
+
+def _scale_view(obj: Obj) -> Obj:
+    meta = obj["metadata"]
+    selector = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta
+        },
+        "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 1)},
+        "status": {
+            "replicas": (obj.get("status") or {}).get("replicas", 0),
+            "selector": ",".join(f"{k}={v}" for k, v in selector.items()),
+        },
+    }

@@ -398,6 +398,10 @@ class ApiHandler(_Base):
                 return self._watch(rt, ns, query)
             result = api.list(rt, ns, query.get("labelSelector"), query.get("fieldSelector"))
             return self._send_obj(200, result, accept, rt)
+        if sub == "scale" and method in ("GET", "PUT"):
+            return self._send(
+                200, api.scale(rt, ns or "", name, None, parse_body(body) if method == "PUT" else None, manager)
+            )
         if method == "GET":
             return self._send_obj(200, api.get(rt, ns or "", name), accept, rt)
         if method == "POST" and name is None:

@@ -298,3 +298,15 @@ def test_secret_string_data_is_stored_as_base64_data_and_reapplying_it_changes_n
         cluster.object("Secret", "creds", "default")["metadata"]["resourceVersion"]
         == first["metadata"]["resourceVersion"]
     )
+
+
+def test_kubectl_scale_goes_through_the_scale_subresource(cluster):
+    apply(cluster, APP)
+
+    result = cluster.kubectl("scale", "deployment/web", "-n", "apps", "--replicas=3")
+    scale = json.loads(cluster.kubectl("get", "--raw", "/apis/apps/v1/namespaces/apps/deployments/web/scale").stdout)
+
+    assert result.returncode == 0, result.stderr
+    assert "deployment.apps/web scaled" in result.stdout
+    assert (scale["kind"], scale["spec"]["replicas"], scale["status"]["selector"]) == ("Scale", 3, "app=web")
+    wait_for(lambda: len(cluster.objects("Pod", "apps")) == 3)
