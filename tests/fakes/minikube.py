@@ -806,6 +806,7 @@ def delete_profile(profile: str) -> None:
     step("DeletingHost", f"Removing {os.path.expanduser('~')}/.minikube/machines/{profile} ...")
     cluster.delete(profile)
     cluster.remove_context(profile)
+    (common.state_dir() / f"images-{profile}.txt").unlink(missing_ok=True)  # the node's images go with it
     step("Deleted", f'Removed all traces of the "{profile}" cluster.')
 
 

@@ -1,0 +1,116 @@
+"""Fast installs, judged from the cluster double's request log and the fake minikube's records.
+
+- concurrent applies respect the dependency graph: no component's first apply precedes its dependencies' readiness;
+- a re-run on an installed cluster checks unchanged components with a few cluster-wide lists, not per component;
+- `up --prefetch-images` pulls every image into minikube while the components are applied, failures are notes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+
+from tests.cli_helpers import isolated_env, kfinstall
+from tests.fakes.fixtures import FakeTools
+from tests.releases import LocalRelease
+
+#: Workloads take between 0.2 and 1.5 s to become ready, CRDs 0.4 s: long enough to see the order in the log.
+SPREAD = "--set crd_establish_delay=0.4 --set ready_delay=[0.2,1.5] --set seed=11"
+
+
+@pytest.fixture
+def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
+    fake_tools.set(double_args=SPREAD, minikube_version="v1.37.0")
+    return isolated_env(fake_tools.env, tmp_path)
+
+
+def up(env: dict[str, str], release: LocalRelease, *args: str):
+    return kfinstall("up", "--pins", str(release.pins), "-k", release.tag, "--yes", *args, env=env)
+
+
+def requests(fake_tools: FakeTools) -> list[dict]:
+    log = fake_tools.double_dir("kubeflow") / "requests.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+def dependencies(env: dict[str, str], release: LocalRelease, *args: str) -> dict[str, list[str]]:
+    planned = kfinstall("plan", "--pins", str(release.pins), "-k", release.tag, "--json", *args, env=env)
+    assert planned.returncode == 0, planned.stderr
+    return {c["id"]: c["depends_on"] for c in json.loads(planned.stdout)["components"]}
+
+
+def component_of(request: dict) -> tuple[str, str] | None:
+    """("apply", id) for a server-side apply by a component's field manager, ("poll", id) for its readiness list."""
+    query = parse_qs(request["query"])
+    manager = (query.get("fieldManager") or [""])[0]
+    if request["method"] == "PATCH" and manager.startswith("kfinstall-") and manager != "kfinstall-record":
+        return "apply", manager.removeprefix("kfinstall-")
+    selector = (query.get("labelSelector") or [""])[0]
+    if request["method"] == "GET" and selector.startswith("kfinstall.dev/component="):
+        return "poll", selector.removeprefix("kfinstall.dev/component=")
+    return None
+
+
+def test_no_component_is_applied_before_its_dependencies_are_ready(fake_tools: FakeTools, env, synthetic_release):
+    assert up(env, synthetic_release).returncode == 0
+    graph = dependencies(env, synthetic_release)
+    first_apply: dict[str, float] = {}
+    last_seen: dict[str, float] = {}  # the last request about a component: its final (ready) poll, or last apply
+    for request in requests(fake_tools):
+        found = component_of(request)
+        if found is None:
+            continue
+        what, component = found
+        started = request["time"] - request["duration"]
+        if what == "apply":
+            first_apply.setdefault(component, started)
+        last_seen[component] = max(last_seen.get(component, 0.0), request["time"])
+    assert set(first_apply) == set(graph)
+    for component, deps in graph.items():
+        for dep in deps:
+            assert first_apply[component] >= last_seen[dep], f"{component} applied before {dep} was ready"
+    # and the graph was used: some independent components were in flight at the same time
+    spans = sorted((first_apply[c], last_seen[c]) for c in graph)
+    assert any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans))
+
+
+def test_a_rerun_checks_unchanged_components_with_cluster_wide_lists(fake_tools: FakeTools, env, synthetic_release):
+    assert up(env, synthetic_release).returncode == 0
+    before = len(requests(fake_tools))
+    again = up(env, synthetic_release)
+    assert again.returncode == 0, again.stderr
+    assert "(0 installed, 17 unchanged" in again.stderr
+    rerun = requests(fake_tools)[before:]
+    assert not [r for r in rerun if component_of(r) and component_of(r)[0] == "apply"]
+    polls = [r for r in rerun if component_of(r)]
+    assert polls == []  # no list per component: the workloads are listed once, by the label's presence
+    workload_lists = [r for r in rerun if r["method"] == "GET" and r["path"] == "/apis/apps/v1/deployments"]
+    assert len(workload_lists) == 1
+    record_writes = [r for r in rerun if "fieldManager=kfinstall-record" in r["query"]]
+    assert len(record_writes) == 2  # started and finished; nothing per (already ready) component
+
+
+def test_prefetch_pulls_every_image_while_installing(fake_tools: FakeTools, synthetic_release, tmp_path) -> None:
+    env = isolated_env(fake_tools.set(double_args=SPREAD, image_pull_seconds="0.2").env, tmp_path)
+    result = up(env, synthetic_release, "--prefetch-images")
+    assert result.returncode == 0, result.stderr
+    pulls = [json.loads(line) for line in (fake_tools.state / "image-pulls.jsonl").read_text().splitlines()]
+    listed = kfinstall("images", "list", "--pins", str(synthetic_release.pins), "-k", "v0.1.0", env=env)
+    assert sorted(p["image"] for p in pulls) == sorted(listed.stdout.split())
+    applies = [r["time"] for r in requests(fake_tools) if (found := component_of(r)) and found[0] == "apply"]
+    assert min(p["start"] for p in pulls) < max(applies)  # pulling overlapped the install, it did not precede it
+    assert "pre-pulled 23/23 images" in result.stderr
+
+
+def test_a_failed_prefetch_is_a_note_and_the_install_goes_on(
+    fake_tools: FakeTools, synthetic_release, tmp_path
+) -> None:
+    env = isolated_env(fake_tools.set(double_args=SPREAD, image_pull_fail="*/katib-*").env, tmp_path)
+    result = up(env, synthetic_release, "--profile", "minimal", "--prefetch-images")
+    assert result.returncode == 0, result.stderr
+    assert "could not pre-pull docker.io/kfsynthetic/katib-controller:v0.12.0" in result.stderr
+    assert "Kubeflow v0.1.0 is ready" in result.stderr
