@@ -220,3 +220,20 @@ def test_open_opens_the_browser_at_the_url(env, forwards, tmp_path: Path) -> Non
         time.sleep(0.05)
     assert opened.read_text().strip() == f"http://localhost:{port}"
     assert running.interrupt() == 0
+
+
+def test_sigterm_stops_kubectl_too(env, forwards) -> None:
+    running = start(forwards, env, "--context", "kubeflow", "--port", str(free_port()))
+    running.wait_for("Kubeflow is at")
+    (kubectl,) = running.kubectl_pids()
+    running.process.send_signal(signal.SIGTERM)
+    assert running.process.wait(timeout=30) == 0
+    assert gone(kubectl)
+
+
+def test_listening_beyond_loopback_warns(env, forwards) -> None:
+    port = free_port()
+    running = start(forwards, env, "--context", "kubeflow", "--port", str(port), "--address", "0.0.0.0")
+    running.wait_for("anyone who can reach this machine on port")
+    running.wait_for(f"Kubeflow is at http://localhost:{port}")
+    assert running.interrupt() == 0
