@@ -293,7 +293,7 @@ class Api:
         configs[manager] = applied
         return 200, render(stored, rt)
 
-    def delete(self, rt: ResourceType, ns: str, name: str, dry_run: bool = False) -> Obj:
+    def delete(self, rt: ResourceType, ns: str, name: str, dry_run: bool = False, orphan: bool = False) -> Obj:
         with self.c.lock:
             current = self.c.get((rt.group, rt.kind), ns, name)
             if current is None:
@@ -302,6 +302,8 @@ class Api:
                 self.c.call_webhooks(rt, ns, current, "DELETE")
             if dry_run:
                 return render(current, rt)
+            if orphan:
+                self.c.orphan_dependents(current)
             return render(self.c.delete_object((rt.group, rt.kind), current), rt)
 
     def delete_collection(self, rt: ResourceType, ns: str | None, labels: str | None, fields: str | None) -> Obj:

@@ -176,6 +176,21 @@ class Cluster:
             if dep is not None and any(ref.get("uid") == uid for ref in dep["metadata"].get("ownerReferences") or []):
                 self.delete_object(dgk, dep)
 
+    def orphan_dependents(self, obj: Obj) -> None:
+        """propagationPolicy=Orphan: dependents lose their ownerReference to `obj` and stay."""
+        uid = obj["metadata"]["uid"]
+        for dgk, dkey in sorted(self.dependents.pop(uid, set())):
+            dep = self.store[dgk].get(dkey)
+            if dep is None:
+                continue
+            new = clone(dep)
+            refs = [r for r in new["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
+            if refs:
+                new["metadata"]["ownerReferences"] = refs
+            else:
+                new["metadata"].pop("ownerReferences", None)
+            self.put(dgk, new, "MODIFIED")
+
     def delete_object(self, gk: GK, obj: Obj) -> Obj:
         """Start deleting: finalizers and namespaces first get a deletionTimestamp, the rest goes at once."""
         meta = obj["metadata"]

@@ -413,7 +413,11 @@ class ApiHandler(_Base):
             code, obj = api.patch(rt, ns or "", name, ctype, body, manager, force, sub, dry_run)
             return self._send(code, obj)
         if method == "DELETE" and name is not None:
-            return self._send(200, api.delete(rt, ns or "", name, dry_run))
+            options = parse_body(body) if body.strip() else {}
+            orphan = (options.get("propagationPolicy") or query.get("propagationPolicy")) == "Orphan" or options.get(
+                "orphanDependents"
+            ) is True
+            return self._send(200, api.delete(rt, ns or "", name, dry_run, orphan))
         if method == "DELETE":
             return self._send(
                 200, api.delete_collection(rt, ns, query.get("labelSelector"), query.get("fieldSelector"))

@@ -310,3 +310,16 @@ def test_kubectl_scale_goes_through_the_scale_subresource(cluster):
     assert "deployment.apps/web scaled" in result.stdout
     assert (scale["kind"], scale["spec"]["replicas"], scale["status"]["selector"]) == ("Scale", 3, "app=web")
     wait_for(lambda: len(cluster.objects("Pod", "apps")) == 3)
+
+
+def test_deleting_with_cascade_orphan_keeps_the_dependents(cluster):
+    apply(cluster, APP)
+    wait_for(lambda: len(cluster.objects("Pod", "apps")) == 2)
+
+    result = cluster.kubectl("delete", "deployment", "web", "-n", "apps", "--cascade=orphan")
+    time.sleep(0.2)
+
+    assert result.returncode == 0, result.stderr
+    replicasets = cluster.objects("ReplicaSet", "apps")
+    assert len(replicasets) == 1 and "ownerReferences" not in replicasets[0]["metadata"]
+    assert len(cluster.objects("Pod", "apps")) == 2
