@@ -1,0 +1,76 @@
+"""The GitHub Actions workflows: actionlint finds nothing, and every kfinstall command they run exists, accepts
+the options given and is exercised by a test against the fake tools and the cluster double."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.cli_helpers import kfinstall
+from tests.paths import REPO_ROOT
+
+WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
+TESTS = REPO_ROOT / "tests"
+
+
+def actionlint() -> str:
+    found = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+    if found is None:
+        pytest.skip("actionlint is installed by the test extra: pip install -e '.[test]'")
+    return found
+
+
+def kfinstall_calls() -> list[list[str]]:
+    """argv (after `kfinstall`) of every kfinstall command in the workflows' `run:` scripts."""
+    calls = []
+    for workflow in WORKFLOWS:
+        document = yaml.safe_load(workflow.read_text())
+        for job in document["jobs"].values():
+            for step in job.get("steps", []):
+                for line in str(step.get("run", "")).splitlines():
+                    for match in re.finditer(r"(?:^|&&|\|\||;|\|)\s*kfinstall\s+([^|&;>]+)", line):
+                        calls.append(shlex.split(match.group(1)))
+    return calls
+
+
+def test_there_is_a_smoke_workflow() -> None:
+    assert REPO_ROOT / ".github" / "workflows" / "smoke.yml" in WORKFLOWS
+
+
+def test_actionlint_finds_nothing_in_the_workflows() -> None:
+    # shellcheck/pyflakes off: their findings would depend on what happens to be installed on the machine
+    result = subprocess.run(
+        [actionlint(), "-no-color", "-shellcheck=", "-pyflakes=", *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_smoke_job_runs_check_up_status_and_port_forward() -> None:
+    assert [call[0] for call in kfinstall_calls()] == ["check", "up", "status", "port-forward"]
+
+
+@pytest.mark.parametrize("call", kfinstall_calls(), ids=lambda call: call[0])
+def test_each_kfinstall_command_of_the_workflows_accepts_its_options(call: list[str]) -> None:
+    helped = kfinstall(call[0], "--help", env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    assert helped.returncode == 0, helped.stderr
+    for option in (arg for arg in call[1:] if arg.startswith("-")):
+        assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", helped.stdout), f"{call[0]} has no {option}"
+
+
+@pytest.mark.parametrize("command", sorted({call[0] for call in kfinstall_calls()}))
+def test_each_kfinstall_command_of_the_workflows_is_run_by_a_test(command: str) -> None:
+    """A test runs the real entry point with this command (against the fakes and the double)."""
+    invocation = re.compile(rf"kfinstall\((?:[\w.]+, )?\s*\"{re.escape(command)}\"")
+    runners = [path.name for path in TESTS.glob("test_*.py") if invocation.search(path.read_text())]
+    assert runners, f"no test runs `kfinstall {command}`"
