@@ -121,7 +121,14 @@ class _Run:
 class Supervisor:
     """Keeps one `kubectl port-forward` alive; `run` returns only by raising (KfError, KeyboardInterrupt)."""
 
-    def __init__(self, options: ForwardOptions, say: Callable[[str], None], on_ready: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        options: ForwardOptions,
+        say: Callable[[str], None],
+        on_ready: Callable[[], None],
+        interrupts: _Interrupts | None = None,
+    ) -> None:
+        self.interrupts = interrupts or _Interrupts()
         self.options = options
         self.say = say
         self.on_ready = on_ready
@@ -131,10 +138,12 @@ class Supervisor:
     def run(self) -> None:
         failures = 0
         while True:
-            run = self.current = _Run(self.options)
+            with self.interrupts.held():
+                run = self.current = _Run(self.options)
             answered = self._watch(run)
             exit_code = run.process.wait(0)
-            self.stop()
+            with self.interrupts.held():
+                self.stop()
             quick = time.monotonic() - run.started < QUICK_SECONDS
             failures = failures + 1 if quick else 1
             why = run.last_error or f"kubectl exited with code {exit_code}"
@@ -176,29 +185,53 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
-@contextlib.contextmanager
-def _termination_as_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP (terminal closed) end kfinstall like Ctrl-C does, so kubectl is stopped too."""
+class _Interrupts:
+    """Ctrl-C, SIGTERM and SIGHUP (terminal closed) as KeyboardInterrupt, held back while kubectl is started or
+    stopped: an interrupt there must neither leave a started kubectl unknown to `stop` nor cut a stop short."""
 
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    def __init__(self) -> None:
+        self.holding = 0
+        self.pending = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.holding:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def held(self, deliver: bool = True) -> Iterator[None]:
+        self.holding += 1
+        try:
+            yield
+        finally:
+            self.holding -= 1
+            if deliver and not self.holding and self.pending:
+                self.pending = False
+                raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self) for sig in self.SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def forward(options: ForwardOptions, say: Callable[[str], None], on_ready: Callable[[], None]) -> None:
     """Check the port, then supervise kubectl until Ctrl-C (returns) or repeated failure (KfError)."""
     check_port(options)
-    supervisor = Supervisor(options, say, on_ready)
-    with _termination_as_interrupt():
+    interrupts = _Interrupts()
+    supervisor = Supervisor(options, say, on_ready, interrupts)
+    with interrupts.installed():
         try:
             supervisor.run()
         except KeyboardInterrupt:
             pass
         finally:
-            supervisor.stop()
+            with interrupts.held(deliver=False):
+                supervisor.stop()
