@@ -188,10 +188,6 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
             from kfinstall import gpu
 
             report(Event("step", gpu.wait_for_gpus(Kubectl(install.context), install.cluster.profile, options.timeout)))
-        if install.cluster.gpus:  # minikube hands over the GPUs; pods get them once the device plugin runs
-            from kfinstall import gpu
-
-            report(Event("step", gpu.wait_for_gpus(Kubectl(install.context), install.cluster.profile, options.timeout)))
     kubectl = Kubectl(install.context)
     previous = state.read(kubectl)
     record = state.InstallRecord(
