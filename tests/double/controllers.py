@@ -129,6 +129,8 @@ class Controllers:
         self._thread: threading.Thread | None = None
         self._ip = 2
         self._events_sent: set[tuple[str, str, str]] = set()
+        #: The earliest time a simulated delay ends (the loop sleeps until then or until something changes).
+        self._due = 0.0
 
     # ------------------------------------------------------------------------------------------------ loop
 
@@ -142,12 +144,17 @@ class Controllers:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def due(self, when: float) -> None:
+        """Something changes by itself at `when` (a delay ends): wake up then, not before."""
+        self._due = min(self._due, when)
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.c.changed.wait(0.05)
+            self.c.changed.wait(max(0.005, min(1.0, self._due - time.monotonic())))
             self.c.changed.clear()
             try:
                 with self.c.lock:
+                    self._due = float("inf")
                     self.reconcile()
             except Exception:
                 import traceback
@@ -568,6 +575,7 @@ class Controllers:
                 for c in (crd.get("status") or {}).get("conditions") or []
             )
             if not established and now - sim["seen"] < delay:
+                self.due(sim["seen"] + delay)
                 continue
             types = crd_types(crd)
             if self.c.crd_types.get(crd["metadata"]["name"]) != types:
@@ -607,7 +615,9 @@ class Controllers:
         for ns in self.c.list(NS):
             name = ns["metadata"]["name"]
             if "deletionTimestamp" in ns["metadata"]:
-                if now - self.sim(ns).get("deleted_at", now) < s.namespace_terminate_delay:
+                deleted_at = self.sim(ns).get("deleted_at", now)
+                if now - deleted_at < s.namespace_terminate_delay:
+                    self.due(deleted_at + s.namespace_terminate_delay)
                     continue
                 for gk, obj in list(self.c.iter_all()):
                     if obj["metadata"].get("namespace") == name and gk != NS:
@@ -639,8 +649,11 @@ class Controllers:
             meta = obj["metadata"]
             if gk == NS or "deletionTimestamp" not in meta:
                 continue
-            if now - self.sim(obj).get("deleted_at", now) >= delay:
+            deleted_at = self.sim(obj).get("deleted_at", now)
+            if now - deleted_at >= delay:
                 self.c.remove(gk, obj)
+            else:
+                self.due(deleted_at + delay)
 
     # ------------------------------------------------------------------------------------------------ workloads
 
@@ -697,6 +710,8 @@ class Controllers:
             ready = sum(1 for p in pods if _pod_ready(p))
             available_needed = replicas - _max_unavailable(spec, replicas)
             complete = ready >= replicas and len(pods) == replicas
+            if not complete:
+                self.due(self.sim(current)["seen"] + self._deadline(spec) + 0.01)
             previous = (dep.get("status") or {}).get("conditions")
             rs_ref = f'ReplicaSet "{rs_name}"'
             conds = [
@@ -1110,7 +1125,11 @@ class Controllers:
         phase = "Pending"
         statuses = []
         started = mounted and now >= ready_at
+        if mounted and not started:
+            self.due(ready_at)
         succeeded = job_like and started and now >= ready_at + s.job_complete_delay and not bad and not crashing
+        if job_like and started and not succeeded:
+            self.due(ready_at + s.job_complete_delay)
         for c in containers:
             image = c.get("image", "")
             st: Obj = {
@@ -1121,6 +1140,8 @@ class Controllers:
                 "restartCount": 0,
                 "started": False,
             }
+            if c in bad and mounted and now < sim["scheduled_at"] + 0.05:
+                self.due(sim["scheduled_at"] + 0.05)
             if c in bad and mounted and now >= sim["scheduled_at"] + 0.05:
                 st["state"] = {
                     "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
@@ -1131,6 +1152,7 @@ class Controllers:
                 st["state"] = {"waiting": {"reason": "ContainerCreating"}}
             elif c in crashing:
                 restarts = 1 + int((now - ready_at) / CRASH_PERIOD)
+                self.due(ready_at + restarts * CRASH_PERIOD)
                 st["restartCount"] = restarts
                 meta = pod["metadata"]
                 self.event(
@@ -1213,6 +1235,7 @@ class Controllers:
             if (pvc.get("status") or {}).get("phase") == "Bound" or "deletionTimestamp" in pvc["metadata"]:
                 continue
             if now - self.sim(pvc)["seen"] < self.c.scenario.pvc_bind_delay:
+                self.due(self.sim(pvc)["seen"] + self.c.scenario.pvc_bind_delay)
                 continue
             spec = pvc.get("spec") or {}
             storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
