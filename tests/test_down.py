@@ -7,6 +7,7 @@ user created (a namespace, a ConfigMap) is untouched.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -133,3 +134,20 @@ def test_context_mode_removes_only_kfinstalls_objects_and_keeps_the_cluster(
     assert not [call for call in fake_tools.calls("minikube") if call[:1] == ["delete"]]
     record = kubectl(env, "--context", "kubeflow", "get", "configmap", "kfinstall-install", "-n", "kube-system")
     assert record.returncode == 1 and "NotFound" in record.stderr
+
+
+def test_on_a_terminal_down_asks_and_no_keeps_the_cluster(fake_tools: FakeTools, env: dict[str, str]) -> None:
+    import pty
+    import sys
+
+    assert fake_tools.run("minikube", "start", "-p", "kubeflow").returncode == 0
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "kfinstall", "down"], env=env, stdin=terminal,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    os.close(terminal)
+    os.write(controller, b"n\n")
+    out, _ = process.communicate(timeout=60)
+    os.close(controller)
+    assert process.returncode == 1
+    assert "Delete the minikube profile 'kubeflow' and everything in it? [y/N]" in out
+    assert not [call for call in fake_tools.calls("minikube") if call[:1] == ["delete"]]
