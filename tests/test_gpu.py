@@ -187,3 +187,23 @@ def test_gpu_test_reports_why_the_pod_never_ran(fake_tools: FakeTools, tmp_path:
     assert result.returncode == 1
     assert "✗ the test pod did not finish within 2s: default/kfinstall-gpu-test: ImagePullBackOff" in result.stdout
     assert "Docker Hub's rate limit" in result.stdout
+
+
+def test_a_profile_created_without_gpus_is_not_reused_for_gpus() -> None:
+    from kfinstall.cluster import ClusterSpec, ProfileState, incompatibilities
+
+    spec = ClusterSpec("kubeflow", "v1.34.0", 4, 8192, None, "docker", "all", ())
+    assert incompatibilities(ProfileState("running", "v1.34.0", 4, 8192, "docker", "all"), spec) == []
+    assert incompatibilities(ProfileState("running", "v1.34.0", 4, 8192, "docker", ""), spec) == [
+        "it was created without --gpus (minikube cannot give an existing cluster GPUs)"
+    ]
+
+
+def test_up_with_gpus_refuses_a_running_cluster_created_without_them(
+    fake_tools: FakeTools, env, synthetic_release
+) -> None:
+    assert fake_tools.run("minikube", "start", "-p", "kubeflow", "--kubernetes-version=v1.34.0").returncode == 0
+    result = up(env, synthetic_release, "--gpus", "all")
+    assert result.returncode == 2
+    assert "it was created without --gpus" in result.stderr
+    assert "delete it with `kfinstall down -p kubeflow`" in result.stderr

@@ -56,6 +56,8 @@ class ProfileState:
     cpus: int | None = None
     memory_mb: int | None = None
     driver: str | None = None
+    #: minikube's `--gpus` value the profile was created with ("" or None: none).
+    gpus: str | None = None
 
 
 def profile_state(profile: str) -> ProfileState:
@@ -93,6 +95,7 @@ def _with_config(profile: str, status: str) -> ProfileState:
                 config.get("CPUs"),
                 config.get("Memory"),
                 config.get("Driver"),
+                config.get("GPUs"),
             )
     return ProfileState(status)
 
@@ -108,6 +111,8 @@ def incompatibilities(state: ProfileState, spec: ClusterSpec) -> list[str]:
         problems.append(f"it has {state.cpus} CPUs, fewer than the {spec.cpus} asked for")
     if spec.driver and state.driver and state.driver != spec.driver:
         problems.append(f"it uses the {state.driver} driver, not {spec.driver}")
+    if spec.gpus and state.kubernetes_version is not None and not state.gpus:
+        problems.append("it was created without --gpus (minikube cannot give an existing cluster GPUs)")
     return problems
 
 
