@@ -12,6 +12,7 @@ time), and the races are handled where they arise instead of by blind re-applyin
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from kfinstall import runner
 from kfinstall.classify import classify_apply_failure
 from kfinstall.errors import KfError
 from kfinstall.events import Event, Reporter
@@ -37,6 +39,8 @@ _KIND_RESOURCES = {
 #: Seconds one `kubectl apply` may take before it is killed and retried.
 APPLY_CALL_TIMEOUT = 120.0
 _WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
+#: The service a refusing webhook is called at, as the API server names it: (name, namespace).
+_WEBHOOK_URL = re.compile(r"https://([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.svc\b")
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,49 @@ class ComponentWork:
 
     @property
     def first_objects(self) -> list[Obj]:
-        """CRDs and Namespaces: applied first so the rest of the component does not race them."""
-        return [obj for obj in self.objects if obj.get("kind") in ("CustomResourceDefinition", "Namespace")]
+        """Everything but the custom resources of the component's own CRDs, Namespaces and CRDs leading.
+
+        Applied at once, so the workloads start rolling out while the CRDs are being established (kubectl
+        applies a stream in order, so nothing races its namespace); the custom resources follow once the
+        CRDs are established (`later_objects`).
+        """
+        leading = ("Namespace", "CustomResourceDefinition")
+        own = self._own_custom_kinds()
+        first = [obj for obj in self.objects if _group_kind(obj) not in own]
+        return sorted(first, key=lambda obj: leading.index(obj["kind"]) if obj.get("kind") in leading else 2)
+
+    @property
+    def later_objects(self) -> list[Obj]:
+        """The custom resources of the component's own CRDs: they can only be applied once those are established."""
+        own = self._own_custom_kinds()
+        return [obj for obj in self.objects if _group_kind(obj) in own]
+
+    def _own_custom_kinds(self) -> set[tuple[str, str]]:
+        return {
+            ((obj.get("spec") or {}).get("group", ""), ((obj.get("spec") or {}).get("names") or {}).get("kind", ""))
+            for obj in self.objects
+            if obj.get("kind") == "CustomResourceDefinition"
+        }
+
+
+def _group_kind(obj: Obj) -> tuple[str, str]:
+    api_version = str(obj.get("apiVersion", ""))
+    return (api_version.rpartition("/")[0], str(obj.get("kind", "")))
+
+
+@dataclass(frozen=True)
+class _Throttled(Kubectl):
+    """kubectl whose calls wait for one of a few slots: the bound on concurrent kubectl processes.
+
+    Components in flight are not bounded (a component waiting for its pods holds no process between polls),
+    so a slow component never keeps an independent one from being applied.
+    """
+
+    slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(4), compare=False, hash=False)
+
+    def run(self, *args: str, input: str | None = None, timeout: float | None = 120) -> runner.Result:
+        with self.slots:
+            return super().run(*args, input=input, timeout=timeout)
 
 
 @dataclass(frozen=True)
@@ -100,15 +145,15 @@ class Installer:
         done: set[str] = set()
         running: dict[Future[None], str] = {}
         failure: BaseException | None = None
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="component")
+        # One thread per component in flight; the kubectl processes they start are bounded by `concurrency`.
+        self.kubectl = _Throttled(self.kubectl.context, threading.Semaphore(max(1, self.concurrency)))
+        pool = ThreadPoolExecutor(max_workers=max(1, len(works)), thread_name_prefix="component")
         try:
             for work_id in self._skip_unchanged(works, pool):
                 del pending[work_id]
                 done.add(work_id)
             while (pending or running) and failure is None:
                 for work_id, work in list(pending.items()):
-                    if len(running) >= self.concurrency:
-                        break
                     if all(
                         dep in done or (dep not in pending and dep not in running.values()) for dep in work.depends_on
                     ):
@@ -215,11 +260,13 @@ class Installer:
 
     def _install(self, work: ComponentWork) -> None:
         deadline = time.monotonic() + self.timeout
-        first = work.first_objects
-        if first and len(first) < len(work.objects):
+        first, later = work.first_objects, work.later_objects
+        if first:
             self._apply(work, first, deadline)
+        if any(obj.get("kind") == "CustomResourceDefinition" for obj in work.objects):
             self._wait_crds(work, deadline)
-        self._apply(work, list(work.objects), deadline)
+        if later:
+            self._apply(work, later, deadline)
         self.on_applied(work)
         self._wait_ready(work, deadline)
         self.on_ready(work)
@@ -248,8 +295,30 @@ class Installer:
                     "check the cluster with `kfinstall status`; raise --timeout if it is just slow",
                 )
             self.report(Event("retrying", failure.reason, work.id))
+            services = set(_WEBHOOK_URL.findall(result.output))  # the webhooks that refused, if any
+            if services and self._wait_endpoints(services, deadline):
+                delay = 0.2  # the webhook just got a pod: try again now, not after a grown backoff
+                continue
             self._sleep(delay)
             delay = min(delay * 2, 2.0)
+
+    def _wait_endpoints(self, services: set[tuple[str, str]], deadline: float) -> bool:
+        """Wait until the webhook services have ready endpoints; False when they had them already (or never do
+        before the deadline), i.e. when waiting for them is not what the apply needs (a missing CA, say)."""
+        waited = False
+        while time.monotonic() < deadline:
+            self._check_cancel()
+            missing = [
+                (namespace, name)
+                for name, namespace in sorted(services)
+                if not ((found := self._poll("endpoints", name, "-n", namespace, "--ignore-not-found"))
+                        and endpoints_ready(found[0]))
+            ]  # fmt: skip
+            if not missing:
+                return waited
+            waited = True
+            self._sleep(self.poll_interval)
+        return False
 
     def _wait_crds(self, work: ComponentWork, deadline: float) -> None:
         names = [obj["metadata"]["name"] for obj in work.objects if obj.get("kind") == "CustomResourceDefinition"]

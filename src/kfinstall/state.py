@@ -7,6 +7,7 @@ ready; a fresh cluster starts from nothing; `status` and `down` on another machi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -74,23 +75,61 @@ def read(kubectl: Kubectl) -> InstallRecord | None:
 class RecordWriter:
     """Writes the record after each step; safe to call from the threads that install components in parallel."""
 
-    def __init__(self, kubectl: Kubectl, record: InstallRecord) -> None:
+    def __init__(self, kubectl: Kubectl, record: InstallRecord, *, coalesce: float = 0.0) -> None:
+        """`coalesce` > 0: progress (`applied`, `ready`) is written at most that many seconds later, in one write
+        for everything that happened meanwhile: during a parallel install a write per step would take a kubectl
+        process from the components each time. `save` and `flush` write at once."""
         self.kubectl = kubectl
         self.record = record
+        self.coalesce = coalesce
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def flush(self) -> None:
+        """Write now if progress is waiting to be written."""
+        with self._lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+            self.save()
+
+    def _progress(self) -> None:
+        if self.coalesce <= 0:
+            self.save()
+            return
+        with self._lock:
+            if self._timer is not None:
+                return
+            self._timer = threading.Timer(self.coalesce, self._write_later)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _write_later(self) -> None:
+        with self._lock:
+            if self._timer is None:
+                return  # flushed meanwhile
+            self._timer = None
+        with contextlib.suppress(KfError):  # the next write (or the final one, which raises) carries it too
+            self.save()
 
     def save(self) -> None:
-        with self._lock:
-            payload = {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {
-                    "name": NAME,
-                    "namespace": NAMESPACE,
-                    "labels": {"app.kubernetes.io/managed-by": "kfinstall"},
-                },
-                "data": {"install.json": self.record.to_json()},
-            }
+        """Write the whole record now (this write carries any progress still waiting)."""
+        with self._write_lock:  # writes in order; a component thread only waits for `_lock`, never for a write
+            with self._lock:
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+                payload = {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {
+                        "name": NAME,
+                        "namespace": NAMESPACE,
+                        "labels": {"app.kubernetes.io/managed-by": "kfinstall"},
+                    },
+                    "data": {"install.json": self.record.to_json()},
+                }
             result = self.kubectl.apply(json.dumps(payload), field_manager=FIELD_MANAGER, timeout=60)
         if not result.ok:
             raise KfError(f"cannot write the install record: {result.output}", "is the cluster running?")
@@ -98,7 +137,7 @@ class RecordWriter:
     def applied(self, component: str, content_hash: str) -> None:
         with self._lock:
             self.record.components[component] = ComponentRecord(content_hash, now())
-        self.save()
+        self._progress()
 
     def ready(self, component: str) -> None:
         """Record that `component` is ready; one already recorded ready (unchanged since) costs no write."""
@@ -107,7 +146,7 @@ class RecordWriter:
             if entry.ready_at is not None:
                 return
             entry.ready_at = now()
-        self.save()
+        self._progress()
 
 
 def delete(kubectl: Kubectl) -> None:

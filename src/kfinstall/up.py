@@ -7,13 +7,14 @@ the point where something would change, so what it prints is exactly what `up` w
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kfinstall import __version__, build, cluster, manifest, manifests, plan, state, waits
-from kfinstall.errors import UsageError
+from kfinstall.errors import KfError, UsageError
 from kfinstall.events import Event, Reporter
 from kfinstall.installer import ComponentWork, Installer
 from kfinstall.kube import Kubectl
@@ -201,7 +202,7 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
     if previous is not None and previous.release == release.tag:
         record.components = dict(previous.components)
         record.default_password = previous.default_password
-    writer = state.RecordWriter(kubectl, record)
+    writer = state.RecordWriter(kubectl, record, coalesce=1.0)
     writer.save()
     previous_hashes = {key: value.hash for key, value in (previous.components if previous else {}).items()}
 
@@ -225,6 +226,8 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
     except BaseException:
         if prefetch is not None:
             prefetch.finish(cancel=True)
+        with contextlib.suppress(KfError):  # keep what was done; the install's own error is the one to show
+            writer.flush()
         raise
     if prefetch is not None:
         prefetch.finish()
