@@ -18,6 +18,10 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Not a test: kfinstall up vs the official retry loop vs the tutorial on the cluster double (bench/RESULTS.md).
+bench:
+	$(BIN)/python bench/run.py
+
 format:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
