@@ -223,6 +223,28 @@ def _up_options(**values: object) -> object:
     )
 
 
+PasswordFileOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--password-file", help="Set the dashboard password from the first line of this file."),
+]
+PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the dashboard password from stdin.")]
+EmailOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--email", help="The dashboard user's email (default: user@example.com)."),
+]
+
+
+def _login(password_file: Path | None, password_stdin: bool, email: str | None, *, prompt: bool) -> object:
+    """Read and hash the password at once: only its bcrypt hash goes further than this function."""
+    from kfinstall import password as pw
+
+    plaintext = pw.read_password(password_file, password_stdin, prompt=prompt)
+    return pw.Login(
+        pw.check_email(email) if email is not None else pw.DEFAULT_EMAIL,
+        None if plaintext is None else pw.hash_password(plaintext),
+    )
+
+
 @app.command()
 def up(
     kubeflow_version: KubeflowVersionOpt = None,
@@ -253,13 +275,18 @@ def up(
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Never prompt.")] = False,
+    password_file: PasswordFileOpt = None,
+    password_stdin: PasswordStdinOpt = False,
+    email: EmailOpt = None,
     verbose: VerboseOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Install Kubeflow: start minikube, fetch and build the manifests, apply them in order, wait until ready."""
     from kfinstall import commands
 
+    login = _login(password_file, password_stdin, email, prompt=not (yes or dry_run) and sys.stdin.isatty())
     options = _up_options(
+        login=login,
         kubeflow_version=kubeflow_version,
         profile=profile,
         with_ids=with_ids,
@@ -284,6 +311,28 @@ def up(
         commands.plan(options, json_output=json_output)  # type: ignore[arg-type]
     else:
         commands.up(options, json_output=json_output, verbose=verbose)  # type: ignore[arg-type]
+
+
+@app.command("password")
+def password_command(
+    minikube_profile: MinikubeProfileOpt = "kubeflow",
+    context: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--context", help="Change it on this kubeconfig context instead of the minikube profile."),
+    ] = None,
+    password_file: PasswordFileOpt = None,
+    password_stdin: PasswordStdinOpt = False,
+) -> None:
+    """Change the dashboard password of the installed Kubeflow (prompts on a terminal), then restart Dex."""
+    from kfinstall import logfile, setpassword
+    from kfinstall.errors import UsageError
+
+    login = _login(password_file, password_stdin, None, prompt=sys.stdin.isatty())
+    if login.hash is None:  # type: ignore[attr-defined]
+        raise UsageError("no new password given", "use --password-file FILE or --password-stdin, or a terminal")
+    logfile.start_log("password")
+    email = setpassword.change_password(context or minikube_profile, login.hash)  # type: ignore[attr-defined]
+    typer.echo(f"password changed for {email}; Dex restarted")
 
 
 @app.command("images")
@@ -506,6 +555,8 @@ def _login_line(context: str) -> str:
         record = state.read(Kubectl(context))
     except KfError:
         record = None
+    if record is not None:
+        email = record.email
     if record is not None and not record.default_password:
         return f"  Login: {email} (with the password you set)"
     return f"  Login: {email} / {password}  [yellow](the default password: change it before sharing access)[/]"

@@ -15,6 +15,11 @@ from kfinstall.errors import KfError
 from kfinstall.events import Event
 from kfinstall.up import DEFAULT_LOGIN, UpOptions, UpResult, make_plan, run_up
 
+DEFAULT_PASSWORD_WARNING = (
+    "Kubeflow still has its default password (12341234), the same on every install: anyone who reaches the "
+    "dashboard can log in. Set yours with `kfinstall password`."
+)
+
 if TYPE_CHECKING:
     from kfinstall.pins import Pins, Release
     from kfinstall.up import InstallPlan
@@ -75,11 +80,20 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
 
     from kfinstall.progress import Display, JsonLines
 
+    install, pins = build_plan(options)  # a bad input stops here: no log file, no cache, nothing in the cluster
+    if install.cluster is None:
+        from kfinstall import cluster
+
+        if not cluster.context_exists(install.context):
+            from kfinstall.errors import UsageError
+
+            raise UsageError(
+                f"kubeconfig context {install.context!r} does not exist", "list them with `kubectl config get-contexts`"
+            )
     log_path = logfile.start_log("up")
     console = Console(stderr=True, highlight=False)
     if verbose:
         runner.set_echo(lambda line: console.print(f"[dim]{line}[/]", soft_wrap=True))
-    install, pins = build_plan(options)
     if not options.skip_checks:
         _check_prerequisites(install, options, pins, json_output=json_output)
     display = JsonLines() if json_output else Display()
@@ -98,6 +112,8 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
         raise
     display.stop()
     if json_output:
+        if result.default_password:
+            display(Event("note", DEFAULT_PASSWORD_WARNING))
         display(Event("done", f"Kubeflow {result.release} is ready"))
     else:
         _render_done(result, log_path)
@@ -145,11 +161,9 @@ def _render_done(result: UpResult, log_path: object) -> None:
     changed = f"{len(result.installed)} installed, {len(result.skipped)} unchanged"
     console.print(f"\n[bold green]Kubeflow {result.release} is ready[/] ({changed}, {took}).")
     console.print("  Dashboard: run [bold]kfinstall port-forward[/], then open http://localhost:8080")
-    email, password = DEFAULT_LOGIN
-    console.print(f"  Login:     {email} / {password}")
     if result.default_password:
-        console.print(
-            "  [yellow]! This is the default password of every Kubeflow install: change it before you share "
-            "this machine or expose the port.[/]"
-        )
+        console.print(f"  Login:     {result.email} / {DEFAULT_LOGIN[1]}")
+        console.print(f"\n[bold black on yellow] WARNING [/] [bold yellow]{DEFAULT_PASSWORD_WARNING}[/]\n")
+    else:
+        console.print(f"  Login:     {result.email} (with the password you set)")
     console.print(f"  Log:       {log_path}")

@@ -45,6 +45,7 @@ class InstallRecord:
     finished_at: str | None = None
     minikube_profile: str | None = None
     default_password: bool = True
+    email: str = "user@example.com"
     components: dict[str, ComponentRecord] = field(default_factory=dict)
 
     def to_json(self) -> str:

@@ -18,6 +18,7 @@ from kfinstall.errors import KfError, UsageError
 from kfinstall.events import Event, Reporter
 from kfinstall.installer import ComponentWork, Installer
 from kfinstall.kube import Kubectl
+from kfinstall.password import Login
 
 if TYPE_CHECKING:
     from kfinstall import images
@@ -52,6 +53,7 @@ class UpOptions:
     concurrency: int = 4
     skip_checks: bool = False
     prefetch_images: bool = False
+    login: Login = field(default_factory=Login)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ class UpResult:
     skipped: tuple[str, ...]
     seconds: float
     default_password: bool = True
+    email: str = DEFAULT_LOGIN[0]
 
 
 def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_components=None) -> UpResult:
@@ -182,6 +185,7 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
             )
         )
     report(Event("step", f"built {len(works)} components ({sum(len(w.objects) for w in works)} objects)"))
+    works, dex_ids = _with_login(works, options.login, report)
 
     if install.cluster is not None:
         report(Event("step", cluster.ensure_running(install.cluster)))
@@ -202,11 +206,14 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
     if previous is not None and previous.release == release.tag:
         record.components = dict(previous.components)
         record.default_password = previous.default_password
+        record.email = previous.email
     writer = state.RecordWriter(kubectl, record, coalesce=1.0)
     writer.save()
     previous_hashes = {key: value.hash for key, value in (previous.components if previous else {}).items()}
 
     def unchanged(work: ComponentWork) -> bool:
+        if work.id in dex_ids and options.login.changes_anything:
+            return False  # a new login is applied even when the manifests are the same
         return bool(previous_hashes.get(work.id) == work.content_hash and previous and previous.release == release.tag)
 
     if on_components:
@@ -216,7 +223,7 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
         report,
         timeout=options.timeout,
         concurrency=options.concurrency,
-        on_applied=lambda work: writer.applied(work.id, work.content_hash),
+        on_applied=lambda work: _applied(work, writer, dex_ids, options.login),
         on_ready=lambda work: writer.ready(work.id) if work.id in record.components else None,
         is_unchanged=unchanged,
     )
@@ -240,7 +247,37 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
         tuple(installer.skipped),
         time.monotonic() - started,
         record.default_password,
+        record.email,
     )
+
+
+def _with_login(
+    works: list[ComponentWork], login: Login, report: Reporter
+) -> tuple[list[ComponentWork], set[str]]:
+    """Put `login` into the components holding Dex's config; their ids. The content hash stays the manifests'
+    own, so an unchanged release stays a no-op (bcrypt's random salt would otherwise change it every run)."""
+    from dataclasses import replace
+
+    from kfinstall import password
+
+    dex_ids = {work.id for work in works if password.has_dex(work.objects)}
+    if not login.changes_anything:
+        return works, dex_ids
+    if not dex_ids:
+        report(Event("note", "no Dex among the components: the password and email options change nothing"))
+    changed = []
+    for work in works:
+        objects = password.set_login(work.objects, login) if work.id in dex_ids else None
+        changed.append(work if objects is None else replace(work, objects=tuple(objects)))
+    return changed, dex_ids
+
+
+def _applied(work: ComponentWork, writer: state.RecordWriter, dex_ids: set[str], login: Login) -> None:
+    """Record the applied component; applying Dex's config sets the login the record tells `status` about."""
+    if work.id in dex_ids:
+        writer.record.default_password = login.hash is None
+        writer.record.email = login.email
+    writer.applied(work.id, work.content_hash)
 
 
 def _start_prefetch(

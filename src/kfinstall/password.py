@@ -1,0 +1,191 @@
+"""The Kubeflow login: read the user's password without exposing it, and put its bcrypt hash into Dex's config.
+
+Every Kubeflow release ships Dex with one static user, `user@example.com`, whose password is `12341234`. Only a
+bcrypt hash of the new password leaves this module: it is hashed here, then written into the built objects of
+the release before they are applied, so the plaintext is never in a manifest, a log, a process argument or the
+install record.
+
+Releases keep that hash in one of two places, and `set_login` recognises both from the objects themselves (no
+per-release facts needed): v1.4 has `hash:` inline in the `dex` ConfigMap's `config.yaml`; v1.9 and later have
+`hashFromEnv: DEX_USER_PASSWORD` there and the hash in the `dex-passwords` Secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kfinstall.errors import UsageError
+
+Obj = dict[str, Any]
+
+DEFAULT_EMAIL = "user@example.com"
+DEFAULT_PASSWORD = "12341234"
+MIN_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class Login:
+    """Who logs in to the dashboard. `hash` None keeps the release's default password."""
+
+    email: str = DEFAULT_EMAIL
+    hash: str | None = None
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.hash is not None or self.email != DEFAULT_EMAIL
+
+
+def hash_password(plaintext: str) -> str:
+    """bcrypt hash in the form Dex accepts."""
+    import bcrypt
+
+    return bcrypt.hashpw(plaintext.encode("utf-8"), bcrypt.gensalt(rounds=10)).decode("ascii")
+
+
+def _strip_line_end(text: str) -> str:
+    """A password file or pipe ends in a newline the user did not mean as part of the password."""
+    for ending in ("\r\n", "\n"):
+        if text.endswith(ending):
+            return text[: -len(ending)]
+    return text
+
+
+def _checked(plaintext: str, source: str) -> str:
+    if not plaintext:
+        raise UsageError(f"the password from {source} is empty", "put the password on the first line")
+    if "\n" in plaintext:
+        raise UsageError(f"the password from {source} has more than one line", "put only the password in it")
+    if len(plaintext) < MIN_LENGTH:
+        raise UsageError(f"the password from {source} is shorter than {MIN_LENGTH} characters", "choose a longer one")
+    return plaintext
+
+
+def read_password(password_file: Path | None, password_stdin: bool, *, prompt: bool, stdin: Any = None) -> str | None:
+    """The new password, or None to keep the default. `prompt`: ask on the terminal when no source is given.
+
+    Errors (missing or empty file, both sources at once) are UsageErrors raised before anything is changed.
+    """
+    stdin = stdin if stdin is not None else sys.stdin
+    if password_file is not None and password_stdin:
+        raise UsageError("--password-file and --password-stdin both give the password", "use one of them")
+    if password_file is not None:
+        try:
+            text = password_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(f"password file {password_file} does not exist", "check the path") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageError(f"cannot read password file {password_file}: {error}", "check the file") from None
+        return _checked(_strip_line_end(text), str(password_file))
+    if password_stdin:
+        return _checked(_strip_line_end(stdin.read()), "standard input")
+    if prompt:
+        import getpass
+
+        first = getpass.getpass("Dashboard password (Enter keeps the default 12341234): ")
+        if not first:
+            return None
+        _checked(first, "the prompt")
+        if getpass.getpass("Again: ") != first:
+            raise UsageError("the two passwords differ", "run the command again")
+        return first
+    return None
+
+
+def check_email(email: str) -> str:
+    local, at, domain = email.partition("@")
+    if not (at and local and "." in domain) or any(c.isspace() for c in email):
+        raise UsageError(f"--email {email!r} is not an email address", "e.g. --email you@example.org")
+    return email
+
+
+# Dex's config ------------------------------------------------------------------------------------------------
+
+
+def _dex_config_key(obj: Obj) -> str | None:
+    """The `data` key of a ConfigMap holding a Dex config with static passwords, if `obj` is one."""
+    if obj.get("kind") != "ConfigMap":
+        return None
+    for key, value in (obj.get("data") or {}).items():
+        if isinstance(value, str) and "staticPasswords:" in value and "issuer:" in value:
+            return key
+    return None
+
+
+def has_dex(objects: Sequence[Obj]) -> bool:
+    return any(_dex_config_key(obj) for obj in objects)
+
+
+def set_login(objects: Sequence[Obj], login: Login, *, old_email: str = DEFAULT_EMAIL) -> list[Obj] | None:
+    """`objects` with Dex's static user set to `login` (pure); None when they hold no Dex config.
+
+    The first static password entry is Kubeflow's user; its email, and its hash (inline, or in the Secret named
+    by `hashFromEnv`), are replaced. Profiles owned by the old email follow the new one, so the user keeps their
+    namespace.
+    """
+    import yaml
+
+    result = [copy.deepcopy(obj) for obj in objects]
+    env_hashes: set[str] = set()
+    found = False
+    for obj in result:
+        key = _dex_config_key(obj)
+        if key is None:
+            continue
+        config = yaml.safe_load(obj["data"][key])
+        users = config.get("staticPasswords") or []
+        if not users:
+            continue
+        found = True
+        user = users[0]
+        old_email = user.get("email", old_email)
+        user["email"] = login.email
+        if login.hash is not None:
+            if user.get("hashFromEnv"):
+                env_hashes.add(str(user["hashFromEnv"]))
+            else:
+                user["hash"] = login.hash
+        obj["data"][key] = yaml.safe_dump(config, sort_keys=False)
+    if not found:
+        return None
+    for name in env_hashes:
+        if not _set_secret_value(result, name, str(login.hash)):
+            raise ValueError(f"Dex reads the password hash from ${name}, but no Secret among the objects holds it")
+    for obj in result:
+        owner = (obj.get("spec") or {}).get("owner") or {}
+        if obj.get("kind") == "Profile" and owner.get("name") == old_email:
+            owner["name"] = login.email
+    return result
+
+
+def _set_secret_value(objects: list[Obj], name: str, value: str) -> bool:
+    done = False
+    for obj in objects:
+        if obj.get("kind") != "Secret":
+            continue
+        if name in (obj.get("stringData") or {}):
+            obj["stringData"][name] = value
+            done = True
+        elif name in (obj.get("data") or {}):
+            obj["data"][name] = base64.b64encode(value.encode()).decode()
+            done = True
+    return done
+
+
+def applyable(obj: Obj) -> Obj:
+    """A live ConfigMap/Secret reduced to what kfinstall applies (no status, uid, managedFields...)."""
+    metadata = obj.get("metadata") or {}
+    kept: Obj = {
+        "apiVersion": obj["apiVersion"],
+        "kind": obj["kind"],
+        "metadata": {key: metadata[key] for key in ("name", "namespace", "labels") if key in metadata},
+    }
+    for key in ("data", "stringData", "type", "spec"):
+        if key in obj:
+            kept[key] = obj[key]
+    return kept

@@ -1,0 +1,51 @@
+"""`kfinstall password`: change the dashboard password of an installed Kubeflow, then restart Dex to load it.
+
+The live objects holding Dex's login (the labelled ConfigMap and, on v1.9+, the Secret) go through the same
+pure transformation `up` uses before applying; they are re-applied with the field manager of the component that
+owns them, so a later `up` of the same release sees no foreign fields.
+"""
+
+from __future__ import annotations
+
+import json
+
+from kfinstall import password, state
+from kfinstall.errors import KfError
+from kfinstall.kube import Kubectl
+from kfinstall.manifest import COMPONENT_LABEL
+
+ROLLOUT_TIMEOUT = 300
+
+
+def change_password(context: str, password_hash: str) -> str:
+    """Set the password whose bcrypt hash is `password_hash`; the email stays the install's. Returns the email."""
+    kubectl = Kubectl(context)
+    record = state.read(kubectl)
+    if record is None:
+        raise KfError(f"kfinstall installed nothing on context {context!r}", "run `kfinstall up` first")
+    live = kubectl.items("configmaps,secrets", "--all-namespaces", "-l", COMPONENT_LABEL)
+    updated = password.set_login(live, password.Login(record.email, password_hash), old_email=record.email)
+    if updated is None:
+        raise KfError(f"no Dex configuration installed by kfinstall on context {context!r}", "is dex installed?")
+    namespaces = set()
+    for before, after in zip(live, updated, strict=True):
+        if before == after:
+            continue
+        component = after["metadata"].get("labels", {}).get(COMPONENT_LABEL, "unknown")
+        result = kubectl.apply(json.dumps(password.applyable(after)), field_manager=f"kfinstall-{component}")
+        if not result.ok:
+            raise KfError(f"cannot update {after['kind']} {after['metadata']['name']}: {result.output}", None)
+        namespaces.add(after["metadata"].get("namespace", "auth"))
+    for namespace in sorted(namespaces):
+        restart = kubectl.run("rollout", "restart", "deployment/dex", "-n", namespace)
+        if not restart.ok:
+            raise KfError(f"the password is set but Dex did not restart: {restart.output}", "restart deployment/dex")
+        done = kubectl.run(
+            "rollout", "status", "deployment/dex", "-n", namespace, f"--timeout={ROLLOUT_TIMEOUT}s",
+            timeout=ROLLOUT_TIMEOUT + 30,
+        )  # fmt: skip
+        if not done.ok:
+            raise KfError(f"Dex did not come back after the restart: {done.output}", "see `kfinstall status`")
+    record.default_password = False
+    state.RecordWriter(kubectl, record).save()
+    return record.email
