@@ -7,6 +7,7 @@ double "prints" the host's nvidia-smi table for CUDA images (tests/README.md, `p
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -207,3 +208,27 @@ def test_up_with_gpus_refuses_a_running_cluster_created_without_them(
     assert result.returncode == 2
     assert "it was created without --gpus" in result.stderr
     assert "delete it with `kfinstall down -p kubeflow`" in result.stderr
+
+
+def test_the_double_fails_a_never_restarted_pod_whose_image_exits_non_zero(make_cluster) -> None:
+    cluster = make_cluster(pod_exit_codes={"nvidia/cuda:*": 9}, pod_logs={"nvidia/*": "NVIDIA-SMI has failed\n"})
+    assert cluster.kubectl("apply", "--server-side", "-f", "-", input=POD).returncode == 0
+    waited = cluster.kubectl("wait", "pod/smi", "--for=jsonpath={.status.phase}=Failed", "--timeout=20s")
+    assert waited.returncode == 0, waited.stderr
+    (status,) = cluster.object("Pod", "smi", "default")["status"]["containerStatuses"]
+    assert status["state"]["terminated"]["exitCode"] == 9
+    assert cluster.kubectl("logs", "smi").stdout == "NVIDIA-SMI has failed\n"
+
+
+def test_gpu_test_fails_when_nvidia_smi_fails_in_the_pod(fake_tools: FakeTools, tmp_path: Path) -> None:
+    no_driver = "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n"
+    knobs = {"pod_exit_codes": {"*nvidia/cuda:*": 9}, "pod_logs": {"*nvidia/cuda:*": no_driver}}
+    fake_tools.set(
+        **GPU_MACHINE, double_args=" ".join(f"--set {shlex.quote(f'{k}={json.dumps(v)}')}" for k, v in knobs.items())
+    )
+    assert fake_tools.run("minikube", "start", "-p", "kubeflow", "--gpus", "all").returncode == 0
+    result = kfinstall("gpu-test", env={**isolated_env(fake_tools.env, tmp_path), "COLUMNS": "200"})
+    assert result.returncode == 1
+    assert no_driver.strip() in result.stdout
+    assert "✗ nvidia-smi exited with code 9 inside the pod" in result.stdout
+    assert "check the NVIDIA Container Toolkit on the host" in result.stdout

@@ -1127,8 +1127,11 @@ class Controllers:
         started = mounted and now >= ready_at
         if mounted and not started:
             self.due(ready_at)
-        succeeded = job_like and started and now >= ready_at + s.job_complete_delay and not bad and not crashing
-        if job_like and started and not succeeded:
+        finished = job_like and started and now >= ready_at + s.job_complete_delay and not bad and not crashing
+        codes = {c["name"]: s.exit_code_for(c.get("image", "")) for c in containers}
+        failed = finished and spec.get("restartPolicy") == "Never" and any(codes.values())
+        succeeded = finished and not failed
+        if job_like and started and not finished:
             self.due(ready_at + s.job_complete_delay)
         for c in containers:
             image = c.get("image", "")
@@ -1181,11 +1184,11 @@ class Controllers:
                     }
                 }
                 st["containerID"] = f"docker://{short_hash([pod['metadata']['uid'], c['name']], 64)}"
-            elif succeeded:
+            elif finished:
                 st["state"] = {
                     "terminated": {
-                        "exitCode": 0,
-                        "reason": "Completed",
+                        "exitCode": codes[c["name"]],
+                        "reason": "Error" if codes[c["name"]] else "Completed",
                         "startedAt": sim["scheduled_iso"],
                         "finishedAt": sim.setdefault("finished_iso", now_iso()),
                     }
@@ -1201,17 +1204,19 @@ class Controllers:
         all_ready = bool(statuses) and all(st["ready"] for st in statuses)
         if succeeded:
             phase = "Succeeded"
+        elif failed:
+            phase = "Failed"
         elif started and not bad:
             phase = "Running"
         not_ready = [st["name"] for st in statuses if not st["ready"]]
-        if succeeded:
-            ready_cond = ("False", "PodCompleted", None)
+        if finished:
+            ready_cond = ("False", "PodCompleted" if succeeded else "PodFailed", None)
         elif all_ready:
             ready_cond = ("True", None, None)
         else:
             ready_cond = ("False", "ContainersNotReady", f"containers with unready status: [{' '.join(not_ready)}]")
         conds = [
-            condition(previous, "Initialized", "True", "PodCompleted" if succeeded else None, probe=True),
+            condition(previous, "Initialized", "True", "PodCompleted" if finished else None, probe=True),
             condition(previous, "Ready", *ready_cond, probe=True),
             condition(previous, "ContainersReady", *ready_cond, probe=True),
             condition(previous, "PodScheduled", "True", probe=True),

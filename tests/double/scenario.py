@@ -45,6 +45,9 @@ class Scenario:
     #: What `kubectl logs` returns for a started container, by fnmatch pattern over its image (first match wins;
     #: no match: an empty log). The double runs no commands, so a test says what the container "printed".
     pod_logs: dict[str, str] = field(default_factory=dict)
+    #: Exit codes by fnmatch pattern over the image: a `restartPolicy: Never` pod whose container matches ends
+    #: `Failed` with that code where it would have `Succeeded` (no match: exit code 0).
+    pod_exit_codes: dict[str, int] = field(default_factory=dict)
     #: Jobs complete this long after their pod starts.
     job_complete_delay: float = 0.3
     #: PersistentVolumeClaims bind this long after creation.
@@ -91,6 +94,11 @@ class Scenario:
 
     def image_crashes(self, image: str) -> bool:
         return any(fnmatch.fnmatchcase(image, p) for p in self.crash_loop)
+
+    def exit_code_for(self, image: str) -> int:
+        return next(
+            (int(code) for pattern, code in self.pod_exit_codes.items() if fnmatch.fnmatchcase(image, pattern)), 0
+        )
 
     def log_for(self, image: str) -> str:
         return next((text for pattern, text in self.pod_logs.items() if fnmatch.fnmatchcase(image, pattern)), "")
