@@ -58,3 +58,24 @@ def test_cpu_steps_use_a_small_image_and_training_a_cuda_one(compiled: dict[str,
     executors = compiled["deploymentSpec"]["executors"]
     assert executors["exec-preprocess"]["container"]["image"] == "python:3.11-slim"
     assert "cuda" in executors["exec-train"]["container"]["image"]
+
+
+class LocalArtifact:
+    """What a KFP step sees of an artifact: a local `path` (and `log_metric` for Metrics)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self.metrics: dict[str, float] = {}
+
+    def log_metric(self, name: str, value: float) -> None:
+        self.metrics[name] = value
+
+
+def test_the_cpu_steps_prepare_data_and_score_a_model(tmp_path: Path) -> None:
+    example = load_example()
+    dataset, model, metrics = (LocalArtifact(tmp_path / name) for name in ("data.csv", "model.json", "metrics"))
+    example.preprocess.python_func(rows=500, dataset=dataset)
+    Path(model.path).write_text('{"w": 3.0, "b": 2.0}')  # the line the data was drawn around
+    example.evaluate.python_func(dataset=dataset, model=model, metrics=metrics)
+    assert len(Path(dataset.path).read_text().splitlines()) == 500
+    assert metrics.metrics["mse"] == pytest.approx(0.01, rel=0.3)  # the noise's variance (sigma 0.1)
