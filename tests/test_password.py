@@ -185,3 +185,11 @@ def test_a_profile_owned_by_the_old_email_follows_the_new_one() -> None:
     profile = {"kind": "Profile", "spec": {"owner": {"kind": "User", "name": "user@example.com"}}}
     changed = set_login([config, profile], Login("ada@lab.example"))
     assert changed is not None and changed[1]["spec"]["owner"]["name"] == "ada@lab.example"
+
+
+def test_log_files_which_hold_the_applied_secrets_are_readable_by_the_user_only(
+    fake_tools: FakeTools, env, synthetic_release
+) -> None:
+    assert up(env, synthetic_release).returncode == 0
+    logs = [path for path in Path(env["KFINSTALL_LOG_DIR"]).glob("*.log") if not path.is_symlink()]
+    assert logs and all(path.stat().st_mode & 0o777 == 0o600 for path in logs)

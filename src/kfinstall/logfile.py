@@ -31,6 +31,7 @@ def start_log(command: str) -> Path:
     directory = default_log_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{time.strftime('%Y%m%d-%H%M%S')}-{command}-{os.getpid()}.log"
+    path.touch(mode=0o600)  # it holds every applied manifest, Secrets included: the user's eyes only
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     root = logging.getLogger("kfinstall")
