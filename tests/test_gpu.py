@@ -232,3 +232,20 @@ def test_gpu_test_fails_when_nvidia_smi_fails_in_the_pod(fake_tools: FakeTools, 
     assert no_driver.strip() in result.stdout
     assert "✗ nvidia-smi exited with code 9 inside the pod" in result.stdout
     assert "check the NVIDIA Container Toolkit on the host" in result.stdout
+
+
+def test_up_with_gpus_waits_for_a_slow_device_plugin(fake_tools: FakeTools, tmp_path: Path, synthetic_release) -> None:
+    fake_tools.set(**GPU_MACHINE, double_args="--set 'ready_delays={\"kube-system/nvidia-device-plugin*\": 3}'")
+    result = up(isolated_env(fake_tools.env, tmp_path), synthetic_release, "--gpus", "all")
+    assert result.returncode == 0, result.stderr
+    assert "the node offers 1 GPU(s) (nvidia.com/gpu)" in result.stderr
+
+
+def test_up_with_gpus_names_a_device_plugin_that_cannot_start(
+    fake_tools: FakeTools, tmp_path: Path, synthetic_release
+) -> None:
+    fake_tools.set(**GPU_MACHINE, double_args="--set 'image_pull_backoff=[\"nvcr.io/nvidia/k8s-device-plugin:*\"]'")
+    result = up(isolated_env(fake_tools.env, tmp_path), synthetic_release, "--gpus", "all", "--timeout", "3")
+    assert result.returncode == 1
+    assert "the NVIDIA device plugin is not running: kube-system/nvidia-device-plugin-daemonset-" in result.stderr
+    assert "ImagePullBackOff: image nvcr.io/nvidia/k8s-device-plugin:v0.17.0" in result.stderr
