@@ -34,10 +34,16 @@ USERS_OWN = json.dumps(
 )
 
 
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One manifests and build cache for the module: each test's `up` then skips the clone and the builds."""
+    return tmp_path_factory.mktemp("kfinstall-cache")
+
+
 @pytest.fixture
-def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
+def env(fake_tools: FakeTools, tmp_path: Path, shared_cache: Path) -> dict[str, str]:
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
-    return isolated_env(fake_tools.env, tmp_path)
+    return {**isolated_env(fake_tools.env, tmp_path), "KFINSTALL_CACHE_DIR": str(shared_cache)}
 
 
 def up(env: dict[str, str], release: LocalRelease, *args: str) -> None:

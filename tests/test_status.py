@@ -21,10 +21,16 @@ FAST = "--set crd_establish_delay=0.05 --set ready_delay=0.05 --set seed=3"
 MYSQL = "docker.io/kfsynthetic/mysql:8.0.26"
 
 
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One manifests and build cache for the module: each test's `up` then skips the clone and the builds."""
+    return tmp_path_factory.mktemp("kfinstall-cache")
+
+
 @pytest.fixture
-def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
+def env(fake_tools: FakeTools, tmp_path: Path, shared_cache: Path) -> dict[str, str]:
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
-    return isolated_env(fake_tools.env, tmp_path)
+    return {**isolated_env(fake_tools.env, tmp_path), "KFINSTALL_CACHE_DIR": str(shared_cache)}
 
 
 @pytest.fixture
