@@ -332,6 +332,7 @@ _GROUPS: list[tuple[str, str, int, int | None, list[_Kind]]] = [
         [_Kind("CustomResourceDefinition", "customresourcedefinitions", False, ("crd", "crds"), subresources=_STATUS)],
     ),
     ("apiregistration.k8s.io", "v1", 10, None, [_Kind("APIService", "apiservices", False, subresources=_STATUS)]),
+    ("apiregistration.k8s.io", "v1beta1", 0, 22, [_Kind("APIService", "apiservices", False, subresources=_STATUS)]),
 ]
 
 
