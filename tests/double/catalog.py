@@ -380,3 +380,39 @@ STATUS_OWNED = {
     ("batch", "Job"),
     ("apiextensions.k8s.io", "CustomResourceDefinition"),
 }
+
+
+#: (group, version, kind or "*") -> (minor it is deprecated from, what to use instead or None). The removal version
+#: comes from the catalog. The apiserver sends these as `Warning` headers (from 1.19 on); kubectl prints them.
+DEPRECATIONS: dict[tuple[str, str, str], tuple[int, str | None]] = {
+    ("apiextensions.k8s.io", "v1beta1", "*"): (16, "apiextensions.k8s.io/v1"),
+    ("admissionregistration.k8s.io", "v1beta1", "*"): (16, "admissionregistration.k8s.io/v1"),
+    ("rbac.authorization.k8s.io", "v1beta1", "*"): (17, "rbac.authorization.k8s.io/v1"),
+    ("apiregistration.k8s.io", "v1beta1", "*"): (19, "apiregistration.k8s.io/v1"),
+    ("networking.k8s.io", "v1beta1", "*"): (19, "networking.k8s.io/v1"),
+    ("policy", "v1beta1", "PodDisruptionBudget"): (21, "policy/v1"),
+    ("policy", "v1beta1", "PodSecurityPolicy"): (21, None),
+    ("batch", "v1beta1", "*"): (21, "batch/v1"),
+    ("discovery.k8s.io", "v1beta1", "*"): (21, "discovery.k8s.io/v1"),
+    ("node.k8s.io", "v1beta1", "*"): (22, "node.k8s.io/v1"),
+    ("autoscaling", "v2beta1", "*"): (22, "autoscaling/v2"),
+    ("autoscaling", "v2beta2", "*"): (23, "autoscaling/v2"),
+    ("", "v1", "ComponentStatus"): (19, None),
+    ("", "v1", "Endpoints"): (33, "discovery.k8s.io/v1 EndpointSlice"),
+}
+
+
+def deprecation_warning(rt: ResourceType, minor: int) -> str | None:
+    """The apiserver's deprecation warning for requests to `rt` at this minor version, if any."""
+    if minor < 19:
+        return None
+    info = DEPRECATIONS.get((rt.group, rt.version, rt.kind)) or DEPRECATIONS.get((rt.group, rt.version, "*"))
+    if info is None or minor < info[0]:
+        return None
+    deprecated, replacement = info
+    text = f"{rt.group_version} {rt.kind} is deprecated in v1.{deprecated}+"
+    if rt.until is not None and rt.until < 10_000:
+        text += f", unavailable in v1.{rt.until}+"
+    if replacement:
+        text += f"; use {replacement}" if " " in replacement else f"; use {replacement} {rt.kind}"
+    return text

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.double import discovery, errors
 from tests.double.api import Api, parse_body, predicate, render
-from tests.double.catalog import ResourceType
+from tests.double.catalog import ResourceType, deprecation_warning
 from tests.double.cluster import Cluster
 from tests.double.controllers import Controllers
 from tests.double.scenario import Scenario
@@ -225,6 +225,8 @@ class _Base(BaseHTTPRequestHandler):
     def _send(self, code: int, body: Any, content_type: str = "application/json") -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(code)
+        if getattr(self, "_warning", None):
+            self.send_header("Warning", f'299 - "{self._warning}"')
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
@@ -256,6 +258,7 @@ class ApiHandler(_Base):
         started = time.monotonic()
         split = urlsplit(self.path)
         self._status = 0
+        self._warning: str | None = None
         query = {k: v[-1] for k, v in parse_qs(split.query).items()}
         body = self._body() if method in ("POST", "PUT", "PATCH", "DELETE") else b""
         try:
@@ -377,6 +380,7 @@ class ApiHandler(_Base):
             )
         if rt.namespaced and ns is None and len(rest) > 1:
             raise _page_not_found()
+        self._warning = deprecation_warning(rt, cluster.scenario.minor)
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else None
         if method == "GET" and sub == "log" and rt.group == "" and rt.kind == "Pod" and name is not None:
@@ -471,6 +475,8 @@ class ApiHandler(_Base):
         timeout = float(query.get("timeoutSeconds") or 1800)
         deadline = time.monotonic() + timeout
         self.send_response(200)
+        if getattr(self, "_warning", None):
+            self.send_header("Warning", f'299 - "{self._warning}"')
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache, private")

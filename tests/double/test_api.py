@@ -323,3 +323,26 @@ def test_deleting_with_cascade_orphan_keeps_the_dependents(cluster):
     replicasets = cluster.objects("ReplicaSet", "apps")
     assert len(replicasets) == 1 and "ownerReferences" not in replicasets[0]["metadata"]
     assert len(cluster.objects("Pod", "apps")) == 2
+
+
+def test_deprecated_apis_answer_with_the_apiservers_warning_which_kubectl_prints(make_cluster):
+    cluster = make_cluster(k8s_version="v1.19.3")
+    role = "{apiVersion: rbac.authorization.k8s.io/v1beta1, kind: ClusterRole, metadata: {name: viewer}, rules: []}"
+
+    result = cluster.kubectl("apply", "--server-side", "-f", "-", input=role)
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "Warning: rbac.authorization.k8s.io/v1beta1 ClusterRole is deprecated in v1.17+, unavailable in v1.22+; "
+        "use rbac.authorization.k8s.io/v1 ClusterRole" in result.stderr
+    )
+
+
+def test_endpoints_are_deprecated_from_133_in_favour_of_endpoint_slices(make_cluster):
+    old, new = make_cluster(k8s_version="v1.32.0"), make_cluster(k8s_version="v1.34.0")
+
+    quiet = old.kubectl("get", "endpoints", "-n", "default", "-o", "json")
+    warned = new.kubectl("get", "endpoints", "-n", "default", "-o", "json")
+
+    assert "Warning" not in quiet.stderr
+    assert "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice" in warned.stderr
