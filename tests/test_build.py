@@ -110,3 +110,14 @@ def test_another_kustomize_binary_is_built_afresh(tmp_path: Path, cache: Path, m
     other.touch()  # a newer binary in another place: an upgrade
     monkeypatch.setenv("KFINSTALL_KUBECTL", str(other))
     assert "edited-issuer" in build_all(checkout, [CERT_MANAGER], commit="a" * 40)[CERT_MANAGER]
+
+
+def test_parsed_objects_are_cached_and_equal_to_a_fresh_parse(tmp_path: Path, cache: Path) -> None:
+    from kfinstall.build import objects_all
+
+    checkout = _copy_of_synthetic(tmp_path)
+    fresh = objects_all(checkout, [CERT_MANAGER], commit="a" * 40)
+    assert fresh[CERT_MANAGER] == parse(build_all(checkout, [CERT_MANAGER])[CERT_MANAGER])
+    _edit_issuer(checkout)
+    assert objects_all(checkout, [CERT_MANAGER], commit="a" * 40) == fresh
+    assert list((cache / "builds" / ("a" * 40)).glob("*.json"))

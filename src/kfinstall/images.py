@@ -251,12 +251,12 @@ class Prefetch:
 
 def release_images(install: InstallPlan, options: UpOptions) -> list[str]:
     """The images of the selected components, from their builds (fetched and built like `up` does)."""
-    from kfinstall import build, manifest, up
+    from kfinstall import build, up
 
     checkout = up._fetch(install, options)
     targets = [build.BuildTarget(c.id, path) for c in install.selection.components for path in c.paths]
-    built = build.build_all(checkout.path, targets, commit=checkout.commit)
-    return images_of(obj for target in targets for obj in manifest.parse(built[target]))
+    built = build.objects_all(checkout.path, targets, commit=checkout.commit)
+    return images_of(obj for target in targets for obj in built[target])
 
 
 # `kfinstall images ...` ---------------------------------------------------------------------------------------

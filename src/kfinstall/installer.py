@@ -377,14 +377,22 @@ class Installer:
                     detail = state.detail if state is not None else "not created yet"
                     waiting.append(f"{kind.lower()}/{name}" + (f" -n {namespace}" if namespace else "") + f": {detail}")
         if not waiting:
-            waiting.extend(self._webhooks_without_endpoints(work, snapshot))
-        if not waiting:
-            for check in work.extra_ready_checks:
-                problem = check(self.kubectl)
-                if problem:
-                    waiting.append(problem)
+            waiting.extend(self._last_checks(work, snapshot))
         self.report(Event("waiting", waiting[0] if waiting else "", work.id, ready_count, len(expected)))
         return waiting
+
+    def _last_checks(self, work: ComponentWork, snapshot: _Snapshot | None) -> list[str]:
+        """Webhook endpoints and the README's wait lines, once the workloads are ready: each is one `kubectl get`
+        and they are independent, so they run side by side (on the critical path, every hop pays for them)."""
+        checks: list[Callable[[], list[str]]] = []
+        if _webhook_services(work):
+            checks.append(lambda: self._webhooks_without_endpoints(work, snapshot))
+        for check in work.extra_ready_checks:
+            checks.append(lambda check=check: [problem] if (problem := check(self.kubectl)) else [])  # type: ignore[misc]
+        if len(checks) <= 1:
+            return [problem for run in checks for problem in run()]
+        with ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="check") as pool:
+            return [problem for problems in pool.map(lambda run: run(), checks) for problem in problems]
 
     def _webhooks_without_endpoints(self, work: ComponentWork, snapshot: _Snapshot | None = None) -> list[str]:
         problems = []

@@ -168,12 +168,10 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
     report(Event("step", f"manifests {release.tag} at {checkout.path} ({checkout.source})"))
 
     targets = [build.BuildTarget(c.id, path) for c in install.selection.components for path in c.paths]
-    built = build.build_all(checkout.path, targets, commit=checkout.commit)
+    built = build.objects_all(checkout.path, targets, commit=checkout.commit)
     works = []
     for component in install.selection.components:
-        objects = [
-            obj for path in component.paths for obj in manifest.parse(built[build.BuildTarget(component.id, path)])
-        ]
+        objects = [obj for path in component.paths for obj in built[build.BuildTarget(component.id, path)]]
         labelled = manifest.labelled(objects, component.id, release.tag)
         works.append(
             ComponentWork(
