@@ -231,8 +231,12 @@ class _Base(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
         self.end_headers()
-        self.wfile.write(data)
         self._status = code
+        self._log_request()  # before the body goes out: once kubectl has its answer, the log has the request
+        self.wfile.write(data)
+
+    def _log_request(self) -> None:
+        """Hook for the API handler's request log (the control port logs nothing)."""
 
 
 class ApiHandler(_Base):
@@ -259,6 +263,8 @@ class ApiHandler(_Base):
         split = urlsplit(self.path)
         self._status = 0
         self._warning: str | None = None
+        self._logged = False
+        self._request_info = (method, split, started)
         query = {k: v[-1] for k, v in parse_qs(split.query).items()}
         body = self._body() if method in ("POST", "PUT", "PATCH", "DELETE") else b""
         try:
@@ -278,17 +284,25 @@ class ApiHandler(_Base):
             traceback.print_exc()
             self._send(500, errors.internal(f"double: {type(exc).__name__}: {exc}").status())
         finally:
-            double.record(
-                {
-                    "time": time.time(),
-                    "method": method,
-                    "path": split.path,
-                    "query": split.query,
-                    "status": self._status,
-                    "duration": round(time.monotonic() - started, 4),
-                    "user_agent": self.headers.get("User-Agent", ""),
-                }
-            )
+            self._log_request()
+
+    def _log_request(self) -> None:
+        """Append this request to the log, once (at its response, or at the end of a watch stream)."""
+        if self._logged:
+            return
+        self._logged = True
+        method, split, started = self._request_info
+        self.server.double.record(
+            {
+                "time": time.time(),
+                "method": method,
+                "path": split.path,
+                "query": split.query,
+                "status": self._status,
+                "duration": round(time.monotonic() - started, 4),
+                "user_agent": self.headers.get("User-Agent", ""),
+            }
+        )
 
     # ------------------------------------------------------------------------------------------------ routing
 
