@@ -293,7 +293,7 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "0.2")),
+    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "0.5")),
                         help="factor on the 2-20 s readiness delays (and on the loops' sleep 10)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--release", default="v1.10.2", help="real release from the shared bundle")
