@@ -301,6 +301,7 @@ def main() -> int:
     parser.add_argument("--only", choices=["synthetic", "real"], help="measure one release only")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     command = " ".join(["python bench/run.py", *sys.argv[1:]]) if sys.argv[1:] else "make bench"
     rows: list[str] = []
     extra: list[str] = []
@@ -371,7 +372,7 @@ def main() -> int:
         "# Benchmark: kfinstall vs the official retry loop vs the tutorial",
         "",
         f"Command: `{command}` (scale {args.scale}, seed {args.seed}), run {when}.",
-        f"Machine: {machine()}.",
+        f"Machine: {machine()}; load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
         "",
         "All contenders install the same components into a fresh cluster double (fake minikube, real kubectl "
         f"{bench_kubectl_version()} and its kustomize) with the same seeded delays: every workload is ready "
