@@ -75,3 +75,14 @@ def test_empty_output_is_still_explained() -> None:
     failure = classify_apply_failure("")
     assert not failure.retryable
     assert failure.errors == ("kubectl apply failed without a message",)
+
+
+@pytest.mark.parametrize("exit_code", [137, 143, -9])
+def test_a_killed_kubectl_is_retried_since_server_side_apply_is_idempotent(exit_code: int) -> None:
+    failure = classify_apply_failure("configmap/a serverside-applied\nKilled\n", exit_code)
+    assert failure.retryable and failure.reason == "kubectl was killed"
+
+
+def test_a_killed_kubectl_that_reported_a_real_error_is_not_retried() -> None:
+    output = 'The Deployment "x" is invalid: spec.replicas: Invalid value: -1'
+    assert not classify_apply_failure(output, 137).retryable

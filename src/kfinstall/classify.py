@@ -75,12 +75,23 @@ def _is_success_line(line: str) -> bool:
     return bool(re.match(r"^[\w.-]+(/[\w.:-]+)? (serverside-applied|created|configured|unchanged)$", line))
 
 
-def classify_apply_failure(output: str) -> ApplyFailure:
+#: Exit codes of a kubectl killed by a signal (128 + SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGTERM), as shells report.
+_KILLED_EXIT_CODES = frozenset({129, 130, 137, 141, 143})
+#: What a shell wrapper around kubectl prints when its child is killed (`Killed`, `Terminated`, ...).
+_SHELL_KILL_NOTICE = re.compile(r"^(.*: )?(\d+: )?(Killed|Terminated|Hangup|Interrupt|Broken pipe)\b.*$")
+
+
+def classify_apply_failure(output: str, exit_code: int | None = None) -> ApplyFailure:
     """Classify the output of a failed `kubectl apply`.
 
     Retryable only when every error in it is retryable: one invalid object among a hundred webhook refusals
-    still needs the user, and retrying would only hide it behind a timeout.
+    still needs the user, and retrying would only hide it behind a timeout. A kubectl killed by a signal (the
+    OOM killer, a suspended laptop) says nothing about the objects: server-side apply is idempotent, so the same
+    apply is retried.
     """
+    killed = exit_code is not None and (exit_code in _KILLED_EXIT_CODES or exit_code < 0)
+    if killed and not [line for line in error_lines(output) if not _SHELL_KILL_NOTICE.match(line)]:
+        return ApplyFailure(True, "kubectl was killed", (f"kubectl was killed (exit code {exit_code})",))
     errors = error_lines(output) or [output.strip() or "kubectl apply failed without a message"]
     reasons = [_retry_reason(line) for line in errors]
     fatal = [line for line, reason in zip(errors, reasons, strict=True) if reason is None]
