@@ -183,3 +183,31 @@ def test_an_interrupted_up_stops_cleanly_and_a_rerun_resumes(
     assert result.returncode == 0, result.stderr
     skipped = int(re.search(r"(\d+) unchanged", result.stderr).group(1))  # type: ignore[union-attr]
     assert skipped >= 5
+
+
+def test_an_api_version_no_crd_serves_fails_at_once_naming_the_component(
+    fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
+) -> None:
+    checkout = tmp_path / "manifests"
+    subprocess.run(["git", "clone", "--quiet", synthetic_release.repo_url, str(checkout)], check=True)
+    katib = checkout / "apps/katib/base"
+    (katib / "experiment.yaml").write_text(
+        "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata:\n  name: demo\n  namespace: kubeflow\n"
+    )
+    (katib / "kustomization.yaml").write_text((katib / "kustomization.yaml").read_text() + "- experiment.yaml\n")
+    result = up(env, synthetic_release, "--manifests-dir", str(checkout), "--profile", "minimal", "--timeout", "120")
+    assert result.returncode == 1
+    assert "katib: this cluster does not serve Experiment (kubeflow.org/v1beta1)" in result.stderr
+    assert "still failing after" not in result.stderr  # it did not wait for the timeout
+
+
+def test_a_kubernetes_too_new_for_the_release_fails_at_once(
+    fake_tools: FakeTools, bundle_releases, tmp_path: Path
+) -> None:
+    """v1.4.0's v1beta1 CRDs on Kubernetes 1.34 (checks skipped, as a user might): no retrying until the timeout."""
+    fake_tools.set(double_args=RACY, minikube_version="v1.37.0", kustomize_version="3.2.0")
+    env = isolated_env(fake_tools.env, tmp_path)
+    release = bundle_releases["v1.4.0"]
+    result = up(env, release, "--profile", "minimal", "--k8s-version", "v1.34.0", "--skip-checks")
+    assert result.returncode == 1
+    assert "does not serve CustomResourceDefinition (apiextensions.k8s.io/v1beta1)" in result.stderr

@@ -24,6 +24,8 @@ from kfinstall import runner
 from kfinstall.classify import classify_apply_failure
 from kfinstall.errors import KfError
 from kfinstall.events import Event, Reporter
+from kfinstall.health import FAILING_REASONS
+from kfinstall.kinds import never_served, provided_kinds
 from kfinstall.kube import Kubectl
 from kfinstall.manifest import COMPONENT_LABEL, as_apply_input
 from kfinstall.readiness import WAITED_KINDS, PodProblem, endpoints_ready, pod_problem, readiness
@@ -137,11 +139,14 @@ class Installer:
     is_unchanged: Callable[[ComponentWork], bool] = lambda work: False
     #: Ids of the components found unchanged and ready, so not applied again (filled by `run`).
     skipped: list[str] = field(default_factory=list)
+    #: (apiVersion, kind) served by the CRDs of this install (filled by `run`).
+    provided: set[tuple[str, str]] = field(default_factory=set)
     _cancel: threading.Event = field(default_factory=threading.Event)
 
     def run(self, works: Sequence[ComponentWork]) -> None:
         """Install `works` in dependency order, in parallel where the graph allows; raise the first failure."""
         pending = {work.id: work for work in works}
+        self.provided = provided_kinds(obj for work in works for obj in work.objects)
         done: set[str] = set()
         running: dict[Future[None], str] = {}
         failure: BaseException | None = None
@@ -293,6 +298,13 @@ class Installer:
                     f"{work.id}: the cluster rejected it: {failure.first_error}",
                     "this will not heal by retrying; the full kubectl output is in the log file",
                 )
+            missing = never_served(failure.errors, self.provided)
+            if missing:
+                raise KfError(
+                    f"{work.id}: this cluster does not serve {', '.join(missing)}, and no component of this install "
+                    "provides it",
+                    "the cluster's Kubernetes version is probably outside the release's range (see `kfinstall check`)",
+                )
             if time.monotonic() + delay > deadline:
                 raise KfError(
                     f"{work.id}: still failing after {self.timeout:g}s ({failure.reason}): {failure.first_error}",
@@ -429,7 +441,9 @@ class Installer:
         return problems
 
     def _timeout_error(self, work: ComponentWork, not_ready: list[str]) -> KfError:
-        problems = self._pod_problems(work)
+        # Problems that will not pass by waiting (an image that cannot be pulled, too little memory) come first:
+        # they are the reason, and their hint is the one to give.
+        problems = sorted(self._pod_problems(work), key=lambda problem: problem.reason not in FAILING_REASONS)
         lines = [f"{work.id}: not ready after {self.timeout:g}s:", *(f"  {item}" for item in not_ready[:10])]
         lines += [f"  pod {problem}" for problem in problems[:10]]
         hint = problems[0].hint if problems else "see `kfinstall status` for what is not ready and why"
