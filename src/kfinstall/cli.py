@@ -524,6 +524,8 @@ def port_forward(
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     options = pf.ForwardOptions(context or minikube_profile, port, address)
+    if not localport.in_range(port):  # a bad input leaves no log file
+        pf.check_port(options)
     logfile.start_log("port-forward")
     if not localport.is_loopback(address):
         console.print(

@@ -90,6 +90,10 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
             raise UsageError(
                 f"kubeconfig context {install.context!r} does not exist", "list them with `kubectl config get-contexts`"
             )
+    if options.manifests_dir is not None:
+        from kfinstall import manifests
+
+        manifests.use_local_dir(options.manifests_dir, [p for c in install.selection.components for p in c.paths])
     log_path = logfile.start_log("up")
     console = Console(stderr=True, highlight=False)
     if verbose:

@@ -109,11 +109,16 @@ def make_plan(options: UpOptions, release: Release) -> InstallPlan:
         raise UsageError(f"--gpus {options.gpus!r} is not one of {', '.join(GPU_CHOICES)}", "use --gpus all")
     if options.k8s_version is not None:
         try:
-            Version.parse(options.k8s_version)
+            wanted = Version.parse(options.k8s_version)
         except ValueError:
             raise UsageError(
                 f"--k8s-version {options.k8s_version!r} is not a version", "give a version like v1.19.3"
             ) from None
+        if not release.kubernetes.contains(wanted) and not options.skip_checks:
+            raise UsageError(
+                f"Kubeflow {release.tag} does not support Kubernetes {wanted} (it supports {release.kubernetes})",
+                f"use --k8s-version {release.kubernetes.default}, or leave it out (--skip-checks goes ahead anyway)",
+            )
     selection = plan.select(release, options.profile, options.with_ids, options.without_ids, options.variants)
     spec = None
     if options.context is None:
@@ -249,9 +254,7 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
     )
 
 
-def _with_login(
-    works: list[ComponentWork], login: Login, report: Reporter
-) -> tuple[list[ComponentWork], set[str]]:
+def _with_login(works: list[ComponentWork], login: Login, report: Reporter) -> tuple[list[ComponentWork], set[str]]:
     """Put `login` into the components holding Dex's config; their ids. The content hash stays the manifests'
     own, so an unchanged release stays a no-op (bcrypt's random salt would otherwise change it every run)."""
     from dataclasses import replace

@@ -1,0 +1,116 @@
+"""The bad-input matrix: what a user can get wrong on the command line, one case per input.
+
+Each case runs the real CLI and must end with one clear `error:` line (plus its hint), exit code 2, and nothing
+changed: no minikube call at all, no kubectl apply, no clone, and no log file or cache directory either — a bad
+input is refused before kfinstall opens its log, so a typo leaves no trace on disk. docs/reliability.md lists
+each case with its message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.cli_helpers import isolated_env, kfinstall
+from tests.fakes.fixtures import FakeTools
+from tests.releases import LocalRelease
+
+
+@dataclass(frozen=True)
+class Input:
+    """A command line (`{pins}` and `{tmp}` are filled in) and the text its error must contain."""
+
+    args: tuple[str, ...]
+    message: str
+    pins: Callable[[dict], dict | str] | None = None  # rewrites the synthetic pins data (a str: raw file text)
+    stdin: str | None = None
+
+
+def up(*args: str) -> tuple[str, ...]:
+    return ("up", "--pins", "{pins}", "-k", "v0.1.0", "--yes", *args)
+
+
+def _without_field(data: dict) -> dict:
+    del data["releases"][0]["commit"]
+    return data
+
+
+def _unknown_dependency(data: dict) -> dict:
+    data["releases"][0]["components"][2]["depends_on"] = ["istio", "no-such-component"]
+    return data
+
+
+def _cycle(data: dict) -> dict:
+    components = {c["id"]: c for c in data["releases"][0]["components"]}
+    components["istio"]["depends_on"] = ["dex"]
+    return data
+
+
+CASES: dict[str, Input] = {
+    "unknown-release": Input(("up", "--pins", "{pins}", "-k", "v9.9.9", "--yes"), "valid releases: v0.1.0"),
+    "unknown-component-in-with": Input(up("--with", "katibb"), "unknown component katibb"),
+    "unknown-component-in-without": Input(up("--without", "katibb"), "unknown component katibb"),
+    "memory-not-a-size": Input(up("--memory", "lots"), "--memory"),
+    "memory-negative": Input(up("--memory", "-1"), "--memory"),
+    "cpus-zero": Input(up("--cpus", "0"), "--cpus"),
+    "k8s-version-not-a-version": Input(up("--k8s-version", "banana"), "--k8s-version 'banana' is not a version"),
+    "k8s-version-outside-the-release-range": Input(up("--k8s-version", "v1.20.0"), "v1.20.0"),
+    "pins-bad-yaml": Input(up(), "not valid YAML", pins=lambda data: "releases: [\n  - tag: v0.1.0\n   bad"),
+    "pins-missing-field": Input(up(), "commit", pins=_without_field),
+    "pins-unknown-dependency": Input(up(), "no-such-component", pins=_unknown_dependency),
+    "pins-dependency-cycle": Input(up(), "cycle", pins=_cycle),
+    "pins-file-missing": Input(("up", "--pins", "{tmp}/nope.yaml", "--yes"), "cannot read pins file"),
+    "manifests-dir-not-a-checkout": Input(up("--manifests-dir", "{tmp}"), "is not a kubeflow/manifests checkout"),
+    "manifests-dir-missing": Input(up("--manifests-dir", "{tmp}/nope"), "is not a directory"),
+    "context-does-not-exist": Input(up("--context", "no-such-context"), "context 'no-such-context' does not exist"),
+    "gpus-value-minikube-refuses": Input(up("--gpus", "amd64"), "--gpus 'amd64' is not one of"),
+    "password-file-missing": Input(up("--password-file", "{tmp}/nope"), "does not exist"),
+    "password-file-empty": Input(up("--password-file", "{tmp}/empty"), "is empty"),
+    "email-not-an-address": Input(up("--email", "ada"), "is not an email address"),
+    "context-with-minikube-flags": Input(up("--context", "kubeflow", "--cpus", "4"), "minikube options"),
+    "profile-typo": Input(up("--profile", "minimall"), "minimall"),
+    "variant-typo": Input(up("--variant", "pipelines=pnss"), "pnss"),
+    "variant-without-value": Input(up("--variant", "pipelines"), "is not COMPONENT=VARIANT"),
+    "unknown-option": Input(up("--memroy", "8g"), "No such option"),
+    "port-out-of-range": Input(("port-forward", "--port", "70000"), "--port 70000 is not a TCP port"),
+    "password-command-without-password": Input(("password",), "no new password given"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input(name: str, fake_tools: FakeTools, synthetic_release: LocalRelease, tmp_path: Path) -> None:
+    case = CASES[name]
+    pins = synthetic_release.pins
+    if case.pins is not None:
+        changed = case.pins(yaml.safe_load(pins.read_text()))
+        pins = tmp_path / "pins.yaml"
+        pins.write_text(changed if isinstance(changed, str) else yaml.safe_dump(changed, sort_keys=False))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "empty").write_text("")
+    env = isolated_env(fake_tools.env, tmp_path)
+    args = [arg.replace("{pins}", str(pins)).replace("{tmp}", str(work)) for arg in case.args]
+    result = kfinstall(*args, env=env, stdin=case.stdin or "")
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert case.message in output
+    assert "Traceback" not in output
+    assert output.count("rror") <= 2, output  # `error:` once (click's box says `Error` once)
+    assert fake_tools.calls("minikube") == []
+    assert not (tmp_path / "logs").exists(), "a bad input must not leave a log file"
+    assert not (tmp_path / "cache").exists(), "a bad input must not clone or cache anything"
+
+
+def test_the_shipped_release_s_kubernetes_range_is_checked_by_the_same_rule(
+    fake_tools: FakeTools, tmp_path: Path
+) -> None:
+    """Outside the pins' range on a real release too: v1.4.0 runs on Kubernetes 1.19 only, not 1.34."""
+    env = isolated_env(fake_tools.env, tmp_path)
+    result = kfinstall("up", "-k", "v1.4.0", "--k8s-version", "v1.34.0", "--yes", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "v1.34.0" in result.stderr
+    assert fake_tools.calls("minikube") == []
