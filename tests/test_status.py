@@ -134,9 +134,18 @@ def test_an_existing_context_is_looked_at_without_minikube(cluster, tmp_path: Pa
 
 
 def test_watch_refreshes_until_the_install_is_ready(fake_tools: FakeTools, installed: dict[str, str]) -> None:
-    set_knob(fake_tools, 'ready_delays={"kubeflow/katib-mysql*": 2}')
+    break_katib_mysql_image(fake_tools)
+    watching = subprocess.Popen([sys.executable, "-m", "kfinstall", "status", "--watch", "--interval", "0.3"],
+                                env=installed, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert watching.stdout is not None
+    seen = []
+    for line in watching.stdout:  # the broken state is on screen before it is repaired: no race with the test
+        seen.append(line)
+        if "1 of 13 components are not ready." in line:
+            break
+    assert "not ready" in seen[-1], "".join(seen)
+    set_knob(fake_tools, "image_pull_backoff=[]")
     kubectl(fake_tools, "rollout", "restart", "deployment/katib-mysql", "-n", "kubeflow")
-    result = kfinstall("status", "--watch", "--interval", "0.3", env=installed, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 of 13 components are not ready." in result.stdout
-    assert result.stdout.rstrip().endswith("All 13 components are ready.")
+    rest, _ = watching.communicate(timeout=60)
+    assert watching.returncode == 0, "".join(seen) + rest
+    assert rest.rstrip().endswith("All 13 components are ready.")
