@@ -5,7 +5,8 @@ kubectl's own NotFound error), listens on the local port, prints kubectl's `Forw
 HTTP as Kubeflow's gateway does (a 302 to Dex, or Dex's login page), printing `Handling connection for PORT` per
 connection. Knobs (environment), see tests/fakes/README.md:
 
-- FAKE_PF_DROP_AFTER=SECONDS: after that long, print kubectl's `lost connection to pod` error;
+- FAKE_PF_DROP_AFTER=SECONDS: that long after the first HTTP request it answered, print kubectl's
+  `an error occurred forwarding` error;
   FAKE_PF_DROP_MODE=exit (default: then exit 1, like kubectl >= 1.23) or hang (stop forwarding, keep running);
   FAKE_PF_DROPS=N: only the first N runs drop (counted in FAKE_TOOLS_STATE), default every run.
 - FAKE_PF_BIND_FAIL=1: fail to listen, with kubectl's messages (a really busy port fails the same way).
@@ -81,10 +82,11 @@ def port_forward(args: list[str]) -> int:
         sys.stderr.write(found.stderr)
         return 1
     host = "127.0.0.1" if address == "localhost" else address
+    served = threading.Event()
     try:
         if os.environ.get("FAKE_PF_BIND_FAIL"):
             raise OSError("bind: address already in use")
-        server = ThreadingHTTPServer((host, int(local)), _handler(local))
+        server = ThreadingHTTPServer((host, int(local)), _handler(local, served))
     except OSError as error:
         print(f"Unable to listen on port {local}: Listeners failed to create with the following errors: "
               f"[unable to create listener: Error listen tcp4 {host}:{local}: {error.strerror or error}]",
@@ -99,6 +101,7 @@ def port_forward(args: list[str]) -> int:
     if drop_after is None or index >= drops:
         while True:
             time.sleep(3600)
+    served.wait()  # counted from the first answered request: the drop always hits a working forward
     time.sleep(float(drop_after))
     pod = "istio-ingressgateway-5b7b9d8c4-x2x7q"
     closed = f"error forwarding port 8080 to pod {pod}, uid : network namespace for sandbox is closed"
@@ -112,10 +115,11 @@ def port_forward(args: list[str]) -> int:
     return 1
 
 
-def _handler(local: str) -> type[BaseHTTPRequestHandler]:
+def _handler(local: str, served: threading.Event) -> type[BaseHTTPRequestHandler]:
     class Gateway(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             print(f"Handling connection for {local}", flush=True)
+            served.set()
             if self.path == "/" and os.environ.get("FAKE_PF_ANSWER", "redirect") == "redirect":
                 self.send_response(302)
                 self.send_header("Location", REDIRECT)
