@@ -164,6 +164,7 @@ def test_an_existing_cluster_in_range_with_a_default_storageclass_passes_those_c
     checks = checks_of(result)
     assert checks["cluster kubernetes"]["status"] == "ok" and checks["cluster kubernetes"]["found"] == "v1.19.3"
     assert checks["default storageclass"]["status"] == "ok"
+    assert checks["tokenrequest api"]["status"] == "ok"
     assert "minikube" not in checks and fake_tools.calls("minikube") == []
     asked = {request["path"] for request in cluster.requests()}
     assert {"/version", "/apis/storage.k8s.io/v1/storageclasses", "/api/v1"} <= asked

@@ -95,7 +95,8 @@ _GROUPS: list[tuple[str, str, int, int | None, list[_Kind]]] = [
             ),
             _Kind("ResourceQuota", "resourcequotas", short_names=("quota",), subresources=_STATUS),
             _Kind("Secret", "secrets"),
-            _Kind("ServiceAccount", "serviceaccounts", short_names=("sa",)),
+            # The TokenRequest API (projected service-account tokens), which minikube serves.
+            _Kind("ServiceAccount", "serviceaccounts", short_names=("sa",), subresources=("token",)),
             _Kind(
                 "Service",
                 "services",

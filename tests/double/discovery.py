@@ -14,7 +14,17 @@ from typing import Any
 
 from tests.double.catalog import ResourceType
 
-SUBRESOURCE_VERBS = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"], "log": ["get"]}
+SUBRESOURCE_VERBS = {
+    "status": ["get", "patch", "update"],
+    "scale": ["get", "patch", "update"],
+    "log": ["get"],
+    "token": ["create"],
+}
+#: Subresources whose kind is another API's: (group, version, kind), as real discovery reports them.
+SUBRESOURCE_KINDS = {
+    "scale": ("autoscaling", "v1", "Scale"),
+    "token": ("authentication.k8s.io", "v1", "TokenRequest"),
+}
 
 _VERSION_RE = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
 
@@ -63,8 +73,12 @@ def resource_list(types: list[ResourceType], group: str, version: str) -> dict[s
                     "name": f"{rt.plural}/{sub}",
                     "singularName": "",
                     "namespaced": rt.namespaced,
-                    "kind": "Scale" if sub == "scale" else rt.kind,
-                    **({"group": "autoscaling", "version": "v1"} if sub == "scale" else {}),
+                    "kind": SUBRESOURCE_KINDS[sub][2] if sub in SUBRESOURCE_KINDS else rt.kind,
+                    **(
+                        {"group": SUBRESOURCE_KINDS[sub][0], "version": SUBRESOURCE_KINDS[sub][1]}
+                        if sub in SUBRESOURCE_KINDS
+                        else {}
+                    ),
                     "verbs": SUBRESOURCE_VERBS[sub],
                 }
             )
@@ -124,8 +138,8 @@ def aggregated(types: list[ResourceType], core: bool) -> dict[str, Any]:
                     res["subresources"] = [
                         {
                             "subresource": sub,
-                            "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}
-                            if sub == "scale"
+                            "responseKind": dict(zip(("group", "version", "kind"), SUBRESOURCE_KINDS[sub], strict=True))
+                            if sub in SUBRESOURCE_KINDS
                             else {"group": rt.group, "version": rt.version, "kind": rt.kind},
                             "verbs": SUBRESOURCE_VERBS[sub],
                         }
