@@ -211,3 +211,19 @@ def test_a_kubernetes_too_new_for_the_release_fails_at_once(
     result = up(env, release, "--profile", "minimal", "--k8s-version", "v1.34.0", "--skip-checks")
     assert result.returncode == 1
     assert "does not serve CustomResourceDefinition (apiextensions.k8s.io/v1beta1)" in result.stderr
+
+
+def test_an_object_the_cluster_rejects_fails_at_once_with_kubectls_message(
+    fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
+) -> None:
+    checkout = tmp_path / "manifests"
+    subprocess.run(["git", "clone", "--quiet", synthetic_release.repo_url, str(checkout)], check=True)
+    katib = checkout / "apps/katib/base"
+    (katib / "config.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Katib_Config\n  namespace: kubeflow\n"
+    )
+    (katib / "kustomization.yaml").write_text((katib / "kustomization.yaml").read_text() + "- config.yaml\n")
+    result = up(env, synthetic_release, "--manifests-dir", str(checkout), "--profile", "minimal", "--timeout", "120")
+    assert result.returncode == 1
+    assert 'katib: the cluster rejected it: The ConfigMap "Katib_Config" is invalid: metadata.name' in result.stderr
+    assert "still failing after" not in result.stderr

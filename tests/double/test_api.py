@@ -346,3 +346,12 @@ def test_endpoints_are_deprecated_from_133_in_favour_of_endpoint_slices(make_clu
 
     assert "Warning" not in quiet.stderr
     assert "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice" in warned.stderr
+
+
+def test_an_invalid_name_is_rejected_with_the_apiservers_message(cluster: ClusterHandle) -> None:
+    manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n  namespace: default\n"
+    result = cluster.kubectl("apply", "--server-side", "-f", "-", input=manifest)
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        'The ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain'
+    )
