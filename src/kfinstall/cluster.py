@@ -130,16 +130,24 @@ def ensure_running(spec: ClusterSpec) -> str:
             return f"reusing running minikube profile {spec.profile!r}"
     result = runner.run("minikube", *start_args(spec), timeout=1800)
     if not result.ok:
+        said = result.stderr if "Exiting due to" in result.stderr else result.output  # its progress lines: stdout
         raise KfError(
-            f"minikube start failed (exit code {result.exit_code}):\n{_minikube_message(result.output)}",
+            f"minikube start failed (exit code {result.exit_code}):\n{_minikube_message(said)}",
             "the full minikube output is in the log file",
         )
     return f"started minikube profile {spec.profile!r}" if state.status == "missing" else "restarted minikube"
 
 
 def _minikube_message(output: str) -> str:
-    """minikube's own explanation: its ❌/💡/Exiting lines when present, else the last lines it printed."""
+    """minikube's own explanation: the warnings leading to its `Exiting due to REASON` block and the block itself
+    (with its Suggestion and Documentation lines); without one, its ❌/💡 lines, else the last lines it printed."""
     lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    exiting = next((index for index, line in enumerate(lines) if "Exiting due to" in line), None)
+    if exiting is not None:
+        start = exiting
+        while start > 0 and lines[start - 1].lstrip().startswith(("!", "❗")):
+            start -= 1
+        return "\n".join(lines[start:])
     marked = [line for line in lines if line.lstrip().startswith(("❌", "💡", "X ", "*", "Exiting", "🤷", "⛔"))]
     return "\n".join(marked or lines[-5:])
 
