@@ -145,7 +145,8 @@ def test_watch_refreshes_until_the_install_is_ready(fake_tools: FakeTools, insta
             break
     assert "not ready" in seen[-1], "".join(seen)
     set_knob(fake_tools, "image_pull_backoff=[]")
-    kubectl(fake_tools, "rollout", "restart", "deployment/katib-mysql", "-n", "kubeflow")
+    repaired = '{"spec": {"template": {"metadata": {"annotations": {"test/repaired": "yes"}}}}}'  # rolls new pods
+    kubectl(fake_tools, "patch", "deployment", "katib-mysql", "-n", "kubeflow", "--type", "merge", "-p", repaired)
     rest, _ = watching.communicate(timeout=60)
     assert watching.returncode == 0, "".join(seen) + rest
     assert rest.rstrip().endswith("All 13 components are ready.")
