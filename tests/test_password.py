@@ -12,7 +12,7 @@ import bcrypt
 import pytest
 import yaml
 
-from kfinstall.password import Login, hash_password, set_login
+from kfinstall.password import LOGIN_ANNOTATION, Login, hash_password, set_login
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.paths import MANIFESTS_BUNDLE, needs_bundle, real_kubectl
@@ -102,6 +102,20 @@ def test_kfinstall_password_changes_it_and_restarts_dex(fake_tools: FakeTools, e
     assert "another-secret-1" not in result.stdout + result.stderr + everything_written(env, fake_tools)
 
 
+def test_a_rerun_with_a_new_password_sets_it_and_rolls_dex(fake_tools: FakeTools, env, synthetic_release) -> None:
+    assert up(env, synthetic_release, "--password-stdin", stdin=SECRET).returncode == 0
+    first = dex_pod_template(fake_tools)
+    again = up(env, synthetic_release, "--password-stdin", stdin="a-new-password")
+    assert again.returncode == 0, again.stderr
+    assert bcrypt.checkpw(b"a-new-password", dex_user(fake_tools)["hash"].encode())
+    assert dex_pod_template(fake_tools)[LOGIN_ANNOTATION] != first[LOGIN_ANNOTATION]
+
+
+def dex_pod_template(fake_tools: FakeTools) -> dict:
+    result = fake_tools.run("kubectl", "--context", "kubeflow", "get", "deploy", "dex", "-n", "auth", "-o", "json")
+    return json.loads(result.stdout)["spec"]["template"]["metadata"].get("annotations") or {}
+
+
 def test_a_rerun_with_the_same_manifests_keeps_the_password_set(fake_tools: FakeTools, env, synthetic_release) -> None:
     assert up(env, synthetic_release, "--password-stdin", stdin=SECRET).returncode == 0
     again = up(env, synthetic_release)
@@ -138,6 +152,11 @@ def built_dex(tmp_path: Path, tag: str, path: str) -> list[dict]:
     return [obj for obj in yaml.safe_load_all(out.stdout) if obj]
 
 
+def dex_template_annotations(objects: list[dict]) -> dict:
+    (deployment,) = [obj for obj in objects if obj["kind"] == "Deployment" and obj["metadata"]["name"] == "dex"]
+    return deployment["spec"]["template"]["metadata"].get("annotations") or {}
+
+
 def static_user(objects: list[dict]) -> dict:
     (config,) = [obj for obj in objects if obj["kind"] == "ConfigMap" and obj["metadata"]["name"] == "dex"]
     return yaml.safe_load(config["data"]["config.yaml"])["staticPasswords"][0]
@@ -151,6 +170,7 @@ def test_v1_4_keeps_the_hash_inline_in_dex_s_config(tmp_path: Path) -> None:
     user = static_user(changed)
     assert user["email"] == "ada@lab.example"
     assert bcrypt.checkpw(SECRET.encode(), user["hash"].encode())
+    assert LOGIN_ANNOTATION in dex_template_annotations(changed)
 
 
 @needs_bundle
@@ -162,6 +182,7 @@ def test_later_releases_keep_the_hash_in_the_dex_passwords_secret(tmp_path: Path
     assert static_user(changed)["hashFromEnv"] == "DEX_USER_PASSWORD"
     (secret,) = [obj for obj in changed if obj["kind"] == "Secret" and obj["metadata"]["name"] == "dex-passwords"]
     assert bcrypt.checkpw(SECRET.encode(), secret["stringData"]["DEX_USER_PASSWORD"].encode())
+    assert LOGIN_ANNOTATION in dex_template_annotations(changed)
 
 
 def test_a_live_secret_s_base64_data_is_replaced_encoded() -> None:

@@ -27,6 +27,8 @@ Obj = dict[str, Any]
 DEFAULT_EMAIL = "user@example.com"
 DEFAULT_PASSWORD = "12341234"
 MIN_LENGTH = 8
+#: On Dex's pod template: a digest of the login, so that a new login restarts Dex.
+LOGIN_ANNOTATION = "kfinstall.dev/login"
 
 
 @dataclass(frozen=True)
@@ -132,11 +134,13 @@ def set_login(objects: Sequence[Obj], login: Login, *, old_email: str = DEFAULT_
 
     result = [copy.deepcopy(obj) for obj in objects]
     env_hashes: set[str] = set()
+    holders: set[str] = set()  # names of the ConfigMaps and Secrets that now hold the login
     found = False
     for obj in result:
         key = _dex_config_key(obj)
         if key is None:
             continue
+        holders.add(str((obj.get("metadata") or {}).get("name", "")))
         config = yaml.safe_load(obj["data"][key])
         users = config.get("staticPasswords") or []
         if not users:
@@ -154,8 +158,11 @@ def set_login(objects: Sequence[Obj], login: Login, *, old_email: str = DEFAULT_
     if not found:
         return None
     for name in env_hashes:
-        if not _set_secret_value(result, name, str(login.hash)):
+        secrets = _set_secret_value(result, name, str(login.hash))
+        if not secrets:
             raise ValueError(f"Dex reads the password hash from ${name}, but no Secret among the objects holds it")
+        holders.update(secrets)
+    _roll_dex(result, holders, login)
     for obj in result:
         owner = (obj.get("spec") or {}).get("owner") or {}
         if obj.get("kind") == "Profile" and owner.get("name") == old_email:
@@ -163,18 +170,37 @@ def set_login(objects: Sequence[Obj], login: Login, *, old_email: str = DEFAULT_
     return result
 
 
-def _set_secret_value(objects: list[Obj], name: str, value: str) -> bool:
-    done = False
+def _set_secret_value(objects: list[Obj], name: str, value: str) -> set[str]:
+    """Set key `name` wherever a Secret has it; the names of those Secrets."""
+    done = set()
     for obj in objects:
         if obj.get("kind") != "Secret":
             continue
         if name in (obj.get("stringData") or {}):
             obj["stringData"][name] = value
-            done = True
         elif name in (obj.get("data") or {}):
             obj["data"][name] = base64.b64encode(value.encode()).decode()
-            done = True
+        else:
+            continue
+        done.add(str((obj.get("metadata") or {}).get("name", "")))
     return done
+
+
+def _roll_dex(objects: list[Obj], holders: set[str], login: Login) -> None:
+    """Annotate the pod template of Deployments that read the login, so a changed login rolls Dex's pods: Dex
+    reads its config and environment only at start, and a re-run of `up` with a new password would otherwise
+    leave the old one in force. The annotation is a digest of the hash, not the hash."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(f"{login.email}\n{login.hash}".encode()).hexdigest()[:16]
+    for obj in objects:
+        if obj.get("kind") != "Deployment":
+            continue
+        template = (obj.get("spec") or {}).get("template") or {}
+        uses = json.dumps(template.get("spec") or {})
+        if any(f'"{name}"' in uses for name in holders):
+            template.setdefault("metadata", {}).setdefault("annotations", {})[LOGIN_ANNOTATION] = digest
 
 
 def applyable(obj: Obj) -> Obj:
