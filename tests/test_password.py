@@ -214,3 +214,32 @@ def test_log_files_which_hold_the_applied_secrets_are_readable_by_the_user_only(
     assert up(env, synthetic_release).returncode == 0
     logs = [path for path in Path(env["KFINSTALL_LOG_DIR"]).glob("*.log") if not path.is_symlink()]
     assert logs and all(path.stat().st_mode & 0o777 == 0o600 for path in logs)
+
+
+def test_on_a_terminal_up_prompts_twice_and_sets_what_was_typed(fake_tools: FakeTools, env, synthetic_release) -> None:
+    """getpass on a pseudo-terminal: the prompt, the confirmation, nothing echoed."""
+    import os
+    import pty
+    import sys
+
+    controller, terminal = pty.openpty()
+    argv = [sys.executable, "-m", "kfinstall", "up", "--pins", str(synthetic_release.pins), "-k", "v0.1.0"]
+    process = subprocess.Popen(
+        [*argv, "--profile", "minimal", "--skip-checks"],
+        env=env, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    os.close(terminal)
+    assert process.stderr is not None
+    seen = ""
+    for prompt in ("Dashboard password", "Again"):  # getpass flushes what was typed before it asks
+        while prompt not in seen:
+            chunk = os.read(process.stderr.fileno(), 1)
+            assert chunk, seen
+            seen += chunk.decode()
+        os.write(controller, (SECRET + "\n").encode())
+    _, rest = process.communicate(timeout=120)
+    os.close(controller)
+    stderr = seen + rest
+    assert process.returncode == 0, stderr
+    assert bcrypt.checkpw(SECRET.encode(), dex_user(fake_tools)["hash"].encode())
+    assert SECRET not in stderr

@@ -199,7 +199,7 @@ def _roll_dex(objects: list[Obj], holders: set[str], login: Login) -> None:
             continue
         template = (obj.get("spec") or {}).get("template") or {}
         uses = json.dumps(template.get("spec") or {})
-        if any(f'"{name}"' in uses for name in holders):
+        if any(name and f'"{name}"' in uses for name in holders):
             template.setdefault("metadata", {}).setdefault("annotations", {})[LOGIN_ANNOTATION] = digest
 
 
