@@ -97,7 +97,7 @@ class PodProblem:
 
 _WAITING_HINTS = {
     "ImagePullBackOff": "the image cannot be pulled: check the network, or Docker Hub's rate limit "
-    "(`kfinstall images pull` retries)",
+    "(`kfinstall images pull` pulls them again)",
     "ErrImagePull": "the image cannot be pulled: check the network, or Docker Hub's rate limit",
     "CrashLoopBackOff": "the container keeps crashing: read its log with "
     "`kubectl logs -n {namespace} {pod} --previous`",
