@@ -30,6 +30,12 @@ def test_components_are_ordered_by_when_they_were_applied_then_ready() -> None:
     assert component_order(installed, set()) == ["istio", "dex", "katib"]
 
 
+def test_the_recorded_install_order_wins_over_timestamps_of_the_same_second() -> None:
+    installed = record(istio=("T1", "T1"), dex=("T1", "T1"), oidc=("T1", "T1"))
+    installed.order = ["istio", "dex", "oidc"]
+    assert component_order(installed, set()) == ["istio", "dex", "oidc"]
+
+
 def test_a_component_found_only_by_label_counts_as_the_newest() -> None:
     assert component_order(record(istio=("T1", "T1")), {"istio", "stray"}) == ["istio", "stray"]
 

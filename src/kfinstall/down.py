@@ -70,14 +70,18 @@ def ref_of(obj: Obj) -> Ref | None:
 
 
 def component_order(record: state.InstallRecord | None, labelled: set[str]) -> list[str]:
-    """Components in the order `up` installed them: by when each was applied, then became ready.
+    """Components in the order `up` installed them (dependencies first), as the record keeps it.
 
-    A component is applied only after the ones it depends on are ready, so this is a dependency order.
-    Components found by label but missing from the record (an interrupted `up`) count as the newest.
+    Records without that order (older kfinstall) fall back to when each component was applied and became ready,
+    which is a dependency order only to the second. Components found by label but missing from the record (an
+    interrupted `up`) count as the newest.
     """
     known = record.components if record else {}
-    ordered = sorted(known, key=lambda c: (known[c].applied_at, known[c].ready_at or "~", c))
-    return ordered + sorted(labelled - set(known))
+    if record is not None and record.order:
+        ordered = [c for c in record.order if c in known or c in labelled]
+    else:
+        ordered = sorted(known, key=lambda c: (known[c].applied_at, known[c].ready_at or "~", c))
+    return ordered + sorted(labelled - set(ordered))
 
 
 def removal_steps(objects: list[Obj], record: state.InstallRecord | None) -> list[Step]:

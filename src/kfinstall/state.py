@@ -47,6 +47,8 @@ class InstallRecord:
     default_password: bool = True
     email: str = "user@example.com"
     components: dict[str, ComponentRecord] = field(default_factory=dict)
+    #: Component ids in install (dependency) order: `down` removes them in reverse.
+    order: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)

@@ -205,7 +205,10 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
         kfinstall_version=__version__,
         started_at=state.now(),
         minikube_profile=install.cluster.profile if install.cluster else None,
+        order=install.selection.ids,
     )
+    if previous is not None:  # components installed before and not planned now are the newest: removed first
+        record.order += [c for c in previous.order or previous.components if c not in record.order]
     if previous is not None and previous.release == release.tag:
         record.components = dict(previous.components)
         record.default_password = previous.default_password
