@@ -188,13 +188,8 @@ def test_an_interrupted_up_stops_cleanly_and_a_rerun_resumes(
 def test_an_api_version_no_crd_serves_fails_at_once_naming_the_component(
     fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
 ) -> None:
-    checkout = tmp_path / "manifests"
-    subprocess.run(["git", "clone", "--quiet", synthetic_release.repo_url, str(checkout)], check=True)
-    katib = checkout / "apps/katib/base"
-    (katib / "experiment.yaml").write_text(
-        "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata:\n  name: demo\n  namespace: kubeflow\n"
-    )
-    (katib / "kustomization.yaml").write_text((katib / "kustomization.yaml").read_text() + "- experiment.yaml\n")
+    experiment = "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata:\n  name: demo\n  namespace: kubeflow\n"
+    checkout = _checkout_with_katib_extra(synthetic_release, tmp_path, experiment)
     result = up(env, synthetic_release, "--manifests-dir", str(checkout), "--profile", "minimal", "--timeout", "120")
     assert result.returncode == 1
     assert "katib: this cluster does not serve Experiment (kubeflow.org/v1beta1)" in result.stderr
@@ -216,14 +211,19 @@ def test_a_kubernetes_too_new_for_the_release_fails_at_once(
 def test_an_object_the_cluster_rejects_fails_at_once_with_kubectls_message(
     fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
 ) -> None:
-    checkout = tmp_path / "manifests"
-    subprocess.run(["git", "clone", "--quiet", synthetic_release.repo_url, str(checkout)], check=True)
-    katib = checkout / "apps/katib/base"
-    (katib / "config.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Katib_Config\n  namespace: kubeflow\n"
-    )
-    (katib / "kustomization.yaml").write_text((katib / "kustomization.yaml").read_text() + "- config.yaml\n")
+    config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Katib_Config\n  namespace: kubeflow\n"
+    checkout = _checkout_with_katib_extra(synthetic_release, tmp_path, config)
     result = up(env, synthetic_release, "--manifests-dir", str(checkout), "--profile", "minimal", "--timeout", "120")
     assert result.returncode == 1
     assert 'katib: the cluster rejected it: The ConfigMap "Katib_Config" is invalid: metadata.name' in result.stderr
     assert "still failing after" not in result.stderr
+
+
+def _checkout_with_katib_extra(release: LocalRelease, tmp_path: Path, manifest: str) -> Path:
+    """A local checkout of `release` whose katib build also emits `manifest` (for --manifests-dir)."""
+    checkout = tmp_path / "manifests"
+    subprocess.run(["git", "clone", "--quiet", release.repo_url, str(checkout)], check=True)
+    katib = checkout / "apps/katib/base"
+    (katib / "extra.yaml").write_text(manifest)
+    (katib / "kustomization.yaml").write_text((katib / "kustomization.yaml").read_text() + "- extra.yaml\n")
+    return checkout
