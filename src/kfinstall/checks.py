@@ -414,6 +414,14 @@ def suggest_release(pins: Pins, minikube: Version | None) -> Release | None:
     return None
 
 
+def choose_release(pins: Pins, kubeflow_version: str | None, context: str | None) -> Release:
+    """The release a command works on: `-k` when given; else the newest the local minikube can run (the newest
+    pinned one with --context, where no minikube is involved). `check`, `up` and `plan` all choose this way."""
+    if kubeflow_version:
+        return pins.get(kubeflow_version)
+    return pins.newest if context else default_release(pins)
+
+
 def default_release(pins: Pins, minikube_output: Callable[[], Result | None] = minikube_version_output) -> Release:
     """The release `up` installs when none is asked for: the newest one the local minikube can run.
 
@@ -795,12 +803,7 @@ def build_request(
     pins = load_pins(pins_path)
     if k8s_version is not None:  # a malformed --k8s-version is a usage error before any tool runs
         CheckRequest(release=pins.newest, k8s_version=k8s_version).kubernetes  # noqa: B018
-    if kubeflow_version:
-        release = pins.get(kubeflow_version)
-    elif context:
-        release = pins.newest
-    else:
-        release = default_release(pins)
+    release = choose_release(pins, kubeflow_version, context)
     return CheckRequest(
         release=release,
         profile=profile,

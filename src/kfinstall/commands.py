@@ -21,24 +21,17 @@ DEFAULT_PASSWORD_WARNING = (
 )
 
 if TYPE_CHECKING:
-    from kfinstall.pins import Pins, Release
+    from kfinstall.pins import Pins
     from kfinstall.up import InstallPlan
-
-
-def choose_release(pins: Pins, options: UpOptions) -> Release:
-    """`-k` when given; else the newest release the local minikube can run (the newest with --context)."""
-    from kfinstall.checks import default_release
-
-    if options.kubeflow_version:
-        return pins.get(options.kubeflow_version)
-    return pins.newest if options.context else default_release(pins)
 
 
 def build_plan(options: UpOptions) -> tuple[InstallPlan, Pins]:
     from kfinstall.pins import load_pins
 
     pins = load_pins(options.pins)
-    return make_plan(options, choose_release(pins, options)), pins
+    from kfinstall.checks import choose_release
+
+    return make_plan(options, choose_release(pins, options.kubeflow_version, options.context)), pins
 
 
 def plan(options: UpOptions, *, json_output: bool = False) -> None:
