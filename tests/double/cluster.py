@@ -316,6 +316,13 @@ class Cluster:
             spec.setdefault("revisionHistoryLimit", 10)
             if gk == ("apps", "Deployment"):
                 spec.setdefault("progressDeadlineSeconds", 600)
+        if gk == ("apps", "StatefulSet") and isinstance(spec, dict):  # `kubectl rollout status` insists on these
+            spec.setdefault("podManagementPolicy", "OrderedReady")
+            spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
+        if gk == ("apps", "DaemonSet") and isinstance(spec, dict):
+            spec.setdefault("revisionHistoryLimit", 10)
+            rolling = {"maxUnavailable": 1, **({"maxSurge": 0} if self.scenario.minor >= 21 else {})}
+            spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": rolling})
         if gk == ("", "Service") and isinstance(spec, dict):
             spec.setdefault("type", "ClusterIP")
             spec.setdefault("sessionAffinity", "None")

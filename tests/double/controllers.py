@@ -1127,6 +1127,7 @@ class Controllers:
         started = mounted and now >= ready_at
         if mounted and not started:
             self.due(ready_at)
+        waiting_on_needs = started and not job_like and not bad and self._needs_unmet(pod, sim, ready_at, now)
         finished = job_like and started and now >= ready_at + s.job_complete_delay and not bad and not crashing
         codes = {c["name"]: s.exit_code_for(c.get("image", "")) for c in containers}
         failed = finished and spec.get("restartPolicy") == "Never" and any(codes.values())
@@ -1156,34 +1157,11 @@ class Controllers:
             elif c in crashing:
                 restarts = 1 + int((now - ready_at) / CRASH_PERIOD)
                 self.due(ready_at + restarts * CRASH_PERIOD)
-                st["restartCount"] = restarts
-                meta = pod["metadata"]
-                self.event(
-                    pod,
-                    "Pod",
-                    "BackOff",
-                    f"Back-off restarting failed container {c['name']} in pod "
-                    f"{meta['name']}_{meta['namespace']}({meta['uid']})",
-                    component="kubelet",
-                )
-                st["state"] = {
-                    "waiting": {
-                        "reason": "CrashLoopBackOff",
-                        "message": f"back-off 10s restarting failed container={c['name']} "
-                        f"pod={pod['metadata']['name']}_{pod['metadata']['namespace']}"
-                        f"({pod['metadata']['uid']})",
-                    }
-                }
-                st["lastState"] = {
-                    "terminated": {
-                        "containerID": f"docker://{short_hash([pod['metadata']['uid'], c['name'], restarts], 64)}",
-                        "exitCode": 1,
-                        "reason": "Error",
-                        "startedAt": sim["scheduled_iso"],
-                        "finishedAt": sim["scheduled_iso"],
-                    }
-                }
-                st["containerID"] = f"docker://{short_hash([pod['metadata']['uid'], c['name']], 64)}"
+                self._crashed(st, pod, c["name"], restarts, "10s", sim["scheduled_iso"])
+            elif waiting_on_needs:
+                restarts = sim["restarts"]
+                backoff = go_duration(s.backoff(restarts))
+                self._crashed(st, pod, c["name"], restarts, backoff, sim["crashed_iso"])
             elif finished:
                 st["state"] = {
                     "terminated": {
@@ -1198,6 +1176,9 @@ class Controllers:
                 sim.setdefault("started_iso", now_iso())
                 st.update(ready=True, started=True)
                 st["state"] = {"running": {"startedAt": sim["started_iso"]}}
+                if sim.get("restarts"):  # it crash-looped for a need before this start
+                    st["restartCount"] = sim["restarts"]
+                    st["lastState"] = self._last_crash(pod, c["name"], sim["restarts"], sim["crashed_iso"])
                 st["containerID"] = f"docker://{short_hash([pod['metadata']['uid'], c['name']], 64)}"
                 st["imageID"] = f"docker-pullable://{image.split(':')[0]}@sha256:{short_hash(image, 64)}"
             statuses.append(st)
@@ -1232,6 +1213,93 @@ class Controllers:
             "qosClass": _qos(spec),
         }
         return status
+
+    def _crashed(self, st: Obj, pod: Obj, container: str, restarts: int, backoff: str, crashed_iso: str) -> None:
+        """Render a container waiting in CrashLoopBackOff after `restarts` crashes (status and the kubelet's event)."""
+        meta = pod["metadata"]
+        st["restartCount"] = restarts
+        self.event(
+            pod,
+            "Pod",
+            "BackOff",
+            f"Back-off restarting failed container {container} in pod "
+            f"{meta['name']}_{meta['namespace']}({meta['uid']})",
+            component="kubelet",
+        )
+        st["state"] = {
+            "waiting": {
+                "reason": "CrashLoopBackOff",
+                "message": f"back-off {backoff} restarting failed container={container} "
+                f"pod={meta['name']}_{meta['namespace']}({meta['uid']})",
+            }
+        }
+        st["lastState"] = self._last_crash(pod, container, restarts, crashed_iso)
+        st["containerID"] = f"docker://{short_hash([meta['uid'], container], 64)}"
+
+    @staticmethod
+    def _last_crash(pod: Obj, container: str, restarts: int, crashed_iso: str) -> Obj:
+        return {
+            "terminated": {
+                "containerID": f"docker://{short_hash([pod['metadata']['uid'], container, restarts], 64)}",
+                "exitCode": 1,
+                "reason": "Error",
+                "startedAt": crashed_iso,
+                "finishedAt": crashed_iso,
+            }
+        }
+
+    def _needs_unmet(self, pod: Obj, sim: dict[str, Any], ready_at: float, now: float) -> bool:
+        """Whether a started pod is crash-looping because a workload it `needs` is not ready (kubelet back-off).
+
+        The first start is at `ready_at`; each start that finds a need missing or unready is a crash, and the next
+        start is `Scenario.backoff(restarts)` later. The needs are checked only at starts; once met, the pod stays up.
+        """
+        if sim.get("needs_met"):
+            return False
+        attempt = sim.get("attempt_at", ready_at)
+        if now < attempt:
+            self.due(attempt)
+            return True
+        workload = self._workload_of(pod)
+        needs = self.c.scenario.needs_for(*workload) if workload else []
+        if all(self._needed_ready(pattern) for pattern in needs):
+            sim["needs_met"] = True
+            sim["started_iso"] = now_iso()
+            return False
+        restarts = sim["restarts"] = sim.get("restarts", 0) + 1
+        backoff = max(self.c.scenario.backoff(restarts), 0.01)
+        sim["attempt_at"] = attempt + backoff if attempt + backoff > now else now + backoff
+        sim["crashed_iso"] = now_iso()
+        self.due(sim["attempt_at"])
+        return True
+
+    def _workload_of(self, pod: Obj) -> tuple[str, str] | None:
+        """(namespace, name) of the Deployment, StatefulSet or DaemonSet a pod belongs to."""
+        meta = pod["metadata"]
+        ns = meta.get("namespace", "")
+        ref = next((r for r in meta.get("ownerReferences") or [] if r.get("controller")), None)
+        if ref is None:
+            return None
+        if ref.get("kind") in ("StatefulSet", "DaemonSet"):
+            return ns, ref["name"]
+        if ref.get("kind") == "ReplicaSet":
+            rs = self.c.get(RS, ns, ref["name"])
+            owner = next(
+                (r for r in (rs or {}).get("metadata", {}).get("ownerReferences") or [] if r.get("controller")), None
+            )
+            if owner is not None and owner.get("kind") == "Deployment":
+                return ns, owner["name"]
+        return None
+
+    def _needed_ready(self, pattern: str) -> bool:
+        """Some workload matches the "namespace/name" pattern and every match has all its desired replicas ready."""
+        matched = [
+            (gk, obj)
+            for gk in (DEPLOY, STS, DS)
+            for obj in self.c.list(gk)
+            if fnmatch.fnmatchcase(f"{obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}", pattern)
+        ]
+        return bool(matched) and all(_workload_ready(gk, obj) for gk, obj in matched)
 
     # ------------------------------------------------------------------------------------------------ storage
 
@@ -1339,6 +1407,28 @@ class Controllers:
             key = (ep["metadata"]["namespace"], ep["metadata"]["name"])
             if key not in services and key != ("default", "kubernetes"):
                 self.c.remove(EP, ep)
+
+
+def _workload_ready(gk: GK, obj: Obj) -> bool:
+    """All desired replicas ready, from the status the simulated controllers wrote (a deleted one is not)."""
+    if "deletionTimestamp" in obj["metadata"]:
+        return False
+    status, spec = obj.get("status") or {}, obj.get("spec") or {}
+    if gk == DS:
+        return bool(status) and status.get("numberReady", 0) >= status.get("desiredNumberScheduled", 1)
+    return status.get("readyReplicas", 0) >= spec.get("replicas", 1)
+
+
+def go_duration(seconds: float) -> str:
+    """A duration as Go's time.Duration prints it (the kubelet's `back-off 5m0s`): 300ms, 10s, 1m20s, 5m0s."""
+    if seconds < 1:
+        return f"{round(seconds * 1000, 6):g}ms"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{secs:.9f}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{int(hours)}h{int(minutes)}m{text}"
+    return f"{int(minutes)}m{text}" if minutes else text
 
 
 def _pod_ready(pod: Obj) -> bool:

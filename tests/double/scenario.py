@@ -38,6 +38,14 @@ class Scenario:
     image_pull_backoff: list[str] = field(default_factory=list)
     #: Images (fnmatch patterns) whose containers crash: Running, not ready, CrashLoopBackOff, restarts growing.
     crash_loop: list[str] = field(default_factory=list)
+    #: Runtime dependencies: fnmatch pattern over a workload's "namespace/name" (or "name"; the first match wins) ->
+    #: "namespace/name" patterns of the Deployments/StatefulSets/DaemonSets its pods need ready. A pod started while a
+    #: need is missing or not ready crash-loops (kubelet back-off below) and is ready from the first attempt that
+    #: finds them all ready. A pattern matching the workload itself is ignored.
+    needs: dict[str, list[str]] = field(default_factory=dict)
+    #: The kubelet's CrashLoopBackOff for `needs`: the first delay, doubled per restart, capped at the max.
+    crash_backoff: float = 10.0
+    crash_backoff_max: float = 300.0
     #: Namespaces take this long to terminate once deleted.
     namespace_terminate_delay: float = 0.2
     #: Objects with finalizers are released this long after deletion (stands in for their controllers).
@@ -88,6 +96,18 @@ class Scenario:
             if fnmatch.fnmatchcase(f"{namespace}/{name}", pattern) or fnmatch.fnmatchcase(name, pattern):
                 return draw(value, rng)
         return draw(self.ready_delay, rng)
+
+    def needs_for(self, namespace: str, name: str) -> list[str]:
+        """The workload patterns a workload's pods need (first matching key), without those matching itself."""
+        own = f"{namespace}/{name}"
+        for pattern, needed in self.needs.items():
+            if fnmatch.fnmatchcase(own, pattern) or fnmatch.fnmatchcase(name, pattern):
+                return [p for p in needed if not fnmatch.fnmatchcase(own, p)]
+        return []
+
+    def backoff(self, restarts: int) -> float:
+        """The kubelet's wait before the next start after `restarts` crashes: doubling from crash_backoff, capped."""
+        return min(self.crash_backoff * 2.0 ** min(max(restarts - 1, 0), 64), self.crash_backoff_max)
 
     def image_fails(self, image: str) -> bool:
         return any(fnmatch.fnmatchcase(image, p) for p in self.image_pull_backoff)

@@ -322,3 +322,33 @@ def test_a_webhook_waiting_for_ca_injection_fails_with_x509_until_the_cainjector
     assert injected["webhooks"][0]["clientConfig"]["caBundle"]
     after = cluster.object("ValidatingWebhookConfiguration", "guard")
     assert after["metadata"]["resourceVersion"] == injected["metadata"]["resourceVersion"]
+
+
+def test_kubectl_rollout_status_of_a_statefulset_and_a_daemonset_returns_once_their_pods_are_ready(make_cluster):
+    cluster = make_cluster(ready_delays={"hooks/*": 0.5})
+    apply_until_ok(
+        cluster,
+        WEBHOOK.split("---")[0]
+        + "".join(
+            f"""---
+apiVersion: apps/v1
+kind: {kind}
+metadata: {{name: {kind.lower()}, namespace: hooks}}
+spec:
+  selector: {{matchLabels: {{app: {kind.lower()}}}}}
+  template:
+    metadata: {{labels: {{app: {kind.lower()}}}}}
+    spec: {{containers: [{{name: main, image: example.com/app:1}}]}}
+"""
+            for kind in ("StatefulSet", "DaemonSet")
+        ),
+    )
+
+    sts = cluster.kubectl("rollout", "status", "-n", "hooks", "statefulset/statefulset", "--timeout=20s")
+    ds = cluster.kubectl("rollout", "status", "-n", "hooks", "daemonset/daemonset", "--timeout=20s")
+
+    assert sts.returncode == 0, sts.stderr
+    assert "partitioned roll out complete: 1 new pods have been updated" in sts.stdout
+    assert ds.returncode == 0, ds.stderr
+    assert 'daemon set "daemonset" successfully rolled out' in ds.stdout
+    assert cluster.object("StatefulSet", "statefulset", "hooks")["status"]["readyReplicas"] == 1

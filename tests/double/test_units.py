@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.double import merge
-from tests.double.controllers import parse_quantity, pod_requests
+from tests.double.controllers import go_duration, parse_quantity, pod_requests
+from tests.double.scenario import Scenario
 from tests.double.selectors import SelectorError, field_selector, label_selector
 
 
@@ -50,3 +51,28 @@ def test_apply_removes_only_fields_the_manager_stopped_applying():
 
 def test_json_merge_patch_deletes_with_null():
     assert merge.json_merge_patch({"a": {"b": 1, "c": 2}}, {"a": {"b": None}}) == {"a": {"c": 2}}
+
+
+def test_the_crash_back_off_doubles_per_restart_up_to_its_cap():
+    scenario = Scenario(crash_backoff=10, crash_backoff_max=300)
+
+    assert [scenario.backoff(n) for n in (1, 2, 3, 5, 6, 1000)] == [10, 20, 40, 160, 300, 300]
+
+
+def test_back_off_durations_print_like_the_kubelets_go_durations():
+    assert [go_duration(s) for s in (0.3, 10, 2.4000000000000004, 80, 300, 3725)] == [
+        "300ms",
+        "10s",
+        "2.4s",
+        "1m20s",
+        "5m0s",
+        "1h2m5s",
+    ]
+
+
+def test_needs_take_the_first_matching_workload_pattern_and_drop_patterns_matching_itself():
+    scenario = Scenario(needs={"kubeflow/ml-pipeline": ["kubeflow/mysql", "kubeflow/*"], "kubeflow/*": ["x/y"]})
+
+    assert scenario.needs_for("kubeflow", "ml-pipeline") == ["kubeflow/mysql"]
+    assert scenario.needs_for("kubeflow", "katib-ui") == ["x/y"]
+    assert scenario.needs_for("auth", "dex") == []
