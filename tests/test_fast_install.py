@@ -2,13 +2,17 @@
 
 - concurrent applies respect the dependency graph: no component's first apply precedes its dependencies' readiness;
 - a re-run on an installed cluster checks unchanged components with a few cluster-wide lists, not per component;
-- `up --prefetch-images` pulls every image into minikube while the components are applied, failures are notes.
+- `up --prefetch-images` pulls every image into minikube while the components are applied, failures are notes;
+- on a running cluster, components are applied while the builds of later ones still run.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -114,3 +118,51 @@ def test_a_failed_prefetch_is_a_note_and_the_install_goes_on(
     assert result.returncode == 0, result.stderr
     assert "could not pre-pull docker.io/kfsynthetic/katib-controller:v0.12.0" in result.stderr
     assert "Kubeflow v0.1.0 is ready" in result.stderr
+
+
+def start_cluster(env: dict[str, str], release: LocalRelease, *args: str) -> None:
+    """minikube started with the flags `up` would use, so that `up` reuses it."""
+    planned = kfinstall("plan", "--pins", str(release.pins), "-k", release.tag, "--json", *args, env=env)
+    assert planned.returncode == 0, planned.stderr
+    subprocess.run(json.loads(planned.stdout)["minikube"], env=env, check=True, capture_output=True, timeout=120)
+
+
+def test_on_a_running_cluster_components_are_applied_while_a_later_build_still_runs(
+    fake_tools: FakeTools, synthetic_release, tmp_path: Path
+) -> None:
+    gate = tmp_path / "katib-may-build"
+    fake_tools.set(double_args=SPREAD, kustomize_build_gate=f"*apps/katib/base={gate}")
+    env = isolated_env(fake_tools.env, tmp_path)
+    start_cluster(env, synthetic_release)
+    args = ("up", "--pins", str(synthetic_release.pins), "-k", synthetic_release.tag, "--yes")
+    process = subprocess.Popen([sys.executable, "-m", "kfinstall", *args], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not [r for r in requests(fake_tools) if (component_of(r) or ("",))[0] == "apply"]:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "nothing was applied while katib was building"
+            time.sleep(0.1)
+        gate.touch()
+        _, stderr = process.communicate(timeout=300)
+    finally:
+        gate.touch()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert "(17 installed" in stderr
+
+
+def test_a_build_failure_on_a_running_cluster_stops_the_install_naming_the_component(
+    fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
+) -> None:
+    checkout = tmp_path / "manifests"
+    subprocess.run(["git", "clone", "--quiet", synthetic_release.repo_url, str(checkout)], check=True)
+    (checkout / "apps/katib/base/kustomization.yaml").write_text("resources:\n- missing.yaml\n")
+    start_cluster(env, synthetic_release)
+    result = up(env, synthetic_release, "--manifests-dir", str(checkout))
+    assert result.returncode == 1
+    assert "building katib failed at apps/katib/base" in result.stderr
+    assert "missing.yaml" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not [r for r in requests(fake_tools) if component_of(r) == ("apply", "katib")]

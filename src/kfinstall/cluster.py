@@ -7,6 +7,7 @@ silently reused: Kubeflow would install and then fail in ways that are hard to t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kfinstall import runner
@@ -116,8 +117,12 @@ def incompatibilities(state: ProfileState, spec: ClusterSpec) -> list[str]:
     return problems
 
 
-def ensure_running(spec: ClusterSpec) -> str:
-    """Start (or reuse) the minikube profile; returns what happened, for the progress line."""
+def ensure_running(spec: ClusterSpec, *, before_start: Callable[[], object] | None = None) -> str:
+    """Start (or reuse) the minikube profile; returns what happened, for the progress line.
+
+    `before_start` runs only when minikube has to be started (`up` waits there for its builds, so a broken
+    build never costs a minikube start); an exception from it stops before the start.
+    """
     state = profile_state(spec.profile)
     if state.status != "missing":
         problems = incompatibilities(state, spec)
@@ -128,6 +133,8 @@ def ensure_running(spec: ClusterSpec) -> str:
             )
         if state.status == "running":
             return f"reusing running minikube profile {spec.profile!r}"
+    if before_start is not None:
+        before_start()
     result = runner.run("minikube", *start_args(spec), timeout=1800)
     if not result.ok:
         said = result.stderr if "Exiting due to" in result.stderr else result.output  # its progress lines: stdout

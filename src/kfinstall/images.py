@@ -215,11 +215,16 @@ def _last_line(output: str) -> str:
 
 
 class Prefetch:
-    """Pulls run in the background while `up` applies the control plane; failures are notes, never fatal."""
+    """Pulls run in the background while `up` applies the control plane; failures are notes, never fatal.
 
-    def __init__(self, profile: str, images: Sequence[str], report: Reporter, concurrency: int) -> None:
+    `wanted` gives the images; it is called in the background thread, so it may wait for the builds that name
+    them (a build failure then pulls nothing: the install reports it).
+    """
+
+    def __init__(self, profile: str, wanted: Callable[[], Sequence[str]], report: Reporter, concurrency: int) -> None:
         self.profile = profile
-        self.images = list(images)
+        self.wanted = wanted
+        self.images: list[str] = []
         self.report = report
         self.concurrency = concurrency
         self.cancel = threading.Event()
@@ -227,7 +232,6 @@ class Prefetch:
         self._thread = threading.Thread(target=self._run, name="prefetch", daemon=True)
 
     def start(self) -> Prefetch:
-        self.report(Event("step", f"pulling {len(self.images)} images into minikube in the background"))
         self._thread.start()
         return self
 
@@ -236,6 +240,13 @@ class Prefetch:
             if message is not None:
                 self.report(Event("note", f"could not pre-pull {image} ({message}); the kubelet will pull it"))
 
+        try:
+            self.images = list(self.wanted())
+        except Exception:  # a failed build is reported by the install itself
+            return
+        if self.cancel.is_set():
+            return
+        self.report(Event("step", f"pulling {len(self.images)} images into minikube in the background"))
         self.outcome = pull(
             self.profile, self.images, concurrency=self.concurrency, on_result=noted, cancel=self.cancel
         )
@@ -245,7 +256,7 @@ class Prefetch:
         if cancel:
             self.cancel.set()
         self._thread.join()
-        if not cancel:
+        if not cancel and self.images:
             self.report(Event("step", f"pre-pulled {len(self.outcome.done)}/{len(self.images)} images"))
 
 

@@ -55,6 +55,12 @@ class ComponentWork:
     content_hash: str
     extra_ready_checks: tuple[Callable[[Kubectl], str | None], ...] = field(default=())
 
+    def resolve(self) -> ComponentWork:
+        return self
+
+    def build_failure(self) -> BaseException | None:
+        return None
+
     @property
     def first_objects(self) -> list[Obj]:
         """Everything but the custom resources of the component's own CRDs, Namespaces and CRDs leading.
@@ -80,6 +86,27 @@ class ComponentWork:
             for obj in self.objects
             if obj.get("kind") == "CustomResourceDefinition"
         }
+
+
+@dataclass(frozen=True)
+class LazyWork:
+    """A component whose build is still running: scheduling needs only its id and dependencies, so independent
+    components are applied while it builds; its objects are awaited when it is its turn."""
+
+    id: str
+    depends_on: tuple[str, ...]
+    future: Future[ComponentWork] = field(compare=False, hash=False)
+
+    def resolve(self) -> ComponentWork:
+        """The built component (waiting for it); its build's KfError if the build failed."""
+        return self.future.result()
+
+    def build_failure(self) -> BaseException | None:
+        """The build's error once it has failed (None while it runs or after it succeeded)."""
+        return self.future.exception() if self.future.done() and not self.future.cancelled() else None
+
+
+Work = ComponentWork | LazyWork
 
 
 def _group_kind(obj: Obj) -> tuple[str, str]:
@@ -136,17 +163,27 @@ class Installer:
     poll_interval: float = 0.3
     on_applied: Callable[[ComponentWork], None] = lambda work: None
     on_ready: Callable[[ComponentWork], None] = lambda work: None
-    is_unchanged: Callable[[ComponentWork], bool] = lambda work: False
+    #: Whether a component (maybe still building) was applied before with the same content: only then is it
+    #: checked for readiness instead of applied.
+    is_unchanged: Callable[[Work], bool] = lambda work: False
     #: Ids of the components found unchanged and ready, so not applied again (filled by `run`).
     skipped: list[str] = field(default_factory=list)
-    #: (apiVersion, kind) served by the CRDs of this install (filled by `run`).
-    provided: set[tuple[str, str]] = field(default_factory=set)
     _cancel: threading.Event = field(default_factory=threading.Event)
+    _works: Sequence[Work] = ()
+    _provided: set[tuple[str, str]] | None = None
 
-    def run(self, works: Sequence[ComponentWork]) -> None:
-        """Install `works` in dependency order, in parallel where the graph allows; raise the first failure."""
-        pending = {work.id: work for work in works}
-        self.provided = provided_kinds(obj for work in works for obj in work.objects)
+    @property
+    def provided(self) -> set[tuple[str, str]]:
+        """(apiVersion, kind) served by the CRDs of this install (waits for every build: only asked on failures)."""
+        if self._provided is None:
+            self._provided = provided_kinds(obj for work in self._works for obj in work.resolve().objects)
+        return self._provided
+
+    def run(self, works: Sequence[Work]) -> None:
+        """Install `works` in dependency order, in parallel where the graph allows; raise the first failure
+        (a build's failure included, as soon as it happens)."""
+        self._works = works
+        pending: dict[str, Work] = {work.id: work for work in works}
         done: set[str] = set()
         running: dict[Future[None], str] = {}
         failure: BaseException | None = None
@@ -158,6 +195,9 @@ class Installer:
                 del pending[work_id]
                 done.add(work_id)
             while (pending or running) and failure is None:
+                failure = next((error for work in pending.values() if (error := work.build_failure())), None)
+                if failure is not None:
+                    break
                 for work_id, work in list(pending.items()):
                     if all(
                         dep in done or (dep not in pending and dep not in running.values()) for dep in work.depends_on
@@ -189,14 +229,14 @@ class Installer:
 
     # Unchanged components ----------------------------------------------------------------------------
 
-    def _skip_unchanged(self, works: Sequence[ComponentWork], pool: ThreadPoolExecutor) -> list[str]:
+    def _skip_unchanged(self, works: Sequence[Work], pool: ThreadPoolExecutor) -> list[str]:
         """The ids of components applied before with the same content and ready now: nothing to do for them.
 
         A re-run of `up` on an installed cluster is mostly this check, so it costs one cluster-wide list of the
         labelled workloads (and one of endpoints when webhooks are involved), not a few calls per component;
         only the README's wait lines still ask the cluster themselves, side by side.
         """
-        candidates = [work for work in works if self.is_unchanged(work)]
+        candidates = [work.resolve() for work in works if self.is_unchanged(work)]
         if not candidates:
             return []
         snapshot = self._snapshot(candidates, pool)
@@ -267,7 +307,10 @@ class Installer:
 
     # One component -------------------------------------------------------------------------------------
 
-    def _install(self, work: ComponentWork) -> None:
+    def _install(self, source: Work) -> None:
+        if isinstance(source, LazyWork) and not source.future.done():
+            self.report(Event("building", "", source.id))
+        work = source.resolve()
         deadline = time.monotonic() + self.timeout
         first, later = work.first_objects, work.later_objects
         if first:

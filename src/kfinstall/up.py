@@ -8,15 +8,18 @@ the point where something would change, so what it prints is exactly what `up` w
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kfinstall import __version__, build, cluster, manifest, manifests, plan, state, waits
+from kfinstall import __version__, build, cluster, manifest, manifests, password, plan, state, waits
 from kfinstall.errors import KfError, UsageError
 from kfinstall.events import Event, Reporter
-from kfinstall.installer import ComponentWork, Installer
+from kfinstall.installer import ComponentWork, Installer, LazyWork, Work
 from kfinstall.kube import Kubectl
 from kfinstall.password import Login
 
@@ -157,8 +160,10 @@ class UpResult:
 def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_components=None) -> UpResult:
     """Execute `install`: the steps of `up` after option parsing. Raises KfError on the first failure.
 
-    Manifests are fetched and built before the cluster is started or touched: a broken or offline build then
-    costs seconds, not a minikube start.
+    The builds run in the background from the moment the manifests are fetched, and each component is applied as
+    soon as its own build is done and its dependencies are ready. Starting minikube waits for every build: a
+    broken or offline build then costs seconds, not a minikube start. On a running cluster a build failure stops
+    the install where it is (what was applied stays; a re-run resumes).
     """
     started = time.monotonic()
     release = install.release
@@ -172,26 +177,26 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
     checkout = _fetch(install, options)
     report(Event("step", f"manifests {release.tag} at {checkout.path} ({checkout.source})"))
 
-    targets = [build.BuildTarget(c.id, path) for c in install.selection.components for path in c.paths]
-    built = build.objects_all(checkout.path, targets, commit=checkout.commit)
-    works = []
-    for component in install.selection.components:
-        objects = [obj for path in component.paths for obj in built[build.BuildTarget(component.id, path)]]
-        labelled = manifest.labelled(objects, component.id, release.tag)
-        works.append(
-            ComponentWork(
-                component.id,
-                component.depends_on,
-                tuple(labelled),
-                manifest.content_hash(labelled),
-                tuple(waits.check_for(wait) for wait in component.waits),
-            )
-        )
-    report(Event("step", f"built {len(works)} components ({sum(len(w.objects) for w in works)} objects)"))
-    works, dex_ids = _with_login(works, options.login, report)
+    builds = ComponentBuilds(install, checkout, options.login, report)
+    try:
+        return _install(install, options, report, builds, checkout.commit, started, on_components)
+    finally:
+        builds.cancel()
 
+
+def _install(
+    install: InstallPlan,
+    options: UpOptions,
+    report: Reporter,
+    builds: ComponentBuilds,
+    commit: str,
+    started: float,
+    on_components: Callable[[list[str]], None] | None = None,
+) -> UpResult:
+    """The cluster and the install, while the builds run."""
+    release = install.release
     if install.cluster is not None:
-        report(Event("step", cluster.ensure_running(install.cluster)))
+        report(Event("step", cluster.ensure_running(install.cluster, before_start=builds.wait_all)))
         if install.cluster.gpus:  # minikube hands over the GPUs; pods get them once the device plugin runs
             from kfinstall import gpu
 
@@ -200,7 +205,7 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
     previous = state.read(kubectl)
     record = state.InstallRecord(
         release=release.tag,
-        commit=checkout.commit,
+        commit=commit,
         profile=install.profile,
         kfinstall_version=__version__,
         started_at=state.now(),
@@ -216,12 +221,17 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
     writer = state.RecordWriter(kubectl, record, coalesce=1.0)
     writer.save()
     previous_hashes = {key: value.hash for key, value in (previous.components if previous else {}).items()}
+    same_release = previous is not None and previous.release == release.tag
 
-    def unchanged(work: ComponentWork) -> bool:
-        if work.id in dex_ids and options.login.changes_anything:
+    def unchanged(source: Work) -> bool:
+        if not same_release or source.id not in previous_hashes:
+            return False  # decided without waiting for the component's build
+        work = source.resolve()
+        if options.login.changes_anything and password.has_dex(work.objects):
             return False  # a new login is applied even when the manifests are the same
-        return bool(previous_hashes.get(work.id) == work.content_hash and previous and previous.release == release.tag)
+        return previous_hashes[work.id] == work.content_hash
 
+    works = builds.works
     if on_components:
         on_components([w.id for w in works])
     installer = Installer(
@@ -229,11 +239,11 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
         report,
         timeout=options.timeout,
         concurrency=options.concurrency,
-        on_applied=lambda work: _applied(work, writer, dex_ids, options.login),
+        on_applied=lambda work: _applied(work, writer, options.login),
         on_ready=lambda work: writer.ready(work.id) if work.id in record.components else None,
         is_unchanged=unchanged,
     )
-    prefetch = _start_prefetch(install, options, works, report)
+    prefetch = _start_prefetch(install, options, builds, report)
     try:
         installer.run(works)
     except BaseException:
@@ -257,35 +267,95 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
     )
 
 
-def _with_login(works: list[ComponentWork], login: Login, report: Reporter) -> tuple[list[ComponentWork], set[str]]:
-    """Put `login` into the components holding Dex's config; their ids. The content hash stays the manifests'
-    own, so an unchanged release stays a no-op (bcrypt's random salt would otherwise change it every run)."""
-    from dataclasses import replace
+class ComponentBuilds:
+    """Every selected component built, labelled and hashed in the background, in install (dependency) order.
 
-    from kfinstall import password
+    `works` are the installer's LazyWork: it schedules them at once and applies each as soon as its own build is
+    done, so the first components go in while the rest still build. The login is put into the component holding
+    Dex's config as it is built. The content hash stays the manifests' own, so an unchanged release stays a no-op
+    (bcrypt's random salt would otherwise change it every run).
+    """
 
-    dex_ids = {work.id for work in works if password.has_dex(work.objects)}
-    if not login.changes_anything:
-        return works, dex_ids
-    if not dex_ids:
-        report(Event("note", "no Dex among the components: the password and email options change nothing"))
-    changed = []
-    for work in works:
-        objects = password.set_login(work.objects, login) if work.id in dex_ids else None
-        changed.append(work if objects is None else replace(work, objects=tuple(objects)))
-    return changed, dex_ids
+    def __init__(self, install: InstallPlan, checkout: manifests.Checkout, login: Login, report: Reporter) -> None:
+        self._release = install.release.tag
+        self._components = list(install.selection.components)
+        self._login = login
+        self._report = report
+        targets = [build.BuildTarget(c.id, path) for c in self._components for path in c.paths]
+        self._builds = build.Builds(checkout.path, targets, commit=checkout.commit)
+        self._lock = threading.Lock()
+        self._left = len(self._components)
+        self._futures: dict[str, Future[ComponentWork]] = {c.id: Future() for c in self._components}
+        self.works: list[Work] = [LazyWork(c.id, c.depends_on, self._futures[c.id]) for c in self._components]
+        for component in self._components:
+            paths = [self._builds.future(build.BuildTarget(component.id, path)) for path in component.paths]
+            remaining = [len(paths)]
+            for future in paths:
+                future.add_done_callback(lambda _, c=component, r=remaining: self._path_built(c, r))
+            if not paths:
+                self._finish(component)
+
+    def _path_built(self, component: plan.PlannedComponent, remaining: list[int]) -> None:
+        with self._lock:
+            remaining[0] -= 1
+            if remaining[0]:
+                return
+        self._finish(component)
+
+    def _finish(self, component: plan.PlannedComponent) -> None:
+        """All paths of `component` are built (or failed): resolve its work; the last one says what was built."""
+        future = self._futures[component.id]
+        try:
+            objects = [
+                obj for path in component.paths for obj in self._builds.objects(build.BuildTarget(component.id, path))
+            ]
+            labelled = manifest.labelled(objects, component.id, self._release)
+            work = ComponentWork(
+                component.id,
+                component.depends_on,
+                tuple(labelled),
+                manifest.content_hash(labelled),
+                tuple(waits.check_for(wait) for wait in component.waits),
+            )
+            if self._login.changes_anything and (with_login := password.set_login(work.objects, self._login)):
+                work = replace(work, objects=tuple(with_login))
+        except BaseException as error:  # handed to whoever waits for the component
+            if not future.cancelled():
+                future.set_exception(error)
+        else:
+            future.set_result(work)
+        with self._lock:
+            self._left -= 1
+            last = self._left == 0
+        if last:
+            self._all_built()
+
+    def _all_built(self) -> None:
+        works = [future.result() for future in self._futures.values() if not future.exception()]
+        if len(works) != len(self._futures):
+            return  # a failure: the installer reports it
+        self._report(Event("step", f"built {len(works)} components ({sum(len(w.objects) for w in works)} objects)"))
+        if self._login.changes_anything and not any(password.has_dex(w.objects) for w in works):
+            self._report(Event("note", "no Dex among the components: the password and email options change nothing"))
+
+    def wait_all(self) -> list[ComponentWork]:
+        """Every component's work, waiting for the builds; the first failure (in install order) is raised."""
+        return [work.resolve() for work in self.works]
+
+    def cancel(self) -> None:
+        self._builds.cancel()
 
 
-def _applied(work: ComponentWork, writer: state.RecordWriter, dex_ids: set[str], login: Login) -> None:
+def _applied(work: ComponentWork, writer: state.RecordWriter, login: Login) -> None:
     """Record the applied component; applying Dex's config sets the login the record tells `status` about."""
-    if work.id in dex_ids:
+    if password.has_dex(work.objects):
         writer.record.default_password = login.hash is None
         writer.record.email = login.email
     writer.applied(work.id, work.content_hash)
 
 
 def _start_prefetch(
-    install: InstallPlan, options: UpOptions, works: list[ComponentWork], report: Reporter
+    install: InstallPlan, options: UpOptions, builds: ComponentBuilds, report: Reporter
 ) -> images.Prefetch | None:
     """`--prefetch-images`: pull every image into minikube, in install order, while the installer applies."""
     if not options.prefetch_images:
@@ -295,7 +365,9 @@ def _start_prefetch(
         return None
     from kfinstall import images
 
-    wanted = images.images_of(obj for work in works for obj in work.objects)
+    def wanted() -> list[str]:
+        return images.images_of(obj for work in builds.wait_all() for obj in work.objects)
+
     return images.Prefetch(install.cluster.profile, wanted, report, images.DEFAULT_CONCURRENCY).start()
 
 

@@ -33,6 +33,7 @@ KNOBS = {
     "image_pull_fail": "FAKE_MINIKUBE_IMAGE_PULL_FAIL",
     "kustomize_version": "FAKE_KUSTOMIZE_VERSION",
     "kustomize_version_output": "FAKE_KUSTOMIZE_VERSION_OUTPUT",
+    "kustomize_build_gate": "FAKE_KUSTOMIZE_BUILD_GATE",
     "docker": "FAKE_DOCKER",
     "docker_runtimes": "FAKE_DOCKER_RUNTIMES",
     "docker_version": "FAKE_DOCKER_VERSION",

@@ -5,14 +5,19 @@ exactly 3.2.0, later releases 5.x). `build` runs `kubectl kustomize` from the re
 embedded), so manifests are rendered for real; only the engine's version differs from the one announced.
 
 Knobs: FAKE_KUSTOMIZE_VERSION (e.g. 3.2.0, v4.5.7, 5.4.3; default 5.7.1), FAKE_KUSTOMIZE_VERSION_OUTPUT (print
-this text verbatim instead, e.g. a distro build's `{Version:3.8.2 ...}` or `unknown`), FAKE_KUSTOMIZE=absent.
+this text verbatim instead, e.g. a distro build's `{Version:3.8.2 ...}` or `unknown`), FAKE_KUSTOMIZE=absent,
+FAKE_KUSTOMIZE_BUILD_GATE=PATTERN=FILE (a build whose path matches the fnmatch PATTERN waits until FILE exists:
+a slow build a test releases when it has seen what it wanted; after 120 s it fails).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 import sys
+import time
+from pathlib import Path
 
 from tests.fakes import common
 
@@ -80,6 +85,19 @@ def build_args(args: list[str]) -> list[str]:
     return translated
 
 
+def wait_for_gate(path: str, limit: float = 120.0) -> bool:
+    """FAKE_KUSTOMIZE_BUILD_GATE: hold a matching build until the gate file exists; False if it never does."""
+    pattern, _, gate = os.environ.get("FAKE_KUSTOMIZE_BUILD_GATE", "").partition("=")
+    if not gate or not fnmatch.fnmatchcase(path, pattern):
+        return True
+    deadline = time.monotonic() + limit
+    while not Path(gate).exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def main(args: list[str]) -> int:
     if common.absent("kustomize"):
         common.exit_as_missing("kustomize")
@@ -92,6 +110,9 @@ def main(args: list[str]) -> int:
             print(version_text(parse_version(common.env_str("FAKE_KUSTOMIZE_VERSION", "5.7.1"))))
         return 0
     if args and args[0] == "build":
+        if not wait_for_gate(next(a for a in build_args(args[1:]) if not a.startswith("-"))):
+            sys.stderr.write("Error: fake kustomize: the build gate was never opened\n")
+            return 1
         kubectl = common.real_kubectl()
         sys.stdout.flush()
         os.execv(kubectl, [kubectl, "kustomize", *build_args(args[1:])])
