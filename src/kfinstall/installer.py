@@ -22,6 +22,7 @@ from typing import Any
 
 from kfinstall import runner
 from kfinstall.classify import classify_apply_failure
+from kfinstall.clusterwatch import ClusterWatch, WatchSnapshot
 from kfinstall.errors import KfError
 from kfinstall.events import Event, Reporter
 from kfinstall.health import FAILING_REASONS
@@ -171,6 +172,11 @@ class Installer:
     _cancel: threading.Event = field(default_factory=threading.Event)
     _works: Sequence[Work] = ()
     _provided: set[tuple[str, str]] | None = None
+    #: The shared view components wait on (started by the first component that waits; stopped by `run`).
+    _watch: ClusterWatch | None = None
+    _watch_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The last progress reported per component, so an unchanged wait is not reported again at every change.
+    _last_waiting: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
     @property
     def provided(self) -> set[tuple[str, str]]:
@@ -221,11 +227,21 @@ class Installer:
                 "interrupted: what was applied stays in the cluster",
                 "run the same `kfinstall up` again to resume where it stopped",
             ) from None
-        if failure is not None:
-            self._cancel.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            if failure is not None:
+                self._cancel.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            if self._watch is not None:
+                self._watch.stop()
         if failure is not None:
             raise failure
+
+    def _view(self) -> ClusterWatch:
+        """The shared watch of labelled workloads and endpoints, started on first use (a no-op re-run needs none)."""
+        with self._watch_lock:
+            if self._watch is None:
+                self._watch = ClusterWatch(self.kubectl).start()
+            return self._watch
 
     # Unchanged components ----------------------------------------------------------------------------
 
@@ -364,19 +380,18 @@ class Installer:
     def _wait_endpoints(self, services: set[tuple[str, str]], deadline: float) -> bool:
         """Wait until the webhook services have ready endpoints; False when they had them already (or never do
         before the deadline), i.e. when waiting for them is not what the apply needs (a missing CA, say)."""
+        watch = self._view()
+        view = watch.snapshot()
         waited = False
         while time.monotonic() < deadline:
             self._check_cancel()
-            missing = [
-                (namespace, name)
-                for name, namespace in sorted(services)
-                if not ((found := self._poll("endpoints", name, "-n", namespace, "--ignore-not-found"))
-                        and endpoints_ready(found[0]))
-            ]  # fmt: skip
-            if not missing:
-                return waited
-            waited = True
-            self._sleep(self.poll_interval)
+            if view.synced:
+                found = [view.endpoints.get((namespace, name)) for name, namespace in services]
+                if all(endpoints is not None and endpoints_ready(endpoints) for endpoints in found):
+                    return waited
+                waited = True
+            left = max(0.0, deadline - time.monotonic())
+            view = watch.wait_newer(view.generation, timeout=min(self.poll_interval, left))
         return False
 
     def _wait_crds(self, work: ComponentWork, deadline: float) -> None:
@@ -393,20 +408,27 @@ class Installer:
             self._sleep(self.poll_interval)
 
     def _wait_ready(self, work: ComponentWork, deadline: float) -> None:
+        """Wait on the shared view: a change is seen within milliseconds; the README's wait lines and webhook
+        endpoints are asked again at most every `poll_interval` once the workloads are ready."""
+        watch = self._view()
+        view = watch.snapshot()
         while True:
             self._check_cancel()
-            not_ready = self._not_ready(work)
+            not_ready = self._not_ready(work, view, crds_ready=True) if view.synced else ["the cluster's first answer"]
             if not not_ready:
                 self.report(Event("ready", "", work.id))
                 return
             if time.monotonic() > deadline:
                 raise self._timeout_error(work, not_ready)
-            self._sleep(self.poll_interval)
+            view = watch.wait_newer(view.generation, timeout=self.poll_interval)
 
-    def _not_ready(self, work: ComponentWork, snapshot: _Snapshot | None = None) -> list[str]:
-        """What in `work` is not ready yet (empty: all ready), reporting progress on the way.
+    def _not_ready(
+        self, work: ComponentWork, snapshot: _Snapshot | WatchSnapshot, *, crds_ready: bool = False
+    ) -> list[str]:
+        """What in `work` is not ready yet (empty: all ready), reporting progress when it changed.
 
-        With a `snapshot`, workloads and endpoints are read from it instead of asking the cluster.
+        Workloads and endpoints are read from `snapshot`; `crds_ready`: the component's CRDs were waited for
+        already (a watch view holds no CRDs).
         """
         expected = {
             (obj["kind"], (obj.get("metadata") or {}).get("namespace"), obj["metadata"]["name"])
@@ -416,17 +438,14 @@ class Installer:
         waiting: list[str] = []
         ready_count = 0
         if expected:
-            resources = sorted({_KIND_RESOURCES[kind] for kind, _, _ in expected})
-            if snapshot is not None:
-                items = snapshot.workloads.get(work.id, [])
-            else:
-                items = self._workloads_and_crds(work, resources)
-            if items is None:
-                return ["the API server did not answer"]
+            items = snapshot.workloads.get(work.id, [])
             found = {
                 (item.get("kind"), item["metadata"].get("namespace"), item["metadata"]["name"]): item for item in items
             }
             for key in sorted(expected, key=str):
+                if crds_ready and key[0] == "CustomResourceDefinition":
+                    ready_count += 1
+                    continue
                 item = found.get(key)
                 state = readiness(item) if item is not None else None
                 if state is not None and state.ready:
@@ -437,10 +456,13 @@ class Installer:
                     waiting.append(f"{kind.lower()}/{name}" + (f" -n {namespace}" if namespace else "") + f": {detail}")
         if not waiting:
             waiting.extend(self._last_checks(work, snapshot))
-        self.report(Event("waiting", waiting[0] if waiting else "", work.id, ready_count, len(expected)))
+        progress = (waiting[0] if waiting else "", ready_count, len(expected))
+        if self._last_waiting.get(work.id) != progress:
+            self._last_waiting[work.id] = progress
+            self.report(Event("waiting", progress[0], work.id, ready_count, len(expected)))
         return waiting
 
-    def _last_checks(self, work: ComponentWork, snapshot: _Snapshot | None) -> list[str]:
+    def _last_checks(self, work: ComponentWork, snapshot: _Snapshot | WatchSnapshot) -> list[str]:
         """Webhook endpoints and the README's wait lines, once the workloads are ready: each is one `kubectl get`
         and they are independent, so they run side by side (on the critical path, every hop pays for them)."""
         checks: list[Callable[[], list[str]]] = []
@@ -453,35 +475,13 @@ class Installer:
         with ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="check") as pool:
             return [problem for problems in pool.map(lambda run: run(), checks) for problem in problems]
 
-    def _workloads_and_crds(self, work: ComponentWork, resources: list[str]) -> list[Obj] | None:
-        """The component's workloads as objects and its CRDs through the small JSONPath (never their schemas)."""
-        crd = _KIND_RESOURCES["CustomResourceDefinition"]
-        others = [resource for resource in resources if resource != crd]
-        items: list[Obj] = []
-        if crd in resources:
-            names = [obj["metadata"]["name"] for obj in work.objects if obj.get("kind") == "CustomResourceDefinition"]
-            crds = self._crd_conditions(*names)
-            if crds is None:
-                return None
-            items += crds
-        if others:
-            found = self._poll(",".join(others), "-A", "-l", f"{COMPONENT_LABEL}={work.id}")
-            if found is None:
-                return None
-            items += found
-        return items
-
-    def _webhooks_without_endpoints(self, work: ComponentWork, snapshot: _Snapshot | None = None) -> list[str]:
-        problems = []
-        for namespace, name in sorted(_webhook_services(work)):
-            if snapshot is not None:
-                found = snapshot.endpoints.get((namespace, name))
-                endpoints = [found] if found else []
-            else:
-                endpoints = self._poll("endpoints", name, "-n", namespace, "--ignore-not-found")
-            if not (endpoints and endpoints_ready(endpoints[0])):
-                problems.append(f"webhook service {namespace}/{name} has no ready endpoints")
-        return problems
+    @staticmethod
+    def _webhooks_without_endpoints(work: ComponentWork, snapshot: _Snapshot | WatchSnapshot) -> list[str]:
+        return [
+            f"webhook service {namespace}/{name} has no ready endpoints"
+            for namespace, name in sorted(_webhook_services(work))
+            if not ((found := snapshot.endpoints.get((namespace, name))) and endpoints_ready(found))
+        ]
 
     def _timeout_error(self, work: ComponentWork, not_ready: list[str]) -> KfError:
         # Problems that will not pass by waiting (an image that cannot be pulled, too little memory) come first:
