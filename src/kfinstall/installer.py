@@ -7,7 +7,9 @@ time), and the races are handled where they arise instead of by blind re-applyin
 - CRDs and Namespaces of a component are applied first and the CRDs waited for, so its custom resources do not
   bounce off `no matches for kind`;
 - whatever still fails for a reason that heals by itself (a webhook not serving yet, the apiserver restarting)
-  is retried with a short backoff until the component's deadline; anything else stops the install at once.
+  is retried with a short backoff until the component's deadline; anything else stops the install at once;
+- every component waits on one shared watch of the cluster (`clusterwatch`), so a dependency's readiness is seen
+  within milliseconds and the next component applied at once, without a poll per component.
 """
 
 from __future__ import annotations
