@@ -1,4 +1,4 @@
-"""Fast installs, judged from the cluster double's request log and the fake minikube's records.
+"""Fast installs, judged from the cluster double's request log and readiness timeline and the fake minikube's records.
 
 - concurrent applies respect the dependency graph: no component's first apply precedes its dependencies' readiness;
 - a re-run on an installed cluster checks unchanged components with a few cluster-wide lists, not per component;
@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -24,6 +25,8 @@ from tests.releases import LocalRelease
 
 #: Workloads take between 0.2 and 1.5 s to become ready, CRDs 0.4 s: long enough to see the order in the log.
 SPREAD = "--set crd_establish_delay=0.4 --set ready_delay=[0.2,1.5] --set seed=11"
+COMPONENT_LABEL = "kfinstall.dev/component"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
 
 @pytest.fixture
@@ -59,26 +62,82 @@ def component_of(request: dict) -> tuple[str, str] | None:
     return None
 
 
+def timeline(fake_tools: FakeTools) -> list[dict]:
+    """The double's readiness transitions of Deployments/StatefulSets/DaemonSets (tests/README.md), oldest first."""
+    log = fake_tools.double_dir("kubeflow") / "ready.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+def labelled_workloads(fake_tools: FakeTools) -> dict[str, set[tuple[str, str, str]]]:
+    """Component id -> (kind, namespace, name) of the workloads labelled with it, as stored in the double now."""
+    control = json.loads((fake_tools.double_dir("kubeflow") / "apiserver.json").read_text())["control_url"]
+    found: dict[str, set[tuple[str, str, str]]] = {}
+    for kind in WORKLOAD_KINDS:
+        with urllib.request.urlopen(f"{control}/_double/objects?group=apps&kind={kind}", timeout=10) as response:
+            for obj in json.loads(response.read()):
+                meta = obj["metadata"]
+                component = (meta.get("labels") or {}).get(COMPONENT_LABEL)
+                if component:
+                    found.setdefault(component, set()).add((kind, meta["namespace"], meta["name"]))
+    return found
+
+
+def all_ready_at(workloads: set[tuple[str, str, str]], transitions: list[dict]) -> float | None:
+    """The first time at which every one of `workloads` was ready at once (None: never)."""
+    ready: set[tuple[str, str, str]] = set()
+    for entry in transitions:
+        key = (entry["kind"], entry["namespace"], entry["name"])
+        if key not in workloads:
+            continue
+        if entry["ready"]:
+            ready.add(key)
+        else:
+            ready.discard(key)
+        if ready == workloads:
+            return entry["time"]
+    return None
+
+
 def test_no_component_is_applied_before_its_dependencies_are_ready(fake_tools: FakeTools, env, synthetic_release):
-    assert up(env, synthetic_release).returncode == 0
+    """Judged by the cluster's truth, not by the installer's own requests (which change with how it waits).
+
+    A component's first apply starts at its first PATCH by field manager `kfinstall-<id>` (request start = time -
+    duration). It is ready once (a) every workload labelled `kfinstall.dev/component=<id>` is ready at the same time,
+    the first time the double's readiness timeline (`ready.jsonl`) says so, and (b) its last apply has ended: its
+    objects are all in the cluster. (b) is the whole readiness of a component without workloads, and a lower bound
+    for one whose CRDs the installer also waits for: the double's timeline has no CRD `Established` times (only
+    their one-second `lastTransitionTime`), so for CRDs this checks only that a dependent is not applied while its
+    dependency is still being applied.
+    """
+    result = up(env, synthetic_release)
+    assert result.returncode == 0, result.stderr
     graph = dependencies(env, synthetic_release)
     first_apply: dict[str, float] = {}
-    last_seen: dict[str, float] = {}  # the last request about a component: its final (ready) poll, or last apply
+    applied: dict[str, float] = {}  # the end of the component's last apply
     for request in requests(fake_tools):
         found = component_of(request)
-        if found is None:
+        if found is None or found[0] != "apply":
             continue
-        what, component = found
-        started = request["time"] - request["duration"]
-        if what == "apply":
-            first_apply.setdefault(component, started)
-        last_seen[component] = max(last_seen.get(component, 0.0), request["time"])
+        component = found[1]
+        first_apply.setdefault(component, request["time"] - request["duration"])
+        applied[component] = max(applied.get(component, 0.0), request["time"])
     assert set(first_apply) == set(graph)
+    workloads = labelled_workloads(fake_tools)
+    assert set(workloads) <= set(graph) and len(workloads) > len(graph) // 2  # most components have workloads
+    transitions = timeline(fake_tools)
+    ready_at: dict[str, float] = {}
+    for component in graph:
+        if component in workloads:
+            all_ready = all_ready_at(workloads[component], transitions)
+            assert all_ready is not None, f"the workloads of {component} were never all ready"
+            ready_at[component] = max(all_ready, applied[component])
+        else:
+            ready_at[component] = applied[component]
     for component, deps in graph.items():
         for dep in deps:
-            assert first_apply[component] >= last_seen[dep], f"{component} applied before {dep} was ready"
+            assert first_apply[component] >= ready_at[dep], f"{component} applied before {dep} was ready"
     # and the graph was used: some independent components were in flight at the same time
-    spans = sorted((first_apply[c], last_seen[c]) for c in graph)
+    spans = sorted((first_apply[c], ready_at[c]) for c in graph)
     assert any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans))
 
 

@@ -91,6 +91,12 @@ def _requests(args: argparse.Namespace) -> int:
     return 0
 
 
+def _timeline(args: argparse.Namespace) -> int:
+    for entry in _control(args.state_dir, "/_double/timeline"):
+        print(json.dumps(entry))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.double",
@@ -99,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run a double in the foreground until SIGTERM/SIGINT")
-    serve.add_argument("--state-dir", required=True, help="where apiserver.json and requests.jsonl are written")
+    serve.add_argument(
+        "--state-dir", required=True, help="where apiserver.json, requests.jsonl and ready.jsonl are written"
+    )
     serve.add_argument("--k8s-version", default="v1.34.0", help="gitVersion served; decides the served APIs")
     serve.add_argument("--cpus", type=int, default=8, help="node cpu capacity")
     serve.add_argument("--memory", type=int, default=16384, help="node memory capacity in MiB")
@@ -127,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     requests = sub.add_parser("requests", help="print the request log of a running double (JSON lines)")
     requests.add_argument("--state-dir", required=True)
     requests.set_defaults(func=_requests)
+
+    timeline = sub.add_parser("timeline", help="print when workloads became ready or not ready (JSON lines)")
+    timeline.add_argument("--state-dir", required=True)
+    timeline.set_defaults(func=_timeline)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

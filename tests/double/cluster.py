@@ -71,6 +71,8 @@ class Cluster:
         self.applied: dict[tuple[str, str, str, str], dict[str, Obj]] = {}
         self.history: collections.deque[Event] = collections.deque(maxlen=HISTORY)
         self.watchers: list[Watcher] = []
+        #: Called with (event type, group/kind, object) for every stored change, under the lock (e.g. the timeline).
+        self.observers: list[Callable[[str, GK, Obj], None]] = []
         self.rv = 1000
         #: Set whenever something changes, so controllers react at once rather than on their next tick.
         self.changed = threading.Event()
@@ -135,6 +137,8 @@ class Cluster:
     def _emit(self, etype: str, gk: GK, obj: Obj) -> None:
         rv = int(obj["metadata"]["resourceVersion"])
         self.history.append(Event(rv, etype, gk, obj))
+        for observe in self.observers:  # before any watch sees the change, so what they record precedes reactions
+            observe(etype, gk, obj)
         for w in self.watchers:
             same_ns = w.namespace is None or obj["metadata"].get("namespace", "") == w.namespace
             if w.gk == gk and same_ns and w.predicate(obj):

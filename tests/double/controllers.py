@@ -1299,7 +1299,7 @@ class Controllers:
             for obj in self.c.list(gk)
             if fnmatch.fnmatchcase(f"{obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}", pattern)
         ]
-        return bool(matched) and all(_workload_ready(gk, obj) for gk, obj in matched)
+        return bool(matched) and all(workload_ready(gk, obj) for gk, obj in matched)
 
     # ------------------------------------------------------------------------------------------------ storage
 
@@ -1409,7 +1409,7 @@ class Controllers:
                 self.c.remove(EP, ep)
 
 
-def _workload_ready(gk: GK, obj: Obj) -> bool:
+def workload_ready(gk: GK, obj: Obj) -> bool:
     """All desired replicas ready, from the status the simulated controllers wrote (a deleted one is not)."""
     if "deletionTimestamp" in obj["metadata"]:
         return False

@@ -43,6 +43,10 @@ class ClusterHandle:
         """The request log: dicts with time, method, path, query, status, duration, user_agent."""
         return self.server.requests()
 
+    def timeline(self) -> list[dict[str, Any]]:
+        """Readiness transitions of Deployments/StatefulSets/DaemonSets: time, kind, namespace, name, ready, labels."""
+        return self.server.timeline.entries()
+
     def fault(
         self,
         *,

@@ -27,6 +27,7 @@ from tests.double.cluster import Cluster
 from tests.double.controllers import Controllers
 from tests.double.scenario import Scenario
 from tests.double.tables import to_table
+from tests.double.timeline import Timeline
 
 AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
@@ -51,7 +52,8 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class DoubleServer:
-    """A running simulated apiserver: cluster state, controllers, API port, control port, request log."""
+    """A running simulated apiserver: cluster state, controllers, API port, control port, request log, readiness
+    timeline."""
 
     def __init__(self, scenario: Scenario, state_dir: Path | None = None, host: str = "127.0.0.1") -> None:
         self.scenario = scenario
@@ -73,6 +75,9 @@ class DoubleServer:
         if state_dir is not None:
             state_dir.mkdir(parents=True, exist_ok=True)
             self._log_file = open(state_dir / "requests.jsonl", "a", buffering=1)  # noqa: SIM115
+        #: Workloads becoming ready / not ready, beside the request log (state_dir/ready.jsonl).
+        self.timeline = Timeline(state_dir / "ready.jsonl" if state_dir is not None else None)
+        self.cluster.observers.append(self.timeline.observe)
 
     # ----------------------------------------------------------------------------------------------- lifecycle
 
@@ -148,6 +153,7 @@ class DoubleServer:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+        self.timeline.close()
 
     def _later(self, delay: float, fn: Any) -> None:
         timer = threading.Timer(delay, fn)
@@ -556,7 +562,7 @@ def _manager(user_agent: str) -> str:
 
 
 class ControlHandler(_Base):
-    """/_double/...: inspect and steer a running double (faults, knobs, request log, objects)."""
+    """/_double/...: inspect and steer a running double (faults, knobs, request log, timeline, objects)."""
 
     def do_GET(self) -> None:
         double = self.server.double
@@ -569,6 +575,8 @@ class ControlHandler(_Base):
             )
         if split.path == "/_double/requests":
             return self._send(200, double.requests())
+        if split.path == "/_double/timeline":
+            return self._send(200, double.timeline.entries())
         if split.path == "/_double/objects":
             with double.cluster.lock:
                 objs = [o for o in double.cluster.list((query.get("group", ""), query["kind"]), query.get("namespace"))]

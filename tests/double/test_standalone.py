@@ -62,7 +62,7 @@ def test_help_lists_the_subcommands():
     result = double_cli("--help")
 
     assert result.returncode == 0
-    for command in ("serve", "fault", "knobs", "requests"):
+    for command in ("serve", "fault", "knobs", "requests", "timeline"):
         assert command in result.stdout
 
 
@@ -115,6 +115,20 @@ def test_the_request_log_is_readable_from_the_state_dir_and_the_cli(standalone):
 
     assert any(e["path"] == "/version" and e["status"] == 200 for e in from_file)
     assert any(e["path"] == "/version" for e in from_cli)
+
+
+def test_the_readiness_timeline_is_readable_from_the_state_dir_and_the_cli(standalone):
+    _, state, env = standalone
+    rolled = kubectl(env, "rollout", "status", "-n", "kube-system", "deployment/coredns", "--timeout=20s")
+
+    from_file = [json.loads(line) for line in (state / "ready.jsonl").read_text().splitlines()]
+    from_cli = [json.loads(line) for line in double_cli("timeline", "--state-dir", str(state)).stdout.splitlines()]
+
+    assert rolled.returncode == 0, rolled.stderr
+    coredns = {"kind": "Deployment", "namespace": "kube-system", "name": "coredns", "ready": True}
+    ready_coredns = [e for e in from_file if coredns.items() <= e.items()]
+    assert len(ready_coredns) == 1
+    assert ready_coredns[0] in from_cli
 
 
 def test_sigterm_stops_it_cleanly(standalone):
