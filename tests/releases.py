@@ -84,3 +84,11 @@ def bundle_releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     url = f"file://{bare}"
     pins = write_pins(SHIPPED_PINS, root / "pins.yaml", url, BUNDLE_COMMITS)
     yield {tag: LocalRelease(tag, pins, url, commit) for tag, commit in BUNDLE_COMMITS.items()}
+
+
+def checkout_with_broken_katib(release: LocalRelease, tmp_path: Path) -> Path:
+    """A local clone of `release` (for --manifests-dir) whose katib build fails: it names a file that is missing."""
+    checkout = tmp_path / "manifests"
+    subprocess.run(["git", "clone", "--quiet", release.repo_url, str(checkout)], check=True)
+    (checkout / "apps/katib/base/kustomization.yaml").write_text("resources:\n- missing.yaml\n")
+    return checkout

@@ -21,7 +21,7 @@ import pytest
 
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
-from tests.releases import LocalRelease
+from tests.releases import LocalRelease, checkout_with_broken_katib
 
 #: Workloads take between 0.2 and 1.5 s to become ready, CRDs 0.4 s: long enough to see the order in the log.
 SPREAD = "--set crd_establish_delay=0.4 --set ready_delay=[0.2,1.5] --set seed=11"
@@ -215,9 +215,7 @@ def test_on_a_running_cluster_components_are_applied_while_a_later_build_still_r
 def test_a_build_failure_on_a_running_cluster_stops_the_install_naming_the_component(
     fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
 ) -> None:
-    checkout = tmp_path / "manifests"
-    subprocess.run(["git", "clone", "--quiet", synthetic_release.repo_url, str(checkout)], check=True)
-    (checkout / "apps/katib/base/kustomization.yaml").write_text("resources:\n- missing.yaml\n")
+    checkout = checkout_with_broken_katib(synthetic_release, tmp_path)
     start_cluster(env, synthetic_release)
     result = up(env, synthetic_release, "--manifests-dir", str(checkout))
     assert result.returncode == 1

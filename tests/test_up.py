@@ -17,7 +17,7 @@ import pytest
 
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
-from tests.releases import LocalRelease
+from tests.releases import LocalRelease, checkout_with_broken_katib
 
 #: Short but real races: CRDs take a moment to be established, workloads a moment to become ready.
 RACY = "--set crd_establish_delay=0.4 --set ready_delay=[0.2,1.0] --set seed=7"
@@ -101,9 +101,7 @@ def test_an_unknown_release_is_a_usage_error_listing_the_valid_ones(env, synthet
 def test_a_build_failure_names_the_component_and_path_before_touching_the_cluster(
     fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
 ) -> None:
-    checkout = tmp_path / "manifests"
-    subprocess.run(["git", "clone", "--quiet", synthetic_release.repo_url, str(checkout)], check=True)
-    (checkout / "apps/katib/base/kustomization.yaml").write_text("resources:\n- missing.yaml\n")
+    checkout = checkout_with_broken_katib(synthetic_release, tmp_path)
     result = up(env, synthetic_release, "--manifests-dir", str(checkout), "--profile", "minimal")
     assert result.returncode == 1
     assert "building katib failed at apps/katib/base" in result.stderr

@@ -121,3 +121,18 @@ def make_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def cluster(make_cluster: Any) -> ClusterHandle:
     """A started double with the default (short) delays."""
     return make_cluster()
+
+
+def workload_yaml(kind: str, namespace: str, name: str | None = None, image: str = "example.com/app:1") -> str:
+    """A minimal Deployment/StatefulSet/DaemonSet manifest (one container), named after its kind by default."""
+    name = name or kind.lower()
+    return f"""---
+apiVersion: apps/v1
+kind: {kind}
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec: {{containers: [{{name: main, image: {image}}}]}}
+"""

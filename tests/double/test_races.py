@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.double.fixtures import ClusterHandle
+from tests.double.fixtures import ClusterHandle, workload_yaml
 
 CRD_AND_CR = """
 apiVersion: apiextensions.k8s.io/v1
@@ -328,20 +328,7 @@ def test_kubectl_rollout_status_of_a_statefulset_and_a_daemonset_returns_once_th
     cluster = make_cluster(ready_delays={"hooks/*": 0.5})
     apply_until_ok(
         cluster,
-        WEBHOOK.split("---")[0]
-        + "".join(
-            f"""---
-apiVersion: apps/v1
-kind: {kind}
-metadata: {{name: {kind.lower()}, namespace: hooks}}
-spec:
-  selector: {{matchLabels: {{app: {kind.lower()}}}}}
-  template:
-    metadata: {{labels: {{app: {kind.lower()}}}}}
-    spec: {{containers: [{{name: main, image: example.com/app:1}}]}}
-"""
-            for kind in ("StatefulSet", "DaemonSet")
-        ),
+        WEBHOOK.split("---")[0] + "".join(workload_yaml(kind, "hooks") for kind in ("StatefulSet", "DaemonSet")),
     )
 
     sts = cluster.kubectl("rollout", "status", "-n", "hooks", "statefulset/statefulset", "--timeout=20s")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from tests.double.fixtures import ClusterHandle
+from tests.double.fixtures import ClusterHandle, workload_yaml
 from tests.double.test_api import apply, wait_for
 
 WEB = """
@@ -102,20 +102,7 @@ def test_statefulsets_and_daemonsets_are_in_the_timeline(make_cluster):
     cluster = make_cluster(ready_delays={"work/*": 0.2})
     apply(
         cluster,
-        WEB.split("---")[0]
-        + "".join(
-            f"""---
-apiVersion: apps/v1
-kind: {kind}
-metadata: {{name: {kind.lower()}, namespace: work}}
-spec:
-  selector: {{matchLabels: {{app: {kind.lower()}}}}}
-  template:
-    metadata: {{labels: {{app: {kind.lower()}}}}}
-    spec: {{containers: [{{name: main, image: example.com/app:1}}]}}
-"""
-            for kind in ("StatefulSet", "DaemonSet")
-        ),
+        WEB.split("---")[0] + "".join(workload_yaml(kind, "work") for kind in ("StatefulSet", "DaemonSet")),
     )
 
     wait_for(lambda: len(transitions(cluster, "statefulset") + transitions(cluster, "daemonset")) == 2)
