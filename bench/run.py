@@ -370,7 +370,7 @@ def main() -> int:
                 rows.append(f"| lower bound: critical path | {bound:.1f} s | | | C = {c / bound:.2f} × this |")
                 rows.append(f"\nCritical path: {' → '.join(path)}.")
                 verdicts = [
-                    ("C ≤ 0.5 × A", c <= 0.5 * a, f"{c / a:.2f}"),
+                    ("C ≤ 0.5 × A", c <= 0.5 * a, f"{c / a:.2f}; the critical path itself is {bound / a:.2f} × A"),
                     ("C ≤ 0.6 × B", c <= 0.6 * b, f"{c / b:.2f}"),
                     ("C ≤ 1.15 × critical path", c <= 1.15 * bound, f"{c / bound:.2f}"),
                     ("no-op re-run ≤ 5 s", noop.seconds <= 5, f"{noop.seconds:.1f} s"),
