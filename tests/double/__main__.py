@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,11 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _control(state_dir: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+def _control(state_dir: str, path: str, payload: dict[str, Any] | None = None, timeout: float = 10) -> Any:
     info = json.loads((Path(state_dir) / "apiserver.json").read_text())
     data = json.dumps(payload).encode() if payload is not None else None
     request = urllib.request.Request(info["control_url"] + path, data=data, method="POST" if data else "GET")
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 
 
@@ -97,6 +98,21 @@ def _timeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pull(args: argparse.Namespace) -> int:
+    try:
+        result = _control(args.state_dir, "/_double/pull", {"image": args.image, "load": args.load}, args.timeout)
+    except urllib.error.HTTPError as error:
+        print(json.loads(error.read()).get("error", str(error)), file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
+def _images(args: argparse.Namespace) -> int:
+    print(json.dumps(_control(args.state_dir, "/_double/images"), indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.double",
@@ -139,6 +155,17 @@ def main(argv: list[str] | None = None) -> int:
     timeline = sub.add_parser("timeline", help="print when workloads became ready or not ready (JSON lines)")
     timeline.add_argument("--state-dir", required=True)
     timeline.set_defaults(func=_timeline)
+
+    pull = sub.add_parser("pull", help="pull an image onto the node outside the kubelet's queue (returns when present)")
+    pull.add_argument("image")
+    pull.add_argument("--state-dir", required=True)
+    pull.add_argument("--load", action="store_true", help="put it there at once (`minikube image load`)")
+    pull.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the pull")
+    pull.set_defaults(func=_pull)
+
+    images = sub.add_parser("images", help="print the node's image store (present, pulling, queue, pulls)")
+    images.add_argument("--state-dir", required=True)
+    images.set_defaults(func=_images)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -18,6 +18,7 @@ from tests.double import addons, errors
 from tests.double.catalog import ResourceType
 from tests.double.cluster import GK, Cluster, Obj, now_iso
 from tests.double.discovery import version_priority
+from tests.double.images import ImageStore
 from tests.double.merge import clone
 from tests.double.scenario import draw
 from tests.double.selectors import match_label_selector_object
@@ -40,6 +41,7 @@ _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 DEVICE_PLUGIN = "nvidia-device-plugin-daemonset"
 DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.0"
 CRASH_PERIOD = 1.0
+STORAGE_PROVISIONER_IMAGE = "gcr.io/k8s-minikube/storage-provisioner:v5"
 
 
 def short_hash(data: Any, n: int = 10) -> str:
@@ -131,6 +133,8 @@ class Controllers:
         self._events_sent: set[tuple[str, str, str]] = set()
         #: The earliest time a simulated delay ends (the loop sleeps until then or until something changes).
         self._due = 0.0
+        #: The node's images and the kubelet's puller (used only with the scenario's image_pull_delays).
+        self.images = ImageStore()
 
     # ------------------------------------------------------------------------------------------------ loop
 
@@ -173,6 +177,7 @@ class Controllers:
         self._daemonsets()
         self._jobs(now)
         self._pods(now)
+        self.due(self.images.next_change(self.c.scenario.serialize_image_pulls))
         self._pvcs(now)
         self._endpoints()
         addons.reconcile(self)
@@ -544,6 +549,13 @@ class Controllers:
                 },
             }
             self._new_pod(pod, delay=0.0)
+        # minikube's preload tarball: the control plane's images are on the node before anything runs
+        preloaded = [image for _, image, _ in static] + [
+            coredns["spec"]["template"]["spec"]["containers"][0]["image"],
+            proxy["spec"]["template"]["spec"]["containers"][0]["image"],
+            STORAGE_PROVISIONER_IMAGE,
+        ]
+        self.images.preload(preloaded, time.monotonic())
         self._new_pod(
             {
                 "apiVersion": "v1",
@@ -553,11 +565,7 @@ class Controllers:
                     "namespace": "kube-system",
                     "labels": {"integration-test": "storage-provisioner"},
                 },
-                "spec": {
-                    "containers": [
-                        {"name": "storage-provisioner", "image": "gcr.io/k8s-minikube/storage-provisioner:v5"}
-                    ]
-                },
+                "spec": {"containers": [{"name": "storage-provisioner", "image": STORAGE_PROVISIONER_IMAGE}]},
             },
             delay=0.0,
         )
@@ -1031,6 +1039,7 @@ class Controllers:
             k: parse_quantity(v) for k, v in ((node or {}).get("status") or {}).get("allocatable", {}).items()
         }
         pods = sorted(self.c.list(POD), key=lambda p: int(p["metadata"]["resourceVersion"]))
+        self.images.advance(now, s.serialize_image_pulls)
         used: dict[str, float] = {}
         for pod in pods:
             sim = self.sim(pod)
@@ -1074,7 +1083,48 @@ class Controllers:
                         f'MountVolume.SetUp failed for volume "{volume}" : {kind} "{name}" not found',
                         component="kubelet",
                     )
+            if "mounted_at" in sim:
+                self._pull_images(pod, sim, now)
             self.set_status(POD, pod, self._pod_status(pod, sim, now))
+
+    def _pull_images(self, pod: Obj, sim: dict[str, Any], now: float) -> None:
+        """The kubelet makes sure a mounted pod's images are on the node (with the scenario's image_pull_delays).
+
+        On the first pass after mounting, every image the pod lacks (init containers included; ImagePullBackOff images
+        excluded, they fail as before) is asked of the puller, unless it is already present or on its way; the pod
+        then waits (`pull_wait`) until all are present and records `pulled_at`, from which its start delay runs.
+        """
+        s = self.c.scenario
+        if "pull_wait" not in sim:
+            if not s.image_pull_delays:
+                sim["pull_wait"] = []
+                return
+            spec = pod["spec"]
+            images = [c.get("image", "") for c in (spec.get("initContainers") or []) + (spec.get("containers") or [])]
+            wait = []
+            for image in dict.fromkeys(i for i in images if i and not s.image_fails(i)):
+                if image in self.images.present:
+                    message = f'Container image "{image}" already present on machine'
+                    self.event(pod, "Pod", "Pulled", message, etype="Normal", component="kubelet")
+                    continue
+                duration = self.images.duration(image, s.image_pull_delays, s.seed)
+                self.images.kubelet_pull(image, now, duration, s.serialize_image_pulls)
+                self.event(pod, "Pod", "Pulling", f'Pulling image "{image}"', etype="Normal", component="kubelet")
+                wait.append(image)
+            sim["pull_wait"], sim["pull_asked"] = wait, now
+            self.images.advance(now, s.serialize_image_pulls)
+        wait = sim["pull_wait"]
+        if not wait or "pulled_at" in sim or not all(image in self.images.present for image in wait):
+            return
+        sim["pulled_at"] = max(self.images.present[image] for image in wait)
+        for image in wait:
+            pull = next((p for p in reversed(self.images.history) if p.image == image), None)
+            waited = go_duration(round(self.images.present[image] - sim["pull_asked"], 3))
+            took = go_duration(round(pull.end - pull.start, 3)) if pull is not None else waited
+            message = f'Successfully pulled image "{image}" in {took}'
+            if s.minor >= 28:
+                message += f" ({waited} including waiting)"
+            self.event(pod, "Pod", "Pulled", message, etype="Normal", component="kubelet")
 
     def _missing_volume(self, pod: Obj) -> tuple[str, str, str] | None:
         """The first secret/configMap volume whose object does not exist (the kubelet cannot mount it)."""
@@ -1117,15 +1167,21 @@ class Controllers:
         spec = pod["spec"]
         previous = (pod.get("status") or {}).get("conditions")
         mounted = "mounted_at" in sim
-        ready_at = max(sim["scheduled_at"] + sim.get("delay", 0.0), sim.get("mounted_at", 0.0))
+        # with the image pull model, a pod whose images had to be pulled starts its delay once they are present
+        pulled = not sim.get("pull_wait") or "pulled_at" in sim
+        ready_at = max(
+            sim["scheduled_at"] + sim.get("delay", 0.0),
+            sim.get("mounted_at", 0.0),
+            sim.get("pulled_at", 0.0) + sim.get("delay", 0.0),
+        )
         containers = spec.get("containers") or []
         bad = [c for c in containers if s.image_fails(c.get("image", ""))]
         crashing = [c for c in containers if s.image_crashes(c.get("image", ""))]
         job_like = spec.get("restartPolicy") in ("Never", "OnFailure")
         phase = "Pending"
         statuses = []
-        started = mounted and now >= ready_at
-        if mounted and not started:
+        started = mounted and pulled and now >= ready_at
+        if mounted and pulled and not started:
             self.due(ready_at)
         waiting_on_needs = started and not job_like and not bad and self._needs_unmet(pod, sim, ready_at, now)
         finished = job_like and started and now >= ready_at + s.job_complete_delay and not bad and not crashing

@@ -5,8 +5,10 @@ The double runs in-process (threads) for speed; `python -m tests.double serve` r
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,18 @@ class ClusterHandle:
         self.server.set_fault(
             error_rate=error_rate, error_code=error_code, error_paths=error_paths, latency=latency, duration=duration
         )
+
+    def pull(self, image: str, load: bool = False, timeout: float = 60) -> dict[str, Any]:
+        """`POST /_double/pull` on the control port: an external (`docker pull`) pull; returns once the image is on
+        the node: {"image", "pulled", "seconds"}."""
+        data = json.dumps({"image": image, "load": load}).encode()
+        request = urllib.request.Request(self.server.control_url + "/_double/pull", data=data, method="POST")
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def images(self) -> dict[str, Any]:
+        """The node's image store: present {image: time}, pulling, queue, pulls (finished, oldest first)."""
+        return self.server.images_state()
 
     def knobs(self, **knobs: Any) -> None:
         """Change scenario knobs of the running double (see Scenario)."""

@@ -36,6 +36,12 @@ class Scenario:
     ready_delays: dict[str, Delay] = field(default_factory=dict)
     #: Images (fnmatch patterns) whose pull fails: pods stay Pending with ImagePullBackOff.
     image_pull_backoff: list[str] = field(default_factory=list)
+    #: Image pull model: fnmatch pattern over the image reference -> pull duration (first match wins; drawn seeded once
+    #: per image; no match: 0 s). A pod starts only once all its images are on the node; the kubelet pulls missing
+    #: ones (one at a time with serialize_image_pulls). Empty: no pull model (pods start after their ready delay).
+    image_pull_delays: dict[str, Delay] = field(default_factory=dict)
+    #: The kubelet's `serializeImagePulls` (true by default, as minikube leaves it): one kubelet pull at a time.
+    serialize_image_pulls: bool = True
     #: Images (fnmatch patterns) whose containers crash: Running, not ready, CrashLoopBackOff, restarts growing.
     crash_loop: list[str] = field(default_factory=list)
     #: Runtime dependencies: fnmatch pattern over a workload's "namespace/name" (or "name"; the first match wins) ->

@@ -208,6 +208,56 @@ class DoubleServer:
         with self._log_lock:
             return list(self._log)
 
+    # ----------------------------------------------------------------------------------------------- images
+
+    def pull_image(self, image: str, load: bool = False) -> dict[str, Any]:
+        """`docker pull IMAGE` on the node, outside the kubelet's queue; returns once the image is present.
+
+        Already present: at once. Being pulled (by the kubelet or another external pull): waits for that pull.
+        Without the pull model (image_pull_delays empty) or with `load` (`minikube image load`): present at once.
+        Raises LookupError for an image the scenario's image_pull_backoff makes unpullable.
+        """
+        cluster, images, s = self.cluster, self.controllers.images, self.scenario
+        if s.image_fails(image):
+            raise LookupError(image)
+        asked = time.monotonic()
+        with cluster.lock:
+            images.advance(asked, s.serialize_image_pulls)
+            already = image in images.present
+            if load or not s.image_pull_delays:
+                images.load(image, asked)
+            else:
+                images.external_pull(image, asked, images.duration(image, s.image_pull_delays, s.seed))
+        cluster.changed.set()  # the controllers learn when it ends (next_change) and wake then
+        while not self.stopped.is_set():
+            with cluster.lock:
+                now = time.monotonic()
+                images.advance(now, s.serialize_image_pulls)
+                if image in images.present:
+                    break
+                pull = images.pulling.get(image)
+                wait = (pull.end - now) if pull is not None else 0.05
+            time.sleep(min(max(wait, 0.001), 0.05))
+        return {"image": image, "pulled": not already and not load, "seconds": round(time.monotonic() - asked, 3)}
+
+    def images_state(self) -> dict[str, Any]:
+        """The node's image store with wall-clock times (the request log's clock)."""
+        images = self.controllers.images
+        with self.cluster.lock:
+            offset = time.time() - time.monotonic()
+            return {
+                "present": {image: at + offset for image, at in sorted(images.present.items())},
+                "pulling": [
+                    {"image": p.image, "start": p.start + offset, "end": p.end + offset, "kubelet": p.kubelet}
+                    for p in images.pulling.values()
+                ],
+                "queue": [{"image": image, "asked": at + offset} for image, at, _ in images.queue],
+                "pulls": [
+                    {"image": p.image, "start": p.start + offset, "end": p.end + offset, "kubelet": p.kubelet}
+                    for p in images.history
+                ],
+            }
+
 
 # --------------------------------------------------------------------------------------------------- API handler
 
@@ -577,6 +627,8 @@ class ControlHandler(_Base):
             return self._send(200, double.requests())
         if split.path == "/_double/timeline":
             return self._send(200, double.timeline.entries())
+        if split.path == "/_double/images":
+            return self._send(200, double.images_state())
         if split.path == "/_double/objects":
             with double.cluster.lock:
                 objs = [o for o in double.cluster.list((query.get("group", ""), query["kind"]), query.get("namespace"))]
@@ -595,6 +647,22 @@ class ControlHandler(_Base):
                 double.set_fault(**data)
             elif path == "/_double/restart":
                 double.restart(float(data.get("down_for", 1.0)))
+            elif path == "/_double/pull":
+                image = data.get("image")
+                if not isinstance(image, str) or not image:
+                    raise ValueError('a pull needs {"image": "REFERENCE"}')
+                try:
+                    return self._send(200, double.pull_image(image, load=bool(data.get("load"))))
+                except LookupError:
+                    repo = image.rsplit(":", 1)[0] if "/" not in image.rsplit(":", 1)[-1] else image
+                    return self._send(
+                        502,
+                        {
+                            "error": f"Error response from daemon: pull access denied for {repo}, repository does "
+                            "not exist or may require 'docker login': denied: requested access to the resource is "
+                            "denied"
+                        },
+                    )
             else:
                 return self._send(404, {"error": "unknown control path"})
         except (KeyError, TypeError, ValueError) as exc:

@@ -62,7 +62,7 @@ def test_help_lists_the_subcommands():
     result = double_cli("--help")
 
     assert result.returncode == 0
-    for command in ("serve", "fault", "knobs", "requests", "timeline"):
+    for command in ("serve", "fault", "knobs", "requests", "timeline", "pull", "images"):
         assert command in result.stdout
 
 
@@ -129,6 +129,20 @@ def test_the_readiness_timeline_is_readable_from_the_state_dir_and_the_cli(stand
     ready_coredns = [e for e in from_file if coredns.items() <= e.items()]
     assert len(ready_coredns) == 1
     assert ready_coredns[0] in from_cli
+
+
+def test_pull_puts_an_image_on_the_node_and_images_lists_it(tmp_path):
+    process, state, _ = start(tmp_path, "--set", 'image_pull_delays={"example.com/*": 0.3}')
+    try:
+        pulled = double_cli("pull", "example.com/app:1", "--state-dir", str(state))
+        images = double_cli("images", "--state-dir", str(state))
+    finally:
+        process.kill()
+        process.wait()
+
+    assert pulled.returncode == 0, pulled.stderr
+    assert json.loads(pulled.stdout)["pulled"] is True and json.loads(pulled.stdout)["seconds"] >= 0.3
+    assert [p["image"] for p in json.loads(images.stdout)["pulls"]] == ["example.com/app:1"]
 
 
 def test_sigterm_stops_it_cleanly(standalone):

@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -877,6 +878,8 @@ def cmd_needs_cluster(command: str, args: list[str]) -> int:
     require_running(profile)
     if command == "image":
         return cmd_image(profile, parsed.positional)
+    if command == "ssh":
+        return cmd_ssh(profile, parsed.after_dashes or " ".join(parsed.positional).split())
     if command == "ip":
         print("192.168.49.2")
     elif command == "update-context":
@@ -920,10 +923,12 @@ def cmd_image(profile: str, positional: list[str]) -> int:
             time.sleep(float(os.environ.get("FAKE_MINIKUBE_IMAGE_PULL_SECONDS") or 0))
             patterns = [p for p in os.environ.get("FAKE_MINIKUBE_IMAGE_PULL_FAIL", "").split(",") if p]
             failed = any(fnmatch.fnmatch(image, pattern) for pattern in patterns)
+            error = "not found" if failed else double_pull(profile, image)
             with open(common.state_dir() / "image-pulls.jsonl", "a") as log:
-                log.write(json.dumps({"image": image, "start": started, "end": time.time(), "ok": not failed}) + "\n")
-            if failed:
-                err("Failure", f"Exiting due to GUEST_IMAGE_PULL: Failed to pull image: pull {image}: not found")
+                entry = {"image": image, "start": started, "end": time.time(), "ok": error is None}
+                log.write(json.dumps(entry) + "\n")
+            if error is not None:
+                err("Failure", f"Exiting due to GUEST_IMAGE_PULL: Failed to pull image: pull {image}: {error}")
                 return 80
             keep(image)
         return 0
@@ -949,12 +954,61 @@ def cmd_image(profile: str, positional: list[str]) -> int:
                 member = archive.extractfile("manifest.json")
                 for entry in json.loads(member.read()) if member else []:
                     loaded.extend(entry.get("RepoTags") or [])
+        for image in loaded:
+            double_pull(profile, image, load=True)
         keep(*loaded)
         return 0
     if verb in ("ls", "list"):
         for image in sorted(present):
             print(image)
         return 0
+    return 0
+
+
+def double_pull(profile: str, image: str, load: bool = False) -> str | None:
+    """Put `image` on the profile's node in its double (`POST /_double/pull`, docker pull outside the kubelet's
+    queue; `load`: present at once) and wait until it is there. None when done, else the daemon's error. A paused
+    double (SIGSTOPped) cannot answer: the image is then only recorded in the images file."""
+    import urllib.error
+    import urllib.request
+
+    info = cluster.apiserver_info(profile)
+    if not info or not info.get("control_url") or cluster.host_state(profile) == "Paused":
+        return None
+    body = json.dumps({"image": image, "load": load}).encode()
+    request = urllib.request.Request(info["control_url"] + "/_double/pull", data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=3600):
+            return None
+    except urllib.error.HTTPError as error:
+        return str(json.loads(error.read() or b"{}").get("error") or error)
+    except OSError:  # the double is gone (stopped meanwhile): nothing to tell it
+        return None
+
+
+def cmd_ssh(profile: str, command: list[str]) -> int:
+    """`minikube ssh -- docker pull IMAGE` (also with sudo): pulls through the double like `image pull`; any other
+    command is only recorded."""
+    words = command[1:] if command[:1] == ["sudo"] else command
+    if words[:2] != ["docker", "pull"]:
+        return 0
+    images = [w for w in words[2:] if not w.startswith("-")]
+    if not images:
+        print('"docker pull" requires exactly 1 argument.', file=sys.stderr)
+        return 1
+    image = images[0]
+    error = double_pull(profile, image)
+    if error is not None:
+        print(error, file=sys.stderr)
+        print("ssh: Process exited with status 1", file=sys.stderr)
+        return 1
+    fd = os.open(common.state_dir() / f"images-{profile}.txt", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, f"{image}\n".encode())
+    finally:
+        os.close(fd)
+    print(f"Status: Downloaded newer image for {image}")
+    print(image)
     return 0
 
 
