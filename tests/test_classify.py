@@ -39,6 +39,11 @@ FORBIDDEN = (
         (APISERVER_DOWN, "API server unavailable"),
         (UNAVAILABLE, "API server unavailable"),
         ("Unable to connect to the server: net/http: TLS handshake timeout\n", "API server unavailable"),
+        (
+            'E1129 09:56:54.067015   10393 request.go:1198] "Unexpected error when reading response body" '
+            'err="unexpected EOF"\n',
+            "API server unavailable",
+        ),
         ("error: timed out waiting for the condition\n", "timed out"),
     ],
 )

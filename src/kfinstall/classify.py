@@ -25,6 +25,9 @@ RETRYABLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("API server unavailable", r"connection refused|connection reset by peer|broken pipe"),
         ("API server unavailable", r"The connection to the server \S+ was refused"),
         ("API server unavailable", r"Unable to connect to the server|server sent GOAWAY|EOF$"),
+        # the API server went away mid-response: klog's `E1129 ... request.go:...] "Unexpected error when reading
+        # response body" err="unexpected EOF"`
+        ("API server unavailable", r"error when reading response body|unexpected EOF"),
         ("API server unavailable", r"etcdserver: (request timed out|leader changed)"),
         ("API server unavailable", r"Error from server \((ServiceUnavailable|InternalError|Timeout|TooManyRequests)\)"),
         ("timed out", r"timed out|timeout|i/o timeout|context deadline exceeded|TLS handshake"),
