@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kfinstall import minikube_support
 from kfinstall.checks import (
     CheckRequest,
     CheckResult,
@@ -412,6 +413,61 @@ def test_an_old_release_is_never_suggested_to_a_minikube_that_refuses_it(pins: P
     assert suggest_release(old_only, Version(1, 37, 0)).tag == "v1.9.1"  # type: ignore[union-attr]
     assert suggest_release(Pins(releases=[pins.get("v1.4.0")]), Version(1, 37, 0)) is None
     assert suggest_release(Pins(releases=[pins.get("v1.4.0")]), Version(1, 32, 0)).tag == "v1.4.0"  # type: ignore[union-attr]
+
+
+def test_minikube_1_32_is_offered_the_newest_release_whose_kubernetes_it_knows(pins: Pins) -> None:
+    # v1.11.0 (Kubernetes v1.34.0) down to v1.9.1 (v1.31.0) are newer than v1.28.3, the newest minikube v1.32 knows
+    assert suggest_release(pins, Version(1, 32, 0)).tag == "v1.4.0"  # type: ignore[union-attr]
+    assert default_release(pins, lambda: minikube("v1.32.0")).tag == "v1.4.0"
+
+
+def test_when_no_release_is_known_to_the_minikube_the_newest_it_starts_is_offered(pins: Pins) -> None:
+    # minikube v1.33 refuses v1.4.0's Kubernetes v1.19.3 and knows none newer than v1.30.0: too new only warns
+    assert suggest_release(pins, Version(1, 33, 0)).tag == "v1.11.0"  # type: ignore[union-attr]
+
+
+# ---- the newest Kubernetes a minikube knows --------------------------------------------------------------------
+
+
+def test_newest_kubernetes_is_minikubes_own_value_and_none_where_no_source_states_it() -> None:
+    assert minikube_support.newest_kubernetes(Version(1, 32, 0)) == "v1.28.3"
+    assert minikube_support.newest_kubernetes(Version(1, 31, 2)) == "v1.28.0-rc.1"
+    assert minikube_support.newest_kubernetes(Version(1, 33, 1)) == "v1.30.0"
+    assert minikube_support.newest_kubernetes(Version(1, 34, 0)) is None
+
+
+def test_a_pre_release_newest_does_not_cover_that_release() -> None:
+    assert minikube_support.knows_kubernetes(Version(1, 31, 2), Version(1, 27, 9)) is True
+    assert minikube_support.knows_kubernetes(Version(1, 31, 2), Version(1, 28, 0)) is False
+
+
+def test_a_supported_version_from_the_release_notes_is_known_beyond_it_unknown() -> None:
+    assert minikube_support.knows_kubernetes(Version(1, 37, 0), Version(1, 34, 0)) is True
+    assert minikube_support.knows_kubernetes(Version(1, 37, 0), Version(1, 35, 0)) is None
+
+
+def test_the_first_minikube_documented_to_know_a_kubernetes() -> None:
+    assert minikube_support.first_minikube_knowing(Version(1, 34, 0)) == Version(1, 37, 0)
+    assert minikube_support.first_minikube_knowing(Version(1, 28, 0)) == Version(1, 32, 0)
+    assert minikube_support.first_minikube_knowing(Version(1, 40, 0)) is None
+
+
+def test_a_kubernetes_newer_than_minikube_knows_warns_naming_the_fixes(pins: Pins) -> None:
+    check = verdict(evaluate(request(pins, "v1.11.0"), healthy()), "minikube")
+    assert check.status == "warn"
+    assert "knows Kubernetes up to v1.28.3" in check.message and "v1.34.0 is newer" in check.message
+    assert check.hint is not None
+    assert "minikube v1.37.0 or newer" in check.hint and "-k v1.4.0" in check.hint
+
+
+def test_a_known_kubernetes_in_the_release_range_is_offered_as_k8s_version(pins: Pins) -> None:
+    check = verdict(evaluate(request(pins, "v1.9.1"), healthy(minikube=minikube("v1.33.0"))), "minikube")
+    assert check.status == "warn"
+    assert check.hint is not None and "--k8s-version v1.30.0" in check.hint
+
+
+def test_no_warning_where_the_newest_kubernetes_of_the_minikube_is_not_established(pins: Pins) -> None:
+    assert verdict(evaluate(request(pins, "v1.11.0"), healthy(minikube=minikube("v1.37.0"))), "minikube").status == "ok"
 
 
 def test_inotify_limits_are_read_from_proc_and_absent_without_it(tmp_path: Path) -> None:

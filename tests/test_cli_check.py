@@ -69,6 +69,16 @@ def test_without_a_release_the_newest_one_the_minikube_can_run_is_checked(fake_t
     assert "Prerequisites for Kubeflow v1.11.0 (standard)" in result.stdout
 
 
+def test_minikube_1_32_checks_the_release_whose_kubernetes_it_knows_and_warns_on_a_newer_one(
+    tutorial_machine: FakeTools,
+) -> None:
+    assert "Prerequisites for Kubeflow v1.4.0 (standard)" in kfinstall(tutorial_machine, "check").stdout
+    tutorial_machine.set(kustomize_version="5.7.1")
+    minikube = checks_of(kfinstall(tutorial_machine, "check", "-k", "1.11.0", "--json"))["minikube"]
+    assert minikube["status"] == "warn"
+    assert "knows Kubernetes up to v1.28.3" in minikube["message"] and "v1.37.0" in minikube["hint"]
+
+
 def test_docker_down_is_a_failed_check(tutorial_machine: FakeTools) -> None:
     tutorial_machine.set(docker="down")
     result = kfinstall(tutorial_machine, "check", "-k", "1.4.0", "--json")

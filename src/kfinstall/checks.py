@@ -393,7 +393,48 @@ def check_minikube(request: CheckRequest, result: Result | None, kubernetes: Ver
             f"Kubeflow {release.tag} is pinned to minikube {release.minikube}",
             _minikube_install_hint(last),
         )
+    if minikube_support.knows_kubernetes(minikube, kubernetes) is False:
+        return _too_new_for_minikube(request, parsed.text, minikube, kubernetes, required)
     return CheckResult("minikube", "ok", parsed.text, required, f"can start Kubernetes {kubernetes}")
+
+
+def _too_new_for_minikube(
+    request: CheckRequest, found: str, minikube: Version, kubernetes: Version, required: str
+) -> CheckResult:
+    """minikube only warns about a Kubernetes newer than it knows and tries anyway, so this is a warning."""
+    release, newest = request.release, minikube_support.newest_kubernetes(minikube)
+    first = minikube_support.first_minikube_knowing(kubernetes)
+    fixes = [
+        f"install minikube {first} or newer, which knows it ({minikube_support.RELEASES_URL})"
+        if first
+        else f"install a newer minikube ({minikube_support.RELEASES_URL})"
+    ]
+    suggestion = suggest_release(request.pins, minikube) if request.pins else None
+    if suggestion is not None and suggestion.tag != release.tag:
+        fixes.append(
+            f"install Kubeflow {suggestion.tag} instead (-k {suggestion.tag}), whose Kubernetes "
+            f"{suggestion.kubernetes.default} this minikube knows"
+        )
+    known = _newest_release_text(newest)
+    if known and release.kubernetes.contains(known) and minikube_support.can_start(minikube, known):
+        fixes.append(f"pass --k8s-version {known}, within Kubeflow {release.tag}'s range")
+    return CheckResult(
+        "minikube",
+        "warn",
+        found,
+        required,
+        f"minikube {found} knows Kubernetes up to {newest}: it warns that {kubernetes} is newer, tries anyway, "
+        "and kubeadm may fail",
+        "; or ".join(fixes),
+    )
+
+
+def _newest_release_text(newest: str | None) -> Version | None:
+    """minikube's newest as a released version (None for a pre-release such as v1.28.0-rc.1)."""
+    try:
+        return Version.parse(newest) if newest else None
+    except ValueError:
+        return None
 
 
 def _minikube_install_hint(last: Version | None) -> str:
@@ -403,15 +444,22 @@ def _minikube_install_hint(last: Version | None) -> str:
 
 
 def suggest_release(pins: Pins, minikube: Version | None) -> Release | None:
-    """The newest pinned release whose default Kubernetes this minikube starts and whose pins allow it."""
+    """The newest pinned release whose pins allow this minikube and whose default Kubernetes it starts and knows
+    (lies between the oldest it starts and the newest it knows). When none is known to it, the newest it starts:
+    a Kubernetes newer than minikube knows is only a warning, an older one is refused."""
     candidates = sorted(pins.releases, key=lambda r: Version.parse(r.tag), reverse=True)
-    for release in candidates:
-        if minikube is None:
+    if minikube is None:
+        return candidates[0] if candidates else None
+    startable = [
+        release
+        for release in candidates
+        if release.minikube.contains(minikube)
+        and minikube_support.can_start(minikube, Version.parse(release.kubernetes.default))
+    ]
+    for release in startable:
+        if minikube_support.knows_kubernetes(minikube, Version.parse(release.kubernetes.default)) is not False:
             return release
-        default = Version.parse(release.kubernetes.default)
-        if minikube_support.can_start(minikube, default) and release.minikube.contains(minikube):
-            return release
-    return None
+    return startable[0] if startable else None
 
 
 def choose_release(pins: Pins, kubeflow_version: str | None, context: str | None) -> Release:
@@ -423,7 +471,8 @@ def choose_release(pins: Pins, kubeflow_version: str | None, context: str | None
 
 
 def default_release(pins: Pins, minikube_output: Callable[[], Result | None] = minikube_version_output) -> Release:
-    """The release `up` installs when none is asked for: the newest one the local minikube can run.
+    """The release `up` installs when none is asked for: the newest one the local minikube can run, preferring
+    one whose default Kubernetes it knows (see `suggest_release`).
 
     Without a readable minikube it is simply the newest pinned release (the minikube check will explain).
     """

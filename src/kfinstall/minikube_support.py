@@ -7,6 +7,9 @@ say so before starting anything, and suggest a minikube that can, or a Kubeflow 
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 from kfinstall.pins import Version
 
 #: (first minikube release of a floor, the oldest Kubernetes it starts). The floor was v1.14.0 up to minikube
@@ -17,6 +20,50 @@ OLDEST_KUBERNETES: tuple[tuple[Version, Version], ...] = (
     (Version(1, 33, 0), Version(1, 20, 0)),
     (Version(1, 37, 0), Version(1, 28, 0)),
 )
+
+
+class NewestKubernetes(NamedTuple):
+    """From minikube release `since` on (until the next row): the newest Kubernetes it knows.
+
+    `newest` is minikube's `constants.NewestKubernetesVersion` as minikube spells it (it may be a pre-release), or
+    None when no source states it. `at_least` is a version the release notes say this minikube supports (its
+    default, or "support for vX"): minikube's newest is never older than its default, so that much it knows.
+    """
+
+    since: Version
+    newest: str | None
+    at_least: str | None
+
+
+#: Newer than `newest`, minikube only warns ("Specified Kubernetes version X is newer than the newest supported
+#: version: Y") and tries anyway; kubeadm then often fails. Sources: minikube's CHANGELOG.md (the copy released
+#: with v1.34.0) and the GitHub release notes of v1.35.0 and v1.37.0. A "Bump Kubernetes version default: X and
+#: latest: Y" line is minikube's update script setting DefaultKubernetesVersion=X and NewestKubernetesVersion=Y.
+#: A patch release whose notes name no bump (v1.26.1 aside: v1.30.1, v1.31.1, v1.33.1) keeps its row's value.
+#: Not established (newest None): v1.25.x (no Kubernetes line), v1.27.0 and v1.29.0 (the default only), v1.28.0
+#: (no line, although v1.29.0's notes show its default had moved to v1.25.3), v1.34.0 (default only), v1.35.0
+#: ("Support latest Kubernetes v1.32.0" without the newest), v1.36.x (no source found), v1.37.0 ("Add Support for
+#: Kubernetes v1.34.0"), v1.38.0 on (not researched).
+NEWEST_KUBERNETES: tuple[NewestKubernetes, ...] = (
+    NewestKubernetes(Version(1, 25, 0), None, None),
+    NewestKubernetes(Version(1, 26, 0), "v1.24.1", "v1.24.1"),  # default v1.24.1 and latest v1.24.1 (#14197)
+    NewestKubernetes(Version(1, 26, 1), "v1.24.3", "v1.24.3"),  # default v1.24.3 and latest v1.24.3 (#14606)
+    NewestKubernetes(Version(1, 27, 0), None, "v1.25.0"),  # "Bump default Kubernetes version to v1.25.0" (#14848)
+    NewestKubernetes(Version(1, 27, 1), "v1.25.2", "v1.25.2"),  # default v1.25.2 and latest v1.25.2 (#14995)
+    NewestKubernetes(Version(1, 28, 0), None, None),
+    NewestKubernetes(Version(1, 29, 0), None, "v1.26.1"),  # "Bump default Kubernetes version from 1.25.3 to 1.26.1"
+    NewestKubernetes(Version(1, 30, 0), "v1.27.0-rc.0", "v1.26.3"),  # default v1.26.3, latest v1.27.0-rc.0 (#16181)
+    NewestKubernetes(Version(1, 31, 0), "v1.27.3", "v1.27.3"),  # default v1.27.3 and latest v1.27.3 (#16718)
+    NewestKubernetes(Version(1, 31, 2), "v1.28.0-rc.1", "v1.27.4"),  # default v1.27.4, latest v1.28.0-rc.1 (#17051)
+    NewestKubernetes(Version(1, 32, 0), "v1.28.3", "v1.28.3"),  # v1.32.0-beta.0: default and latest v1.28.3 (#17463)
+    NewestKubernetes(Version(1, 33, 0), "v1.30.0", "v1.30.0"),  # default v1.30.0 and latest v1.30.0 (#18669)
+    NewestKubernetes(Version(1, 34, 0), None, "v1.31.0"),  # "Bump default Kubernetes version to v1.31.0" (#19435)
+    NewestKubernetes(Version(1, 35, 0), None, "v1.32.0"),  # "Support latest Kubernetes v1.32.0" (#20091)
+    NewestKubernetes(Version(1, 36, 0), None, None),
+    NewestKubernetes(Version(1, 37, 0), None, "v1.34.0"),  # "Add Support for Kubernetes v1.34.0" (#21439)
+    NewestKubernetes(Version(1, 38, 0), None, None),
+)
+
 
 #: `minikube start --gpus` exists since v1.32.0 (values all, nvidia; amd since v1.35.0) and needs the docker driver.
 GPUS_SINCE = Version(1, 32, 0)
@@ -54,3 +101,48 @@ def last_minikube_for(kubernetes: Version) -> Version | None:
 def gpu_flag_values(minikube: Version) -> list[str]:
     """The `--gpus` values this minikube accepts ([] before v1.32.0: the flag does not exist)."""
     return [value for value, since in GPU_VALUES if minikube >= since]
+
+
+_SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(-.+)?$")
+
+
+def _semver_key(text: str) -> tuple[int, int, int, int]:
+    """Order as minikube's semver does, as far as a released Kubernetes is concerned: v1.28.0-rc.1 < v1.28.0."""
+    match = _SEMVER.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a version like v1.28.0 or v1.28.0-rc.1")
+    major, minor, patch, pre = match.groups()
+    return int(major), int(minor), int(patch), 0 if pre else 1
+
+
+def _row(minikube: Version) -> NewestKubernetes | None:
+    found = None
+    for row in NEWEST_KUBERNETES:
+        if minikube >= row.since:
+            found = row
+    return found
+
+
+def newest_kubernetes(minikube: Version) -> str | None:
+    """minikube's NewestKubernetesVersion for this release, or None where no source establishes it."""
+    row = _row(minikube)
+    return row.newest if row else None
+
+
+def knows_kubernetes(minikube: Version, kubernetes: Version) -> bool | None:
+    """Whether `kubernetes` is within the newest this minikube knows; None when that is not established."""
+    row = _row(minikube)
+    wanted = _semver_key(f"v{kubernetes.major}.{kubernetes.minor}.{kubernetes.patch or 0}")
+    if row is None:
+        return None
+    if row.newest is not None:
+        return wanted <= _semver_key(row.newest)
+    return True if row.at_least is not None and wanted <= _semver_key(row.at_least) else None
+
+
+def first_minikube_knowing(kubernetes: Version) -> Version | None:
+    """The first minikube release documented to know `kubernetes`; None when no recorded one is."""
+    for row in NEWEST_KUBERNETES:
+        if knows_kubernetes(row.since, kubernetes):
+            return row.since
+    return None
