@@ -18,9 +18,11 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Not a test: kfinstall up vs the official retry loop vs the tutorial on the cluster double (bench/RESULTS.md).
+# Not a test: kfinstall up vs the official retry loop vs the tutorial on the cluster double (bench/RESULTS.md),
+# then the same with image pulls modelled (bench/RESULTS-pulls.md).
 bench:
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --pulls
 
 format:
 	$(BIN)/ruff check --fix .

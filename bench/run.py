@@ -346,9 +346,9 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "0.5")),
-                        help="factor on the 2-20 s readiness delays (and on the loops' sleep 10 and the "
-                             "crash back-off)")  # fmt: skip
+    parser.add_argument("--scale", type=float, default=None,
+                        help="factor on the delays, the loops' sleep 10 and the kubelet's back-off (default 0.5, "
+                        "0.25 with --pulls; BENCH_SCALE)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1)
     pulls_help = (
         "model image pulls: the 2-20 s spread is each image's pull, the kubelet pulls one image at a time, "
@@ -356,9 +356,13 @@ def main() -> int:
     )
     parser.add_argument("--pulls", action="store_true", help=pulls_help)
     parser.add_argument("--release", default="v1.10.2", help="real release from the shared bundle")
-    parser.add_argument("--output", type=Path, default=REPO / "bench" / "RESULTS.md")
+    parser.add_argument("--output", type=Path, help="default: bench/RESULTS.md (bench/RESULTS-pulls.md with --pulls)")
     parser.add_argument("--only", choices=["synthetic", "real"], help="measure one release only")
     args = parser.parse_args()
+    if args.scale is None:
+        args.scale = float(os.environ.get("BENCH_SCALE", "0.25" if args.pulls else "0.5"))
+    if args.output is None:
+        args.output = REPO / "bench" / ("RESULTS-pulls.md" if args.pulls else "RESULTS.md")
 
     load_before = os.getloadavg()[0]
     command = " ".join(["python bench/run.py", *sys.argv[1:]]) if sys.argv[1:] else "make bench"
