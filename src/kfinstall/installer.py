@@ -31,6 +31,7 @@ from kfinstall.health import FAILING_REASONS
 from kfinstall.kinds import never_served, provided_kinds
 from kfinstall.kube import Kubectl
 from kfinstall.manifest import COMPONENT_LABEL, as_apply_input
+from kfinstall.plan import chain_lengths
 from kfinstall.readiness import WAITED_KINDS, PodProblem, endpoints_ready, pod_problem, readiness
 
 Obj = dict[str, Any]
@@ -192,6 +193,7 @@ class Installer:
         (a build's failure included, as soon as it happens)."""
         self._works = works
         pending: dict[str, Work] = {work.id: work for work in works}
+        chain = chain_lengths(works)  # among components ready to go, those with the longest chains go first
         done: set[str] = set()
         running: dict[Future[None], str] = {}
         failure: BaseException | None = None
@@ -206,7 +208,7 @@ class Installer:
                 failure = next((error for work in pending.values() if (error := work.build_failure())), None)
                 if failure is not None:
                     break
-                for work_id, work in list(pending.items()):
+                for work_id, work in sorted(pending.items(), key=lambda item: -chain[item[0]]):
                     if all(
                         dep in done or (dep not in pending and dep not in running.values()) for dep in work.depends_on
                     ):

@@ -281,7 +281,8 @@ class ComponentBuilds:
         self._components = list(install.selection.components)
         self._login = login
         self._report = report
-        targets = [build.BuildTarget(c.id, path) for c in self._components for path in c.paths]
+        # the longest chains first: their builds are the first ones the install waits for
+        targets = [build.BuildTarget(c.id, path) for c in install.selection.critical_first() for path in c.paths]
         self._builds = build.Builds(checkout.path, targets, commit=checkout.commit)
         self._lock = threading.Lock()
         self._left = len(self._components)
