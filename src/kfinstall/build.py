@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,11 +93,24 @@ def build_one(checkout: Path, target: BuildTarget) -> str:
     return result.stdout
 
 
+def cached_build(checkout: Path, target: BuildTarget, *, commit: str | None, identity: str) -> str:
+    """The target's YAML: from the build cache when a verified `commit` has it there, else built (and stored)."""
+    cached = _cache_file(commit, identity, target) if commit else None
+    if cached is not None and cached.is_file():
+        try:
+            return cached.read_text()
+        except OSError:
+            pass
+    output = build_one(checkout, target)
+    if cached is not None:
+        _store(cached, output)
+    return output
+
+
 def build_all(
     checkout: Path,
     targets: Sequence[BuildTarget],
     *,
-    on_built: Callable[[BuildTarget], None] | None = None,
     workers: int | None = None,
     commit: str | None = None,
     identity: str | None = None,
@@ -106,32 +119,16 @@ def build_all(
 
     With the checkout's verified `commit`, outputs come from (and go to) the build cache.
     """
-    workers = workers or max(2, os.cpu_count() or 2)
     if identity is None:
         identity = builder_identity() if commit else ""
 
     def one(target: BuildTarget) -> str | KfError:
-        cached = _cache_file(commit, identity, target) if commit else None
-        if cached is not None and cached.is_file():
-            try:
-                output = cached.read_text()
-            except OSError:
-                pass
-            else:
-                if on_built:
-                    on_built(target)
-                return output
         try:
-            output = build_one(checkout, target)
+            return cached_build(checkout, target, commit=commit, identity=identity)
         except KfError as error:
             return error
-        if cached is not None:
-            _store(cached, output)
-        if on_built:
-            on_built(target)
-        return output
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=workers or max(2, os.cpu_count() or 2)) as pool:
         outputs = list(pool.map(one, targets))
     for output in outputs:
         if isinstance(output, KfError):
@@ -206,8 +203,7 @@ class Builds:
                 return json.loads(parsed_cache.read_text())
             except (OSError, ValueError):
                 pass
-        output = build_all(self.checkout, [target], workers=1, commit=self.commit, identity=self.identity)[target]
-        objects = manifest.parse(output)
+        objects = manifest.parse(cached_build(self.checkout, target, commit=self.commit, identity=self.identity))
         if parsed_cache is not None:
             text = json.dumps(objects, separators=(",", ":"))
             if json.loads(text) == objects:  # only what JSON carries faithfully (no int keys, say)
