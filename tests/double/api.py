@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from tests.double import errors, merge
+from tests.double import errors, listmapkeys, merge
 from tests.double.catalog import ResourceType
 from tests.double.cluster import Cluster, Obj
 from tests.double.merge import clone
@@ -253,6 +253,8 @@ class Api:
         force: bool = False,
     ) -> tuple[int, Obj]:
         gk = (rt.group, rt.kind)
+        if isinstance(body, dict):  # the typed patch object is built first (fieldmanager/structuredmerge.go)
+            listmapkeys.check_apply(rt.group, rt.kind, body, self.c.scenario.k8s_version)
         applied = self._check_body(rt, ns, clone(body), name)
         managed = None
         if current is not None:
