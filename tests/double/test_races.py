@@ -48,7 +48,7 @@ kind: Service
 metadata: {name: webhook, namespace: hooks}
 spec:
   selector: {app: webhook}
-  ports: [{port: 443, targetPort: 8443}]
+  ports: [{port: 443, targetPort: 8443, protocol: TCP}]  # named: 1.19's server-side apply has no default for it
 ---
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
