@@ -133,6 +133,26 @@ def test_up_installs_the_real_v1_4_0_minimal_profile(fake_tools: FakeTools, bund
     } <= set(start)
 
 
+def test_v1_4_0_installs_on_kubernetes_1_19_whose_server_side_apply_needs_port_protocols(
+    fake_tools: FakeTools, bundle_releases, tmp_path: Path
+) -> None:
+    """v1.4.0's cert-manager and admission webhook have ports without `protocol`: 1.19 refuses them server-side
+    (kubernetes-sigs/structured-merge-diff#130, cert-manager/cert-manager#4020), so kfinstall names TCP, the default."""
+    fake_tools.set(double_args=RACY, minikube_version="v1.32.0", kustomize_version="3.2.0")
+    env = isolated_env(fake_tools.env, tmp_path)
+    others = "istio dex oidc-authservice kubeflow-roles kubeflow-istio-resources katib profiles-kfam"
+    without = [arg for c in f"{others} central-dashboard notebooks user-namespace".split() for arg in ("--without", c)]
+
+    result = up(env, bundle_releases["v1.4.0"], "--profile", "minimal", *without)
+
+    assert result.returncode == 0, result.stderr
+    assert "Kubeflow v1.4.0 is ready (3 installed" in result.stderr
+    webhook = kubectl_json(fake_tools, "get", "service", "-n", "kubeflow", "admission-webhook-service")
+    assert [port["protocol"] for port in webhook["spec"]["ports"]] == ["TCP"]
+    deployment = kubectl_json(fake_tools, "get", "deployment", "-n", "cert-manager", "cert-manager-webhook")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["protocol"] == "TCP"
+
+
 def test_a_wait_timeout_names_the_pod_and_why(fake_tools: FakeTools, synthetic_release, tmp_path: Path) -> None:
     fake_tools.set(double_args=RACY + " --set 'image_pull_backoff=[\"docker.io/kfsynthetic/mysql:*\"]'")
     env = isolated_env(fake_tools.env, tmp_path)

@@ -79,6 +79,47 @@ def labelled(objects: Iterable[Obj], component: str, release: str) -> list[Obj]:
     return result
 
 
+def with_port_protocols(objects: Iterable[Obj]) -> list[Obj]:
+    """`objects` with `protocol: TCP` on every container port and Service port that names none (copies of those).
+
+    `protocol` is a key of both lists (containers' `ports` keyed containerPort+protocol, a Service's port+protocol),
+    and server-side apply refuses an element that omits a key the server publishes no default for: Kubernetes <
+    1.20 for container ports, < 1.20.6 / 1.21 for Service ports (`failed to create typed patch object: .spec.ports:
+    element 0: associative list with keys has an element that omits key field "protocol"`;
+    kubernetes-sigs/structured-merge-diff#130, kubernetes/kubernetes#96480 and #98576). TCP is what every version
+    defaults it to on write (kubernetes/kubernetes pkg/apis/core/v1/defaults.go: SetDefaults_Service, and
+    SetDefaults_ContainerPort until it became k8s.io/api core/v1 types.go's `+default="TCP"`), so the stored object
+    is the same; adding it whatever the server keeps the built objects, and so their hash, independent of the
+    cluster they go to.
+    """
+    result = []
+    for obj in objects:
+        if _ports_without_protocol(obj):
+            obj = json.loads(json.dumps(obj))
+            for port in _ports_without_protocol(obj):
+                port["protocol"] = "TCP"
+        result.append(obj)
+    return result
+
+
+def _ports_without_protocol(obj: Obj) -> list[Obj]:
+    """The container ports (of a workload's pod) or Service ports of `obj` that name no protocol."""
+    ports: list[Any] = []
+    if obj.get("kind") == "Service" and obj.get("apiVersion") == "v1":
+        ports = (obj.get("spec") or {}).get("ports") or []
+    elif (path := _POD_SPEC_PATHS.get(obj.get("kind", ""))) is not None:
+        spec: Any = obj
+        for key in path:
+            spec = spec.get(key) if isinstance(spec, dict) else None
+        containers = [
+            container
+            for group in ("initContainers", "containers")  # ephemeral containers' ports are no keyed list
+            for container in (spec.get(group) or [] if isinstance(spec, dict) else [])
+        ]
+        ports = [port for c in containers if isinstance(c, dict) for port in c.get("ports") or []]
+    return [port for port in ports if isinstance(port, dict) and "protocol" not in port]
+
+
 def as_apply_input(objects: list[Obj]) -> str:
     """A stream of JSON documents for `kubectl apply -f -`: unambiguous to parse and far faster to write than YAML.
 

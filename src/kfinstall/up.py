@@ -310,7 +310,8 @@ class ComponentBuilds:
             objects = [
                 obj for path in component.paths for obj in self._builds.objects(build.BuildTarget(component.id, path))
             ]
-            labelled = manifest.labelled(objects, component.id, self._release)
+            # ports name their protocol: server-side apply before Kubernetes 1.21 refuses them otherwise
+            labelled = manifest.labelled(manifest.with_port_protocols(objects), component.id, self._release)
             work = ComponentWork(
                 component.id,
                 component.depends_on,
