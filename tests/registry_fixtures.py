@@ -1,14 +1,15 @@
 """A real container registry on loopback for the tests: Debian's `docker-registry` (the CNCF distribution registry)
 with its bearer-token authentication, and images pushed into it by `skopeo`.
 
-The registry is the real thing. Its token endpoint is the one network-boundary fake here: a tiny HTTP server that
-answers anonymous token requests the way distribution/distribution docs/spec/auth/token.md specifies (`GET
+The registry is the real thing. Its token endpoint is a network-boundary fake: a tiny HTTP server that answers
+anonymous token requests the way distribution/distribution docs/spec/auth/token.md specifies (`GET
 realm?service=...&scope=repository:NAME:ACTIONS` -> `{"token": JWT, "access_token": JWT, "expires_in": ...}`),
 granting what is asked except on repositories under `private/` (as Docker Hub grants nothing for a private or
-missing repository, and the registry then answers 401 UNAUTHORIZED). The JWT is what the registry's token
-access controller verifies (distribution registry/auth/token/token.go at v2.8: `iss`, `aud` = the service, `exp`,
-`nbf`, an `access` list, signed RS256 by a key whose certificate is in the registry's `rootcertbundle`, named in the
-header's `x5c`); openssl makes the key and signs.
+missing repository, and the registry then answers 401 UNAUTHORIZED) and refusing those under `billing/` (403).
+The JWT is what the registry's token access controller verifies (distribution registry/auth/token/token.go at
+v2.8: `iss`, `aud` = the service, `exp`, `nbf`, an `access` list, signed RS256 by a key whose certificate is in
+the registry's `rootcertbundle`, named in the header's `x5c`); openssl makes the key and signs. The other fake is
+`BlobStore`, where the registry's own `redirect` middleware sends blob downloads (a CDN's place).
 
 Images are OCI layouts written here (a config blob, one layer tarball, a manifest; an index for multi-arch ones)
 and copied by `skopeo copy --all oci:LAYOUT:REF docker://127.0.0.1:PORT/NAME:TAG`.
@@ -41,6 +42,12 @@ import pytest
 REGISTRY_BINARY = "/usr/bin/docker-registry"
 SERVICE = "kfinstall-test-registry"
 ISSUER = "kfinstall-test-token-issuer"
+#: What the token endpoint answers for repositories under `billing/`: the words gcr.io gives for the images of
+#: projects whose billing lapsed (arrikto/oidc-authservice#127, image-availability facts). Whether gcr.io says it
+#: at its token endpoint or its manifest endpoint could not be established offline; the client handles both.
+BILLING_REFUSAL = json.dumps(
+    {"errors": [{"code": "DENIED", "message": "This API method requires billing to be enabled."}]}
+).encode()
 #: Seconds the registry may take to answer /v2/ after it starts (it is up in well under a second).
 STARTUP_DEADLINE = 30.0
 
@@ -78,9 +85,12 @@ class TokenIssuer:
                 query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
                 with issuer._lock:
                     issuer.requests.append(query)
-                token = issuer.token(query.get("scope", []))
-                body = json.dumps({"token": token, "access_token": token, "expires_in": 300}).encode()
-                self.send_response(200)
+                if any(":billing/" in scope for scope in query.get("scope", [])):
+                    status, body = 403, BILLING_REFUSAL
+                else:
+                    token = issuer.token(query.get("scope", []))
+                    status, body = 200, json.dumps({"token": token, "access_token": token, "expires_in": 300}).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -122,6 +132,35 @@ class TokenIssuer:
         self.server.server_close()
 
 
+class BlobStore:
+    """Where the registry's `redirect` storage middleware sends blob downloads (distribution
+    registry/storage/driver/middleware/redirect: `baseurl` + the storage path): a static server of the registry's
+    storage directory standing in for a CDN, recording the headers of each request."""
+
+    def __init__(self, storage: Path) -> None:
+        self.headers: list[dict[str, str]] = []
+        store = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                super().__init__(*args, directory=str(storage), **kwargs)  # type: ignore[arg-type]
+
+            def do_GET(self) -> None:
+                store.headers.append({k.lower(): v for k, v in self.headers.items()})
+                super().do_GET()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @dataclass
 class Registry:
     """A running `docker-registry serve` on loopback: `host` is `127.0.0.1:PORT`."""
@@ -130,6 +169,7 @@ class Registry:
     root: Path
     issuer: TokenIssuer | None
     process: subprocess.Popen[bytes]
+    blobs: BlobStore | None = None
     pushed: list[str] = field(default_factory=list)
 
     def push(self, layout: Path, name_and_tag: str) -> str:
@@ -149,7 +189,7 @@ class Registry:
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
 
-def _config(root: Path, port: int, issuer: TokenIssuer | None) -> Path:
+def _config(root: Path, port: int, issuer: TokenIssuer | None, blobs: BlobStore | None) -> Path:
     """The registry's configuration (distribution docs/configuration.md): filesystem storage, loopback only."""
     lines = [
         "version: 0.1",
@@ -164,6 +204,8 @@ def _config(root: Path, port: int, issuer: TokenIssuer | None) -> Path:
         f"  addr: 127.0.0.1:{port}",
         "  secret: kfinstall-tests",
     ]
+    if blobs is not None:
+        lines += ["middleware:", "  storage:", "  - name: redirect", "    options:", f"      baseurl: {blobs.url}"]
     if issuer is not None:
         lines += [
             "auth:",
@@ -189,18 +231,19 @@ def _answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_registry(root: Path, *, token_auth: bool) -> Iterator[Registry]:
+def running_registry(root: Path, *, token_auth: bool, blob_redirects: bool = False) -> Iterator[Registry]:
     if not Path(REGISTRY_BINARY).is_file():
         pytest.skip(f"{REGISTRY_BINARY} is not installed (apt-get install docker-registry; CI installs it)")
     if shutil.which("skopeo") is None:
         pytest.skip("skopeo is not installed (apt-get install skopeo; CI installs it)")
     root.mkdir(parents=True, exist_ok=True)
     issuer = TokenIssuer(root) if token_auth else None
+    blobs = BlobStore(root / "storage") if blob_redirects else None
     port = _free_port()
-    config = _config(root, port, issuer)
+    config = _config(root, port, issuer, blobs)
     with open(root / "registry.log", "wb") as log:
         process = subprocess.Popen([REGISTRY_BINARY, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
-    registry = Registry(f"127.0.0.1:{port}", root, issuer, process)
+    registry = Registry(f"127.0.0.1:{port}", root, issuer, process, blobs)
     try:
         deadline = time.monotonic() + STARTUP_DEADLINE
         while not _answers(f"http://{registry.host}/v2/"):
@@ -217,6 +260,8 @@ def running_registry(root: Path, *, token_auth: bool) -> Iterator[Registry]:
             process.wait()
         if issuer is not None:
             issuer.stop()
+        if blobs is not None:
+            blobs.stop()
 
 
 # ---- OCI layouts (opencontainers/image-spec image-layout.md, manifest.md, image-index.md, config.md) ----------
@@ -284,6 +329,14 @@ def oci_layout(layout: Path, arches: list[str], *, as_index: bool) -> Path:
 def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """A real registry that wants bearer tokens from its token endpoint, shared by the tests of a session."""
     with running_registry(tmp_path_factory.mktemp("registry"), token_auth=True) as registry:
+        yield registry
+
+
+@pytest.fixture
+def redirecting_registry(tmp_path: Path) -> Iterator[Registry]:
+    """A real registry with token auth whose blob downloads are redirected to another host (as Docker Hub's go to
+    its CDN), for one test."""
+    with running_registry(tmp_path / "registry", token_auth=True, blob_redirects=True) as registry:
         yield registry
 
 

@@ -221,3 +221,16 @@ def test_a_registry_that_does_not_answer_costs_one_timeout_not_one_per_image() -
     assert {a.state for a in answers.values()} == {"unreachable"}
     assert all("timed out" in a.words for a in answers.values())
     assert len(accepted) == 1
+
+
+def test_a_blob_redirect_is_followed_without_the_registrys_token(redirecting_registry: Registry, tmp_path) -> None:
+    image = redirecting_registry.push(oci_layout(tmp_path / "single", ["arm64"], as_index=False), "cdn/x:v1")
+    answer = Client(platform="linux/amd64").check(image)
+    assert (answer.state, answer.platforms) == ("present", ("linux/arm64",))
+    assert redirecting_registry.blobs.headers, "the config blob was read from where the registry redirected"
+    assert all("authorization" not in headers for headers in redirecting_registry.blobs.headers)
+
+
+def test_a_token_endpoints_refusal_is_denied_in_its_words(token_registry: Registry) -> None:
+    answer = Client().check(f"{token_registry.host}/billing/oidc-authservice:28c59ef")
+    assert (answer.state, answer.words) == ("denied", "DENIED: This API method requires billing to be enabled.")

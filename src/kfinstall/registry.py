@@ -137,6 +137,9 @@ ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 #: https://docs.docker.com/docker-hub/usage/pulls/. There the platform is looked at only when the host's arch is
 #: not the one nearly every image has.
 PULL_COUNTED = {DOCKER_HUB_API_HOST: "linux/amd64"}
+#: Redirects followed per request, and the most of a body read (manifest lists of many platforms are ~10 KB).
+MAX_REDIRECTS = 5
+MAX_BODY = 4 * 1024 * 1024
 #: The error codes of a manifest the registry does not have (distribution registry/api/v2/errors.go).
 MISSING_CODES = ("MANIFEST_UNKNOWN", "NAME_UNKNOWN")
 
@@ -159,6 +162,15 @@ class Response:
     status: int
     headers: dict[str, str]
     body: bytes = b""
+    #: What the token endpoint said when it gave no token (its words explain a refusal better than the 401's).
+    token_words: str = ""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects come back as answers: `Client._ask` follows them, so that a token never leaves its host."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
 
 
 class Unreachable(Exception):
@@ -230,26 +242,28 @@ class Client:
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str, str], str | None] = {}
         self._token_locks: dict[tuple[str, str, str], threading.Lock] = {}
+        self._token_words: dict[tuple[str, str, str], str] = {}
         self._challenges: dict[str, dict[str, str]] = {}
         self._dead: dict[str, str] = {}
-        self._direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
-        self._proxied = urllib.request.build_opener()
+        self._direct = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())  # no proxy
+        self._proxied = urllib.request.build_opener(_NoRedirects())
 
     # -- HTTP --
 
     def _send(self, url: str, method: str, headers: dict[str, str], token: str | None) -> Response:
+        """One request, redirects not followed (`_ask` follows them, each host with its own token)."""
         request = urllib.request.Request(url, method=method, headers=headers)
-        if token:  # never sent on to a redirect (blob downloads go to a CDN that refuses a second auth)
-            request.add_unredirected_header("Authorization", f"Bearer {token}")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
         host = urllib.parse.urlsplit(url).netloc
         opener = self._direct if is_loopback(host) else self._proxied
         try:
             with opener.open(request, timeout=self.timeout) as answer:
-                body = b"" if method == "HEAD" else answer.read(4 * 1024 * 1024)
+                body = b"" if method == "HEAD" else answer.read(MAX_BODY)
                 return Response(answer.status, {k.lower(): v for k, v in answer.headers.items()}, body)
-        except urllib.error.HTTPError as error:  # >= 400 (redirects are followed before this)
+        except urllib.error.HTTPError as error:  # >= 300: redirects too, as _NoRedirects leaves them
             with error:
-                body = b"" if method == "HEAD" else error.read(64 * 1024)
+                body = b"" if method == "HEAD" else error.read(MAX_BODY)
             return Response(error.code, {k.lower(): v for k, v in (error.headers or {}).items()}, body)
         except (urllib.error.URLError, OSError, ValueError) as error:  # URLError, timeouts: OSErrors
             reason = getattr(error, "reason", error)
@@ -257,48 +271,75 @@ class Client:
 
     def _token(self, challenge: dict[str, str], scope: str) -> str | None:
         """An anonymous token for `scope` from the challenge's realm (token.md "Requesting a Token")."""
-        realm, service = challenge.get("realm", ""), challenge.get("service", "")
-        key = (realm, service, scope)
+        key = (challenge.get("realm", ""), challenge.get("service", ""), scope)
         with self._lock:
             pending = self._token_locks.setdefault(key, threading.Lock())
         with pending:  # one request per key even when several images of a repository are checked at once
             with self._lock:
                 if key in self._tokens:
                     return self._tokens[key]
-            return self._fetch_token(key)
+            token, words = self._fetch_token(key)
+            with self._lock:
+                self._tokens[key] = token
+                if words:
+                    self._token_words[key] = words
+            return token
 
-    def _fetch_token(self, key: tuple[str, str, str]) -> str | None:
+    def _fetch_token(self, key: tuple[str, str, str]) -> tuple[str | None, str]:
+        """The token, or None and the token endpoint's words (gcr.io says "denied: ..." there, not at the API)."""
         realm, service, scope = key
         query = urllib.parse.urlencode({k: v for k, v in (("service", service), ("scope", scope)) if v})
         answer = self._send(f"{realm}{'&' if '?' in realm else '?'}{query}", "GET", {}, None)
-        token = None
         if answer.status == 200:
             try:
                 document = json.loads(answer.body)
                 token = document.get("token") or document.get("access_token")
             except (ValueError, AttributeError):
                 token = None
-        with self._lock:
-            self._tokens[key] = token
-        return token
+            if token:
+                return token, ""
+        return None, registry_words(answer.body) or f"HTTP {answer.status} from {realm}"
 
     def _ask(self, ref: Reference, method: str, path: str, accept: str) -> Response:
-        """`method` on the registry, with a token when it challenges for one."""
+        """`method` on the registry with a token when it challenges for one, following redirects (registry.k8s.io
+        sends every request on to a regional mirror, blobs go to a CDN): a token goes only to the host it is for."""
         scheme = "http" if is_loopback(ref.api_host) else "https"
-        url, headers = f"{scheme}://{ref.api_host}{path}", {"Accept": accept}
-        scope = f"repository:{ref.path}:pull"
+        url = f"{scheme}://{ref.api_host}{path}"
+        for _ in range(MAX_REDIRECTS):
+            answer = self._authorized(url, method, accept, f"repository:{ref.path}:pull")
+            location = answer.headers.get("location")
+            if answer.status not in (301, 302, 303, 307, 308) or not location:
+                return answer
+            url = urllib.parse.urljoin(url, location)
+        return answer
+
+    def _authorized(self, url: str, method: str, accept: str, scope: str) -> Response:
+        host = urllib.parse.urlsplit(url).netloc
+        headers = {"Accept": accept}
         with self._lock:
-            known = self._challenges.get(ref.api_host)
-        token = self._token(known, scope) if known else None
-        answer = self._send(url, method, headers, token)
-        if answer.status == 401 and "www-authenticate" in answer.headers:
-            scheme_name, params = parse_challenge(answer.headers["www-authenticate"])
-            if scheme_name == "bearer" and params.get("realm"):
-                with self._lock:
-                    self._challenges[ref.api_host] = params
-                token = self._token(params, params.get("scope") or scope)
-                if token:
-                    answer = self._send(url, method, headers, token)
+            known = self._challenges.get(host)
+        used = (known.get("realm", ""), known.get("service", ""), scope) if known else None
+        answer = self._send(url, method, headers, self._token(known, scope) if known else None)
+        if answer.status != 401 or "www-authenticate" not in answer.headers:
+            return answer
+        scheme_name, params = parse_challenge(answer.headers["www-authenticate"])
+        if scheme_name != "bearer" or not params.get("realm"):
+            return answer
+        with self._lock:
+            self._challenges[host] = params
+        key = (params["realm"], params.get("service", ""), params.get("scope") or scope)
+        if key == used:  # the token asked for was given and is not enough: the answer stands
+            return self._with_token_words(answer, key)
+        token = self._token(params, key[2])
+        if token is None:
+            return self._with_token_words(answer, key)
+        return self._with_token_words(self._send(url, method, headers, token), key)
+
+    def _with_token_words(self, answer: Response, key: tuple[str, str, str]) -> Response:
+        with self._lock:
+            words = self._token_words.get(key)
+        if answer.status in (401, 403) and words:
+            return Response(answer.status, answer.headers, answer.body, words)
         return answer
 
     # -- the check --
@@ -327,6 +368,8 @@ class Client:
         if answer.status != 200:  # the body has the registry's words (and some registries refuse HEAD)
             answer = self._ask(ref, "GET", path, ACCEPT)
             state, words = classify(answer.status, answer.body)
+            if state == "denied" and answer.token_words:
+                words = answer.token_words
             if state != "present":
                 return Availability(image, state, words, registry=registry)
         if self.platform is None or PULL_COUNTED.get(registry) == self.platform:
