@@ -268,7 +268,8 @@ def release_images(install: InstallPlan, options: UpOptions) -> list[str]:
 def planned_images(install: InstallPlan, options: UpOptions) -> dict[str, list[str]]:
     """Each image the install would pull -> the ids of the components that run it (`check --images` names them).
 
-    The one place that says which images an install pulls: `images list|pull|save` and `check --images` read it.
+    The one place that says which images an install pulls: `images list|pull|save` and `check --images` read it,
+    so a rewrite of images (a per-release substitution) made in the build or here is what both see and check.
     """
     from kfinstall import build, up
 
