@@ -24,6 +24,7 @@ import hashlib
 import http.server
 import io
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -183,6 +184,11 @@ class Registry:
         assert result.returncode == 0, f"skopeo copy to {image} failed: {result.stderr}\n{self.log()}"
         self.pushed.append(image)
         return image
+
+    def requests(self) -> list[tuple[str, str, int, str]]:
+        """(method, URI, status, user agent) of every request the registry served, from its access log lines."""
+        pattern = re.compile(r'"([A-Z]+) (\S+) HTTP/[0-9.]+" (\d{3}) \S+ "[^"]*" "([^"]*)"')
+        return [(m[1], m[2], int(m[3]), m[4]) for m in pattern.finditer((self.root / "registry.log").read_text())]
 
     def log(self) -> str:
         path = self.root / "registry.log"

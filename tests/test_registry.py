@@ -234,3 +234,15 @@ def test_a_blob_redirect_is_followed_without_the_registrys_token(redirecting_reg
 def test_a_token_endpoints_refusal_is_denied_in_its_words(token_registry: Registry) -> None:
     answer = Client().check(f"{token_registry.host}/billing/oidc-authservice:28c59ef")
     assert (answer.state, answer.words) == ("denied", "DENIED: This API method requires billing to be enabled.")
+
+
+def test_where_manifest_reads_count_as_pulls_an_amd64_host_only_asks_head(
+    token_registry: Registry, pushed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Docker Hub counts manifest GETs against the anonymous pull limit; this registry is made to stand for it."""
+    monkeypatch.setitem(registry.PULL_COUNTED, token_registry.host, "linux/amd64")
+    before = len(token_registry.requests())
+    answer = Client(platform="linux/amd64").check(pushed["both"])
+    assert (answer.state, answer.platforms) == ("present", None)
+    asked = [(method, uri) for method, uri, _, agent in token_registry.requests()[before:] if "kfinstall" in agent]
+    assert {method for method, _ in asked} == {"HEAD"} and all("/manifests/" in uri for _, uri in asked)

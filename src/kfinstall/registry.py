@@ -28,6 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
+from kfinstall import __version__
+
 # ---- image references (distribution/distribution reference/regexp.go and reference/normalize.go, v2.8) -------
 
 #: The name docker and containerd give Docker Hub in references (reference/normalize.go `defaultDomain`), its
@@ -137,6 +139,7 @@ ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 #: https://docs.docker.com/docker-hub/usage/pulls/. There the platform is looked at only when the host's arch is
 #: not the one nearly every image has.
 PULL_COUNTED = {DOCKER_HUB_API_HOST: "linux/amd64"}
+USER_AGENT = f"kfinstall/{__version__}"
 #: Redirects followed per request, and the most of a body read (manifest lists of many platforms are ~10 KB).
 MAX_REDIRECTS = 5
 MAX_BODY = 4 * 1024 * 1024
@@ -252,7 +255,7 @@ class Client:
 
     def _send(self, url: str, method: str, headers: dict[str, str], token: str | None) -> Response:
         """One request, redirects not followed (`_ask` follows them, each host with its own token)."""
-        request = urllib.request.Request(url, method=method, headers=headers)
+        request = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT, **headers})
         if token:
             request.add_header("Authorization", f"Bearer {token}")
         host = urllib.parse.urlsplit(url).netloc
