@@ -240,8 +240,9 @@ def _answers(url: str) -> bool:
 def running_registry(root: Path, *, token_auth: bool, blob_redirects: bool = False) -> Iterator[Registry]:
     if not Path(REGISTRY_BINARY).is_file():
         pytest.skip(f"{REGISTRY_BINARY} is not installed (apt-get install docker-registry; CI installs it)")
-    if shutil.which("skopeo") is None:
-        pytest.skip("skopeo is not installed (apt-get install skopeo; CI installs it)")
+    for tool in ("skopeo", "openssl"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (apt-get install {tool}; CI installs it)")
     root.mkdir(parents=True, exist_ok=True)
     issuer = TokenIssuer(root) if token_auth else None
     blobs = BlobStore(root / "storage") if blob_redirects else None

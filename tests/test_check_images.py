@@ -66,6 +66,8 @@ def release_on(root: Path, rewrite: dict[str, str]) -> LocalRelease:
         for old, new in rewrite.items():
             text = text.replace(old, new)
         path.write_text(text)
+    outside = [i for i in re.findall(r"image: (\S+)", _all_yaml(repo)) if not i.startswith("127.0.0.1:")]
+    assert not outside, f"these images would be asked of the internet: {outside}"
     _git("init", "--quiet", "-b", "master", cwd=repo)
     _git("add", ".", cwd=repo)
     _git("commit", "--quiet", "-m", "synthetic manifests on a loopback registry", cwd=repo)

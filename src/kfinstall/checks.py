@@ -974,8 +974,8 @@ def check_images(facts: ImageFacts) -> list[CheckResult]:
                 f"{len(answers)} image(s) on {host}",
                 required,
                 f"could not check: {answers[0].words}",
-                f"{host} did not answer: check the network or proxy (HTTPS_PROXY), then run `kfinstall check "
-                "--images` again",
+                f"check the network or proxy (HTTPS_PROXY) and run `kfinstall check --images` again; {host}'s "
+                "images were not judged",
             )
         )
     asked = len(facts.users) - sum(len(answers) for answers in unreachable.values())
