@@ -270,7 +270,8 @@ class Client:
             return Response(error.code, {k.lower(): v for k, v in (error.headers or {}).items()}, body)
         except (urllib.error.URLError, OSError, ValueError) as error:  # URLError, timeouts: OSErrors
             reason = getattr(error, "reason", error)
-            raise Unreachable(str(reason) or type(reason).__name__) from None
+            text = re.sub(r"^\[Errno -?\d+\] ", "", str(reason))  # "[Errno -2] Name or service not known"
+            raise Unreachable(text or type(reason).__name__) from None
 
     def _token(self, challenge: dict[str, str], scope: str) -> str | None:
         """An anonymous token for `scope` from the challenge's realm (token.md "Requesting a Token")."""
