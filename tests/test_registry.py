@@ -246,3 +246,14 @@ def test_where_manifest_reads_count_as_pulls_an_amd64_host_only_asks_head(
     assert (answer.state, answer.platforms) == ("present", None)
     asked = [(method, uri) for method, uri, _, agent in token_registry.requests()[before:] if "kfinstall" in agent]
     assert {method for method, _ in asked} == {"HEAD"} and all("/manifests/" in uri for _, uri in asked)
+
+
+def test_a_blob_store_that_cannot_be_reached_leaves_the_platform_unknown_not_the_image(
+    redirecting_registry: Registry, tmp_path
+) -> None:
+    image = redirecting_registry.push(oci_layout(tmp_path / "single", ["arm64"], as_index=False), "cdn/y:v1")
+    redirecting_registry.blobs.stop()  # the CDN is gone; the registry still answers
+    client = Client(platform="linux/amd64", timeout=5)
+    answer = client.check(image)
+    assert (answer.state, answer.platforms) == ("present", None)
+    assert client.check(f"{redirecting_registry.host}/cdn/y:v0").state == "missing"  # the registry is not "dead"

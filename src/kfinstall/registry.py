@@ -116,7 +116,7 @@ def parse_reference(text: str) -> Reference:
 # ---- the host's platform ---------------------------------------------------------------------------------------
 
 #: platform.machine() values -> the GOARCH names manifest lists use (OCI image-spec image-index.md `platform`).
-_ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+_ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm"}
 
 
 def host_platform(machine: str | None = None) -> str:
@@ -378,16 +378,22 @@ class Client:
                 return Availability(image, state, words, registry=registry)
         if self.platform is None or PULL_COUNTED.get(registry) == self.platform:
             return Availability(image, "present", registry=registry)
-        if not answer.body:
-            answer = self._ask(ref, "GET", path, ACCEPT)
-            if answer.status != 200:  # it was there a moment ago: say present, platforms unknown
-                return Availability(image, "present", registry=registry)
-        return Availability(image, "present", platforms=self._platforms(ref, answer), registry=registry)
+        try:  # it is there: a failure from here on leaves its platforms unknown, and the registry is not dead
+            if not answer.body:
+                answer = self._ask(ref, "GET", path, ACCEPT)
+                if answer.status != 200:
+                    return Availability(image, "present", registry=registry)
+            platforms = self._platforms(ref, answer)
+        except Unreachable:
+            platforms = None
+        return Availability(image, "present", platforms=platforms, registry=registry)
 
     def _platforms(self, ref: Reference, answer: Response) -> tuple[str, ...] | None:
         try:
             document = json.loads(answer.body)
         except ValueError:
+            return None
+        if not isinstance(document, dict):
             return None
         media = document.get("mediaType") or answer.headers.get("content-type", "").split(";")[0]
         if media in LISTS or "manifests" in document:
@@ -402,7 +408,7 @@ class Client:
             described = json.loads(config.body) if config.status == 200 else {}
         except ValueError:
             described = {}
-        if described.get("architecture"):
+        if isinstance(described, dict) and described.get("architecture"):
             return (f"{described.get('os', 'linux')}/{described['architecture']}",)
         return None
 
