@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.double.fixtures",
     "tests.fakes.fixtures",
     "tests.releases",
+    "tests.registry_fixtures",
 ]

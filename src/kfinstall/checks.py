@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from kfinstall import minikube_support, runner, toolversions
+from kfinstall import minikube_support, registry, runner, toolversions
 from kfinstall.errors import UsageError
 from kfinstall.pins import Pins, Release, Version
 from kfinstall.runner import Result
@@ -61,6 +61,8 @@ class CheckRequest:
     context: str | None = None
     #: All pinned releases, to suggest one this machine can run when the chosen one cannot.
     pins: Pins | None = None
+    #: Also ask the registries for the images of the plan (`check --images`: needs the manifests and the network).
+    images: bool = False
 
     @property
     def kubernetes(self) -> Version:
@@ -194,8 +196,16 @@ def read_inotify(root: Path = Path("/proc/sys/fs/inotify")) -> dict[str, int] | 
 
 
 def run_checks(request: CheckRequest) -> list[CheckResult]:
-    """Every check for `request`, on this machine: `evaluate(request, gather(request))`."""
-    return evaluate(request, gather(request))
+    """Every check for `request`, on this machine: `evaluate(request, gather(request))`, then the image rows
+    (`request.images`), whose builds and registry requests run while the tools answer."""
+    if not request.images:
+        return evaluate(request, gather(request))
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="images") as pool:
+        image_facts = pool.submit(gather_images, request)
+        results = evaluate(request, gather(request))
+        return results + check_images(image_facts.result())
 
 
 def failed(results: list[CheckResult]) -> list[CheckResult]:
@@ -832,6 +842,7 @@ def build_request(
     driver: str | None = None,
     gpus: str | None = None,
     context: str | None = None,
+    images: bool = False,
 ) -> CheckRequest:
     """A CheckRequest from raw option values: pins loaded, release chosen, units parsed, nonsense refused."""
     from kfinstall.pins import PROFILES, load_pins
@@ -863,4 +874,126 @@ def build_request(
         gpus=gpus,
         context=context,
         pins=pins,
+        images=images,
     )
+
+
+# ---- images of the plan (`kfinstall check --images`) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """The plan's images and what their registries said; `error` when the images could not even be listed."""
+
+    #: `os/arch` the nodes pull for (minikube's docker driver: the host's); None with --context (unknown).
+    platform: str | None
+    #: image -> ids of the components that run it, in install order.
+    users: dict[str, list[str]] = field(default_factory=dict)
+    answers: dict[str, registry.Availability] = field(default_factory=dict)
+    error: str | None = None
+
+
+def gather_images(request: CheckRequest) -> ImageFacts:
+    """The images the install would pull (manifests fetched and built as `up` does, both cached), then a manifest
+    request per image to its registry (a few at a time)."""
+    from kfinstall import images
+    from kfinstall.errors import KfError
+    from kfinstall.up import UpOptions, make_plan
+
+    platform = None if request.context else registry.host_platform()
+    options = UpOptions(profile=request.profile, context=request.context)
+    try:
+        users = images.planned_images(make_plan(options, request.release), options)
+    except KfError as error:
+        return ImageFacts(platform, error=error.message)
+    return ImageFacts(platform, users, registry.check_all(users, client=registry.Client(platform=platform)))
+
+
+def check_images(facts: ImageFacts) -> list[CheckResult]:
+    """A row per image a registry no longer serves (or serves without the nodes' platform), a warning per registry
+    that could not be asked, and a summary row when nothing failed. Unreachable is never "missing"."""
+    required = f"served for {facts.platform}" if facts.platform else "served"
+    if facts.error is not None:
+        return [
+            CheckResult(
+                "images",
+                "warn",
+                "not listed",
+                required,
+                f"could not check the images: {facts.error}",
+                "`kfinstall check --images` needs the manifests (fetched once, then cached) and the network",
+            )
+        ]
+    results: list[CheckResult] = []
+    unreachable: dict[str, list[registry.Availability]] = {}
+    unseen: list[registry.Availability] = []
+    for image, components in facts.users.items():
+        answer = facts.answers.get(image) or registry.Availability(image, "unreachable", "not asked")
+        name = f"image: {', '.join(components)}"
+        without = " ".join(f"--without {component}" for component in components)
+        if answer.state == "unreachable":
+            unreachable.setdefault(answer.registry or "?", []).append(answer)
+        elif answer.state in ("missing", "denied", "invalid"):
+            why = {
+                "missing": "the registry no longer serves it",
+                "denied": "the registry refuses it to anonymous pulls (deleted, private, or its project closed)",
+                "invalid": "not an image reference",
+            }[answer.state]
+            results.append(
+                CheckResult(
+                    name,
+                    "fail",
+                    image,
+                    required,
+                    f"{why}: {answer.words}",
+                    f"{image}: pods of {', '.join(components)} would wait in ImagePullBackOff; leave "
+                    f"{'it' if len(components) == 1 else 'them'} out ({without}) or choose another release "
+                    "(`kfinstall versions`)",
+                )
+            )
+        elif answer.platforms is None:
+            unseen.append(answer)
+        elif facts.platform is not None and facts.platform not in answer.platforms:
+            results.append(
+                CheckResult(
+                    name,
+                    "fail",
+                    image,
+                    required,
+                    f"no {facts.platform} image: the registry has {', '.join(answer.platforms) or 'no platform'}",
+                    f"{image}: the kubelet would fail with 'no matching manifest for {facts.platform}'; install on "
+                    f"a {', '.join(answer.platforms) or 'different'} machine, leave it out ({without}), or choose "
+                    "another release",
+                )
+            )
+    for host, answers in unreachable.items():
+        results.append(
+            CheckResult(
+                "images",
+                "warn",
+                f"{len(answers)} image(s) on {host}",
+                required,
+                f"could not check: {answers[0].words}",
+                f"check the network or proxy (HTTPS_PROXY) and run `kfinstall check --images` again; {host}'s "
+                "images were not judged",
+            )
+        )
+    asked = len(facts.users) - sum(len(answers) for answers in unreachable.values())
+    if asked and not any(result.status == "fail" for result in results):
+        hosts = {answer.registry for answer in facts.answers.values() if answer.state != "unreachable"}
+        note = ""
+        if unseen and facts.platform:
+            hub = all(answer.registry in registry.PULL_COUNTED for answer in unseen)
+            why = ": Docker Hub counts manifest reads as pulls" if hub else ""
+            note = f" ({len(unseen)} not checked for {facts.platform}{why})"
+        results.insert(
+            0,
+            CheckResult(
+                "images",
+                "ok",
+                f"{asked} image(s) on {len(hosts)} registr{'y' if len(hosts) == 1 else 'ies'}",
+                required,
+                ("all available" if not unreachable else f"{asked} of {len(facts.users)} available") + note,
+            ),
+        )
+    return results

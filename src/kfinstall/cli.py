@@ -97,6 +97,14 @@ def check(
     driver: DriverOpt = None,
     gpus: GpusOpt = None,
     context: ContextOpt = None,
+    images: Annotated[
+        bool,
+        typer.Option(
+            "--images",
+            help="Also ask the registries whether they still serve every image of the plan, for this machine's "
+            "platform (fetches and builds the manifests; needs the network).",
+        ),
+    ] = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Check the prerequisites of a release on this machine (or cluster); exit 1 if any check fails."""
@@ -112,7 +120,12 @@ def check(
         driver=driver,
         gpus=gpus,
         context=context,
+        images=images,
     )
+    if images and not json_output:
+        from rich.console import Console
+
+        Console(stderr=True, highlight=False).print("[dim]building the plan, asking the registries for its images…[/]")
     results = checks.run_checks(request)
     if json_output:
         _print_json(render.check_dict(results))

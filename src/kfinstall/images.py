@@ -262,12 +262,26 @@ class Prefetch:
 
 def release_images(install: InstallPlan, options: UpOptions) -> list[str]:
     """The images of the selected components, from their builds (fetched and built like `up` does)."""
+    return list(planned_images(install, options))
+
+
+def planned_images(install: InstallPlan, options: UpOptions) -> dict[str, list[str]]:
+    """Each image the install would pull -> the ids of the components that run it (`check --images` names them).
+
+    The one place that says which images an install pulls: `images list|pull|save` and `check --images` read it,
+    so a rewrite of images (a per-release substitution) made in the build or here is what both see and check.
+    """
     from kfinstall import build, up
 
     checkout = up._fetch(install, options)
     targets = [build.BuildTarget(c.id, path) for c in install.selection.components for path in c.paths]
     built = build.objects_all(checkout.path, targets, commit=checkout.commit)
-    return images_of(obj for target in targets for obj in built[target])
+    users: dict[str, list[str]] = {}
+    for target in targets:
+        for image in images_of(built[target]):
+            if target.component not in users.setdefault(image, []):
+                users[image].append(target.component)
+    return users
 
 
 # `kfinstall images ...` ---------------------------------------------------------------------------------------
