@@ -11,6 +11,11 @@
   mount it).
 - Kubeflow profiles: once the `profiles-deployment` is available, each Profile gets its namespace (owner annotation,
   the profile controller's labels), the `default-editor`/`default-viewer` ServiceAccounts and a Ready condition.
+- Kubeflow Pipelines' cache deployer (KFP 1.x, e.g. Kubeflow v1.4.0; later releases use a cert-manager Certificate):
+  once `cache-deployer-deployment` is available, its script has made the `webhook-server-tls` Secret (`key.pem`,
+  `cert.pem`) that the `cache-server` pod mounts, and the `cache-webhook-<namespace>` MutatingWebhookConfiguration
+  (kubeflow/pipelines backend/src/cache/deployer/deploy-cache-service.sh and webhook-create-signed-cert.sh: a CSR
+  approved by the script itself, then `kubectl create secret generic webhook-server-tls`; then it sleeps forever).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ def reconcile(ctrl: Controllers) -> None:
     _ca_injection(ctrl)
     _istio_root_cert(ctrl)
     _profiles(ctrl)
+    _kfp_cache_deployer(ctrl)
 
 
 def _ready(previous: list[Obj] | None, reason: str, message: str) -> list[Obj]:
@@ -215,3 +221,59 @@ def _profiles(ctrl: Controllers) -> None:
                 ]
             },
         )
+
+
+#: The cache deployer's names (kubeflow/pipelines backend/src/cache/deployer/deploy-cache-service.sh).
+CACHE_DEPLOYER = "cache-deployer-deployment"
+CACHE_SECRET = "webhook-server-tls"
+
+
+def _kfp_cache_deployer(ctrl: Controllers) -> None:
+    """What KFP 1.x's cache deployer script leaves behind once its pod runs: the TLS Secret and the webhook config."""
+    c = ctrl.c
+    for dep in c.list(("apps", "Deployment")):
+        meta = dep["metadata"]
+        ns = meta.get("namespace", "")
+        if meta["name"] != CACHE_DEPLOYER or not _available(ctrl, CACHE_DEPLOYER) or not ctrl.ns_active(ns):
+            continue
+        if c.get(("", "Secret"), ns, CACHE_SECRET) is None:
+            ctrl.create(
+                ("", "Secret"),
+                {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "type": "Opaque",
+                    "metadata": {"name": CACHE_SECRET, "namespace": ns},
+                    "data": {"key.pem": _KEY, "cert.pem": _PEM},
+                },
+            )
+        webhook = f"cache-webhook-{ns}"
+        if c.get(("admissionregistration.k8s.io", "MutatingWebhookConfiguration"), "", webhook) is None:
+            # backend/src/cache/deployer/cache-webhook-config.v1.yaml.template: pods with the KFP cache label only.
+            ctrl.create(
+                ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+                {
+                    "apiVersion": "admissionregistration.k8s.io/v1",
+                    "kind": "MutatingWebhookConfiguration",
+                    "metadata": {"name": webhook},
+                    "webhooks": [
+                        {
+                            "name": f"cache-server.{ns}.svc",
+                            "clientConfig": {
+                                "service": {"name": "cache-server", "namespace": ns, "path": "/mutate"},
+                                "caBundle": _PEM,
+                            },
+                            "rules": [
+                                {
+                                    "operations": ["CREATE"],
+                                    "apiGroups": [""],
+                                    "apiVersions": ["v1"],
+                                    "resources": ["pods"],
+                                }
+                            ],
+                            "objectSelector": {"matchLabels": {"pipelines.kubeflow.org/cache_enabled": "true"}},
+                            "timeoutSeconds": 5,
+                        }
+                    ],
+                },
+            )
