@@ -14,10 +14,12 @@ from kfinstall.checks import (
     CheckResult,
     ClusterFacts,
     Facts,
+    ReleaseChoice,
     default_release,
     evaluate,
     failed,
     read_inotify,
+    release_choice,
     suggest_release,
 )
 from kfinstall.errors import UsageError
@@ -430,6 +432,35 @@ def test_when_no_release_is_known_to_the_minikube_the_one_least_beyond_it_is_off
 def test_a_minikube_newer_than_the_table_is_offered_the_newest_release_it_starts(pins: Pins) -> None:
     assert minikube_support.knows_kubernetes(Version(1, 39, 0), Version(1, 34, 0)) is None
     assert suggest_release(pins, Version(1, 39, 0)).tag == "26.03"  # type: ignore[union-attr]
+
+
+def reason(pins: Pins, version: str | None) -> str | None:
+    return release_choice(pins, None, None, lambda: minikube(version) if version else None).reason
+
+
+def test_the_reason_for_a_minikube_that_supports_no_pinned_release_names_the_nearest(pins: Pins) -> None:
+    assert reason(pins, "v1.33.0") == (
+        "minikube v1.33.0 supports Kubernetes v1.20.0 – v1.30.0, older than every pinned release it starts: v1.9.1 "
+        "(Kubernetes v1.31.0) is the nearest, and minikube warns before trying it; minikube ≥ v1.37.0 runs 26.03 "
+        "(Kubernetes v1.34.0)"
+    )
+
+
+def test_the_reason_for_a_minikube_newer_than_the_table_says_its_support_is_not_recorded(pins: Pins) -> None:
+    assert reason(pins, "v1.39.0") == (
+        "minikube v1.39.0 is newer than the minikube releases whose Kubernetes support kfinstall records: 26.03, "
+        "the newest release it starts, is chosen"
+    )
+
+
+def test_the_reason_without_a_readable_minikube_is_the_newest_release(pins: Pins) -> None:
+    assert reason(pins, None) == "no minikube version could be read: the newest pinned release, 26.03, is checked"
+
+
+def test_a_release_named_with_k_has_no_reason_and_context_takes_the_newest(pins: Pins) -> None:
+    assert release_choice(pins, "v26.03", None, lambda: minikube("v1.32.0")) == ReleaseChoice(pins.get("26.03"))
+    choice = release_choice(pins, None, "prod", lambda: minikube("v1.32.0"))
+    assert choice.release.tag == "26.03" and choice.reason is not None and "--context" in choice.reason
 
 
 # ---- the newest Kubernetes a minikube knows --------------------------------------------------------------------
