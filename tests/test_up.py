@@ -217,6 +217,19 @@ def test_an_object_the_cluster_rejects_fails_at_once_with_kubectls_message(
     assert "still failing after" not in result.stderr
 
 
+def test_an_invalid_object_with_timeout_in_its_name_fails_at_once(
+    fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
+) -> None:
+    """An invalid ConfigMap named `idle_timeout`: the word in a name is no timeout to wait out (issue 19)."""
+    config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: idle_timeout\n  namespace: kubeflow\n"
+    checkout = _checkout_with_katib_extra(synthetic_release, tmp_path, config)
+    result = up(env, synthetic_release, "--manifests-dir", str(checkout), "--profile", "minimal", "--timeout", "120")
+    assert result.returncode == 1
+    assert 'katib: the cluster rejected it: The ConfigMap "idle_timeout" is invalid: metadata.name' in result.stderr
+    assert "still failing after" not in result.stderr
+    assert not re.search(r"katib +retrying +timed out", result.stderr)  # not even one retry for "timeout"
+
+
 def _checkout_with_katib_extra(release: LocalRelease, tmp_path: Path, manifest: str) -> Path:
     """A local checkout of `release` whose katib build also emits `manifest` (for --manifests-dir)."""
     checkout = tmp_path / "manifests"
