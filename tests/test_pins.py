@@ -291,3 +291,16 @@ def test_an_upper_bound_without_patch_admits_every_patch_of_that_minor(pins: Pin
     kubernetes = pins.get("v1.4.0").kubernetes
     assert kubernetes.contains("v1.21.14") and kubernetes.contains("1.17.0")
     assert not kubernetes.contains("v1.22.0") and not kubernetes.contains("v1.16.15")
+
+
+def test_v1_4_0_pipelines_default_variant_needs_the_docker_runtime_with_its_source(pins: Pins) -> None:
+    need = {c.id: c for c in pins.get("v1.4.0").components}["pipelines"].container_runtime
+    assert need is not None and need.runtime == "docker"
+    assert "use pns executor instead" in need.source
+    assert [c.id for r in pins.releases for c in r.components if c.container_runtime] == ["pipelines"]
+
+
+def test_a_container_runtime_minikube_does_not_know_is_refused(tmp_path: Path) -> None:
+    data = shipped_data()
+    component_data(data, "v1.4.0", "pipelines")["container_runtime"] = {"runtime": "rkt", "source": "a guess"}
+    assert "release v1.4.0, component pipelines: container_runtime.runtime:" in load_error(tmp_path, data)
