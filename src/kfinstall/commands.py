@@ -62,6 +62,9 @@ def _render_plan(install: InstallPlan, reason: str | None = None) -> None:
     console.print(f"  manifests: {install.repo_url} at {release.commit}")
     if install.cluster is not None:
         console.print("  cluster:   minikube " + " ".join(cluster.start_args(install.cluster)))
+        if install.cluster.container_runtime:
+            needs = " and ".join(install.cluster.container_runtime_for)
+            console.print(f"  runtime:   {install.cluster.container_runtime}, needed by {needs}")
     else:
         console.print(f"  cluster:   existing context {install.context!r} (no minikube)")
     console.print(f"\n[bold]{len(install.selection.components)} components[/], in install order:")

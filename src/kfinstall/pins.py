@@ -259,6 +259,21 @@ def _seconds(text: str) -> int:
     return int(match.group(1)) * (60 if match.group(2) == "m" else 1)
 
 
+#: minikube's container runtimes (kubernetes/minikube pkg/minikube/cruntime/cruntime.go ValidRuntimes).
+ContainerRuntime = Literal["docker", "containerd", "cri-o"]
+
+
+class RuntimeNeed(_Model):
+    """The container runtime a component's own paths (its default variant) need, and where that fact comes from.
+
+    minikube picks the runtime when it creates a cluster (docker up to v1.38; v1.38.1 announces containerd as the
+    default from v1.39.0), so kfinstall asks for it whenever the plan needs one.
+    """
+
+    runtime: ContainerRuntime
+    source: str = Field(min_length=1)
+
+
 class Component(_Model):
     """One README install section: its kustomize paths (applied in order), where it runs, what it needs."""
 
@@ -272,6 +287,8 @@ class Component(_Model):
     waits: list[Wait] = Field(default_factory=list)
     #: Paths (of `paths` or an alternative) whose build fetches remote bases: they fail without the network.
     needs_network: list[str] = Field(default_factory=list)
+    #: The runtime its own paths need (an alternative, e.g. the pns executor, is the way out on another runtime).
+    container_runtime: RuntimeNeed | None = None
     notes: str | None = None
 
     @field_validator("id")

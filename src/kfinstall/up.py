@@ -126,6 +126,7 @@ def make_plan(options: UpOptions, release: Release) -> InstallPlan:
     spec = None
     if options.context is None:
         resources = release.resources_for(options.profile)
+        runtime, runtime_for = cluster.needed_runtime(release, selection, options.gpus)
         spec = cluster.ClusterSpec(
             profile=options.minikube_profile,
             kubernetes_version=options.k8s_version or release.kubernetes.default,
@@ -135,6 +136,8 @@ def make_plan(options: UpOptions, release: Release) -> InstallPlan:
             driver=options.driver or "docker",
             gpus=options.gpus,
             extra_config=tuple(release.apiserver_flags),
+            container_runtime=runtime,
+            container_runtime_for=runtime_for,
         )
     return InstallPlan(
         release=release,
