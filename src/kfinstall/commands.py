@@ -21,6 +21,8 @@ DEFAULT_PASSWORD_WARNING = (
 )
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from kfinstall.pins import Pins
     from kfinstall.up import InstallPlan
 
@@ -65,6 +67,21 @@ def _render_plan(install: InstallPlan) -> None:
             console.print(f"       {path}")
     for note in install.selection.notes:
         console.print(f"[yellow]![/] {note}")
+    _render_images(install, console)
+
+
+def _render_images(install: InstallPlan, console: Console) -> None:
+    """The image substitutions of the selected components, and the images at risk (both from the pins)."""
+    ids = install.selection.ids
+    substitutions = install.release.substitutions_for(ids)
+    if substitutions:
+        console.print(f"\n[bold]{len(substitutions)} image substitution(s)[/] (images the registries deleted):")
+        for sub in substitutions:
+            console.print(f"  {sub.image} → {sub.replacement}  [dim]{', '.join(sub.components)}[/]")
+            console.print(f"       [dim]{sub.reason} ({sub.source})[/]")
+    for risk in install.release.images_at_risk_for(ids):
+        where = ", ".join(risk.components)
+        console.print(f"[yellow]![/] image at risk: {risk.image} ({where}): {risk.note} [dim]({risk.source})[/]")
 
 
 def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) -> None:

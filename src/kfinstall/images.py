@@ -261,13 +261,15 @@ class Prefetch:
 
 
 def release_images(install: InstallPlan, options: UpOptions) -> list[str]:
-    """The images of the selected components, from their builds (fetched and built like `up` does)."""
-    from kfinstall import build, up
+    """The images of the selected components, from their builds (fetched and built like `up` does), with the
+    release's image substitutions applied: the images `up` will make the cluster pull."""
+    from kfinstall import build, manifest, up
 
     checkout = up._fetch(install, options)
     targets = [build.BuildTarget(c.id, path) for c in install.selection.components for path in c.paths]
     built = build.objects_all(checkout.path, targets, commit=checkout.commit)
-    return images_of(obj for target in targets for obj in built[target])
+    objects = [obj for target in targets for obj in built[target]]
+    return images_of(manifest.substitute_images(objects, install.release.substitute_image))
 
 
 # `kfinstall images ...` ---------------------------------------------------------------------------------------
