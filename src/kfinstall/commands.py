@@ -115,6 +115,11 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
                           f"{len(install.selection.components)} components"))  # fmt: skip
     for note in install.selection.notes:
         display(Event("note", note))
+    for sub in install.release.substitutions_for(install.selection.ids):
+        served = f"image {sub.image} → {sub.replacement}: the registry no longer serves it"
+        display(Event("note", f"{served} ({sub.source})"))
+    for risk in install.release.images_at_risk_for(install.selection.ids):
+        display(Event("note", f"image at risk: {risk.image} ({', '.join(risk.components)}): {risk.note}"))
     try:
         result = run_up(install, options, display, on_components=display.start_components)
     except KfError as error:
