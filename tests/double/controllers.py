@@ -1176,11 +1176,13 @@ class Controllers:
         )
         containers = spec.get("containers") or []
         bad = [c for c in containers if s.image_fails(c.get("image", ""))]
+        # an init container whose image cannot be pulled holds the whole pod back (PodInitializing)
+        init_bad = [c for c in spec.get("initContainers") or [] if s.image_fails(c.get("image", ""))]
         crashing = [c for c in containers if s.image_crashes(c.get("image", ""))]
         job_like = spec.get("restartPolicy") in ("Never", "OnFailure")
         phase = "Pending"
         statuses = []
-        started = mounted and pulled and now >= ready_at
+        started = mounted and pulled and now >= ready_at and not init_bad
         if mounted and pulled and not started:
             self.due(ready_at)
         waiting_on_needs = started and not job_like and not bad and self._needs_unmet(pod, sim, ready_at, now)
@@ -1205,7 +1207,7 @@ class Controllers:
             if c in bad and mounted and now >= sim["scheduled_at"] + 0.05:
                 st["state"] = {"waiting": self._pull_failed(pod, image, sim["scheduled_at"] + 0.05, now)}
             elif not started:
-                st["state"] = {"waiting": {"reason": "ContainerCreating"}}
+                st["state"] = {"waiting": {"reason": "PodInitializing" if init_bad else "ContainerCreating"}}
             elif c in crashing:
                 restarts = 1 + int((now - ready_at) / CRASH_PERIOD)
                 self.due(ready_at + restarts * CRASH_PERIOD)
@@ -1248,8 +1250,12 @@ class Controllers:
             ready_cond = ("True", None, None)
         else:
             ready_cond = ("False", "ContainersNotReady", f"containers with unready status: [{' '.join(not_ready)}]")
+        initialized = ("True", "PodCompleted" if finished else None)
+        if init_bad:
+            names = " ".join(c["name"] for c in init_bad)
+            initialized = ("False", "ContainersNotInitialized", f"containers with incomplete status: [{names}]")
         conds = [
-            condition(previous, "Initialized", "True", "PodCompleted" if finished else None, probe=True),
+            condition(previous, "Initialized", *initialized, probe=True),
             condition(previous, "Ready", *ready_cond, probe=True),
             condition(previous, "ContainersReady", *ready_cond, probe=True),
             condition(previous, "PodScheduled", "True", probe=True),
@@ -1264,6 +1270,26 @@ class Controllers:
             "containerStatuses": statuses,
             "qosClass": _qos(spec),
         }
+        if init_bad:
+            first = sim.get("scheduled_at", now) + 0.05
+            if mounted and now < first:
+                self.due(first)
+            status["initContainerStatuses"] = [
+                {
+                    "name": c["name"],
+                    "image": c.get("image", ""),
+                    "imageID": "",
+                    "ready": False,
+                    "restartCount": 0,
+                    "started": False,
+                    "state": {
+                        "waiting": self._pull_failed(pod, c.get("image", ""), first, now)
+                        if mounted and now >= first
+                        else {"reason": "PodInitializing"}
+                    },
+                }
+                for c in init_bad
+            ]
         return status
 
     def _pull_failed(self, pod: Obj, image: str, first: float, now: float) -> Obj:

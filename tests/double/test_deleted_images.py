@@ -130,3 +130,34 @@ def test_references_are_split_like_dockers_parser() -> None:
     assert split_reference("gcr.io/x/y@sha256:ab") == ("gcr.io", "x/y", "sha256:ab", "gcr.io/x/y")
     refused = pull_error("mysql:8", "unauthorized: x", "containerd")
     assert "HEAD request to https://registry-1.docker.io/v2/library/mysql/manifests/8: 401 Unauthorized" in refused
+
+
+INIT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: init, namespace: work}
+spec:
+  selector: {matchLabels: {app: init}}
+  template:
+    metadata: {labels: {app: init}}
+    spec:
+      initContainers: [{name: setup, image: "IMAGE"}]
+      containers: [{name: main, image: docker.io/ok/app:1}]
+"""
+
+
+def test_a_deleted_image_in_an_init_container_holds_the_pod_in_pod_initializing(make_cluster) -> None:
+    cluster = make_cluster(**load_scenario(DELETED_IMAGES), pull_error_window=0.05)
+    apply(cluster, NS + "---" + INIT.replace("IMAGE", RBAC_PROXY))
+
+    def init_waiting() -> dict:
+        statuses = only_pod(cluster, "init").get("status", {}).get("initContainerStatuses") or [{}]
+        return (statuses[0].get("state") or {}).get("waiting") or {}
+
+    wait_for(lambda: init_waiting().get("reason") == "ImagePullBackOff")
+    pod = only_pod(cluster, "init")
+    assert 'manifest unknown: Failed to fetch "v0.8.0"' in init_waiting()["message"]
+    assert pod["status"]["phase"] == "Pending"
+    assert waiting(cluster, "init") == {"reason": "PodInitializing"}
+    initialized = next(c for c in pod["status"]["conditions"] if c["type"] == "Initialized")
+    assert (initialized["status"], initialized["reason"]) == ("False", "ContainersNotInitialized")
