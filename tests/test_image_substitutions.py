@@ -176,6 +176,14 @@ def test_plan_shows_the_substitutions_of_the_selected_components(env, synthetic_
     assert "image at risk" not in result.stdout  # pipelines is not in the minimal profile
 
 
+def test_plan_of_v1_4_0_standard_shows_both_deleted_images_and_the_pipelines_at_risk(env) -> None:
+    result = kfinstall("plan", "-k", "1.4.0", "--profile", "standard", env={**env, "COLUMNS": "300"})
+    assert result.returncode == 0, result.stderr
+    assert f"{DELETED} → {MIRROR}  oidc-authservice" in result.stdout
+    assert "gcr.io/kubebuilder/kube-rbac-proxy:* → quay.io/brancz/kube-rbac-proxy:*  tensorboard\n" in result.stdout
+    assert "image at risk: gcr.io/ml-pipeline/* (pipelines)" in result.stdout
+
+
 def test_plan_json_lists_substitutions_and_images_at_risk(env, synthetic_release) -> None:
     args = ("plan", "--pins", str(synthetic_release.pins), "-k", "v0.1.0", "--profile", "standard", "--json")
     result = kfinstall(*args, env=env)

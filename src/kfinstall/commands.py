@@ -77,10 +77,11 @@ def _render_images(install: InstallPlan, console: Console) -> None:
     if substitutions:
         console.print(f"\n[bold]{len(substitutions)} image substitution(s)[/] (images the registries deleted):")
         for sub in substitutions:
-            console.print(f"  {sub.image} → {sub.replacement}  [dim]{', '.join(sub.components)}[/]")
+            where = ", ".join(c for c in sub.components if c in ids)
+            console.print(f"  {sub.image} → {sub.replacement}  [dim]{where}[/]")
             console.print(f"       [dim]{sub.reason} ({sub.source})[/]")
     for risk in install.release.images_at_risk_for(ids):
-        where = ", ".join(risk.components)
+        where = ", ".join(c for c in risk.components if c in ids)
         console.print(f"[yellow]![/] image at risk: {risk.image} ({where}): {risk.note} [dim]({risk.source})[/]")
 
 
