@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -298,3 +300,26 @@ def test_the_real_v1_4_0_minimal_installs_with_the_deleted_images_refused(
     pods = fake_tools.run("kubectl", "--context", "kubeflow", "get", "pods", "-n", "istio-system", "-o", "json")
     running = {c["image"] for p in json.loads(pods.stdout)["items"] for c in p["spec"]["containers"]}
     assert MIRROR in running and DELETED not in running
+
+
+def test_status_before_1_32_names_the_registrys_words_from_the_kubelets_event(
+    fake_tools: FakeTools, env, synthetic_release
+) -> None:
+    assert up(env, synthetic_release.pins, "--k8s-version", "v1.31.0").returncode == 0
+    # the mirror goes too: on 1.31 the back-off message has no words, only the kubelet's Failed event has them
+    gone = json.dumps({"docker.io/kubeflowmanifestswg/*": "manifest for {ref} not found: manifest unknown: gone"})
+    state_dir = str(fake_tools.double_dir("kubeflow"))
+    subprocess.run([sys.executable, "-m", "tests.double", "knobs", "--state-dir", state_dir, f"deleted_images={gone}"],
+                   check=True, capture_output=True)  # fmt: skip
+    restart = fake_tools.run("kubectl", "--context", "kubeflow", "rollout", "restart", "statefulset/authservice",
+                             "-n", "istio-system")  # fmt: skip
+    assert restart.returncode == 0, restart.stderr
+
+    def shown() -> str:
+        return kfinstall("status", env={**env, "COLUMNS": "300"}).stdout
+
+    deadline = time.monotonic() + 60
+    while "ImagePullBackOff" not in (text := shown()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert f"ImagePullBackOff: image {MIRROR}: Error response from daemon: manifest for {MIRROR} not found" in text
+    assert "the registry no longer serves this image" in text
