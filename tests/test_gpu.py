@@ -210,7 +210,7 @@ def test_gpu_test_reports_why_the_pod_never_ran(fake_tools: FakeTools, tmp_path:
     result = kfinstall("gpu-test", "--timeout", "2", env={**isolated_env(fake_tools.env, tmp_path), "COLUMNS": "200"})
     assert result.returncode == 1
     assert "✗ the test pod did not finish within 2s: default/kfinstall-gpu-test: ImagePullBackOff" in result.stdout
-    assert "Docker Hub's rate limit" in result.stdout
+    assert "the registry no longer serves this image" in result.stdout  # Docker Hub: "pull access denied"
 
 
 def test_a_profile_created_without_gpus_is_not_reused_for_gpus() -> None:

@@ -21,6 +21,8 @@ DEFAULT_PASSWORD_WARNING = (
 )
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from kfinstall.pins import Pins
     from kfinstall.up import InstallPlan
 
@@ -76,6 +78,22 @@ def _render_plan(install: InstallPlan, reason: str | None = None) -> None:
             console.print(f"       {path}")
     for note in install.selection.notes:
         console.print(f"[yellow]![/] {note}")
+    _render_images(install, console)
+
+
+def _render_images(install: InstallPlan, console: Console) -> None:
+    """The image substitutions of the selected components, and the images at risk (both from the pins)."""
+    ids = install.selection.ids
+    substitutions = install.release.substitutions_for(ids)
+    if substitutions:
+        console.print(f"\n[bold]{len(substitutions)} image substitution(s)[/] (images the registries deleted):")
+        for sub in substitutions:
+            where = ", ".join(c for c in sub.components if c in ids)
+            console.print(f"  {sub.image} → {sub.replacement}  [dim]{where}[/]")
+            console.print(f"       [dim]{sub.reason} ({sub.source})[/]")
+    for risk in install.release.images_at_risk_for(ids):
+        where = ", ".join(c for c in risk.components if c in ids)
+        console.print(f"[yellow]![/] image at risk: {risk.image} ({where}): {risk.note} [dim]({risk.source})[/]")
 
 
 def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) -> None:
@@ -111,6 +129,11 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
         display(Event("step", f"release: {reason}"))
     for note in install.selection.notes:
         display(Event("note", note))
+    for sub in install.release.substitutions_for(install.selection.ids):
+        served = f"image {sub.image} → {sub.replacement}: the registry no longer serves it"
+        display(Event("note", f"{served} ({sub.source})"))
+    for risk in install.release.images_at_risk_for(install.selection.ids):
+        display(Event("note", f"image at risk: {risk.image} ({', '.join(risk.components)}): {risk.note}"))
     try:
         result = run_up(install, options, display, on_components=display.start_components)
     except KfError as error:

@@ -91,6 +91,11 @@ class InstallPlan:
                 for component in self.selection.components
             ],
             "notes": list(self.selection.notes),
+            "image_substitutions": [
+                s.model_dump(include={"image", "replacement", "components", "source", "reason"})
+                for s in self.release.substitutions_for(self.selection.ids)
+            ],
+            "images_at_risk": [a.model_dump() for a in self.release.images_at_risk_for(self.selection.ids)],
         }
 
 
@@ -281,6 +286,7 @@ class ComponentBuilds:
 
     def __init__(self, install: InstallPlan, checkout: manifests.Checkout, login: Login, report: Reporter) -> None:
         self._release = install.release.tag
+        self._substitute = install.release.substitute_image  # images the registries deleted (pins)
         self._components = list(install.selection.components)
         self._login = login
         self._report = report
@@ -313,6 +319,7 @@ class ComponentBuilds:
             objects = [
                 obj for path in component.paths for obj in self._builds.objects(build.BuildTarget(component.id, path))
             ]
+            objects = manifest.substitute_images(objects, self._substitute)  # before hashing: a new one re-applies
             # ports name their protocol: server-side apply before Kubernetes 1.21 refuses them otherwise
             labelled = manifest.labelled(manifest.with_port_protocols(objects), component.id, self._release)
             work = ComponentWork(
