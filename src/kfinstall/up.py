@@ -272,8 +272,9 @@ class ComponentBuilds:
 
     `works` are the installer's LazyWork: it schedules them at once and applies each as soon as its own build is
     done, so the first components go in while the rest still build. The login is put into the component holding
-    Dex's config as it is built. The content hash stays the manifests' own, so an unchanged release stays a no-op
-    (bcrypt's random salt would otherwise change it every run).
+    Dex's config as it is built, after hashing: the content hash stays the manifests' own, so an unchanged release
+    stays a no-op (bcrypt's random salt would otherwise change it every run). The user's Profile is named after the
+    login before hashing (`password.own_profiles`; deterministic), so a new `--email` re-applies user-namespace.
     """
 
     def __init__(self, install: InstallPlan, checkout: manifests.Checkout, login: Login, report: Reporter) -> None:
@@ -311,12 +312,14 @@ class ComponentBuilds:
                 obj for path in component.paths for obj in self._builds.objects(build.BuildTarget(component.id, path))
             ]
             labelled = manifest.labelled(objects, component.id, self._release)
+            # the user's Profile named after the login before hashing: a new --email is a change to apply
+            labelled = password.own_profiles(labelled, self._login.email) or labelled
             work = ComponentWork(
                 component.id,
                 component.depends_on,
                 tuple(labelled),
                 manifest.content_hash(labelled),
-                tuple(waits.check_for(wait) for wait in component.waits),
+                tuple(waits.check_for(wait) for wait in component.waits) + waits.profile_checks(labelled),
             )
             if self._login.changes_anything and (with_login := password.set_login(work.objects, self._login)):
                 work = replace(work, objects=tuple(with_login))
