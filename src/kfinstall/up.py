@@ -155,6 +155,8 @@ class UpResult:
     seconds: float
     default_password: bool = True
     email: str = DEFAULT_LOGIN[0]
+    #: The login's own namespace: the name of the Profile owned by it, when the install holds one.
+    namespace: str | None = None
 
 
 def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_components=None) -> UpResult:
@@ -264,7 +266,18 @@ def _install(
         time.monotonic() - started,
         record.default_password,
         record.email,
+        _user_namespace(builds.wait_all(), options.login.email),
     )
+
+
+def _user_namespace(works: list[ComponentWork], email: str) -> str | None:
+    """The namespace the profile controller makes for the login: its Profile's name (the objects as applied)."""
+    for work in works:
+        for obj in work.objects:
+            owner = ((obj.get("spec") or {}).get("owner") or {}).get("name")
+            if obj.get("kind") == "Profile" and owner == email:
+                return str(obj["metadata"]["name"])
+    return None
 
 
 class ComponentBuilds:
