@@ -40,10 +40,11 @@ def embedded_kustomize_env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, s
 
 
 @pytest.mark.timeout(900)
-def test_v1_10_2_minimal_installs_with_kustomize_5_8_and_the_user_gets_a_valid_profile(
-    fake_tools: FakeTools, bundle_releases, embedded_kustomize_env
+@pytest.mark.parametrize("tag", ["v1.9.1", "v1.10.2", "v1.11.0"])
+def test_the_minimal_profile_installs_with_kustomize_5_8_and_the_user_gets_a_valid_profile(
+    fake_tools: FakeTools, bundle_releases, embedded_kustomize_env, tag: str
 ) -> None:
-    result = _up(embedded_kustomize_env, bundle_releases["v1.10.2"], timeout=600)
+    result = _up(embedded_kustomize_env, bundle_releases[tag], timeout=600)
 
     assert result.returncode == 0, result.stderr
     profiles = _kubectl_json(fake_tools, "get", "profiles.kubeflow.org")["items"]
