@@ -128,7 +128,7 @@ class Api:
                 "Invalid",
                 f'{rt.kind} "" is invalid: metadata.name: Required value: name or generateName is required',
             )
-        names.validate(rt.group, rt.kind, body)
+        names.validate(rt.group, rt.kind, body, self.c.scenario.minor)
         return body
 
     def create(self, rt: ResourceType, ns: str, body: Any, manager: str, dry_run: bool = False) -> Obj:

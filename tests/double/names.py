@@ -17,8 +17,9 @@ returns is one `metadata.name: Invalid value` error, and the errors become a 422
   (staging/src/k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation/validation.go).
 
 The message texts are those of staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go (`IsDNS1123Label`,
-`IsDNS1123Subdomain`, `IsDNS1035Label`, `RegexError`, `MaxLenError`) in their current wording; older servers
-worded the regex errors differently ("a DNS-1123 subdomain must ..."), which the double does not reproduce.
+`IsDNS1123Subdomain`, `IsDNS1035Label`, `RegexError`, `MaxLenError`). Before Kubernetes 1.20 the RFC 1123 errors
+began "a DNS-1123 subdomain/label must ..." (kubernetes/kubernetes#94182, merged for 1.20, made it "a lowercase
+RFC 1123 ..."); the double words them by its `k8s_version`.
 """
 
 from __future__ import annotations
@@ -52,13 +53,17 @@ def _max_len(limit: int) -> str:
     return f"must be no more than {limit} characters"
 
 
-def dns1123_subdomain(name: str) -> list[str]:
+def _rfc1123(what: str, minor: int) -> str:
+    return f"a DNS-1123 {what}" if minor < 20 else f"a lowercase RFC 1123 {what}"
+
+
+def dns1123_subdomain(name: str, minor: int = 99) -> list[str]:
     """`IsDNS1123Subdomain`: at most 253 characters of dot-separated RFC 1123 labels."""
     found = [_max_len(253)] if len(name) > 253 else []
     if not _SUBDOMAIN.fullmatch(name):
         found.append(
             _regex_error(
-                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
+                _rfc1123("subdomain", minor) + " must consist of lower case alphanumeric characters, '-' or '.', and "
                 "must start and end with an alphanumeric character",
                 _SUBDOMAIN_FMT,
                 "example.com",
@@ -67,7 +72,7 @@ def dns1123_subdomain(name: str) -> list[str]:
     return found
 
 
-def dns1123_label(name: str) -> list[str]:
+def dns1123_label(name: str, minor: int = 99) -> list[str]:
     """`IsDNS1123Label`: at most 63 characters; a valid subdomain with dots gets its own message."""
     found = [_max_len(63)] if len(name) > 63 else []
     if not _LABEL.fullmatch(name):
@@ -76,7 +81,7 @@ def dns1123_label(name: str) -> list[str]:
         else:
             found.append(
                 _regex_error(
-                    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+                    _rfc1123("label", minor) + " must consist of lower case alphanumeric characters or '-', and must "
                     "start and end with an alphanumeric character",
                     _LABEL_FMT,
                     "my-name",
@@ -86,7 +91,7 @@ def dns1123_label(name: str) -> list[str]:
     return found
 
 
-def dns1035_label(name: str) -> list[str]:
+def dns1035_label(name: str, minor: int = 99) -> list[str]:
     """`IsDNS1035Label`: like an RFC 1123 label, but starting with a letter."""
     found = [_max_len(63)] if len(name) > 63 else []
     if not _DNS1035.fullmatch(name):
@@ -102,16 +107,16 @@ def dns1035_label(name: str) -> list[str]:
     return found
 
 
-def path_segment(name: str) -> list[str]:
+def path_segment(name: str, minor: int = 99) -> list[str]:
     """`IsValidPathSegmentName`: not `.` or `..`, no `/` or `%`."""
     if name in (".", ".."):
         return [f"may not be '{name}'"]
     return [f"may not contain '{c}'" for c in ("/", "%") if c in name]
 
 
-def _crd_name(name: str, body: Obj) -> list[str]:
+def _crd_name(name: str, body: Obj, minor: int) -> list[str]:
     spec = body.get("spec") or {}
-    found = dns1123_subdomain(name)
+    found = dns1123_subdomain(name, minor)
     if name != f"{(spec.get('names') or {}).get('plural', '')}.{spec.get('group', '')}":
         found.append('must be spec.names.plural+"."+spec.group')
     return found
@@ -119,29 +124,29 @@ def _crd_name(name: str, body: Obj) -> list[str]:
 
 RBAC = "rbac.authorization.k8s.io"
 #: (group, kind) → the name function of its strategy; every other kind, custom resources included, is a subdomain.
-_RULES: dict[tuple[str, str], Callable[[str, Obj], list[str]]] = {
-    ("", "Namespace"): lambda name, _: dns1123_label(name),
-    ("", "Service"): lambda name, _: dns1035_label(name),
+_RULES: dict[tuple[str, str], Callable[[str, Obj, int], list[str]]] = {
+    ("", "Namespace"): lambda name, _, minor: dns1123_label(name, minor),
+    ("", "Service"): lambda name, _, minor: dns1035_label(name, minor),
     **{
-        (RBAC, kind): (lambda name, _: path_segment(name))
+        (RBAC, kind): (lambda name, _, minor: path_segment(name, minor))
         for kind in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
     },
     ("apiextensions.k8s.io", "CustomResourceDefinition"): _crd_name,
 }
 
 
-def name_errors(group: str, kind: str, name: str, body: Obj) -> list[str]:
-    """The messages of the name function of `group`/`kind` for `name` (empty: valid)."""
+def name_errors(group: str, kind: str, name: str, body: Obj, minor: int = 99) -> list[str]:
+    """The messages of the name function of `group`/`kind` for `name` on Kubernetes 1.`minor` (empty: valid)."""
     rule = _RULES.get((group, kind))
-    return rule(name, body) if rule else dns1123_subdomain(name)
+    return rule(name, body, minor) if rule else dns1123_subdomain(name, minor)
 
 
-def validate(group: str, kind: str, body: Obj) -> None:
+def validate(group: str, kind: str, body: Obj, minor: int = 99) -> None:
     """Raise the apiserver's 422 Invalid Status when `body`'s metadata.name is invalid for its kind."""
     name = str((body.get("metadata") or {}).get("name") or "")
     if not name:
         return  # generateName: the server makes a valid name
-    found = name_errors(group, kind, name, body)
+    found = name_errors(group, kind, name, body, minor)
     if not found:
         return
     causes = [

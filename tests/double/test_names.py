@@ -208,3 +208,16 @@ def test_a_name_breaking_two_rules_gets_both_errors_aggregated(cluster: ClusterH
     assert status["message"].startswith(
         f'ConfigMap "{name}" is invalid: [metadata.name: Invalid value: "{name}": must be no more than 253 characters, '
     )
+
+
+def test_before_kubernetes_1_20_the_message_said_dns_1123(make_cluster) -> None:
+    # kubernetes/kubernetes#94182 (1.20) reworded "a DNS-1123 subdomain" to "a lowercase RFC 1123 subdomain".
+    old = make_cluster(k8s_version="v1.19.3")
+
+    result = _apply(old, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name, namespace: default}\n")
+
+    assert result.returncode == 1
+    assert (
+        'The ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a DNS-1123 subdomain must '
+        "consist of lower case alphanumeric characters" in result.stderr
+    )
