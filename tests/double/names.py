@@ -16,6 +16,10 @@ returns is one `metadata.name: Invalid value` error, and the errors become a 422
 - CustomResourceDefinition: `NameIsDNSSubdomain` plus `must be spec.names.plural+"."+spec.group`
   (staging/src/k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation/validation.go).
 
+Not simulated, because no pinned release comes near them: PriorityClass names starting `system-` are reserved
+(pkg/apis/scheduling/validation/validation.go; Argo's is `workflow-controller`), a CSIDriver name is at most 63
+characters (pkg/apis/storage/validation/validation.go), an APIService is named `version.group` (kube-aggregator).
+
 The message texts are those of staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go (`IsDNS1123Label`,
 `IsDNS1123Subdomain`, `IsDNS1035Label`, `RegexError`, `MaxLenError`). Before Kubernetes 1.20 the RFC 1123 errors
 began "a DNS-1123 subdomain/label must ..." (kubernetes/kubernetes#94182, merged for 1.20, made it "a lowercase
