@@ -237,6 +237,7 @@ def test_an_object_the_cluster_rejects_fails_at_once_with_kubectls_message(
     result = up(env, synthetic_release, "--manifests-dir", str(checkout), "--profile", "minimal", "--timeout", "120")
     assert result.returncode == 1
     assert 'katib: the cluster rejected it: The ConfigMap "Katib_Config" is invalid: metadata.name' in result.stderr
+    assert "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]" in result.stderr  # not markup
     assert "still failing after" not in result.stderr
 
 

@@ -202,4 +202,6 @@ def _render_done(result: UpResult, log_path: object) -> None:
         console.print(f"\n[bold black on yellow] WARNING [/] [bold yellow]{DEFAULT_PASSWORD_WARNING}[/]\n")
     else:
         console.print(f"  Login:     {result.email} (with the password you set)")
+    if result.namespace:
+        console.print(f"  Namespace: {result.namespace} (yours: notebooks and pipelines run there)")
     console.print(f"  Log:       {log_path}")

@@ -149,12 +149,39 @@ class KubernetesPin(VersionRange):
         return self
 
 
+class KustomizeDefect(_Model):
+    """Kustomize versions that build one component of the release wrong: which, what breaks, the source of the
+    fact, and how kfinstall repairs the built objects (None: it does not, so `check` fails on those versions)."""
+
+    min: str
+    #: The first version known to build it right again; None: no fixed kustomize release is known.
+    below: str | None = None
+    component: str
+    breaks: str
+    source: str
+    repaired: str | None = None
+
+    @field_validator("min", "below", mode="before")
+    @classmethod
+    def _plain(cls, value: Any) -> Any:
+        return None if value is None else str(Version.parse(str(value))).lstrip("v")
+
+    def affects(self, version: str | Version) -> bool:
+        found = version if isinstance(version, Version) else Version.parse(version)
+        return found >= Version.parse(self.min) and (self.below is None or found < Version.parse(self.below))
+
+    def __str__(self) -> str:
+        return f"{self.min} – {self.below} (excl.)" if self.below else f"≥ {self.min}"
+
+
 class KustomizeRequirement(_Model):
-    """Exactly one of `exact` (v1.4.0 wants 3.2.0 and nothing else) or `min` (later releases: that or newer)."""
+    """Exactly one of `exact` (v1.4.0 wants 3.2.0 and nothing else) or `min` (later releases: that or newer), and
+    the known `defects` of versions that satisfy it."""
 
     exact: str | None = None
     min: str | None = None
     note: str | None = None
+    defects: list[KustomizeDefect] = Field(default_factory=list)
 
     @field_validator("exact", "min", mode="before")
     @classmethod
@@ -465,6 +492,9 @@ class Release(_Model):
                     f"component {component.id}: depends_on names unknown id {', '.join(unknown)} "
                     f"(known: {', '.join(ids)})"
                 )
+        stray = [d.component for d in self.kustomize.defects if d.component not in known]
+        if stray:
+            raise ValueError(f"kustomize.defects names unknown component {', '.join(stray)}")
         cycle = _find_cycle({c.id: c.depends_on for c in self.components})
         if cycle:
             raise ValueError(f"dependency cycle {' -> '.join(cycle)}")

@@ -82,6 +82,10 @@ class Scenario:
     job_complete_delay: float = 0.3
     #: PersistentVolumeClaims bind this long after creation.
     pvc_bind_delay: float = 0.05
+    #: Kubeflow's profile controller makes a Profile's namespace and ServiceAccounts this long after it first sees
+    #: the Profile (its reconcile; upstream sleeps 30 s for it: community-distribution
+    #: tests/kubeflow_profile_install.sh).
+    profile_reconcile_delay: float = 0.0
     #: The service-account issuer (minikube: --extra-config=apiserver.service-account-issuer=...).
     service_account_issuer: str = "https://kubernetes.default.svc.cluster.local"
     #: Serve /.well-known/openid-configuration (None: as the version does, i.e. from v1.20 on).
