@@ -70,6 +70,18 @@ CASES: dict[str, Input] = {
     "gpus-value-minikube-refuses": Input(up("--gpus", "amd64"), "--gpus 'amd64' is not one of"),
     "password-file-missing": Input(up("--password-file", "{tmp}/nope"), "does not exist"),
     "password-file-empty": Input(up("--password-file", "{tmp}/empty"), "is empty"),
+    "password-longer-than-72-bytes-in-a-file": Input(
+        up("--password-file", "{tmp}/long-password"), "is 73 bytes long: Dex's bcrypt reads at most 72"
+    ),
+    "password-longer-than-72-bytes-on-stdin": Input(
+        up("--password-stdin"), "is 73 bytes long: Dex's bcrypt reads at most 72", stdin="x" * 73 + "\n"
+    ),
+    "password-of-40-characters-but-80-bytes": Input(
+        up("--password-stdin"), "is 80 bytes long: Dex's bcrypt reads at most 72", stdin="é" * 40 + "\n"
+    ),
+    "password-command-longer-than-72-bytes": Input(
+        ("password", "--password-stdin"), "is 73 bytes long", stdin="x" * 73 + "\n"
+    ),
     "email-not-an-address": Input(up("--email", "ada"), "is not an email address"),
     "context-with-minikube-flags": Input(up("--context", "kubeflow", "--cpus", "4"), "minikube options"),
     "profile-typo": Input(up("--profile", "minimall"), "minimall"),
@@ -92,6 +104,7 @@ def test_bad_input(name: str, fake_tools: FakeTools, synthetic_release: LocalRel
     work = tmp_path / "work"
     work.mkdir()
     (work / "empty").write_text("")
+    (work / "long-password").write_text("x" * 73 + "\n")
     env = isolated_env(fake_tools.env, tmp_path)
     args = [arg.replace("{pins}", str(pins)).replace("{tmp}", str(work)) for arg in case.args]
     result = kfinstall(*args, env=env, stdin=case.stdin or "")
