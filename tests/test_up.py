@@ -217,6 +217,25 @@ def test_an_object_the_cluster_rejects_fails_at_once_with_kubectls_message(
     assert "still failing after" not in result.stderr
 
 
+def test_a_value_of_a_lone_equals_sign_which_kustomize_prints_unquoted_is_installed_as_that_string(
+    fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
+) -> None:
+    """The Prometheus operator's CRDs list `=` among matcher types; kustomize writes it bare (`- =`), which YAML
+    1.1 resolvers (PyYAML's) read as the `tag:yaml.org,2002:value` type and cannot construct."""
+    config = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: matchers\n  namespace: kubeflow\n"
+        'data:\n  equal: "="\n  regex: "=~"\n'
+    )
+    checkout = _checkout_with_katib_extra(synthetic_release, tmp_path, config)
+    built = subprocess.run(["kubectl", "kustomize", str(checkout / "apps/katib/base")], env=fake_tools.env,
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "  equal: =\n" in built  # the real kustomize output this test is about
+    result = up(env, synthetic_release, "--manifests-dir", str(checkout), "--profile", "minimal", "--timeout", "120")
+    assert result.returncode == 0, result.stderr
+    stored = kubectl_json(fake_tools, "get", "configmap", "matchers", "-n", "kubeflow")
+    assert stored["data"] == {"equal": "=", "regex": "=~"}
+
+
 def _checkout_with_katib_extra(release: LocalRelease, tmp_path: Path, manifest: str) -> Path:
     """A local checkout of `release` whose katib build also emits `manifest` (for --manifests-dir)."""
     checkout = tmp_path / "manifests"
