@@ -25,7 +25,7 @@ Profile = Literal["minimal", "standard", "full"]
 PINS_FILENAME = "manifests_pins.yaml"
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _ID = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$", re.IGNORECASE)  # minikube lowercases too
 
 
 @total_ordering
