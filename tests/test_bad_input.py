@@ -89,6 +89,27 @@ CASES: dict[str, Input] = {
     "variant-without-value": Input(up("--variant", "pipelines"), "is not COMPONENT=VARIANT"),
     "unknown-option": Input(up("--memroy", "8g"), "No such option"),
     "port-out-of-range": Input(("port-forward", "--port", "70000"), "--port 70000 is not a TCP port"),
+    "timeout-zero": Input(up("--timeout", "0"), "--timeout 0 is not a number of seconds of at least 1"),
+    "timeout-negative": Input(up("--timeout", "-5"), "--timeout -5 is not a number of seconds"),
+    "timeout-nan": Input(up("--timeout", "nan"), "--timeout nan is not a number of seconds"),
+    "timeout-infinite": Input(up("--timeout", "inf"), "--timeout inf is not a number of seconds"),
+    "disk-size-not-a-size": Input(up("--disk-size", "lots"), "--disk-size 'lots' is not a size"),
+    "disk-size-below-minikube-s-minimum": Input(up("--disk-size", "1g"), "less than minikube's minimum of 2000 MB"),
+    "driver-unknown-to-minikube": Input(up("--driver", "nonsense"), "--driver 'nonsense' is not a minikube driver"),
+    "check-driver-unknown-to-minikube": Input(
+        ("check", "--pins", "{pins}", "--driver", "nonsense"), "--driver 'nonsense' is not a minikube driver"
+    ),
+    "plan-driver-unknown-to-minikube": Input(
+        ("plan", "--pins", "{pins}", "--driver", "virtualbx"), "--driver 'virtualbx' is not a minikube driver"
+    ),
+    "down-timeout-negative": Input(("down", "--yes", "--timeout", "-1"), "--timeout -1 is not a number of seconds"),
+    "down-keep-cluster-timeout-zero": Input(
+        ("down", "--yes", "--keep-cluster", "--timeout", "0"), "--timeout 0 is not a number of seconds"
+    ),
+    "gpu-test-timeout-nan": Input(("gpu-test", "--timeout", "nan"), "--timeout nan is not a number of seconds"),
+    "status-watch-interval-zero": Input(
+        ("status", "--watch", "--interval", "0"), "--interval 0 is not a number of seconds of at least 0.1"
+    ),
     "password-command-without-password": Input(("password",), "no new password given"),
 }
 
