@@ -50,6 +50,14 @@ def _cycle(data: dict) -> dict:
     return data
 
 
+def _repo(url: str) -> Callable[[dict], dict]:
+    def rewrite(data: dict) -> dict:
+        data["releases"][0]["repo"] = url
+        return data
+
+    return rewrite
+
+
 CASES: dict[str, Input] = {
     "unknown-release": Input(("up", "--pins", "{pins}", "-k", "v9.9.9", "--yes"), "valid releases: v0.1.0"),
     "unknown-component-in-with": Input(up("--with", "katibb"), "unknown component katibb"),
@@ -64,6 +72,15 @@ CASES: dict[str, Input] = {
     "pins-unknown-dependency": Input(up(), "no-such-component", pins=_unknown_dependency),
     "pins-dependency-cycle": Input(up(), "cycle", pins=_cycle),
     "pins-file-missing": Input(("up", "--pins", "{tmp}/nope.yaml", "--yes"), "cannot read pins file"),
+    "pins-repo-ext-transport": Input(
+        up(),
+        "repo: 'ext::sh -c touch% /tmp/kfinstall-pwned' uses the ext:: remote helper",
+        pins=_repo("ext::sh -c touch% /tmp/kfinstall-pwned"),
+    ),
+    "pins-repo-plain-http": Input(up(), "uses the http transport", pins=_repo("http://github.com/kubeflow/manifests")),
+    "manifests-repo-ext-transport": Input(
+        up("--manifests-repo", "ext::sh -c touch% /tmp/kfinstall-pwned"), "--manifests-repo 'ext::sh"
+    ),
     "manifests-dir-not-a-checkout": Input(up("--manifests-dir", "{tmp}"), "is not a kubeflow/manifests checkout"),
     "manifests-dir-missing": Input(up("--manifests-dir", "{tmp}/nope"), "is not a directory"),
     "context-does-not-exist": Input(up("--context", "no-such-context"), "context 'no-such-context' does not exist"),

@@ -210,6 +210,14 @@ def _up_options(**values: object) -> object:
         check_driver(str(values["driver"]))
     if values.get("disk_size") is not None:
         check_disk_size(str(values["disk_size"]))
+    if values.get("manifests_repo") is not None:
+        from kfinstall import giturl
+
+        problem = giturl.url_problem(str(values["manifests_repo"]))
+        if problem:
+            from kfinstall.errors import UsageError
+
+            raise UsageError(f"--manifests-repo {problem}", giturl.HINT)
 
     variants = {}
     for item in values.pop("variant") or []:  # type: ignore[union-attr]

@@ -344,6 +344,17 @@ class Release(_Model):
             raise ValueError(f"{value!r} is not a tag like v1.4.0")
         return value
 
+    @field_validator("repo")
+    @classmethod
+    def _git_url(cls, value: str) -> str:
+        """Only transports kfinstall lets git use (no `ext::`, which runs a command): see giturl.py."""
+        from kfinstall.giturl import HINT, url_problem
+
+        problem = url_problem(value)
+        if problem:
+            raise ValueError(f"{problem} ({HINT})")
+        return value
+
     @field_validator("commit")
     @classmethod
     def _sha(cls, value: str) -> str:
