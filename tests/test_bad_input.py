@@ -106,6 +106,15 @@ CASES: dict[str, Input] = {
     "variant-without-value": Input(up("--variant", "pipelines"), "is not COMPONENT=VARIANT"),
     "unknown-option": Input(up("--memroy", "8g"), "No such option"),
     "port-out-of-range": Input(("port-forward", "--port", "70000"), "--port 70000 is not a TCP port"),
+    "port-forward-address-a-host-name": Input(
+        ("port-forward", "--address", "nosuchhost.invalid"), "--address 'nosuchhost.invalid' is not an IP address"
+    ),
+    "port-forward-address-not-on-this-machine": Input(  # TEST-NET-1 (RFC 5737): nobody's address; nothing is sent
+        ("port-forward", "--address", "192.0.2.1"), "--address 192.0.2.1 is not an address of this machine"
+    ),
+    "port-forward-address-a-list": Input(
+        ("port-forward", "--address", "127.0.0.1,::1"), "--address '127.0.0.1,::1' is not an IP address"
+    ),
     "timeout-zero": Input(up("--timeout", "0"), "--timeout 0 is not a number of seconds of at least 1"),
     "timeout-negative": Input(up("--timeout", "-5"), "--timeout -5 is not a number of seconds"),
     "timeout-nan": Input(up("--timeout", "nan"), "--timeout nan is not a number of seconds"),

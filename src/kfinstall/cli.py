@@ -549,6 +549,11 @@ def port_forward(
     options = pf.ForwardOptions(context or minikube_profile, port, address)
     if not localport.in_range(port):  # a bad input leaves no log file
         pf.check_port(options)
+    problem = localport.address_problem(address)
+    if problem:
+        from kfinstall.errors import UsageError
+
+        raise UsageError(problem, localport.ADDRESS_HINT)
     logfile.start_log("port-forward")
     if not localport.is_loopback(address):
         console.print(
