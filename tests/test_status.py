@@ -108,6 +108,13 @@ def test_status_counts_pods_requesting_micro_cpus_and_kilobytes_instead_of_crash
     assert after["memory_requested"] - before["memory_requested"] == pytest.approx(64000)
 
 
+def test_status_on_an_ascii_terminal_prints_ascii_stand_ins_instead_of_a_traceback(installed: dict[str, str]) -> None:
+    result = kfinstall("status", env={**installed, "PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "UnicodeEncodeError" not in result.stderr and result.stdout.isascii()
+    assert "requested - memory" in result.stdout  # `CPU ... requested · memory ...`
+
+
 def test_json_is_one_document_with_cluster_install_and_components(
     fake_tools: FakeTools, installed: dict[str, str]
 ) -> None:

@@ -166,6 +166,9 @@ def render_error(error: KfError) -> None:
 
 def main() -> None:
     """Console-script entry point: runs the Typer app and turns `KfError`s into a message and an exit code."""
+    from kfinstall.terminal import use_ascii_fallbacks
+
+    use_ascii_fallbacks()
     try:
         code = app(standalone_mode=False)  # without standalone mode, click returns a command's typer.Exit code
     except KfError as error:
