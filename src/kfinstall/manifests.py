@@ -73,7 +73,13 @@ def fetch(tag: str, commit: str, repo_url: str, *, attempts: int = 3, backoff: f
         if head == commit:
             return Checkout(target, commit, "cache")
         shutil.rmtree(target)  # a broken or tampered cache entry: fetch it again
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # HOME or the cache directory unwritable, a file in the way, a read-only disk
+        raise KfError(
+            f"cannot write the manifests cache in {target.parent}: {error.strerror or error}",
+            "make that directory writable, or set KFINSTALL_CACHE_DIR to one that is (HOME decides the default)",
+        ) from None
     staging = target.with_name(f".{target.name}.{os.getpid()}.partial")
     for attempt in range(1, attempts + 1):
         shutil.rmtree(staging, ignore_errors=True)
