@@ -216,11 +216,7 @@ def _up_options(**values: object) -> object:
     if values.get("manifests_repo") is not None:
         from kfinstall import giturl
 
-        problem = giturl.url_problem(str(values["manifests_repo"]))
-        if problem:
-            from kfinstall.errors import UsageError
-
-            raise UsageError(f"--manifests-repo {problem}", giturl.HINT)
+        giturl.check_option(str(values["manifests_repo"]))
 
     variants = {}
     for item in values.pop("variant") or []:  # type: ignore[union-attr]
@@ -552,11 +548,7 @@ def port_forward(
     options = pf.ForwardOptions(context or minikube_profile, port, address)
     if not localport.in_range(port):  # a bad input leaves no log file
         pf.check_port(options)
-    problem = localport.address_problem(address)
-    if problem:
-        from kfinstall.errors import UsageError
-
-        raise UsageError(problem, localport.ADDRESS_HINT)
+    localport.check_address(address)
     logfile.start_log("port-forward")
     if not localport.is_loopback(address):
         console.print(

@@ -45,3 +45,13 @@ def url_problem(url: str) -> str | None:
     if scp and not scp[1].startswith("-"):
         return None  # [user@]host:path, ssh
     return f"{url!r} is not a git URL kfinstall clones"
+
+
+def check_option(url: str, option: str = "--manifests-repo") -> str:
+    """`url` when git may be given it, else the UsageError that names `option`."""
+    problem = url_problem(url)
+    if problem:
+        from kfinstall.errors import UsageError
+
+        raise UsageError(f"{option} {problem}", HINT)
+    return url

@@ -56,6 +56,16 @@ def address_problem(address: str) -> str | None:
     return None
 
 
+def check_address(address: str) -> str:
+    """`address` when kubectl can listen on it, else a UsageError (before anything starts: no log either)."""
+    problem = address_problem(address)
+    if problem:
+        from kfinstall.errors import UsageError
+
+        raise UsageError(problem, ADDRESS_HINT)
+    return address
+
+
 def is_free(address: str, port: int) -> bool:
     """Can kubectl listen on address:port? (SO_REUSEADDR like Go's listener: a TIME_WAIT leftover is no obstacle)."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
