@@ -50,6 +50,14 @@ def _cycle(data: dict) -> dict:
     return data
 
 
+def _repo(url: str) -> Callable[[dict], dict]:
+    def rewrite(data: dict) -> dict:
+        data["releases"][0]["repo"] = url
+        return data
+
+    return rewrite
+
+
 CASES: dict[str, Input] = {
     "unknown-release": Input(("up", "--pins", "{pins}", "-k", "v9.9.9", "--yes"), "valid releases: v0.1.0"),
     "unknown-component-in-with": Input(up("--with", "katibb"), "unknown component katibb"),
@@ -64,12 +72,33 @@ CASES: dict[str, Input] = {
     "pins-unknown-dependency": Input(up(), "no-such-component", pins=_unknown_dependency),
     "pins-dependency-cycle": Input(up(), "cycle", pins=_cycle),
     "pins-file-missing": Input(("up", "--pins", "{tmp}/nope.yaml", "--yes"), "cannot read pins file"),
+    "pins-repo-ext-transport": Input(
+        up(),
+        "repo: 'ext::sh -c touch% /tmp/kfinstall-pwned' uses the ext:: remote helper",
+        pins=_repo("ext::sh -c touch% /tmp/kfinstall-pwned"),
+    ),
+    "pins-repo-plain-http": Input(up(), "uses the http transport", pins=_repo("http://github.com/kubeflow/manifests")),
+    "manifests-repo-ext-transport": Input(
+        up("--manifests-repo", "ext::sh -c touch% /tmp/kfinstall-pwned"), "--manifests-repo 'ext::sh"
+    ),
     "manifests-dir-not-a-checkout": Input(up("--manifests-dir", "{tmp}"), "is not a kubeflow/manifests checkout"),
     "manifests-dir-missing": Input(up("--manifests-dir", "{tmp}/nope"), "is not a directory"),
     "context-does-not-exist": Input(up("--context", "no-such-context"), "context 'no-such-context' does not exist"),
     "gpus-value-minikube-refuses": Input(up("--gpus", "amd64"), "--gpus 'amd64' is not one of"),
     "password-file-missing": Input(up("--password-file", "{tmp}/nope"), "does not exist"),
     "password-file-empty": Input(up("--password-file", "{tmp}/empty"), "is empty"),
+    "password-longer-than-72-bytes-in-a-file": Input(
+        up("--password-file", "{tmp}/long-password"), "is 73 bytes long: Dex's bcrypt reads at most 72"
+    ),
+    "password-longer-than-72-bytes-on-stdin": Input(
+        up("--password-stdin"), "is 73 bytes long: Dex's bcrypt reads at most 72", stdin="x" * 73 + "\n"
+    ),
+    "password-of-40-characters-but-80-bytes": Input(
+        up("--password-stdin"), "is 80 bytes long: Dex's bcrypt reads at most 72", stdin="é" * 40 + "\n"
+    ),
+    "password-command-longer-than-72-bytes": Input(
+        ("password", "--password-stdin"), "is 73 bytes long", stdin="x" * 73 + "\n"
+    ),
     "email-not-an-address": Input(up("--email", "ada"), "is not an email address"),
     "context-with-minikube-flags": Input(up("--context", "kubeflow", "--cpus", "4"), "minikube options"),
     "profile-typo": Input(up("--profile", "minimall"), "minimall"),
@@ -77,6 +106,36 @@ CASES: dict[str, Input] = {
     "variant-without-value": Input(up("--variant", "pipelines"), "is not COMPONENT=VARIANT"),
     "unknown-option": Input(up("--memroy", "8g"), "No such option"),
     "port-out-of-range": Input(("port-forward", "--port", "70000"), "--port 70000 is not a TCP port"),
+    "port-forward-address-a-host-name": Input(
+        ("port-forward", "--address", "nosuchhost.invalid"), "--address 'nosuchhost.invalid' is not an IP address"
+    ),
+    "port-forward-address-not-on-this-machine": Input(  # TEST-NET-1 (RFC 5737): nobody's address; nothing is sent
+        ("port-forward", "--address", "192.0.2.1"), "--address 192.0.2.1 is not an address of this machine"
+    ),
+    "port-forward-address-a-list": Input(
+        ("port-forward", "--address", "127.0.0.1,::1"), "--address '127.0.0.1,::1' is not an IP address"
+    ),
+    "timeout-zero": Input(up("--timeout", "0"), "--timeout 0 is not a number of seconds of at least 1"),
+    "timeout-negative": Input(up("--timeout", "-5"), "--timeout -5 is not a number of seconds"),
+    "timeout-nan": Input(up("--timeout", "nan"), "--timeout nan is not a number of seconds"),
+    "timeout-infinite": Input(up("--timeout", "inf"), "--timeout inf is not a number of seconds"),
+    "disk-size-not-a-size": Input(up("--disk-size", "lots"), "--disk-size 'lots' is not a size"),
+    "disk-size-below-minikube-s-minimum": Input(up("--disk-size", "1g"), "less than minikube's minimum of 2000 MB"),
+    "driver-unknown-to-minikube": Input(up("--driver", "nonsense"), "--driver 'nonsense' is not a minikube driver"),
+    "check-driver-unknown-to-minikube": Input(
+        ("check", "--pins", "{pins}", "--driver", "nonsense"), "--driver 'nonsense' is not a minikube driver"
+    ),
+    "plan-driver-unknown-to-minikube": Input(
+        ("plan", "--pins", "{pins}", "--driver", "virtualbx"), "--driver 'virtualbx' is not a minikube driver"
+    ),
+    "down-timeout-negative": Input(("down", "--yes", "--timeout", "-1"), "--timeout -1 is not a number of seconds"),
+    "down-keep-cluster-timeout-zero": Input(
+        ("down", "--yes", "--keep-cluster", "--timeout", "0"), "--timeout 0 is not a number of seconds"
+    ),
+    "gpu-test-timeout-nan": Input(("gpu-test", "--timeout", "nan"), "--timeout nan is not a number of seconds"),
+    "status-watch-interval-zero": Input(
+        ("status", "--watch", "--interval", "0"), "--interval 0 is not a number of seconds of at least 0.1"
+    ),
     "password-command-without-password": Input(("password",), "no new password given"),
 }
 
@@ -92,6 +151,7 @@ def test_bad_input(name: str, fake_tools: FakeTools, synthetic_release: LocalRel
     work = tmp_path / "work"
     work.mkdir()
     (work / "empty").write_text("")
+    (work / "long-password").write_text("x" * 73 + "\n")
     env = isolated_env(fake_tools.env, tmp_path)
     args = [arg.replace("{pins}", str(pins)).replace("{tmp}", str(work)) for arg in case.args]
     result = kfinstall(*args, env=env, stdin=case.stdin or "")

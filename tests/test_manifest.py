@@ -90,3 +90,8 @@ def test_apply_input_is_a_stream_of_the_objects_in_order() -> None:
 
 def test_images_lists_each_container_image_once() -> None:
     assert images(parse(STREAM)) == ["busybox:1.36", "docker.io/kubeflowkatib/katib-controller:v0.12.0"]
+
+
+def test_a_bare_equals_sign_is_a_string_not_yaml_1_1_s_value_type() -> None:
+    (obj,) = parse("kind: X\nmetadata: {name: x}\nspec:\n  match: =\n  types:\n  - =\n  - =~\n")
+    assert obj["spec"] == {"match": "=", "types": ["=", "=~"]}

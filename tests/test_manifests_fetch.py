@@ -70,3 +70,19 @@ def test_local_dir_must_look_like_a_manifests_checkout(tmp_path: Path) -> None:
     (tmp_path / "common" / "cert-manager").mkdir(parents=True)
     checkout = manifests.use_local_dir(tmp_path, ["common/cert-manager"])
     assert (checkout.commit, checkout.source) == (None, "local")
+
+
+def test_the_clone_allows_only_https_ssh_git_and_file_whatever_git_allow_protocol_says(
+    upstream: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's GIT_ALLOW_PROTOCOL=ext (which would allow `ext::` and forbid `file`) does not reach the clone."""
+    monkeypatch.setenv("GIT_ALLOW_PROTOCOL", "ext")
+    url, commit = upstream
+    assert manifests.fetch("v1.0.0", commit, url).source == "clone"
+
+
+def test_fetch_itself_refuses_an_ext_url_without_running_git(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    with pytest.raises(UsageError, match="ext:: remote helper"):
+        manifests.fetch("v1.0.0", "0" * 40, f"ext::sh -c touch% {marker}")
+    assert not marker.exists()

@@ -243,3 +243,56 @@ def test_on_a_terminal_up_prompts_twice_and_sets_what_was_typed(fake_tools: Fake
     assert process.returncode == 0, stderr
     assert bcrypt.checkpw(SECRET.encode(), dex_user(fake_tools)["hash"].encode())
     assert SECRET not in stderr
+
+
+def test_a_password_file_saved_by_notepad_loses_its_byte_order_mark_and_crlf(
+    fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
+) -> None:
+    """Notepad writes UTF-8 with a BOM and CRLF line ends: neither is part of the password Dex should check."""
+    secret_file = tmp_path / "pw.txt"
+    secret_file.write_bytes(b"\xef\xbb\xbf" + SECRET.encode() + b"\r\n")
+    result = up(env, synthetic_release, "--password-file", str(secret_file))
+    assert result.returncode == 0, result.stderr
+    assert bcrypt.checkpw(SECRET.encode(), dex_user(fake_tools)["hash"].encode())
+
+
+def test_a_password_on_stdin_that_is_not_utf_8_is_refused_without_a_traceback(fake_tools: FakeTools, env) -> None:
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "kfinstall", "password", "--password-stdin"],
+        env={**env, "PYTHONIOENCODING": "utf-8"}, input=b"caf\xe9-latin-1\n", capture_output=True, check=False,
+    )  # fmt: skip
+    stderr = result.stderr.decode()
+    assert result.returncode == 2, stderr
+    assert "error: the password from standard input is not UTF-8 text" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_the_prompt_refuses_a_password_longer_than_dex_s_72_bytes(fake_tools: FakeTools, env, synthetic_release):
+    """On a terminal too: refused after the first prompt, before the confirmation, and nothing is started."""
+    import os
+    import pty
+    import sys
+
+    controller, terminal = pty.openpty()
+    argv = [sys.executable, "-m", "kfinstall", "up", "--pins", str(synthetic_release.pins), "-k", "v0.1.0"]
+    process = subprocess.Popen(
+        [*argv, "--profile", "minimal", "--skip-checks"],
+        env=env, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    os.close(terminal)
+    assert process.stderr is not None
+    seen = ""
+    while "Dashboard password" not in seen:
+        chunk = os.read(process.stderr.fileno(), 1)
+        assert chunk, seen
+        seen += chunk.decode()
+    os.write(controller, ("y" * 73 + "\n").encode())
+    _, rest = process.communicate(timeout=120)
+    os.close(controller)
+    stderr = seen + rest
+    assert process.returncode == 2, stderr
+    assert "error: the password from the prompt is 73 bytes long: Dex's bcrypt reads at most 72" in stderr
+    assert "Traceback" not in stderr
+    assert fake_tools.calls("minikube") == []

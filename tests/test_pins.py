@@ -447,3 +447,38 @@ def test_a_container_runtime_minikube_does_not_know_is_refused(tmp_path: Path) -
     data = shipped_data()
     component_data(data, "v1.4.0", "pipelines")["container_runtime"] = {"runtime": "rkt", "source": "a guess"}
     assert "release v1.4.0, component pipelines: container_runtime.runtime:" in load_error(tmp_path, data)
+
+
+@pytest.mark.parametrize(
+    ("repo", "says"),
+    [
+        ("ext::sh -c touch% /tmp/kfinstall-pwned", "uses the ext:: remote helper"),
+        ("fd::7", "uses the fd:: remote helper"),
+        ("http://github.com/kubeflow/manifests", "uses the http transport"),
+        ("ftp://example.org/manifests.git", "uses the ftp transport"),
+        ("--upload-pack=touch /tmp/x", "would be read as an option"),
+        ("ssh://-oProxyCommand=touch%20x/repo", "has a host that would be read as an option"),
+    ],
+)
+def test_a_repo_url_of_a_transport_kfinstall_does_not_clone_over_is_refused(tmp_path: Path, repo: str, says: str):
+    data = shipped_data()
+    release_data(data, "v1.4.0")["repo"] = repo
+    message = load_error(tmp_path, data)
+    assert "release v1.4.0: repo:" in message and says in message
+
+
+@pytest.mark.parametrize(
+    "repo",
+    [
+        "https://github.com/kubeflow/manifests",
+        "ssh://git@github.com/kubeflow/manifests.git",
+        "git@github.com:kubeflow/manifests.git",
+        "git://git.example.org/manifests",
+        "file:///srv/mirror/manifests.git",
+        "/srv/mirror/manifests.git",
+    ],
+)
+def test_https_ssh_scp_like_git_and_file_urls_are_accepted(tmp_path: Path, repo: str) -> None:
+    data = shipped_data()
+    release_data(data, "v1.4.0")["repo"] = repo
+    assert load_pins(write_pins(tmp_path, data)).get("v1.4.0").repo == repo

@@ -91,6 +91,30 @@ def test_image_pull_backoff_and_insufficient_memory_are_shown_verbatim_and_exit_
     assert "components are not ready." in result.stdout
 
 
+def test_status_counts_pods_requesting_micro_cpus_and_kilobytes_instead_of_crashing(
+    fake_tools: FakeTools, installed: dict[str, str], tmp_path: Path
+) -> None:
+    """`500u` CPU and `64k` memory are valid quantities (apimachinery's suffixes n, u, k...): status sums them."""
+    before = json.loads(kfinstall("status", "--json", env=installed).stdout)["nodes"][0]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "tiny", "namespace": "default"},
+           "spec": {"nodeName": before["name"], "containers": [{"name": "c", "image": "example.com/c:1",
+                    "resources": {"requests": {"cpu": "500u", "memory": "64k"}}}]}}  # fmt: skip
+    (tmp_path / "tiny.json").write_text(json.dumps(pod))
+    kubectl(fake_tools, "apply", "-f", str(tmp_path / "tiny.json"))
+    shown = kfinstall("status", env=installed)
+    assert "Traceback" not in shown.stderr and "CPU " in shown.stdout, shown.stdout + shown.stderr
+    after = json.loads(kfinstall("status", "--json", env=installed).stdout)["nodes"][0]
+    assert after["cpu_requested"] - before["cpu_requested"] == pytest.approx(0.0005)
+    assert after["memory_requested"] - before["memory_requested"] == pytest.approx(64000)
+
+
+def test_status_on_an_ascii_terminal_prints_ascii_stand_ins_instead_of_a_traceback(installed: dict[str, str]) -> None:
+    result = kfinstall("status", env={**installed, "PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "UnicodeEncodeError" not in result.stderr and result.stdout.isascii()
+    assert "requested - memory" in result.stdout  # `CPU ... requested · memory ...`
+
+
 def test_json_is_one_document_with_cluster_install_and_components(
     fake_tools: FakeTools, installed: dict[str, str]
 ) -> None:

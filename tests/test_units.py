@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kfinstall.errors import UsageError
-from kfinstall.units import format_mb, parse_cpus, parse_memory_mb
+from kfinstall.units import check_disk_size, check_driver, check_seconds, format_mb, parse_cpus, parse_memory_mb
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,33 @@ def test_cpus_must_be_a_positive_whole_number() -> None:
 
 def test_format_mb_uses_binary_gigabytes() -> None:
     assert (format_mb(8192), format_mb(12800), format_mb(900)) == ("8 GB", "12.5 GB", "900 MB")
+
+
+@pytest.mark.parametrize("text", ["50g", "50GB", "51200mb", "51200", "2000", "20000mb"])
+def test_disk_sizes_minikube_accepts_pass_unchanged(text: str) -> None:
+    assert check_disk_size(text) == text
+
+
+@pytest.mark.parametrize("text", ["lots", "-1", "0", "1999", "1g", "1.2.3g"])
+def test_disk_sizes_minikube_refuses_are_usage_errors(text: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        check_disk_size(text)
+    assert caught.value.exit_code == 2 and "--disk-size" in caught.value.message
+
+
+@pytest.mark.parametrize("name", ["docker", "podman", "kvm2", "kvm", "qemu2", "none", "native", "ssh", "generic"])
+def test_minikube_s_driver_names_and_aliases_are_accepted(name: str) -> None:
+    assert check_driver(name) == name
+
+
+@pytest.mark.parametrize("name", ["nonsense", "Docker", "mock", "kvm3", ""])
+def test_other_driver_names_are_refused(name: str) -> None:
+    with pytest.raises(UsageError, match="is not a minikube driver"):
+        check_driver(name)
+
+
+@pytest.mark.parametrize("value", [0, -5, 0.5, float("nan"), float("inf"), float("-inf")])
+def test_a_timeout_must_be_a_finite_number_of_seconds_of_at_least_one(value: float) -> None:
+    with pytest.raises(UsageError, match="is not a number of seconds of at least 1"):
+        check_seconds(value)
+    assert check_seconds(1) == 1 and check_seconds(900.0) == 900.0

@@ -329,6 +329,48 @@ def test_a_klog_throttling_notice_before_a_crd_race_is_retried(
     assert parse_klog(notice.group(1)) is not None  # kubectl's header, of whatever month it is today
 
 
+def test_a_value_of_a_lone_equals_sign_which_kustomize_prints_unquoted_is_installed_as_that_string(
+    fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
+) -> None:
+    """The Prometheus operator's CRDs list `=` among matcher types; kustomize writes it bare (`- =`), which YAML
+    1.1 resolvers (PyYAML's) read as the `tag:yaml.org,2002:value` type and cannot construct."""
+    config = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: matchers\n  namespace: kubeflow\n"
+        'data:\n  equal: "="\n  regex: "=~"\n'
+    )
+    checkout = _checkout_with_katib_extra(synthetic_release, tmp_path, config)
+    built = subprocess.run(["kubectl", "kustomize", str(checkout / "apps/katib/base")], env=fake_tools.env,
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "  equal: =\n" in built  # the real kustomize output this test is about
+    result = up(env, synthetic_release, "--manifests-dir", str(checkout), "--profile", "minimal", "--timeout", "120")
+    assert result.returncode == 0, result.stderr
+    stored = kubectl_json(fake_tools, "get", "configmap", "matchers", "-n", "kubeflow")
+    assert stored["data"] == {"equal": "=", "regex": "=~"}
+
+
+@pytest.mark.parametrize("spelling", ["1.34.0", "V1.34.0"])
+def test_a_rerun_with_the_same_k8s_version_spelt_without_the_v_reuses_the_cluster(
+    fake_tools: FakeTools, env, synthetic_release, spelling: str
+) -> None:
+    """minikube records `--kubernetes-version=1.34.0` as v1.34.0; the identical re-run must not call that another
+    version (and suggest deleting a healthy cluster)."""
+    first = up(env, synthetic_release, "--profile", "minimal", "--k8s-version", spelling)
+    assert first.returncode == 0, first.stderr
+    (start,) = [call for call in fake_tools.calls("minikube") if call[:1] == ["start"]]
+    assert "--kubernetes-version=v1.34.0" in start
+    again = up(env, synthetic_release, "--profile", "minimal", "--k8s-version", spelling)
+    assert again.returncode == 0, again.stderr
+    assert "runs Kubernetes" not in again.stderr
+    assert len([call for call in fake_tools.calls("minikube") if call[:1] == ["start"]]) == 1
+
+
+def test_a_rerun_with_another_kubernetes_version_is_still_refused(fake_tools: FakeTools, env, synthetic_release):
+    assert up(env, synthetic_release, "--profile", "minimal", "--k8s-version", "1.34.0").returncode == 0
+    again = up(env, synthetic_release, "--profile", "minimal", "--k8s-version", "1.33.2")
+    assert again.returncode == 2
+    assert "it runs Kubernetes v1.34.0, not v1.33.2" in again.stderr
+
+
 def _checkout_with_katib_extra(release: LocalRelease, tmp_path: Path, manifest: str) -> Path:
     """A local checkout of `release` whose katib build also emits `manifest` (for --manifests-dir)."""
     checkout = tmp_path / "manifests"

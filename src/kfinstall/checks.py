@@ -956,7 +956,7 @@ def build_request(
 ) -> CheckRequest:
     """A CheckRequest from raw option values: pins loaded, release chosen, units parsed, nonsense refused."""
     from kfinstall.pins import PROFILES, load_pins
-    from kfinstall.units import parse_cpus, parse_memory_mb
+    from kfinstall.units import check_driver, parse_cpus, parse_memory_mb
 
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}", f"valid profiles: {', '.join(PROFILES)}")
@@ -970,6 +970,8 @@ def build_request(
         )
     cpus_value = parse_cpus(cpus) if cpus is not None else None
     memory_mb = parse_memory_mb(memory) if memory is not None else None
+    if driver is not None:
+        check_driver(driver)
     pins = load_pins(pins_path)
     if k8s_version is not None:  # a malformed --k8s-version is a usage error before any tool runs
         CheckRequest(release=pins.newest, k8s_version=k8s_version).kubernetes  # noqa: B018

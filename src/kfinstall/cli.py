@@ -154,7 +154,9 @@ def gpu_test(
 ) -> None:
     """Run a pod that requests one GPU and runs nvidia-smi; show its output, delete it; exit 0 only if it worked."""
     from kfinstall import gpu, logfile
+    from kfinstall.units import check_seconds
 
+    check_seconds(timeout)
     logfile.start_log("gpu-test")
     raise typer.Exit(gpu.command(context or minikube_profile, image=image or gpu.DEFAULT_TEST_IMAGE, timeout=timeout))
 
@@ -181,6 +183,9 @@ def render_error(error: KfError) -> None:
 
 def main() -> None:
     """Console-script entry point: runs the Typer app and turns `KfError`s into a message and an exit code."""
+    from kfinstall.terminal import use_ascii_fallbacks
+
+    use_ascii_fallbacks()
     try:
         code = app(standalone_mode=False)  # without standalone mode, click returns a command's typer.Exit code
     except KfError as error:
@@ -217,9 +222,18 @@ VariantOpt = Annotated[
 
 
 def _up_options(**values: object) -> object:
-    """Turn raw CLI values into UpOptions (units parsed, repeatable options collected)."""
-    from kfinstall.units import parse_cpus, parse_memory_mb
+    """Turn raw CLI values into UpOptions (units parsed, minikube's values checked, repeatable options collected)."""
+    from kfinstall.units import check_disk_size, check_driver, parse_cpus, parse_memory_mb
     from kfinstall.up import UpOptions
+
+    if values.get("driver") is not None:
+        check_driver(str(values["driver"]))
+    if values.get("disk_size") is not None:
+        check_disk_size(str(values["disk_size"]))
+    if values.get("manifests_repo") is not None:
+        from kfinstall import giturl
+
+        giturl.check_option(str(values["manifests_repo"]))
 
     variants = {}
     for item in values.pop("variant") or []:  # type: ignore[union-attr]
@@ -300,7 +314,9 @@ def up(
 ) -> None:
     """Install Kubeflow: start minikube, fetch and build the manifests, apply them in order, wait until ready."""
     from kfinstall import commands
+    from kfinstall.units import check_seconds
 
+    check_seconds(timeout)
     login = _login(password_file, password_stdin, email, prompt=not (yes or dry_run) and sys.stdin.isatty())
     options = _up_options(
         login=login,
@@ -446,6 +462,10 @@ def status(
     from kfinstall import status as status_module
     from kfinstall import statusview
 
+    if watch:
+        from kfinstall.units import check_seconds
+
+        check_seconds(interval, "--interval", at_least=0.1)
     query = status_module.StatusQuery(context=context, minikube_profile=minikube_profile)
     if json_output:
         report = status_module.collect(query)
@@ -483,7 +503,9 @@ def down(
     from kfinstall import logfile
     from kfinstall.errors import UsageError
     from kfinstall.kube import Kubectl
+    from kfinstall.units import check_seconds
 
+    check_seconds(timeout)  # before anything is deleted: `-1` used to delete everything, then report failure
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     keep = keep_cluster or context is not None
     if keep:
@@ -543,6 +565,7 @@ def port_forward(
     options = pf.ForwardOptions(context or minikube_profile, port, address)
     if not localport.in_range(port):  # a bad input leaves no log file
         pf.check_port(options)
+    localport.check_address(address)
     logfile.start_log("port-forward")
     if not localport.is_loopback(address):
         console.print(

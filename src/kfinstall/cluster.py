@@ -144,11 +144,26 @@ def _with_config(profile: str, status: str) -> ProfileState:
     return ProfileState(status)
 
 
+def kubernetes_version_text(value: str) -> str:
+    """`1.34.0`, `v1.34.0` and `V1.34.0` as the one spelling minikube records, `v1.34.0` (unparsable: as given).
+
+    minikube normalises `--kubernetes-version` to `v` + semver before it stores it (kubernetes/minikube
+    cmd/minikube/cmd/start.go `getKubernetesVersion`), so the profile says `v1.34.0` whatever the user typed.
+    """
+    from kfinstall.pins import Version
+
+    try:
+        return str(Version.parse(value))
+    except ValueError:
+        return value
+
+
 def incompatibilities(state: ProfileState, spec: ClusterSpec) -> list[str]:
     """Why an existing profile cannot serve `spec` (empty: it can)."""
     problems = []
-    if state.kubernetes_version and state.kubernetes_version != spec.kubernetes_version:
-        problems.append(f"it runs Kubernetes {state.kubernetes_version}, not {spec.kubernetes_version}")
+    running, wanted = (kubernetes_version_text(v or "") for v in (state.kubernetes_version, spec.kubernetes_version))
+    if state.kubernetes_version and running != wanted:
+        problems.append(f"it runs Kubernetes {running}, not {wanted}")
     if spec.memory_mb and state.memory_mb and state.memory_mb < spec.memory_mb:
         problems.append(f"it has {state.memory_mb} MB of memory, less than the {spec.memory_mb} MB asked for")
     if spec.cpus and state.cpus and state.cpus < spec.cpus:

@@ -6,8 +6,10 @@ groups them here, instead of asking kubectl once per component.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from decimal import ROUND_UP, Context, Decimal
 from typing import Any
 
 from kfinstall.manifest import COMPONENT_LABEL
@@ -102,20 +104,54 @@ def component_health(
     return result
 
 
-_MEMORY_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+#: apimachinery's `resource.Quantity` grammar (kubernetes/apimachinery pkg/api/resource/quantity.go, the BNF of
+#: `Quantity`'s doc comment; its suffixes in suffix.go `newSuffixer`, which adds `n` and `u` to the BNF's list):
+#:   <quantity> ::= <signedNumber><suffix>, <number> ::= <digits> | <digits>.<digits> | <digits>. | .<digits>,
+#:   <suffix> ::= Ki | Mi | Gi | Ti | Pi | Ei | n | u | m | "" | k | M | G | T | P | E | (e|E)<signed integer>.
+#: No whitespace, no `K`, no `mi`: the API server refuses those, so they never reach `status`.
+_QUANTITY = re.compile(r"([+-]?)(\d+\.?\d*|\.\d+)(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei)|(n|u|m|k|M|G|T|P|E)?)")
+_BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+#: `ParseQuantity` (quantity.go) rounds a non-zero value up to a whole number of nanos, and caps a binary-suffixed
+#: one at 2^63-1 ("The max is just a simple cap", for BinarySI only: 12E stays 12E).
+_MAX = Decimal(2**63 - 1)
+_NANO = Decimal("1e-9")
+_EXACT = Context(prec=40)
 
 
 def parse_quantity(value: str | int | float | None) -> float:
-    """A Kubernetes resource quantity as a number: `500m` -> 0.5, `8Gi` -> 8589934592."""
+    """A Kubernetes resource quantity as a number: `500m` -> 0.5, `8Gi` -> 8589934592, `500u` -> 0.0005.
+
+    Raises ValueError for a string outside apimachinery's grammar (e.g. `1K`, `1 `, `0.1mi`).
+    """
     if value is None:
         return 0.0
-    text = str(value)
-    if text.endswith("m"):
-        return float(text[:-1]) / 1000
-    for suffix in sorted(_MEMORY_UNITS, key=len, reverse=True):
-        if text.endswith(suffix):
-            return float(text[: -len(suffix)]) * _MEMORY_UNITS[suffix]
-    return float(text)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    match = _QUANTITY.fullmatch(str(value))
+    if match is None:
+        raise ValueError(f"{value!r} is not a Kubernetes quantity")
+    sign, number, exponent, binary, decimal = match.groups()
+    amount = Decimal(number)
+    if exponent:
+        amount = amount.scaleb(int(exponent[1:]))
+    elif binary:
+        amount *= 2 ** _BINARY[binary]
+    elif decimal:
+        amount = amount.scaleb(_DECIMAL[decimal])
+    if binary and amount >= _MAX:
+        amount = _MAX
+    elif amount.adjusted() < 30:  # beyond, nothing rounds (and the context's precision would not hold it)
+        amount = amount.quantize(_NANO, rounding=ROUND_UP, context=_EXACT)
+    return float(-amount if sign == "-" else amount)
+
+
+def _quantity_or_zero(value: str | int | float | None) -> float:
+    """`status` must never fail on a number it only displays: an unparsable one (a non-conforming server) counts 0."""
+    try:
+        return parse_quantity(value)
+    except ValueError:
+        return 0.0
 
 
 @dataclass(frozen=True)
@@ -147,20 +183,20 @@ def node_usage(nodes: list[Obj], pods: list[Obj]) -> list[NodeUsage]:
             for container in spec.get("containers") or []:
                 requests = (container.get("resources") or {}).get("requests") or {}
                 limits = (container.get("resources") or {}).get("limits") or {}
-                cpu += parse_quantity(requests.get("cpu"))
-                memory += parse_quantity(requests.get("memory"))
-                pod_gpus += int(parse_quantity(limits.get("nvidia.com/gpu") or requests.get("nvidia.com/gpu")))
+                cpu += _quantity_or_zero(requests.get("cpu"))
+                memory += _quantity_or_zero(requests.get("memory"))
+                pod_gpus += int(_quantity_or_zero(limits.get("nvidia.com/gpu") or requests.get("nvidia.com/gpu")))
             if pod_gpus:
                 gpus += pod_gpus
                 gpu_pods.append(f"{pod['metadata'].get('namespace')}/{pod['metadata']['name']}")
         result.append(
             NodeUsage(
                 name,
-                parse_quantity(allocatable.get("cpu")),
-                parse_quantity(allocatable.get("memory")),
+                _quantity_or_zero(allocatable.get("cpu")),
+                _quantity_or_zero(allocatable.get("memory")),
                 cpu,
                 memory,
-                int(parse_quantity(allocatable.get("nvidia.com/gpu"))),
+                int(_quantity_or_zero(allocatable.get("nvidia.com/gpu"))),
                 gpus,
                 tuple(gpu_pods),
             )

@@ -25,6 +25,47 @@ def is_loopback(address: str) -> bool:
     return address in ("localhost", "::1") or address.startswith("127.")
 
 
+ADDRESS_HINT = (
+    "use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of this machine's IP addresses "
+    "(`ip -brief address`)"
+)
+
+
+def address_problem(address: str) -> str | None:
+    """Why kubectl could not listen on `address` (None: it can), found before anything starts.
+
+    `kubectl port-forward --address` "Only accepts IP addresses or localhost as a value" (its own --help,
+    kubernetes/kubectl pkg/cmd/portforward/portforward.go); kfinstall takes one of them, and it must be an
+    address of this machine: binding a probe socket to port 0 says so without sending anything.
+    """
+    if address == "localhost":
+        return None
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"--address {address!r} is not an IP address or localhost (kubectl port-forward takes only those)"
+    with socket.socket(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((address, 0))
+        except OSError as error:
+            if error.errno == errno.EADDRNOTAVAIL:
+                return f"--address {address} is not an address of this machine"
+            return f"cannot listen on --address {address}: {error.strerror}"
+    return None
+
+
+def check_address(address: str) -> str:
+    """`address` when kubectl can listen on it, else a UsageError (before anything starts: no log either)."""
+    problem = address_problem(address)
+    if problem:
+        from kfinstall.errors import UsageError
+
+        raise UsageError(problem, ADDRESS_HINT)
+    return address
+
+
 def is_free(address: str, port: int) -> bool:
     """Can kubectl listen on address:port? (SO_REUSEADDR like Go's listener: a TIME_WAIT leftover is no obstacle)."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET

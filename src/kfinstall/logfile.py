@@ -29,10 +29,18 @@ def current_log() -> Path | None:
 def start_log(command: str) -> Path:
     """Open a fresh log file for one kfinstall invocation and route the command log into it."""
     directory = default_log_dir()
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{time.strftime('%Y%m%d-%H%M%S')}-{command}-{os.getpid()}.log"
-    path.touch(mode=0o600)  # it holds every applied manifest, Secrets included: the user's eyes only
-    handler = logging.FileHandler(path, encoding="utf-8")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)  # it holds every applied manifest, Secrets included: the user's eyes only
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as error:  # HOME or the log directory unwritable, a file in the way, a read-only disk
+        from kfinstall.errors import KfError
+
+        raise KfError(
+            f"cannot write the log file in {directory}: {error.strerror or error}",
+            "make that directory writable, or set KFINSTALL_LOG_DIR to one that is (HOME decides the default)",
+        ) from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     root = logging.getLogger("kfinstall")
     root.handlers = [h for h in root.handlers if not isinstance(h, logging.FileHandler)]

@@ -47,7 +47,10 @@ def _loader() -> type:
     return KubeLoader
 
 
-_YAML11_ONLY_TAGS = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}
+#: YAML 1.1 types that JSON-compatible YAML does not have. `value` is the "value key" type of a lone `=`, which
+#: PyYAML resolves but has no constructor for; kustomize prints `=` unquoted (the Prometheus operator's CRDs list
+#: it among matcher types), so without dropping it a build would crash the parser.
+_YAML11_ONLY_TAGS = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
 
 
 def parse(text: str) -> list[Obj]:

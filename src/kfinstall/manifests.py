@@ -62,19 +62,31 @@ def use_local_dir(path: Path, marker_paths: list[str]) -> Checkout:
 
 def fetch(tag: str, commit: str, repo_url: str, *, attempts: int = 3, backoff: float = 2.0) -> Checkout:
     """The cached checkout of `tag`, cloning it first if needed; its HEAD must be the pinned `commit`."""
+    from kfinstall import giturl
+
+    problem = giturl.url_problem(repo_url)  # the pins and --manifests-repo are checked already; this is the door
+    if problem:
+        raise UsageError(problem, giturl.HINT)
     target = checkout_dir(tag, commit)
     if target.is_dir():
         head = _head(target)
         if head == commit:
             return Checkout(target, commit, "cache")
         shutil.rmtree(target)  # a broken or tampered cache entry: fetch it again
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # HOME or the cache directory unwritable, a file in the way, a read-only disk
+        raise KfError(
+            f"cannot write the manifests cache in {target.parent}: {error.strerror or error}",
+            "make that directory writable, or set KFINSTALL_CACHE_DIR to one that is (HOME decides the default)",
+        ) from None
     staging = target.with_name(f".{target.name}.{os.getpid()}.partial")
     for attempt in range(1, attempts + 1):
         shutil.rmtree(staging, ignore_errors=True)
         result = runner.run(
-            "git", "clone", "--quiet", "--depth", "1", "--branch", tag, "--", repo_url, str(staging), timeout=600
-        )
+            "git", "clone", "--quiet", "--depth", "1", "--branch", tag, "--", repo_url, str(staging),
+            timeout=600, env=giturl.GIT_ENV,  # the allowed transports, whatever the user's GIT_ALLOW_PROTOCOL says
+        )  # fmt: skip
         if result.ok:
             break
         transient = bool(_TRANSIENT_GIT_ERRORS.search(result.output)) or result.exit_code == runner.TIMEOUT_EXIT_CODE

@@ -31,6 +31,14 @@ Obj = dict[str, Any]
 DEFAULT_EMAIL = "user@example.com"
 DEFAULT_PASSWORD = "12341234"
 MIN_LENGTH = 8
+#: bcrypt reads at most 72 bytes of a password. golang.org/x/crypto/bcrypt (golang/crypto bcrypt/bcrypt.go,
+#: `GenerateFromPassword`: ErrPasswordTooLong) refuses longer ones, but its `CompareHashAndPassword`, which Dex
+#: calls at login (dexidp/dex server/connectors/password.go, `passwordDB.Login`), reads only the first 72 bytes.
+#: The Python bcrypt package raises on them from 5.0 and silently truncates before: either way a longer password
+#: is not what Dex would check, so it is refused up front.
+MAX_BYTES = 72
+#: What Windows Notepad puts at the start of a UTF-8 file; not part of the password.
+BOM = "\ufeff"
 #: On Dex's pod template: a digest of the login, so that a new login restarts Dex.
 LOGIN_ANNOTATION = "kfinstall.dev/login"
 
@@ -55,8 +63,10 @@ def hash_password(plaintext: str) -> str:
 
 
 def _strip_line_end(text: str) -> str:
-    """A password file or pipe ends in a newline the user did not mean as part of the password."""
-    for ending in ("\r\n", "\n"):
+    """A password file or pipe ends in a newline the user did not mean as part of the password (CRLF from
+    Notepad too), and may start with a byte-order mark, which is no part of it either."""
+    text = text.removeprefix(BOM)
+    for ending in ("\r\n", "\n", "\r"):
         if text.endswith(ending):
             return text[: -len(ending)]
     return text
@@ -65,10 +75,16 @@ def _strip_line_end(text: str) -> str:
 def _checked(plaintext: str, source: str) -> str:
     if not plaintext:
         raise UsageError(f"the password from {source} is empty", "put the password on the first line")
-    if "\n" in plaintext:
+    if "\n" in plaintext or "\r" in plaintext:
         raise UsageError(f"the password from {source} has more than one line", "put only the password in it")
     if len(plaintext) < MIN_LENGTH:
         raise UsageError(f"the password from {source} is shorter than {MIN_LENGTH} characters", "choose a longer one")
+    size = len(plaintext.encode("utf-8"))
+    if size > MAX_BYTES:
+        raise UsageError(
+            f"the password from {source} is {size} bytes long: Dex's bcrypt reads at most {MAX_BYTES}",
+            f"choose a password of at most {MAX_BYTES} bytes (UTF-8; a non-ASCII character takes 2 to 4)",
+        )
     return plaintext
 
 
@@ -89,7 +105,12 @@ def read_password(password_file: Path | None, password_stdin: bool, *, prompt: b
             raise UsageError(f"cannot read password file {password_file}: {error}", "check the file") from None
         return _checked(_strip_line_end(text), str(password_file))
     if password_stdin:
-        return _checked(_strip_line_end(stdin.read()), "standard input")
+        try:
+            text = stdin.read()
+        except UnicodeDecodeError as error:
+            message = f"the password from standard input is not UTF-8 text: {error}"
+            raise UsageError(message, "check its encoding") from None
+        return _checked(_strip_line_end(text), "standard input")
     if prompt:
         import getpass
 

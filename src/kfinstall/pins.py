@@ -26,7 +26,7 @@ Profile = Literal["minimal", "standard", "full"]
 PINS_FILENAME = "manifests_pins.yaml"
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _ID = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$", re.IGNORECASE)  # minikube lowercases too
 #: Release tags: `v1.4.0` … `v1.11.0` (semantic, with an optional pre-release), then from 26.03 on calendar
 #: versions `YY.MM` and `YY.MM.P` without a `v` (kubeflow/community-distribution tags 26.03; 26.03.1 had
 #: release candidates).
@@ -453,6 +453,17 @@ class Release(_Model):
             )
         if not isinstance(value, str) or not (_SEMVER_TAG.fullmatch(value) or _CALENDAR_TAG.fullmatch(value)):
             raise ValueError(f"{value!r} is not a tag like v1.4.0, or a calendar tag like 26.03 or 26.03.1")
+        return value
+
+    @field_validator("repo")
+    @classmethod
+    def _git_url(cls, value: str) -> str:
+        """Only transports kfinstall lets git use (no `ext::`, which runs a command): see giturl.py."""
+        from kfinstall.giturl import HINT, url_problem
+
+        problem = url_problem(value)
+        if problem:
+            raise ValueError(f"{problem} ({HINT})")
         return value
 
     @field_validator("commit")

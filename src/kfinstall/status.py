@@ -89,7 +89,7 @@ def collect(query: StatusQuery) -> StatusReport:
             return StatusReport(
                 profile.status,
                 context,
-                profile.kubernetes_version,
+                profile.kubernetes_version and cluster.kubernetes_version_text(profile.kubernetes_version),
                 message=_cluster_message(profile.status, profile_name),
                 minikube_profile=profile_name,
             )

@@ -115,6 +115,7 @@ def make_plan(options: UpOptions, release: Release) -> InstallPlan:
 
     if options.gpus is not None and options.gpus not in GPU_CHOICES:
         raise UsageError(f"--gpus {options.gpus!r} is not one of {', '.join(GPU_CHOICES)}", "use --gpus all")
+    kubernetes = release.kubernetes.default
     if options.k8s_version is not None:
         try:
             wanted = Version.parse(options.k8s_version)
@@ -127,6 +128,7 @@ def make_plan(options: UpOptions, release: Release) -> InstallPlan:
                 f"Kubeflow {release.tag} does not support Kubernetes {wanted} (it supports {release.kubernetes})",
                 f"use --k8s-version {release.kubernetes.default}, or leave it out (--skip-checks goes ahead anyway)",
             )
+        kubernetes = str(wanted)  # `1.34.0` and `v1.34.0` are one version: minikube records it as `v1.34.0`
     selection = plan.select(release, options.profile, options.with_ids, options.without_ids, options.variants)
     spec = None
     if options.context is None:
@@ -134,7 +136,7 @@ def make_plan(options: UpOptions, release: Release) -> InstallPlan:
         runtime, runtime_for = cluster.needed_runtime(release, selection, options.gpus)
         spec = cluster.ClusterSpec(
             profile=options.minikube_profile,
-            kubernetes_version=options.k8s_version or release.kubernetes.default,
+            kubernetes_version=kubernetes,
             cpus=options.cpus or resources.cpus,
             memory_mb=options.memory_mb or resources.memory_mb,
             disk_size=options.disk_size or resources.disk_size,

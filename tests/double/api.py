@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from tests.double import errors, listmapkeys, merge, names
@@ -129,6 +130,7 @@ class Api:
                 f'{rt.kind} "" is invalid: metadata.name: Required value: name or generateName is required',
             )
         names.validate(rt.group, rt.kind, body, self.c.scenario.minor)
+        _validate_quantities(rt, body)
         return body
 
     def create(self, rt: ResourceType, ns: str, body: Any, manager: str, dry_run: bool = False) -> Obj:
@@ -333,3 +335,49 @@ def _scale_view(obj: Obj) -> Obj:
             "selector": ",".join(f"{k}={v}" for k, v in selector.items()),
         },
     }
+
+
+#: apimachinery's quantity scanner (kubernetes/apimachinery pkg/api/resource/quantity.go `parseQuantityString`):
+#: sign, digits with an optional point, then suffix letters, an optional sign and digits; anything else is
+#: ErrFormatWrong. The suffix must then be one of suffix.go's `newSuffixer` list or a decimal exponent (ErrSuffix).
+_QUANTITY_SCAN = re.compile(r"[+-]?\d*(?:\.\d*)?([eEinumkKMGTP]*[-+]?\d*)")
+_QUANTITY_SUFFIX = re.compile(r"|[numkMGTPE]|[KMGTPE]i|[eE][-+]?\d+")
+_QUANTITY_FORMAT_WRONG = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+
+
+def _quantity_error(value: Any) -> str | None:
+    """What apimachinery's `ParseQuantity` says of `value`, or None when it parses (JSON numbers always do)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return None
+    text = str(value)
+    scanned = _QUANTITY_SCAN.fullmatch(text)
+    if not text or scanned is None:
+        return _QUANTITY_FORMAT_WRONG
+    if _QUANTITY_SUFFIX.fullmatch(scanned.group(1)) is None:
+        return "unable to parse quantity's suffix"
+    return None
+
+
+def _validate_quantities(rt: ResourceType, body: Obj) -> None:
+    """A Pod's or pod template's container resources are `resource.Quantity` fields: a value that does not parse
+    fails the request body's decoding, which kube-apiserver answers 400 BadRequest (kubernetes/kubernetes
+    staging/src/k8s.io/apiserver/pkg/endpoints/handlers/rest.go `transformDecodeError`: `KIND in version "V"
+    cannot be handled as a KIND: ERR`). So no invalid quantity is ever stored, and readers may rely on that."""
+    if rt.group not in ("", "apps", "batch"):
+        return
+    spec = body.get("spec") or {}
+    if rt.kind == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    if rt.kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"):
+        spec = (spec.get("template") or {}).get("spec") or {}
+    elif rt.kind != "Pod":
+        return
+    for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+        resources = (container or {}).get("resources") or {}
+        for field in ("requests", "limits"):
+            for value in (resources.get(field) or {}).values():
+                error = _quantity_error(value)
+                if error is not None:
+                    version = rt.group_version.rpartition("/")[2]
+                    message = f'{rt.kind} in version "{version}" cannot be handled as a {rt.kind}: {error}'
+                    raise errors.bad_request(message)

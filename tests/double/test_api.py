@@ -355,3 +355,23 @@ def test_an_invalid_name_is_rejected_with_the_apiservers_message(cluster: Cluste
     assert result.stderr.startswith(
         'The ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain'
     )
+
+
+def pod_requesting(name: str, **requests: str) -> str:
+    container = {"name": "c", "image": "example.com/c:1", "resources": {"requests": requests}}
+    return json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+                       "spec": {"containers": [container]}})  # fmt: skip
+
+
+def test_a_quantity_outside_apimachinery_s_grammar_is_refused_at_write_like_the_apiserver_does(
+    cluster: ClusterHandle,
+) -> None:
+    """`1K` (no such suffix: only `k`) and `1 Gi` are refused; `500u` and `64k` are quantities and stored."""
+    refused = cluster.kubectl("apply", "--server-side", "-f", "-", input=pod_requesting("bad", memory="1K"))
+    assert refused.returncode == 1
+    assert 'Pod in version "v1" cannot be handled as a Pod: unable to parse quantity\'s suffix' in refused.stderr
+    refused = cluster.kubectl("apply", "--server-side", "-f", "-", input=APP.replace("memory: 64Mi", "memory: 1 Gi"))
+    assert refused.returncode == 1 and "quantities must match the regular expression" in refused.stderr
+    apply(cluster, pod_requesting("good", memory="64k", cpu="500u"))
+    stored = kubectl_json(cluster, "get", "pod", "good", "-n", "default")
+    assert stored["spec"]["containers"][0]["resources"]["requests"] == {"memory": "64k", "cpu": "500u"}
