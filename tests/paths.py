@@ -20,6 +20,7 @@ BUNDLE_COMMITS = {
     "v1.9.1": "144b332f86f7714f361bd9cd2ea19af26c16c0ca",
     "v1.10.2": "c9ac7ddb622a5c416a4171dda8c937e5da362ece",
     "v1.11.0": "39dab5803dbbcd116cfcfbf42913a18644d319f4",
+    "26.03": "c0a6c4f3198574c5749ac7e54067919159223a67",
 }
 
 needs_bundle = pytest.mark.skipif(

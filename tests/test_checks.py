@@ -14,10 +14,12 @@ from kfinstall.checks import (
     CheckResult,
     ClusterFacts,
     Facts,
+    ReleaseChoice,
     default_release,
     evaluate,
     failed,
     read_inotify,
+    release_choice,
     suggest_release,
 )
 from kfinstall.errors import UsageError
@@ -152,7 +154,7 @@ def test_minikube_1_37_cannot_run_v1_4_0_and_the_fix_names_an_older_minikube_and
     assert "refuses Kubernetes older than v1.28.0" in check.message and "v1.19.3" in check.message
     assert check.hint is not None
     assert "minikube v1.32.x or older" in check.hint
-    assert "-k v1.11.0" in check.hint
+    assert "-k 26.03" in check.hint
 
 
 def test_minikube_1_33_already_refuses_kubernetes_1_19(pins: Pins) -> None:
@@ -404,8 +406,8 @@ def test_an_unreachable_cluster_is_one_clear_failure(pins: Pins) -> None:
 
 
 def test_default_release_is_the_newest_the_local_minikube_can_run(pins: Pins) -> None:
-    assert default_release(pins, lambda: minikube("v1.37.0")).tag == "v1.11.0"
-    assert default_release(pins, lambda: None).tag == "v1.11.0"
+    assert default_release(pins, lambda: minikube("v1.37.0")).tag == "26.03"
+    assert default_release(pins, lambda: None).tag == "26.03"
 
 
 def test_an_old_release_is_never_suggested_to_a_minikube_that_refuses_it(pins: Pins) -> None:
@@ -421,19 +423,84 @@ def test_minikube_1_32_is_offered_the_newest_release_whose_kubernetes_it_knows(p
     assert default_release(pins, lambda: minikube("v1.32.0")).tag == "v1.4.0"
 
 
-def test_when_no_release_is_known_to_the_minikube_the_newest_it_starts_is_offered(pins: Pins) -> None:
-    # minikube v1.33 refuses v1.4.0's Kubernetes v1.19.3 and knows none newer than v1.30.0: too new only warns
-    assert suggest_release(pins, Version(1, 33, 0)).tag == "v1.11.0"  # type: ignore[union-attr]
+def test_when_no_release_is_known_to_the_minikube_the_one_least_beyond_it_is_offered(pins: Pins) -> None:
+    # minikube v1.33 refuses v1.4.0's Kubernetes v1.19.3 and supports none newer than v1.30.0: too new only warns,
+    # and v1.9.1's v1.31.0 is the least beyond it
+    assert suggest_release(pins, Version(1, 33, 0)).tag == "v1.9.1"  # type: ignore[union-attr]
+
+
+def test_a_minikube_newer_than_the_table_is_offered_the_newest_release_it_starts(pins: Pins) -> None:
+    assert minikube_support.knows_kubernetes(Version(1, 39, 0), Version(1, 34, 0)) is None
+    assert suggest_release(pins, Version(1, 39, 0)).tag == "26.03"  # type: ignore[union-attr]
+
+
+def reason(pins: Pins, version: str | None) -> str | None:
+    return release_choice(pins, None, None, lambda: minikube(version) if version else None).reason
+
+
+def test_the_reason_for_a_minikube_that_supports_no_pinned_release_names_the_nearest(pins: Pins) -> None:
+    assert reason(pins, "v1.33.0") == (
+        "minikube v1.33.0 supports Kubernetes v1.20.0 – v1.30.0, older than every pinned release it starts: v1.9.1 "
+        "(Kubernetes v1.31.0) is the nearest, and minikube warns before trying it; minikube ≥ v1.37.0 runs 26.03 "
+        "(Kubernetes v1.34.0)"
+    )
+
+
+def test_the_reason_for_a_minikube_newer_than_the_table_says_its_support_is_not_recorded(pins: Pins) -> None:
+    assert reason(pins, "v1.39.0") == (
+        "minikube v1.39.0 is newer than the minikube releases whose Kubernetes support kfinstall records: 26.03, "
+        "the newest release it starts, is chosen"
+    )
+
+
+def test_the_reason_without_a_readable_minikube_is_the_newest_release(pins: Pins) -> None:
+    assert reason(pins, None) == "no minikube version could be read: the newest pinned release, 26.03, is checked"
+
+
+def test_a_release_named_with_k_has_no_reason_and_context_takes_the_newest(pins: Pins) -> None:
+    assert release_choice(pins, "v26.03", None, lambda: minikube("v1.32.0")) == ReleaseChoice(pins.get("26.03"))
+    choice = release_choice(pins, None, "prod", lambda: minikube("v1.32.0"))
+    assert choice.release.tag == "26.03" and choice.reason is not None and "--context" in choice.reason
 
 
 # ---- the newest Kubernetes a minikube knows --------------------------------------------------------------------
 
 
-def test_newest_kubernetes_is_minikubes_own_value_and_none_where_no_source_states_it() -> None:
+def test_newest_kubernetes_is_minikubes_own_value_and_none_outside_the_recorded_releases() -> None:
     assert minikube_support.newest_kubernetes(Version(1, 32, 0)) == "v1.28.3"
     assert minikube_support.newest_kubernetes(Version(1, 31, 2)) == "v1.28.0-rc.1"
     assert minikube_support.newest_kubernetes(Version(1, 33, 1)) == "v1.30.0"
-    assert minikube_support.newest_kubernetes(Version(1, 34, 0)) is None
+    assert minikube_support.newest_kubernetes(Version(1, 34, 0)) == "v1.31.0"
+    assert minikube_support.newest_kubernetes(Version(1, 35, 0)) == "v1.32.0"
+    assert minikube_support.newest_kubernetes(Version(1, 36, 0)) == "v1.33.1"
+    assert minikube_support.newest_kubernetes(Version(1, 38, 1)) == "v1.35.1"
+    assert minikube_support.newest_kubernetes(Version(1, 14, 0)) is None
+    assert minikube_support.newest_kubernetes(Version(1, 38, 2)) is None
+
+
+#: kubernetes/minikube pkg/minikube/constants/constants.go at each tag: Default, Newest, Oldest KubernetesVersion
+#: (as in ../shared/reference/minikube-kubernetes-versions.md).
+CONSTANTS_GO = {
+    "v1.24.0": ("v1.22.3", "v1.22.4-rc.0", "v1.14.0"), "v1.25.0": ("v1.23.1", "v1.23.2-rc.0", "v1.16.0"),
+    "v1.25.1": ("v1.23.1", "v1.23.2-rc.0", "v1.16.0"), "v1.30.0": ("v1.26.3", "v1.27.0-rc.0", "v1.16.0"),
+    "v1.31.0": ("v1.27.3", "v1.27.3", "v1.16.0"), "v1.33.0": ("v1.30.0", "v1.30.0", "v1.20.0"),
+    "v1.25.2": ("v1.23.3", "v1.23.4-rc.0", "v1.16.0"), "v1.26.0": ("v1.24.1", "v1.24.1", "v1.16.0"),
+    "v1.26.1": ("v1.24.3", "v1.24.3", "v1.16.0"), "v1.27.0": ("v1.25.0", "v1.25.0", "v1.16.0"),
+    "v1.27.1": ("v1.25.2", "v1.25.2", "v1.16.0"), "v1.28.0": ("v1.25.3", "v1.25.3", "v1.16.0"),
+    "v1.29.0": ("v1.26.1", "v1.26.1", "v1.16.0"), "v1.30.1": ("v1.26.3", "v1.27.0-rc.0", "v1.16.0"),
+    "v1.31.1": ("v1.27.3", "v1.27.3", "v1.16.0"), "v1.31.2": ("v1.27.4", "v1.28.0-rc.1", "v1.16.0"),
+    "v1.32.0": ("v1.28.3", "v1.28.3", "v1.16.0"), "v1.33.1": ("v1.30.0", "v1.30.0", "v1.20.0"),
+    "v1.34.0": ("v1.31.0", "v1.31.0", "v1.20.0"), "v1.35.0": ("v1.32.0", "v1.32.0", "v1.20.0"),
+    "v1.36.0": ("v1.33.1", "v1.33.1", "v1.20.0"), "v1.37.0": ("v1.34.0", "v1.34.0", "v1.28.0"),
+    "v1.38.0": ("v1.35.0", "v1.35.0", "v1.28.0"), "v1.38.1": ("v1.35.1", "v1.35.1", "v1.28.0"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("release", list(CONSTANTS_GO))
+def test_every_minikube_release_has_its_constants_go_values(release: str) -> None:
+    row = minikube_support.support(Version.parse(release))
+    assert row is not None and (row.default, row.newest, row.oldest) == CONSTANTS_GO[release]
+    assert str(minikube_support.oldest_kubernetes(Version.parse(release))) == row.oldest
 
 
 def test_a_pre_release_newest_does_not_cover_that_release() -> None:
@@ -441,9 +508,10 @@ def test_a_pre_release_newest_does_not_cover_that_release() -> None:
     assert minikube_support.knows_kubernetes(Version(1, 31, 2), Version(1, 28, 0)) is False
 
 
-def test_a_supported_version_from_the_release_notes_is_known_beyond_it_unknown() -> None:
+def test_a_kubernetes_beyond_the_newest_of_a_recorded_minikube_is_not_known() -> None:
     assert minikube_support.knows_kubernetes(Version(1, 37, 0), Version(1, 34, 0)) is True
-    assert minikube_support.knows_kubernetes(Version(1, 37, 0), Version(1, 35, 0)) is None
+    assert minikube_support.knows_kubernetes(Version(1, 37, 0), Version(1, 35, 0)) is False
+    assert minikube_support.knows_kubernetes(Version(1, 35, 0), Version(1, 34, 0)) is False
 
 
 def test_the_first_minikube_documented_to_know_a_kubernetes() -> None:
@@ -466,8 +534,16 @@ def test_a_known_kubernetes_in_the_release_range_is_offered_as_k8s_version(pins:
     assert check.hint is not None and "--k8s-version v1.30.0" in check.hint
 
 
-def test_no_warning_where_the_newest_kubernetes_of_the_minikube_is_not_established(pins: Pins) -> None:
+def test_no_warning_where_the_minikube_supports_the_kubernetes(pins: Pins) -> None:
     assert verdict(evaluate(request(pins, "v1.11.0"), healthy(minikube=minikube("v1.37.0"))), "minikube").status == "ok"
+    assert verdict(evaluate(request(pins, "26.03"), healthy(minikube=minikube("v1.38.1"))), "minikube").status == "ok"
+
+
+def test_minikube_v1_35_warns_on_v1_11_0s_kubernetes_which_it_does_not_support(pins: Pins) -> None:
+    check = verdict(evaluate(request(pins, "v1.11.0"), healthy(minikube=minikube("v1.35.0"))), "minikube")
+    assert check.status == "warn"
+    assert "knows Kubernetes up to v1.32.0" in check.message and "v1.34.0 is newer" in check.message
+    assert check.hint is not None and "-k v1.10.2" in check.hint and "minikube v1.37.0 or newer" in check.hint
 
 
 def test_inotify_limits_are_read_from_proc_and_absent_without_it(tmp_path: Path) -> None:

@@ -60,13 +60,13 @@ def test_v1_4_0_on_minikube_1_37_fails_and_says_what_to_do(tutorial_machine: Fak
     minikube = checks_of(result)["minikube"]
     assert minikube["status"] == "fail"
     assert "refuses Kubernetes older than v1.28.0" in minikube["message"]
-    assert "minikube v1.32.x or older" in minikube["hint"] and "-k v1.11.0" in minikube["hint"]
+    assert "minikube v1.32.x or older" in minikube["hint"] and "-k 26.03" in minikube["hint"]
 
 
 def test_without_a_release_the_newest_one_the_minikube_can_run_is_checked(fake_tools: FakeTools) -> None:
     fake_tools.set(minikube_version="v1.37.0", kustomize_version="5.7.1")
     result = kfinstall(fake_tools, "check")
-    assert "Prerequisites for Kubeflow v1.11.0 (standard)" in result.stdout
+    assert "Prerequisites for Kubeflow 26.03 (standard)" in result.stdout
 
 
 def test_minikube_1_32_checks_the_release_whose_kubernetes_it_knows_and_warns_on_a_newer_one(
@@ -137,7 +137,7 @@ def test_the_table_shows_each_verdict_and_the_fixes(tutorial_machine: FakeTools)
     [
         (["--memory", "lots"], "--memory 'lots' is not a size"),
         (["--cpus", "0"], "--cpus '0' is not a positive whole number"),
-        (["-k", "9.9.9"], "valid releases: v1.4.0, v1.9.1, v1.10.2, v1.11.0"),
+        (["-k", "9.9.9"], "valid releases: v1.4.0, v1.9.1, v1.10.2, v1.11.0, 26.03"),
         (["--profile", "huge"], "valid profiles: minimal, standard, full"),
         (["--gpus", "many"], "--gpus 'many' is not one of all, nvidia, amd"),
         (["--k8s-version", "latest"], "--k8s-version 'latest' is not a version"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,16 +16,16 @@ KFINSTALL = str(Path(sys.executable).parent / "kfinstall")
 
 
 def kfinstall(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [KFINSTALL, *args], capture_output=True, text=True, timeout=60, check=False, env={"COLUMNS": "160", "PATH": ""}
-    )
+    """The console script with no tools on PATH; PYTHONPATH kept, so that a checkout's src/ is the code run."""
+    env = {"COLUMNS": "160", "PATH": "", **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}}
+    return subprocess.run([KFINSTALL, *args], capture_output=True, text=True, timeout=60, check=False, env=env)
 
 
 def test_versions_json_lists_every_release_with_its_requirements_and_profiles() -> None:
     result = kfinstall("versions", "--json")
     assert result.returncode == 0, result.stderr
     releases = {r["tag"]: r for r in json.loads(result.stdout)["releases"]}
-    assert list(releases) == ["v1.4.0", "v1.9.1", "v1.10.2", "v1.11.0"]
+    assert list(releases) == ["v1.4.0", "v1.9.1", "v1.10.2", "v1.11.0", "26.03"]
     tutorial = releases["v1.4.0"]
     assert tutorial["kubernetes"] == {"min": "v1.17", "max": "v1.21", "default": "v1.19.3"}
     assert tutorial["kustomize"] == {"exact": "3.2.0", "min": None}
@@ -37,6 +38,15 @@ def test_versions_table_shows_each_release_and_what_profiles_add() -> None:
     assert result.returncode == 0, result.stderr
     for text in ("v1.4.0", "v1.11.0", "= 3.2.0", "≥ 5.7.1", "(default v1.19.3)", "standard (17): + pipelines"):
         assert text in result.stdout
+
+
+def test_versions_shows_the_calendar_release_26_03_first_newest_on_top() -> None:
+    result = kfinstall("versions")
+    assert result.returncode == 0, result.stderr
+    assert "26.03" in result.stdout and "≥ 5.8.1" in result.stdout and "d68ebc7fab36" in result.stdout
+    assert result.stdout.index("26.03") < result.stdout.index("v1.11.0") < result.stdout.index("v1.4.0")
+    calendar = json.loads(kfinstall("versions", "--json").stdout)["releases"][-1]
+    assert (calendar["tag"], calendar["repo"]) == ("26.03", "https://github.com/kubeflow/community-distribution.git")
 
 
 def test_versions_reads_another_pins_file(tmp_path: Path) -> None:

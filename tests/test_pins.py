@@ -12,7 +12,7 @@ import yaml
 from kfinstall.errors import UsageError
 from kfinstall.pins import PROFILES, Pins, load_pins, shipped_pins_path
 from kfinstall.render import readme_table
-from tests.paths import MANIFESTS_BUNDLE, REPO_ROOT, needs_bundle
+from tests.paths import MANIFESTS_BUNDLE, REPO_ROOT, needs_bundle, real_kubectl
 
 TUTORIAL_SET_V1_4_0 = [
     "cert-manager", "istio", "dex", "oidc-authservice", "kubeflow-namespace", "kubeflow-roles",
@@ -46,9 +46,9 @@ def component_data(data: dict[str, Any], tag: str, component_id: str) -> dict[st
 # ---- the shipped releases ---------------------------------------------------------------------------------------
 
 
-def test_shipped_pins_hold_the_four_supported_releases_oldest_first(pins: Pins) -> None:
-    assert pins.tags == ["v1.4.0", "v1.9.1", "v1.10.2", "v1.11.0"]
-    assert pins.newest.tag == "v1.11.0"
+def test_shipped_pins_hold_the_five_supported_releases_oldest_first(pins: Pins) -> None:
+    assert pins.tags == ["v1.4.0", "v1.9.1", "v1.10.2", "v1.11.0", "26.03"]
+    assert pins.newest.tag == "26.03"
 
 
 def test_editable_install_reads_the_repository_root_file() -> None:
@@ -63,7 +63,7 @@ def test_unknown_release_is_a_usage_error_listing_the_valid_ones(pins: Pins) -> 
     with pytest.raises(UsageError) as caught:
         pins.get("1.5.0")
     assert caught.value.exit_code == 2
-    assert caught.value.hint is not None and "v1.4.0, v1.9.1, v1.10.2, v1.11.0" in caught.value.hint
+    assert caught.value.hint is not None and "v1.4.0, v1.9.1, v1.10.2, v1.11.0, 26.03" in caught.value.hint
 
 
 def test_v1_4_0_pins_what_the_tutorial_used(pins: Pins) -> None:
@@ -83,6 +83,7 @@ def test_later_releases_want_a_minimum_kustomize(pins: Pins) -> None:
         ("v1.9.1", "5.2.1"),
         ("v1.10.2", "5.4.3"),
         ("v1.11.0", "5.7.1"),
+        ("26.03", "5.8.1"),
     ]
 
 
@@ -98,6 +99,7 @@ def test_minimal_profile_is_the_tutorial_set_plus_profiles_and_the_user_namespac
         ("v1.9.1", "oauth2-proxy", "training-operator"),
         ("v1.10.2", "oauth2-proxy", "training-operator"),
         ("v1.11.0", "oauth2-proxy", "trainer"),
+        ("26.03", "oauth2-proxy", "trainer"),
     ],
 )
 def test_standard_adds_pipelines_volumes_tensorboard_and_training(
@@ -159,6 +161,106 @@ def test_v1_11_0_records_the_builds_that_need_the_network(pins: Pins) -> None:
     assert "applications/pipeline/upstream/env/cert-manager/platform-agnostic-multi-user" in (
         release.component("pipelines").needs_network
     )
+
+
+#: What the 26.03 CI scripts (tests/*_install.sh) build, in their order (../shared/reference/kubeflow-releases.md).
+ORDER_26_03 = [
+    "kubeflow-namespace", "cert-manager", "istio", "oauth2-proxy", "kubeflow-istio-resources", "profiles-kfam",
+    "kubeflow-roles", "dex", "central-dashboard", "admission-webhook", "knative", "knative-eventing", "kserve",
+    "pipelines", "katib", "notebooks", "pvcviewer-controller", "volumes-web-app", "tensorboard", "trainer",
+    "spark-operator", "user-namespace",
+]  # fmt: skip
+
+
+def test_26_03_is_pinned_from_its_release_facts(pins: Pins) -> None:
+    release = pins.get("26.03")
+    assert release.commit == "d68ebc7fab366ab40ddd1541d2ec22febb31bc83"
+    assert release.repo == "https://github.com/kubeflow/community-distribution.git"  # kubeflow/manifests, renamed
+    assert release.kustomize.min == "5.8.1"
+    assert (release.kubernetes.min, release.kubernetes.max, release.kubernetes.default) == ("v1.34", None, "v1.34.0")
+    assert release.apiserver_flags == [
+        "apiserver.service-account-issuer=https://kubernetes.default.svc",
+        "apiserver.service-account-signing-key-file=/var/lib/minikube/certs/sa.key",
+    ]
+    assert release.inotify == pins.get("v1.11.0").inotify == {"max_user_instances": 2280, "max_user_watches": 1255360}
+
+
+def test_26_03_components_follow_the_order_of_its_ci_scripts(pins: Pins) -> None:
+    release = pins.get("26.03")
+    assert [c.id for c in release.components] == ORDER_26_03
+    assert release.component("profiles-kfam").paths == ["applications/profiles/pss"]
+    assert release.component("cert-manager").paths == [
+        "common/cert-manager/base",
+        "common/cert-manager/overlays/kubeflow",
+    ]
+    assert release.component("trainer").paths == [
+        "applications/trainer/upstream/base/crds",
+        "applications/trainer/overlays",
+        "applications/trainer/upstream/overlays/runtimes",
+    ]
+
+
+def test_26_03_keeps_the_wait_lines_of_its_ci_scripts_verbatim(pins: Pins) -> None:
+    release = pins.get("26.03")
+    cert_manager = [w.readme for w in release.component("cert-manager").waits]
+    assert cert_manager == [
+        "kubectl wait --for=condition=Ready pod -l 'app=webhook' --timeout=180s -n cert-manager",
+        "kubectl wait --for=condition=Ready pod -l 'app.kubernetes.io/instance=cert-manager' --timeout=180s "
+        "-n cert-manager",
+        "kubectl wait --for=jsonpath='{.subsets[0].addresses[0].targetRef.kind}'=Pod endpoints -l "
+        "'app in (cert-manager,webhook)' --timeout=180s -n cert-manager",
+    ]
+    (istio,) = release.component("istio").waits
+    assert (istio.namespace, istio.all, istio.timeout_seconds) == ("istio-system", True, 180)
+    assert [w.namespace for c in release.components for w in c.waits] == [
+        "cert-manager", "cert-manager", "cert-manager", "istio-system", "oauth2-proxy", "auth"
+    ]  # fmt: skip
+
+
+def test_26_03_minimal_is_the_v1_11_0_minimal_set(pins: Pins) -> None:
+    ids = {c.id for c in pins.get("26.03").profile_components("minimal")}
+    assert ids == {c.id for c in pins.get("v1.11.0").profile_components("minimal")}
+
+
+def test_26_03_records_the_builds_that_need_the_network(pins: Pins) -> None:
+    release = pins.get("26.03")
+    assert {p for c in release.components for p in c.needs_network} == {
+        "applications/pipeline/overlays",
+        "applications/pipeline/upstream/env/cert-manager/platform-agnostic-multi-user-k8s-native",
+        "applications/trainer/overlays",
+    }
+
+
+def test_26_03_resources_are_the_readme_table_sums_with_the_minimal_margin(pins: Pins) -> None:
+    # README table, rows of each profile's components: 791m/3648Mi, 1788m/7697Mi, 3868m/10363Mi; minimal gets the
+    # README's reduced figure (8 GB, 4 cores), the others that margin on top, full is the README's 16 GB / 8 cores
+    release = pins.get("26.03")
+    sizes = {p: (release.resources_for(p).cpus, release.resources_for(p).memory_mb) for p in PROFILES}
+    assert sizes == {"minimal": (4, 8192), "standard": (5, 12288), "full": (8, 16384)}
+    margin = 8192 - 3648
+    assert 7697 + margin <= 12288 and 10363 + margin <= 16384
+
+
+@needs_bundle
+def test_every_26_03_path_that_needs_no_network_builds_offline_with_the_real_kustomize(
+    pins: Pins, tmp_path: Path
+) -> None:
+    release = pins.get("26.03")
+    subprocess.run(["git", "clone", "-q", "--bare", str(MANIFESTS_BUNDLE), str(tmp_path / "kfm.git")], check=True)
+    checkout = tmp_path / "26.03"
+    subprocess.run(
+        ["git", "clone", "-q", "--branch", "26.03", f"file://{tmp_path / 'kfm.git'}", str(checkout)], check=True
+    )
+    paths = [p for c in release.components for p in [*c.paths, *(q for v in c.alternatives.values() for q in v)]]
+    offline = [p for p in dict.fromkeys(paths) if p not in {q for c in release.components for q in c.needs_network}]
+    failed = {}
+    for path in offline:
+        build = subprocess.run(
+            [str(real_kubectl()), "kustomize", path], cwd=checkout, capture_output=True, text=True, check=False
+        )
+        if build.returncode != 0 or "kind:" not in build.stdout:
+            failed[path] = build.stderr.strip()[-200:]
+    assert len(offline) == 35 and not failed, failed
 
 
 def test_the_readme_table_matches_the_pins(pins: Pins) -> None:
@@ -291,3 +393,44 @@ def test_an_upper_bound_without_patch_admits_every_patch_of_that_minor(pins: Pin
     kubernetes = pins.get("v1.4.0").kubernetes
     assert kubernetes.contains("v1.21.14") and kubernetes.contains("1.17.0")
     assert not kubernetes.contains("v1.22.0") and not kubernetes.contains("v1.16.15")
+
+
+# ---- release tags -------------------------------------------------------------------------------------------
+
+
+def with_tag(tag: Any) -> dict[str, Any]:
+    data = shipped_data()
+    data["releases"] = [release_data(data, "v1.11.0")]
+    data["releases"][0]["tag"] = tag
+    return data
+
+
+def test_calendar_tags_order_after_the_semantic_ones_and_patches_after_their_month(tmp_path: Path) -> None:
+    data = shipped_data()
+    base = release_data(data, "26.03")
+    data["releases"] = [
+        {**base, "tag": tag} for tag in ["26.03.1", "v1.11.0-rc.1", "26.03", "v1.11.0", "26.10", "v1.9.1"]
+    ]
+    pins = load_pins(write_pins(tmp_path, data))
+    assert [r.tag for r in pins.by_age()] == ["v1.9.1", "v1.11.0-rc.1", "v1.11.0", "26.03", "26.03.1", "26.10"]
+    assert pins.newest.tag == "26.10"
+
+
+def test_a_calendar_tag_is_found_with_or_without_a_v(pins: Pins) -> None:
+    assert pins.get("26.03") is pins.get("v26.03") is pins.newest
+    assert pins.get("26.03").version == "26.03"
+
+
+def test_a_calendar_tag_written_as_a_yaml_number_is_refused_with_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "pins.yaml"
+    path.write_text(yaml.safe_dump(with_tag("26.03"), sort_keys=False).replace("tag: '26.03'", "tag: 26.03"))
+    with pytest.raises(UsageError) as caught:
+        load_pins(path)
+    assert "release 26.03: tag: tag 26.03 is a number" in caught.value.message
+    assert "quote the tag as upstream writes it, e.g. tag: '26.03'" in caught.value.message
+
+
+@pytest.mark.parametrize("tag", ["1.4.0", "2026.03", "26.13", "26.3", "v26.03"])
+def test_a_tag_that_is_neither_semantic_nor_calendar_is_refused(tmp_path: Path, tag: str) -> None:
+    message = load_error(tmp_path, with_tag(tag))
+    assert "is not a tag like v1.4.0, or a calendar tag like 26.03 or 26.03.1" in message

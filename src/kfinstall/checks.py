@@ -63,6 +63,8 @@ class CheckRequest:
     pins: Pins | None = None
     #: Also ask the registries for the images of the plan (`check --images`: needs the manifests and the network).
     images: bool = False
+    #: Why this release was chosen when -k did not name it (shown by `check`).
+    choice_reason: str | None = None
 
     @property
     def kubernetes(self) -> Version:
@@ -454,41 +456,116 @@ def _minikube_install_hint(last: Version | None) -> str:
 
 
 def suggest_release(pins: Pins, minikube: Version | None) -> Release | None:
-    """The newest pinned release whose pins allow this minikube and whose default Kubernetes it starts and knows
-    (lies between the oldest it starts and the newest it knows). When none is known to it, the newest it starts:
-    a Kubernetes newer than minikube knows is only a warning, an older one is refused."""
-    candidates = sorted(pins.releases, key=lambda r: Version.parse(r.tag), reverse=True)
+    """The newest pinned release whose pins allow this minikube and whose default Kubernetes it starts and
+    supports (between the oldest it starts and the newest it supports). When it supports none of them, the one
+    whose default Kubernetes is the least beyond what it supports (minikube only warns about a Kubernetes newer
+    than it supports, and refuses an older one); the newest release when that is not recorded either."""
+    candidates = pins.by_age(newest_first=True)
     if minikube is None:
         return candidates[0] if candidates else None
-    startable = [
-        release
-        for release in candidates
-        if release.minikube.contains(minikube)
-        and minikube_support.can_start(minikube, Version.parse(release.kubernetes.default))
-    ]
+    startable = [release for release in candidates if _starts(minikube, release)]
     for release in startable:
-        if minikube_support.knows_kubernetes(minikube, Version.parse(release.kubernetes.default)) is not False:
+        if minikube_support.knows_kubernetes(minikube, _default_kubernetes(release)) is not False:
             return release
-    return startable[0] if startable else None
+    if not startable:
+        return None
+    return min(startable, key=lambda release: _default_kubernetes(release))  # min keeps the newest of equals
+
+
+def _default_kubernetes(release: Release) -> Version:
+    return Version.parse(release.kubernetes.default)
+
+
+def _starts(minikube: Version, release: Release) -> bool:
+    return release.minikube.contains(minikube) and minikube_support.can_start(minikube, _default_kubernetes(release))
+
+
+def _runs(minikube: Version, release: Release) -> bool:
+    """This minikube starts and supports the release's default Kubernetes, as its pins allow."""
+    return _starts(minikube, release) and minikube_support.knows_kubernetes(minikube, _default_kubernetes(release))
+
+
+def first_minikube_running(release: Release) -> Version | None:
+    """The first recorded minikube release that starts and supports `release`'s default Kubernetes."""
+    for row in minikube_support.KUBERNETES_SUPPORT:
+        if _runs(row.since, release):
+            return row.since
+    return None
+
+
+@dataclass(frozen=True)
+class ReleaseChoice:
+    """The release a command works on, and one line saying why (None when the user named it with -k)."""
+
+    release: Release
+    reason: str | None = None
+
+
+def explain_choice(pins: Pins, minikube: Version | None, chosen: Release) -> str:
+    """Why `chosen` is the default for this minikube, in one line that only states recorded facts."""
+    newest = pins.newest
+    if minikube is None:
+        return f"no minikube version could be read: the newest pinned release, {newest.tag}, is checked"
+    span = minikube_support.supported_span(minikube)
+    supports = f"minikube {minikube} supports Kubernetes {span}" if span else f"minikube {minikube}"
+    ahead = ""
+    if chosen.tag != newest.tag:
+        first = first_minikube_running(newest)
+        ahead = (
+            f"; minikube ≥ {first} runs {newest.tag} (Kubernetes {newest.kubernetes.default})"
+            if first
+            else f"; no recorded minikube supports {newest.tag}'s Kubernetes {newest.kubernetes.default} yet"
+        )
+    if not _starts(minikube, chosen):
+        return f"{supports}, and starts none of the pinned releases' Kubernetes: {chosen.tag} is checked{ahead}"
+    if span is None:
+        side = "newer" if minikube > minikube_support.LAST_RECORDED else "older"
+        return (
+            f"{supports} is {side} than the minikube releases whose Kubernetes support kfinstall records: "
+            f"{chosen.tag}, the newest release it starts, is chosen{ahead}"
+        )
+    if not minikube_support.knows_kubernetes(minikube, _default_kubernetes(chosen)):
+        return (
+            f"{supports}, older than every pinned release it starts: {chosen.tag} (Kubernetes "
+            f"{chosen.kubernetes.default}) is the nearest, and minikube warns before trying it{ahead}"
+        )
+    if chosen.tag == newest.tag:
+        return f"{supports}: it runs the newest pinned release, {chosen.tag} (Kubernetes {chosen.kubernetes.default})"
+    return f"{supports}: the newest release it runs is {chosen.tag} (Kubernetes {chosen.kubernetes.default}){ahead}"
+
+
+def release_choice(
+    pins: Pins,
+    kubeflow_version: str | None,
+    context: str | None,
+    minikube_output: Callable[[], Result | None] | None = None,
+) -> ReleaseChoice:
+    """The release a command works on and why: `-k` when given; else the newest the local minikube can run (the
+    newest pinned one with --context, where no minikube is involved). `check`, `up` and `plan` all choose so."""
+    if kubeflow_version:
+        return ReleaseChoice(pins.get(kubeflow_version))
+    if context:
+        return ReleaseChoice(
+            pins.newest, f"an existing cluster (--context): the newest pinned release, {pins.newest.tag}"
+        )
+    result = (minikube_output or minikube_version_output)()
+    version = toolversions.parse_minikube_version(result.stdout).version if result is not None and result.ok else None
+    chosen = suggest_release(pins, version) or pins.newest
+    return ReleaseChoice(chosen, explain_choice(pins, version, chosen))
 
 
 def choose_release(pins: Pins, kubeflow_version: str | None, context: str | None) -> Release:
-    """The release a command works on: `-k` when given; else the newest the local minikube can run (the newest
-    pinned one with --context, where no minikube is involved). `check`, `up` and `plan` all choose this way."""
-    if kubeflow_version:
-        return pins.get(kubeflow_version)
-    return pins.newest if context else default_release(pins)
+    """The release of `release_choice`, without the reason."""
+    return release_choice(pins, kubeflow_version, context).release
 
 
 def default_release(pins: Pins, minikube_output: Callable[[], Result | None] = minikube_version_output) -> Release:
     """The release `up` installs when none is asked for: the newest one the local minikube can run, preferring
-    one whose default Kubernetes it knows (see `suggest_release`).
+    one whose default Kubernetes it supports (see `suggest_release`).
 
     Without a readable minikube it is simply the newest pinned release (the minikube check will explain).
     """
-    result = minikube_output()
-    version = toolversions.parse_minikube_version(result.stdout).version if result is not None and result.ok else None
-    return suggest_release(pins, version) or pins.newest
+    return release_choice(pins, None, None, minikube_output).release
 
 
 def check_docker(result: Result | None, info: toolversions.DockerInfo | None) -> CheckResult:
@@ -863,9 +940,10 @@ def build_request(
     pins = load_pins(pins_path)
     if k8s_version is not None:  # a malformed --k8s-version is a usage error before any tool runs
         CheckRequest(release=pins.newest, k8s_version=k8s_version).kubernetes  # noqa: B018
-    release = choose_release(pins, kubeflow_version, context)
+    choice = release_choice(pins, kubeflow_version, context)
     return CheckRequest(
-        release=release,
+        release=choice.release,
+        choice_reason=choice.reason,
         profile=profile,
         cpus=cpus_value,
         memory_mb=memory_mb,

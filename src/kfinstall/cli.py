@@ -128,11 +128,11 @@ def check(
         Console(stderr=True, highlight=False).print("[dim]building the plan, asking the registries for its images…[/]")
     results = checks.run_checks(request)
     if json_output:
-        _print_json(render.check_dict(results))
+        _print_json(render.check_dict(results, request.release, request.choice_reason))
     else:
         from rich.console import Console
 
-        render.print_checks(request.release, request.profile, results, Console(highlight=False))
+        render.print_checks(request.release, request.profile, results, Console(highlight=False), request.choice_reason)
     if checks.failed(results):
         raise typer.Exit(1)
 

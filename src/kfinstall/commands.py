@@ -26,24 +26,30 @@ if TYPE_CHECKING:
 
 
 def build_plan(options: UpOptions) -> tuple[InstallPlan, Pins]:
+    install, pins, _ = plan_with_reason(options)
+    return install, pins
+
+
+def plan_with_reason(options: UpOptions) -> tuple[InstallPlan, Pins, str | None]:
+    """The plan, the pins, and why its release was chosen (None when `-k` named it)."""
+    from kfinstall.checks import release_choice
     from kfinstall.pins import load_pins
 
     pins = load_pins(options.pins)
-    from kfinstall.checks import choose_release
-
-    return make_plan(options, choose_release(pins, options.kubeflow_version, options.context)), pins
+    choice = release_choice(pins, options.kubeflow_version, options.context)
+    return make_plan(options, choice.release), pins, choice.reason
 
 
 def plan(options: UpOptions, *, json_output: bool = False) -> None:
     """Print what `up` would do; change nothing."""
-    install, _ = build_plan(options)
+    install, _, reason = plan_with_reason(options)
     if json_output:
-        print(json.dumps(install.as_dict(), indent=2))
+        print(json.dumps({**install.as_dict(), "release_reason": reason}, indent=2))
         return
-    _render_plan(install)
+    _render_plan(install, reason)
 
 
-def _render_plan(install: InstallPlan) -> None:
+def _render_plan(install: InstallPlan, reason: str | None = None) -> None:
     from rich.console import Console
 
     from kfinstall import cluster
@@ -51,6 +57,8 @@ def _render_plan(install: InstallPlan) -> None:
     console = Console(highlight=False, soft_wrap=True)
     release = install.release
     console.print(f"[bold]Kubeflow {release.tag}[/], profile {install.profile}")
+    if reason:
+        console.print(f"  release:   {reason}")
     console.print(f"  manifests: {install.repo_url} at {release.commit}")
     if install.cluster is not None:
         console.print("  cluster:   minikube " + " ".join(cluster.start_args(install.cluster)))
@@ -73,7 +81,7 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
 
     from kfinstall.progress import Display, JsonLines
 
-    install, pins = build_plan(options)  # a bad input stops here: no log file, no cache, nothing in the cluster
+    install, pins, reason = plan_with_reason(options)  # a bad input stops here: no log, no cache, no cluster change
     if install.cluster is None:
         from kfinstall import cluster
 
@@ -92,10 +100,12 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
     if verbose:
         runner.set_echo(lambda line: console.print(f"[dim]{line}[/]", soft_wrap=True))
     if not options.skip_checks:
-        _check_prerequisites(install, options, pins, json_output=json_output)
+        _check_prerequisites(install, options, pins, json_output=json_output, reason=reason)
     display = JsonLines() if json_output else Display()
     display(Event("step", f"Kubeflow {install.release.tag}, profile {install.profile}: "
                           f"{len(install.selection.components)} components"))  # fmt: skip
+    if reason:
+        display(Event("step", f"release: {reason}"))
     for note in install.selection.notes:
         display(Event("note", note))
     try:
@@ -116,7 +126,9 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
         _render_done(result, log_path)
 
 
-def _check_prerequisites(install: InstallPlan, options: UpOptions, pins: Pins, *, json_output: bool) -> None:
+def _check_prerequisites(
+    install: InstallPlan, options: UpOptions, pins: Pins, *, json_output: bool, reason: str | None = None
+) -> None:
     """Step 1 of `up`: the same checks as `kfinstall check`; stop before touching anything if one fails."""
     from rich.console import Console
 
@@ -132,13 +144,14 @@ def _check_prerequisites(install: InstallPlan, options: UpOptions, pins: Pins, *
         gpus=options.gpus,
         context=options.context,
         pins=pins,
+        choice_reason=reason,
     )
     results = checks.run_checks(request)
     failures = checks.failed(results)
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     if failures:
         if not json_output:
-            render.print_checks(install.release, install.profile, results, console)
+            render.print_checks(install.release, install.profile, results, console, reason)
         raise KfError(
             f"{len(failures)} prerequisite check(s) failed: " + "; ".join(f.name for f in failures),
             "fix what the table above says (or see `kfinstall check`); --skip-checks goes ahead anyway",

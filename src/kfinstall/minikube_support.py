@@ -12,56 +12,71 @@ from typing import NamedTuple
 
 from kfinstall.pins import Version
 
-#: (first minikube release of a floor, the oldest Kubernetes it starts). The floor was v1.14.0 up to minikube
-#: v1.24, v1.16.0 from v1.25 (PR #12973), v1.20.0 from v1.33 (PR #18264) and v1.28.0 from v1.37.
-OLDEST_KUBERNETES: tuple[tuple[Version, Version], ...] = (
-    (Version(0, 0, 0), Version(1, 14, 0)),
-    (Version(1, 25, 0), Version(1, 16, 0)),
-    (Version(1, 33, 0), Version(1, 20, 0)),
-    (Version(1, 37, 0), Version(1, 28, 0)),
-)
 
+class KubernetesSupport(NamedTuple):
+    """From minikube release `since` on (until the next row): the Kubernetes versions it supports.
 
-class NewestKubernetes(NamedTuple):
-    """From minikube release `since` on (until the next row): the newest Kubernetes it knows.
-
-    `newest` is minikube's `constants.NewestKubernetesVersion` as minikube spells it (it may be a pre-release), or
-    None when no source states it. `at_least` is a version the release notes say this minikube supports (its
-    default, or "support for vX"): minikube's newest is never older than its default, so that much it knows.
+    The three values are minikube's own constants, spelled as minikube spells them (`newest` may be a
+    pre-release): `DefaultKubernetesVersion` (what `minikube start` runs without --kubernetes-version),
+    `NewestKubernetesVersion` (newer ones only get a warning, "Specified Kubernetes version X is newer than the
+    newest supported version: Y", and are tried with kubeadm configs that may not fit) and
+    `OldestKubernetesVersion` (older ones are refused, exit 106, unless --force).
     """
 
     since: Version
-    newest: str | None
-    at_least: str | None
+    default: str
+    newest: str
+    oldest: str
 
 
-#: Newer than `newest`, minikube only warns ("Specified Kubernetes version X is newer than the newest supported
-#: version: Y") and tries anyway; kubeadm then often fails. Sources: minikube's CHANGELOG.md (the copy released
-#: with v1.34.0) and the GitHub release notes of v1.35.0 and v1.37.0. A "Bump Kubernetes version default: X and
-#: latest: Y" line is minikube's update script setting DefaultKubernetesVersion=X and NewestKubernetesVersion=Y.
-#: A patch release whose notes name no bump (v1.26.1 aside: v1.30.1, v1.31.1, v1.33.1) keeps its row's value.
-#: Not established (newest None): v1.25.x (no Kubernetes line), v1.27.0 and v1.29.0 (the default only), v1.28.0
-#: (no line, although v1.29.0's notes show its default had moved to v1.25.3), v1.34.0 (default only), v1.35.0
-#: ("Support latest Kubernetes v1.32.0" without the newest), v1.36.x (no source found), v1.37.0 ("Add Support for
-#: Kubernetes v1.34.0"), v1.38.0 on (not researched).
-NEWEST_KUBERNETES: tuple[NewestKubernetes, ...] = (
-    NewestKubernetes(Version(1, 25, 0), None, None),
-    NewestKubernetes(Version(1, 26, 0), "v1.24.1", "v1.24.1"),  # default v1.24.1 and latest v1.24.1 (#14197)
-    NewestKubernetes(Version(1, 26, 1), "v1.24.3", "v1.24.3"),  # default v1.24.3 and latest v1.24.3 (#14606)
-    NewestKubernetes(Version(1, 27, 0), None, "v1.25.0"),  # "Bump default Kubernetes version to v1.25.0" (#14848)
-    NewestKubernetes(Version(1, 27, 1), "v1.25.2", "v1.25.2"),  # default v1.25.2 and latest v1.25.2 (#14995)
-    NewestKubernetes(Version(1, 28, 0), None, None),
-    NewestKubernetes(Version(1, 29, 0), None, "v1.26.1"),  # "Bump default Kubernetes version from 1.25.3 to 1.26.1"
-    NewestKubernetes(Version(1, 30, 0), "v1.27.0-rc.0", "v1.26.3"),  # default v1.26.3, latest v1.27.0-rc.0 (#16181)
-    NewestKubernetes(Version(1, 31, 0), "v1.27.3", "v1.27.3"),  # default v1.27.3 and latest v1.27.3 (#16718)
-    NewestKubernetes(Version(1, 31, 2), "v1.28.0-rc.1", "v1.27.4"),  # default v1.27.4, latest v1.28.0-rc.1 (#17051)
-    NewestKubernetes(Version(1, 32, 0), "v1.28.3", "v1.28.3"),  # v1.32.0-beta.0: default and latest v1.28.3 (#17463)
-    NewestKubernetes(Version(1, 33, 0), "v1.30.0", "v1.30.0"),  # default v1.30.0 and latest v1.30.0 (#18669)
-    NewestKubernetes(Version(1, 34, 0), None, "v1.31.0"),  # "Bump default Kubernetes version to v1.31.0" (#19435)
-    NewestKubernetes(Version(1, 35, 0), None, "v1.32.0"),  # "Support latest Kubernetes v1.32.0" (#20091)
-    NewestKubernetes(Version(1, 36, 0), None, None),
-    NewestKubernetes(Version(1, 37, 0), None, "v1.34.0"),  # "Add Support for Kubernetes v1.34.0" (#21439)
-    NewestKubernetes(Version(1, 38, 0), None, None),
+#: Every minikube release from v1.15.0 to v1.38.1, from kubernetes/minikube pkg/minikube/constants/constants.go
+#: at each tag (the constants above); a row covers the patch releases after it that changed nothing (named in
+#: its comment). Releases older than the first row are not recorded; for one newer than the last, what it
+#: supports is unknown until a row is added here.
+KUBERNETES_SUPPORT: tuple[KubernetesSupport, ...] = (
+    KubernetesSupport(Version(1, 15, 0), "v1.19.4", "v1.20.0-beta.1", "v1.13.0"),  # and v1.15.1
+    KubernetesSupport(Version(1, 16, 0), "v1.20.0", "v1.20.0", "v1.13.0"),
+    KubernetesSupport(Version(1, 17, 0), "v1.20.2", "v1.20.3-rc.0", "v1.13.0"),  # and v1.17.1
+    KubernetesSupport(Version(1, 18, 0), "v1.20.2", "v1.20.5-rc.0", "v1.14.0"),  # and v1.18.1, v1.19.0
+    KubernetesSupport(Version(1, 20, 0), "v1.20.2", "v1.22.0-alpha.1", "v1.14.0"),
+    KubernetesSupport(Version(1, 21, 0), "v1.20.7", "v1.22.0-alpha.2", "v1.14.0"),
+    KubernetesSupport(Version(1, 22, 0), "v1.21.2", "v1.22.0-beta.0", "v1.14.0"),
+    KubernetesSupport(Version(1, 23, 0), "v1.22.1", "v1.22.2-rc.0", "v1.14.0"),  # and v1.23.1
+    KubernetesSupport(Version(1, 23, 2), "v1.22.2", "v1.22.3-rc.0", "v1.14.0"),
+    KubernetesSupport(Version(1, 24, 0), "v1.22.3", "v1.22.4-rc.0", "v1.14.0"),
+    KubernetesSupport(Version(1, 25, 0), "v1.23.1", "v1.23.2-rc.0", "v1.16.0"),  # and v1.25.1
+    KubernetesSupport(Version(1, 25, 2), "v1.23.3", "v1.23.4-rc.0", "v1.16.0"),
+    KubernetesSupport(Version(1, 26, 0), "v1.24.1", "v1.24.1", "v1.16.0"),
+    KubernetesSupport(Version(1, 26, 1), "v1.24.3", "v1.24.3", "v1.16.0"),
+    KubernetesSupport(Version(1, 27, 0), "v1.25.0", "v1.25.0", "v1.16.0"),
+    KubernetesSupport(Version(1, 27, 1), "v1.25.2", "v1.25.2", "v1.16.0"),
+    KubernetesSupport(Version(1, 28, 0), "v1.25.3", "v1.25.3", "v1.16.0"),
+    KubernetesSupport(Version(1, 29, 0), "v1.26.1", "v1.26.1", "v1.16.0"),
+    KubernetesSupport(Version(1, 30, 0), "v1.26.3", "v1.27.0-rc.0", "v1.16.0"),  # and v1.30.1
+    KubernetesSupport(Version(1, 31, 0), "v1.27.3", "v1.27.3", "v1.16.0"),  # and v1.31.1
+    KubernetesSupport(Version(1, 31, 2), "v1.27.4", "v1.28.0-rc.1", "v1.16.0"),
+    KubernetesSupport(Version(1, 32, 0), "v1.28.3", "v1.28.3", "v1.16.0"),
+    KubernetesSupport(Version(1, 33, 0), "v1.30.0", "v1.30.0", "v1.20.0"),  # and v1.33.1
+    KubernetesSupport(Version(1, 34, 0), "v1.31.0", "v1.31.0", "v1.20.0"),
+    KubernetesSupport(Version(1, 35, 0), "v1.32.0", "v1.32.0", "v1.20.0"),
+    KubernetesSupport(Version(1, 36, 0), "v1.33.1", "v1.33.1", "v1.20.0"),
+    KubernetesSupport(Version(1, 37, 0), "v1.34.0", "v1.34.0", "v1.28.0"),
+    KubernetesSupport(Version(1, 38, 0), "v1.35.0", "v1.35.0", "v1.28.0"),
+    KubernetesSupport(Version(1, 38, 1), "v1.35.1", "v1.35.1", "v1.28.0"),
+)
+#: The newest minikube release recorded above, patch included (v1.38.2 or v1.39.0 may support more).
+LAST_RECORDED = KUBERNETES_SUPPORT[-1].since
+
+#: (first minikube release of a floor, the oldest Kubernetes it starts): the floors of the table above, for the
+#: minikube releases outside it too: v1.13.0 up to minikube v1.17 (older ones are assumed to be no stricter),
+#: v1.14.0 from v1.18, v1.16.0 from v1.25 (PR #12973), v1.20.0 from v1.33 (PR #18264) and v1.28.0 from v1.37;
+#: a minikube newer than the table keeps the last floor.
+OLDEST_KUBERNETES: tuple[tuple[Version, Version], ...] = (
+    (Version(0, 0, 0), Version(1, 13, 0)),
+    (Version(1, 18, 0), Version(1, 14, 0)),
+    (Version(1, 25, 0), Version(1, 16, 0)),
+    (Version(1, 33, 0), Version(1, 20, 0)),
+    (Version(1, 37, 0), Version(1, 28, 0)),
 )
 
 
@@ -115,34 +130,40 @@ def _semver_key(text: str) -> tuple[int, int, int, int]:
     return int(major), int(minor), int(patch), 0 if pre else 1
 
 
-def _row(minikube: Version) -> NewestKubernetes | None:
+def support(minikube: Version) -> KubernetesSupport | None:
+    """The row of `minikube`; None before the first recorded release and after the last one (not established)."""
+    if minikube > LAST_RECORDED:
+        return None
     found = None
-    for row in NEWEST_KUBERNETES:
+    for row in KUBERNETES_SUPPORT:
         if minikube >= row.since:
             found = row
     return found
 
 
 def newest_kubernetes(minikube: Version) -> str | None:
-    """minikube's NewestKubernetesVersion for this release, or None where no source establishes it."""
-    row = _row(minikube)
+    """minikube's NewestKubernetesVersion for this release, or None where it is not recorded."""
+    row = support(minikube)
     return row.newest if row else None
 
 
 def knows_kubernetes(minikube: Version, kubernetes: Version) -> bool | None:
-    """Whether `kubernetes` is within the newest this minikube knows; None when that is not established."""
-    row = _row(minikube)
-    wanted = _semver_key(f"v{kubernetes.major}.{kubernetes.minor}.{kubernetes.patch or 0}")
+    """Whether `kubernetes` is within the newest this minikube supports; None when that is not recorded."""
+    row = support(minikube)
     if row is None:
         return None
-    if row.newest is not None:
-        return wanted <= _semver_key(row.newest)
-    return True if row.at_least is not None and wanted <= _semver_key(row.at_least) else None
+    return _semver_key(f"v{kubernetes.major}.{kubernetes.minor}.{kubernetes.patch or 0}") <= _semver_key(row.newest)
 
 
 def first_minikube_knowing(kubernetes: Version) -> Version | None:
-    """The first minikube release documented to know `kubernetes`; None when no recorded one is."""
-    for row in NEWEST_KUBERNETES:
-        if knows_kubernetes(row.since, kubernetes):
+    """The first recorded minikube release that both starts and supports `kubernetes`; None when none does."""
+    for row in KUBERNETES_SUPPORT:
+        if can_start(row.since, kubernetes) and knows_kubernetes(row.since, kubernetes):
             return row.since
     return None
+
+
+def supported_span(minikube: Version) -> str | None:
+    """`v1.16.0 – v1.28.3`: the Kubernetes versions this minikube starts without a warning (None: not recorded)."""
+    row = support(minikube)
+    return f"{row.oldest} – {row.newest}" if row else None

@@ -15,6 +15,7 @@ from functools import total_ordering
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from packaging.version import Version as PackagingVersion
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kfinstall.errors import UsageError
@@ -26,6 +27,11 @@ PINS_FILENAME = "manifests_pins.yaml"
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _ID = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+#: Release tags: `v1.4.0` … `v1.11.0` (semantic, with an optional pre-release), then from 26.03 on calendar
+#: versions `YY.MM` and `YY.MM.P` without a `v` (kubeflow/community-distribution tags 26.03; 26.03.1 had
+#: release candidates).
+_SEMVER_TAG = re.compile(r"v\d+\.\d+\.\d+(-[\w.]+)?")
+_CALENDAR_TAG = re.compile(r"\d{2}\.(0[1-9]|1[0-2])(\.\d+)?(-[\w.]+)?")
 
 
 @total_ordering
@@ -337,11 +343,16 @@ class Release(_Model):
     components: list[Component] = Field(min_length=1)
     notes: str | None = None
 
-    @field_validator("tag")
+    @field_validator("tag", mode="before")
     @classmethod
-    def _tag_shape(cls, value: str) -> str:
-        if not re.fullmatch(r"v\d+\.\d+\.\d+(-[\w.]+)?", value):
-            raise ValueError(f"{value!r} is not a tag like v1.4.0")
+    def _tag_shape(cls, value: Any) -> str:
+        if isinstance(value, (int, float)):  # YAML reads 26.03 as the number 26.03 (and 26.10 as 26.1)
+            raise ValueError(
+                f"tag {value!r} is a number (YAML reads an unquoted 26.03 as 26.03 and 26.10 as 26.1): "
+                "quote the tag as upstream writes it, e.g. tag: '26.03'"
+            )
+        if not isinstance(value, str) or not (_SEMVER_TAG.fullmatch(value) or _CALENDAR_TAG.fullmatch(value)):
+            raise ValueError(f"{value!r} is not a tag like v1.4.0, or a calendar tag like 26.03 or 26.03.1")
         return value
 
     @field_validator("commit")
@@ -399,8 +410,13 @@ class Release(_Model):
 
     @property
     def version(self) -> str:
-        """The tag without the `v`: 1.4.0."""
+        """The tag without the `v`: 1.4.0, 26.03 (calendar tags have none)."""
         return self.tag.removeprefix("v")
+
+    @property
+    def order(self) -> PackagingVersion:
+        """The tag as a comparable version: v1.11.0-rc.1 < v1.11.0 < 26.03 < 26.03.1 (YY.MM is 26.3 > 1.11)."""
+        return release_order(self.tag)
 
     def component(self, component_id: str) -> Component:
         for component in self.components:
@@ -482,19 +498,29 @@ class Pins(_Model):
 
     @property
     def newest(self) -> Release:
-        return max(self.releases, key=lambda r: Version.parse(r.tag))
+        return max(self.releases, key=lambda r: r.order)
+
+    def by_age(self, *, newest_first: bool = False) -> list[Release]:
+        """The releases ordered by version (the file is oldest first by convention, not by rule)."""
+        return sorted(self.releases, key=lambda r: r.order, reverse=newest_first)
 
     def get(self, tag: str) -> Release:
-        """The release `tag` ("1.4.0" or "v1.4.0"); an unknown tag is a UsageError listing the valid ones."""
-        wanted = tag.strip()
-        wanted = wanted if wanted.startswith("v") else f"v{wanted}"
+        """The release `tag`, with or without a `v` ("1.4.0", "v1.4.0", "26.03", "v26.03"); an unknown tag is a
+        UsageError listing the valid ones. A stray `v` before a calendar tag is forgiven: no tag differs from
+        another by it alone, and `-k v26.03` by habit from the v1.x releases means 26.03."""
+        wanted = tag.strip().removeprefix("v")
         for release in self.releases:
-            if release.tag == wanted:
+            if release.version == wanted:
                 return release
         raise UsageError(
             f"Kubeflow {tag} is not a pinned release",
             f"valid releases: {', '.join(self.tags)} (see `kfinstall versions`)",
         )
+
+
+def release_order(tag: str) -> PackagingVersion:
+    """A release tag as a PEP 440 version (packaging accepts the `v` and `-rc.1`), for ordering releases."""
+    return PackagingVersion(tag)
 
 
 def shipped_pins_path() -> Path:

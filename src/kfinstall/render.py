@@ -52,7 +52,7 @@ def release_dict(release: Release) -> dict[str, Any]:
 
 
 def versions_dict(pins: Pins) -> dict[str, Any]:
-    return {"source": pins.source, "releases": [release_dict(r) for r in pins.releases]}
+    return {"source": pins.source, "releases": [release_dict(r) for r in pins.by_age()]}
 
 
 def kubernetes_text(release: Release) -> str:
@@ -89,7 +89,7 @@ def print_versions(pins: Pins, console: Console) -> None:
     table.add_column("kustomize", no_wrap=True)
     table.add_column("minikube", no_wrap=True)
     table.add_column("components per profile", overflow="fold", ratio=1)
-    for release in reversed(pins.releases):
+    for release in pins.by_age(newest_first=True):
         profiles = profile_text(release)
         counts = {p: len(release.profile_components(p)) for p in PROFILES}
         table.add_row(
@@ -103,13 +103,22 @@ def print_versions(pins: Pins, console: Console) -> None:
     console.print(f"pins: {pins.source}", style="dim")
 
 
-def check_dict(results: list[CheckResult]) -> dict[str, Any]:
-    return {"ok": not any(r.status == "fail" for r in results), "checks": [r.as_dict() for r in results]}
+def check_dict(results: list[CheckResult], release: Release | None = None, reason: str | None = None) -> dict[str, Any]:
+    document: dict[str, Any] = {"ok": not any(r.status == "fail" for r in results)}
+    if release is not None:
+        document["release"] = {"tag": release.tag, "reason": reason}
+    return {**document, "checks": [r.as_dict() for r in results]}
 
 
-def print_checks(release: Release, profile: str, results: list[CheckResult], console: Console) -> None:
-    """The verdicts as a table, then the fixes (long commands read better on their own lines)."""
+def print_checks(
+    release: Release, profile: str, results: list[CheckResult], console: Console, reason: str | None = None
+) -> None:
+    """Why this release (when -k did not name it), the verdicts as a table, then the fixes (long commands read
+    better on their own lines)."""
     from rich.table import Table
+
+    if reason:
+        console.print(f"release: {reason}", soft_wrap=True)
 
     table = Table(title=f"Prerequisites for Kubeflow {release.tag} ({profile})")
     table.add_column("", no_wrap=True)
@@ -141,7 +150,7 @@ def readme_table(pins: Pins) -> str:
         "| Kubeflow | commit | Kubernetes | kustomize | minikube | minimal | standard | full |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for release in reversed(pins.releases):
+    for release in pins.by_age(newest_first=True):
         counts = [str(len(release.profile_components(p))) for p in PROFILES]
         lines.append(
             f"| {release.tag} | `{release.commit[:12]}` | {kubernetes_text(release)} | {release.kustomize} "
