@@ -21,6 +21,8 @@ from tests.paths import BUNDLE_COMMITS, MANIFESTS_BUNDLE, REPO_ROOT
 SYNTHETIC_MANIFESTS = REPO_ROOT / "tests" / "data" / "synthetic-manifests"
 SYNTHETIC_PINS = REPO_ROOT / "tests" / "data" / "synthetic-pins.yaml"
 SHIPPED_PINS = REPO_ROOT / "manifests_pins.yaml"
+#: The images the registries deleted, as a scenario file of the double (`--scenario`, knob `deleted_images`).
+DELETED_IMAGES = REPO_ROOT / "tests" / "data" / "deleted-images.yaml"
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "kfinstall tests",
     "GIT_AUTHOR_EMAIL": "tests@kfinstall.invalid",

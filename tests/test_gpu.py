@@ -142,6 +142,29 @@ def test_up_with_gpus_waits_until_the_node_offers_them(fake_tools: FakeTools, en
     assert "--gpus=all" in start
 
 
+def test_up_with_gpus_asks_minikube_for_the_docker_container_runtime(
+    fake_tools: FakeTools, env, synthetic_release
+) -> None:
+    """minikube refuses --gpus with another runtime, and v1.38.1 announces containerd as the default from v1.39.0."""
+    fake_tools.set(minikube_version="v1.38.1")
+    result = up(env, synthetic_release, "--gpus", "all")
+    assert result.returncode == 0, result.stderr
+    (start,) = [call for call in fake_tools.calls("minikube") if call[:1] == ["start"]]
+    assert {"--container-runtime=docker", "--gpus=all"} <= set(start)
+
+
+def test_up_with_gpus_refuses_a_running_containerd_cluster_naming_the_runtime(
+    fake_tools: FakeTools, env, synthetic_release
+) -> None:
+    started = fake_tools.run("minikube", "start", "-p", "kubeflow", "--container-runtime=containerd")
+    assert started.returncode == 0, started.stderr
+    result = up(env, synthetic_release, "--gpus", "all")
+    assert result.returncode == 2
+    assert "it runs the containerd container runtime, but --gpus needs docker" in result.stderr
+    assert "delete it with `kfinstall down -p kubeflow`" in result.stderr
+    assert len([call for call in fake_tools.calls("minikube") if call[:1] == ["start"]]) == 1
+
+
 def test_up_with_gpus_fails_with_a_hint_when_the_node_offers_none(
     fake_tools: FakeTools, tmp_path: Path, synthetic_release
 ) -> None:
@@ -187,7 +210,7 @@ def test_gpu_test_reports_why_the_pod_never_ran(fake_tools: FakeTools, tmp_path:
     result = kfinstall("gpu-test", "--timeout", "2", env={**isolated_env(fake_tools.env, tmp_path), "COLUMNS": "200"})
     assert result.returncode == 1
     assert "✗ the test pod did not finish within 2s: default/kfinstall-gpu-test: ImagePullBackOff" in result.stdout
-    assert "Docker Hub's rate limit" in result.stdout
+    assert "the registry no longer serves this image" in result.stdout  # Docker Hub: "pull access denied"
 
 
 def test_a_profile_created_without_gpus_is_not_reused_for_gpus() -> None:

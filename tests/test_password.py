@@ -203,7 +203,7 @@ def test_objects_without_dex_are_not_changed() -> None:
 
 def test_a_profile_owned_by_the_old_email_follows_the_new_one() -> None:
     config = {"kind": "ConfigMap", "data": {"config.yaml": "issuer: x\nstaticPasswords:\n- email: user@example.com\n"}}
-    profile = {"kind": "Profile", "spec": {"owner": {"kind": "User", "name": "user@example.com"}}}
+    profile = {"apiVersion": "kubeflow.org/v1", "kind": "Profile", "spec": {"owner": {"name": "user@example.com"}}}
     changed = set_login([config, profile], Login("ada@lab.example"))
     assert changed is not None and changed[1]["spec"]["owner"]["name"] == "ada@lab.example"
 

@@ -434,3 +434,16 @@ def test_a_calendar_tag_written_as_a_yaml_number_is_refused_with_the_fix(tmp_pat
 def test_a_tag_that_is_neither_semantic_nor_calendar_is_refused(tmp_path: Path, tag: str) -> None:
     message = load_error(tmp_path, with_tag(tag))
     assert "is not a tag like v1.4.0, or a calendar tag like 26.03 or 26.03.1" in message
+
+
+def test_v1_4_0_pipelines_default_variant_needs_the_docker_runtime_with_its_source(pins: Pins) -> None:
+    need = {c.id: c for c in pins.get("v1.4.0").components}["pipelines"].container_runtime
+    assert need is not None and need.runtime == "docker"
+    assert "use pns executor instead" in need.source
+    assert [c.id for r in pins.releases for c in r.components if c.container_runtime] == ["pipelines"]
+
+
+def test_a_container_runtime_minikube_does_not_know_is_refused(tmp_path: Path) -> None:
+    data = shipped_data()
+    component_data(data, "v1.4.0", "pipelines")["container_runtime"] = {"runtime": "rkt", "source": "a guess"}
+    assert "release v1.4.0, component pipelines: container_runtime.runtime:" in load_error(tmp_path, data)

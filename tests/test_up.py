@@ -11,10 +11,13 @@ import re
 import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+from kfinstall.classify import parse_klog
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.releases import LocalRelease, checkout_with_broken_katib
@@ -234,7 +237,96 @@ def test_an_object_the_cluster_rejects_fails_at_once_with_kubectls_message(
     result = up(env, synthetic_release, "--manifests-dir", str(checkout), "--profile", "minimal", "--timeout", "120")
     assert result.returncode == 1
     assert 'katib: the cluster rejected it: The ConfigMap "Katib_Config" is invalid: metadata.name' in result.stderr
+    assert "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]" in result.stderr  # not markup
     assert "still failing after" not in result.stderr
+
+
+def test_an_invalid_object_with_timeout_in_its_name_fails_at_once(
+    fake_tools: FakeTools, env, synthetic_release, tmp_path: Path
+) -> None:
+    """An invalid ConfigMap named `idle_timeout`: the word in a name is no timeout to wait out (issue 19)."""
+    config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: idle_timeout\n  namespace: kubeflow\n"
+    checkout = _checkout_with_katib_extra(synthetic_release, tmp_path, config)
+    result = up(env, synthetic_release, "--manifests-dir", str(checkout), "--profile", "minimal", "--timeout", "120")
+    assert result.returncode == 1
+    assert 'katib: the cluster rejected it: The ConfigMap "idle_timeout" is invalid: metadata.name' in result.stderr
+    assert "still failing after" not in result.stderr
+    assert not re.search(r"katib +retrying +timed out", result.stderr)  # not even one retry for "timeout"
+
+
+def _legacy_discovery_crd(index: int) -> dict:
+    group = f"g{index}.throttling.example.com"
+    schema = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"things.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": "things", "singular": "thing", "kind": "Thing", "listKind": "ThingList"},
+            "versions": [{"name": "v1", "served": True, "storage": True, "schema": schema}],
+        },
+    }
+
+
+@pytest.mark.timeout(600)
+def test_a_klog_throttling_notice_before_a_crd_race_is_retried(
+    fake_tools: FakeTools, synthetic_release, tmp_path: Path
+) -> None:
+    """The real kubectl prints client-go's throttling notice (`I1201 ... "Waited before sending request" ...`) when
+    its discovery of a cluster with many API groups waits over a second for its rate limiter (QPS 50, burst 300:
+    client-go rest/request.go, kubectl's discovery flags), i.e. on a server without aggregated discovery. Here that
+    notice precedes a race kubectl reports in the same run: katib's build has a Profile, whose CRD comes with
+    profiles-kfam, built only once katib has failed (a build gate). The notice carries today's date, so from
+    October to December this is the bug of klog headers read as `I0`/`W0` only; tests/test_classify.py covers
+    every month."""
+    gate = tmp_path / "profiles-built"
+    fake_tools.set(
+        double_args=RACY + " --set aggregated_discovery=false",
+        minikube_version="v1.37.0",
+        kustomize_build_gate=f"*apps/profiles/base*={gate}",
+    )
+    started = fake_tools.run("minikube", "start", "-p", "kubeflow", "--kubernetes-version=v1.34.0", "--cpus=4",
+                             "--memory=8192")  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    api = fake_tools.apiserver("kubeflow")
+    assert api is not None
+    for index in range(600):  # 600 group versions: twice the discovery burst, so the last ones wait seconds
+        request = urllib.request.Request(
+            f"{api['url']}/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            data=json.dumps(_legacy_discovery_crd(index)).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 201
+    profile = "apiVersion: kubeflow.org/v1\nkind: Profile\nmetadata:\n  name: throttled\nspec:\n  owner: {kind: User, name: throttled@example.com}\n"  # noqa: E501
+    checkout = _checkout_with_katib_extra(synthetic_release, tmp_path, profile)
+    env = isolated_env(fake_tools.env, tmp_path)
+    args = ["--pins", str(synthetic_release.pins), "-k", "v0.1.0", "--yes", "--profile", "minimal"]
+    command = [sys.executable, "-m", "kfinstall", "up", *args, "--manifests-dir", str(checkout), "--timeout", "300"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        log = Path(env["KFINSTALL_LOG_DIR"]) / "latest.log"
+        # in one kubectl run's output (its lines are indented in the log): the notice, then the race
+        race = re.compile(r'^ {4}(I\d{4} .*"Waited before sending request".*)\n(?: {4}.*\n)*? {4}(error: )?resource '
+                          r'mapping not found.*no matches for kind "Profile"', re.MULTILINE)  # fmt: skip
+        deadline = time.monotonic() + 300
+        while not (log.is_file() and race.search(log.read_text())) and process.poll() is None:
+            assert time.monotonic() < deadline, "katib's apply never met the Profile race"
+            time.sleep(0.2)
+        gate.touch()  # profiles-kfam may build now: its CRD ends the race
+        _, stderr = process.communicate(timeout=300)
+    finally:
+        gate.touch()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert re.search(r"katib +retrying +CRD not established yet", stderr)
+    notice = race.search(log.read_text())
+    assert notice is not None
+    assert parse_klog(notice.group(1)) is not None  # kubectl's header, of whatever month it is today
 
 
 def _checkout_with_katib_extra(release: LocalRelease, tmp_path: Path, manifest: str) -> Path:

@@ -245,6 +245,7 @@ def _evaluate_minikube(request: CheckRequest, facts: Facts) -> list[CheckResult]
     docker_info = toolversions.parse_docker_info(facts.docker.stdout, facts.docker.stderr) if facts.docker else None
     results = [check_release_kubernetes(request.release, kubernetes, explicit=request.k8s_version is not None)]
     results.append(check_kustomize(request.release, facts.kustomize, facts.kubectl))
+    results.extend(check_kustomize_defects(request, facts.kustomize, facts.kubectl))
     results.append(check_kubectl(facts.kubectl, kubernetes))
     results.append(check_minikube(request, facts.minikube, kubernetes))
     if request.effective_driver == DEFAULT_DRIVER:
@@ -268,6 +269,7 @@ def _evaluate_cluster(request: CheckRequest, facts: Facts) -> list[CheckResult]:
     cluster_results = check_cluster(request, cluster)
     server = toolversions.parse_kubectl_server_version(cluster.version.stdout).version if cluster.version else None
     results = [check_kustomize(request.release, facts.kustomize, facts.kubectl)]
+    results.extend(check_kustomize_defects(request, facts.kustomize, facts.kubectl))
     if server is not None:
         results.append(check_kubectl(facts.kubectl, server))
     elif facts.kubectl is None:
@@ -342,6 +344,37 @@ def check_kustomize(release: Release, result: Result | None, kubectl: Result | N
         else f"Kubeflow {release.tag} needs {requirement.version} or newer"
     )
     return CheckResult("kustomize", "fail", parsed.text, required, why, install)
+
+
+def check_kustomize_defects(request: CheckRequest, result: Result | None, kubectl: Result | None) -> list[CheckResult]:
+    """The pins' known defects of the kustomize that will build (the standalone one, else kubectl's embedded one)
+    for the components of the profile: ok when none applies or kfinstall repairs it, else a failure. No row for a
+    release without known defects, or when the version cannot be told (the kustomize row says so)."""
+    release = request.release
+    selected = {c.id for c in release.profile_components(request.profile)}
+    defects = [d for d in release.kustomize.defects if d.component in selected]
+    if not defects:
+        return []
+    if result is None:
+        version = toolversions.parse_kubectl_kustomize_version(kubectl.stdout).version if kubectl else None
+    else:
+        version = toolversions.parse_kustomize_version(result.stdout or result.stderr).version if result.ok else None
+    if version is None:
+        return []
+    plain = str(version).lstrip("v")
+    required = "; ".join(f"{d.component}: not {d}" for d in defects)
+    hits = [d for d in defects if d.affects(version)]
+    if not hits:
+        return [CheckResult("kustomize defects", "ok", plain, required, f"no known defect for {release.tag}")]
+    unrepaired = [d for d in hits if d.repaired is None]
+    message = "; ".join(
+        f"kustomize {plain} {d.breaks}" + (f": kfinstall {d.repaired}" if d.repaired else f" ({d.source})")
+        for d in hits
+    )
+    if not unrepaired:
+        return [CheckResult("kustomize defects", "ok", plain, required, message)]
+    ranges = ", ".join(f"{d.component} needs a kustomize outside {d}" for d in unrepaired)
+    return [CheckResult("kustomize defects", "fail", plain, required, message, f"{ranges} (KFINSTALL_KUSTOMIZE)")]
 
 
 def check_kubectl(result: Result | None, kubernetes: Version) -> CheckResult:

@@ -166,13 +166,17 @@ def _print_json(document: object) -> None:
 
 
 def render_error(error: KfError) -> None:
-    """One clear line for the message, one for the hint; never a traceback."""
+    """One clear line for the message, one for the hint; never a traceback.
+
+    Both are escaped: they quote the cluster and kubectl verbatim, and text such as the apiserver's
+    `regex used for validation is '[a-z0-9]...'` would otherwise be taken for rich markup and vanish."""
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    console.print(f"[bold red]error:[/] {error.message}")
+    console.print(f"[bold red]error:[/] {escape(error.message)}")
     if error.hint:
-        console.print(f"[yellow]hint:[/] {error.hint}")
+        console.print(f"[yellow]hint:[/] {escape(error.hint)}")
 
 
 def main() -> None:

@@ -9,9 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kfinstall import runner
 from kfinstall.errors import KfError, UsageError
+
+if TYPE_CHECKING:
+    from kfinstall.pins import Release
+    from kfinstall.plan import Selection
 
 #: `minikube status` exit codes: 0 running; 7 host, kubelet and apiserver all stopped; 85 no such profile.
 _STATUS_MISSING = 85
@@ -29,6 +34,38 @@ class ClusterSpec:
     driver: str | None
     gpus: str | None
     extra_config: tuple[str, ...]
+    #: `--container-runtime` (None: minikube's default, docker up to v1.38, containerd announced for v1.39.0) and
+    #: what needs it, for the user ("--gpus", "pipelines (...)").
+    container_runtime: str | None = None
+    container_runtime_for: tuple[str, ...] = ()
+
+
+def needed_runtime(release: Release, selection: Selection, gpus: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """The container runtime the plan needs (None: any, minikube's default) and what needs it.
+
+    `--gpus` needs docker: minikube refuses it with another runtime (kubernetes/minikube cmd/minikube/cmd/start.go
+    validateGPUs: "The gpus flag can only be used with the docker driver and docker container-runtime"). A
+    component's default variant may need one too (the pins' `container_runtime`, e.g. v1.4.0's Pipelines and
+    Argo's docker executor); its alternative (the pns executor) does not. Two different needs cannot both be met.
+    """
+    needs: dict[str, list[str]] = {}
+    if gpus:
+        needs.setdefault("docker", []).append("--gpus")
+    pinned = {component.id: component for component in release.components}
+    for component in selection.components:
+        need = pinned[component.id].container_runtime if component.id in pinned else None
+        if need is not None and component.variant is None:
+            needs.setdefault(need.runtime, []).append(f"{component.id} (its default variant)")
+    if len(needs) > 1:
+        raise UsageError(
+            "the plan needs two container runtimes: "
+            + "; ".join(f"{runtime} for {', '.join(users)}" for runtime, users in needs.items()),
+            "pick another variant of the component (see `kfinstall plan`), or leave out --gpus",
+        )
+    if not needs:
+        return None, ()
+    ((runtime, users),) = needs.items()
+    return runtime, tuple(users)
 
 
 def start_args(spec: ClusterSpec) -> list[str]:
@@ -36,6 +73,8 @@ def start_args(spec: ClusterSpec) -> list[str]:
     args = ["start", "-p", spec.profile, f"--kubernetes-version={spec.kubernetes_version}"]
     if spec.driver:
         args.append(f"--driver={spec.driver}")
+    if spec.container_runtime:
+        args.append(f"--container-runtime={spec.container_runtime}")
     if spec.cpus:
         args.append(f"--cpus={spec.cpus}")
     if spec.memory_mb:
@@ -59,6 +98,8 @@ class ProfileState:
     driver: str | None = None
     #: minikube's `--gpus` value the profile was created with ("" or None: none).
     gpus: str | None = None
+    #: `KubernetesConfig.ContainerRuntime` of the profile (kubernetes/minikube pkg/minikube/config/types.go).
+    container_runtime: str | None = None
 
 
 def profile_state(profile: str) -> ProfileState:
@@ -90,13 +131,15 @@ def _with_config(profile: str, status: str) -> ProfileState:
     for entry in valid:
         if entry.get("Name") == profile:
             config = entry.get("Config") or {}
+            kubernetes = config.get("KubernetesConfig") or {}
             return ProfileState(
                 status,
-                (config.get("KubernetesConfig") or {}).get("KubernetesVersion"),
+                kubernetes.get("KubernetesVersion"),
                 config.get("CPUs"),
                 config.get("Memory"),
                 config.get("Driver"),
                 config.get("GPUs"),
+                kubernetes.get("ContainerRuntime") or None,
             )
     return ProfileState(status)
 
@@ -114,7 +157,17 @@ def incompatibilities(state: ProfileState, spec: ClusterSpec) -> list[str]:
         problems.append(f"it uses the {state.driver} driver, not {spec.driver}")
     if spec.gpus and state.kubernetes_version is not None and not state.gpus:
         problems.append("it was created without --gpus (minikube cannot give an existing cluster GPUs)")
+    runtime = _runtime_name(state.container_runtime)
+    if spec.container_runtime and runtime and runtime != _runtime_name(spec.container_runtime):
+        users = spec.container_runtime_for
+        needed = f"{' and '.join(users)} {'needs' if len(users) == 1 else 'need'}" if users else "the install needs"
+        problems.append(f"it runs the {runtime} container runtime, but {needed} {spec.container_runtime}")
     return problems
+
+
+def _runtime_name(runtime: str | None) -> str | None:
+    """minikube saves `--container-runtime=cri-o` as `crio` (cmd/minikube/cmd/start.go validateRuntime)."""
+    return "cri-o" if runtime == "crio" else runtime
 
 
 def ensure_running(spec: ClusterSpec, *, before_start: Callable[[], object] | None = None) -> str:

@@ -21,6 +21,8 @@ DEFAULT_PASSWORD_WARNING = (
 )
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from kfinstall.pins import Pins
     from kfinstall.up import InstallPlan
 
@@ -62,6 +64,9 @@ def _render_plan(install: InstallPlan, reason: str | None = None) -> None:
     console.print(f"  manifests: {install.repo_url} at {release.commit}")
     if install.cluster is not None:
         console.print("  cluster:   minikube " + " ".join(cluster.start_args(install.cluster)))
+        if install.cluster.container_runtime:
+            needs = " and ".join(install.cluster.container_runtime_for)
+            console.print(f"  runtime:   {install.cluster.container_runtime}, needed by {needs}")
     else:
         console.print(f"  cluster:   existing context {install.context!r} (no minikube)")
     console.print(f"\n[bold]{len(install.selection.components)} components[/], in install order:")
@@ -73,6 +78,22 @@ def _render_plan(install: InstallPlan, reason: str | None = None) -> None:
             console.print(f"       {path}")
     for note in install.selection.notes:
         console.print(f"[yellow]![/] {note}")
+    _render_images(install, console)
+
+
+def _render_images(install: InstallPlan, console: Console) -> None:
+    """The image substitutions of the selected components, and the images at risk (both from the pins)."""
+    ids = install.selection.ids
+    substitutions = install.release.substitutions_for(ids)
+    if substitutions:
+        console.print(f"\n[bold]{len(substitutions)} image substitution(s)[/] (images the registries deleted):")
+        for sub in substitutions:
+            where = ", ".join(c for c in sub.components if c in ids)
+            console.print(f"  {sub.image} → {sub.replacement}  [dim]{where}[/]")
+            console.print(f"       [dim]{sub.reason} ({sub.source})[/]")
+    for risk in install.release.images_at_risk_for(ids):
+        where = ", ".join(c for c in risk.components if c in ids)
+        console.print(f"[yellow]![/] image at risk: {risk.image} ({where}): {risk.note} [dim]({risk.source})[/]")
 
 
 def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) -> None:
@@ -108,6 +129,11 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
         display(Event("step", f"release: {reason}"))
     for note in install.selection.notes:
         display(Event("note", note))
+    for sub in install.release.substitutions_for(install.selection.ids):
+        served = f"image {sub.image} → {sub.replacement}: the registry no longer serves it"
+        display(Event("note", f"{served} ({sub.source})"))
+    for risk in install.release.images_at_risk_for(install.selection.ids):
+        display(Event("note", f"image at risk: {risk.image} ({', '.join(risk.components)}): {risk.note}"))
     try:
         result = run_up(install, options, display, on_components=display.start_components)
     except KfError as error:
@@ -176,4 +202,6 @@ def _render_done(result: UpResult, log_path: object) -> None:
         console.print(f"\n[bold black on yellow] WARNING [/] [bold yellow]{DEFAULT_PASSWORD_WARNING}[/]\n")
     else:
         console.print(f"  Login:     {result.email} (with the password you set)")
+    if result.namespace:
+        console.print(f"  Namespace: {result.namespace} (yours: notebooks and pipelines run there)")
     console.print(f"  Log:       {log_path}")

@@ -261,7 +261,8 @@ class Prefetch:
 
 
 def release_images(install: InstallPlan, options: UpOptions) -> list[str]:
-    """The images of the selected components, from their builds (fetched and built like `up` does)."""
+    """The images of the selected components, from their builds (fetched and built like `up` does), with the
+    release's image substitutions applied: the images `up` will make the cluster pull."""
     return list(planned_images(install, options))
 
 
@@ -269,16 +270,17 @@ def planned_images(install: InstallPlan, options: UpOptions) -> dict[str, list[s
     """Each image the install would pull -> the ids of the components that run it (`check --images` names them).
 
     The one place that says which images an install pulls: `images list|pull|save` and `check --images` read it,
-    so a rewrite of images (a per-release substitution) made in the build or here is what both see and check.
+    with the release's image substitutions applied as `up` applies them, so what is listed and checked is what
+    the cluster will pull.
     """
-    from kfinstall import build, up
+    from kfinstall import build, manifest, up
 
     checkout = up._fetch(install, options)
     targets = [build.BuildTarget(c.id, path) for c in install.selection.components for path in c.paths]
     built = build.objects_all(checkout.path, targets, commit=checkout.commit)
     users: dict[str, list[str]] = {}
     for target in targets:
-        for image in images_of(built[target]):
+        for image in images_of(manifest.substitute_images(built[target], install.release.substitute_image)):
             if target.component not in users.setdefault(image, []):
                 users[image].append(target.component)
     return users

@@ -141,6 +141,14 @@ class _Snapshot:
     endpoints: dict[tuple[str, str], Obj]
 
 
+def _pull_failing(pod: Obj) -> bool:
+    """A container of `pod` waits for an image that could not be pulled."""
+    status = pod.get("status") or {}
+    statuses = [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
+    reasons = {((status.get("state") or {}).get("waiting") or {}).get("reason") for status in statuses}
+    return bool(reasons & {"ErrImagePull", "ImagePullBackOff"})
+
+
 def _webhook_services(work: ComponentWork) -> set[tuple[str, str]]:
     """(namespace, name) of the services behind the component's admission webhooks."""
     return {
@@ -509,6 +517,8 @@ class Installer:
             try:
                 pods = self.kubectl.items("pods", "-n", namespace)
                 events = self.kubectl.items("events", "-n", namespace, "--field-selector", "reason=FailedScheduling")
+                if any(_pull_failing(pod) for pod in pods):  # the kubelet's `Failed to pull image "X": <why>`
+                    events += self.kubectl.items("events", "-n", namespace, "--field-selector", "reason=Failed")
             except KfError:
                 continue
             for pod in pods:

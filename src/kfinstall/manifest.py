@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,6 +158,8 @@ def ref(obj: Obj) -> ObjectRef:
 
 _POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
     "Deployment": ("spec", "template", "spec"),
     "StatefulSet": ("spec", "template", "spec"),
     "DaemonSet": ("spec", "template", "spec"),
@@ -165,23 +167,56 @@ _POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
+#: The container lists of a pod spec, each with its own `image`.
+_CONTAINER_GROUPS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def _pod_spec(obj: Obj) -> Obj | None:
+    """The pod spec of a workload (None for kinds that run no pods, or a malformed one)."""
+    path = _POD_SPEC_PATHS.get(obj.get("kind", ""))
+    if path is None:
+        return None
+    spec: Any = obj
+    for key in path:
+        spec = spec.get(key) if isinstance(spec, dict) else None
+    return spec if isinstance(spec, dict) else None
+
+
+def _containers(spec: Obj) -> Iterator[Obj]:
+    for group in _CONTAINER_GROUPS:
+        for container in spec.get(group) or []:
+            if isinstance(container, dict) and isinstance(container.get("image"), str) and container["image"]:
+                yield container
 
 
 def images(objects: Iterable[Obj]) -> list[str]:
     """Every container image the workloads in `objects` run, once each, in order of appearance."""
     seen: dict[str, None] = {}
     for obj in objects:
-        path = _POD_SPEC_PATHS.get(obj.get("kind", ""))
-        if path is None:
-            continue
-        spec: Any = obj
-        for key in path:
-            spec = spec.get(key) if isinstance(spec, dict) else None
-        if not isinstance(spec, dict):
-            continue
-        for group in ("initContainers", "containers"):
-            for container in spec.get(group) or []:
-                image = container.get("image") if isinstance(container, dict) else None
-                if isinstance(image, str) and image:
-                    seen.setdefault(image, None)
+        spec = _pod_spec(obj)
+        for container in _containers(spec) if spec is not None else ():
+            seen.setdefault(container["image"], None)
     return list(seen)
+
+
+def substitute_images(objects: Iterable[Obj], substitute: Callable[[str], str]) -> list[Obj]:
+    """`objects` with every container image of every pod spec replaced by `substitute(image)`.
+
+    This is how a release's `image_substitutions` (images the registries deleted) reach the cluster: the pod specs
+    of Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, PodTemplates, Jobs and
+    CronJobs, in their init, regular and ephemeral containers. Image names held as strings elsewhere (a ConfigMap
+    such as the Jupyter web app's spawner config, a controller's env or args naming images it starts later) are data
+    the release's own programs read: they stay as built, since no source says what to put there. Objects without a
+    change are returned as they are; changed ones are copies (the input is never modified).
+    """
+    result = []
+    for obj in objects:
+        spec = _pod_spec(obj)
+        if spec is None or all(substitute(c["image"]) == c["image"] for c in _containers(spec)):
+            result.append(obj)
+            continue
+        copy = json.loads(json.dumps(obj))
+        for container in _containers(_pod_spec(copy) or {}):
+            container["image"] = substitute(container["image"])
+        result.append(copy)
+    return result

@@ -8,12 +8,16 @@ install record.
 Releases keep that hash in one of two places, and `set_login` recognises both from the objects themselves (no
 per-release facts needed): v1.4 has `hash:` inline in the `dex` ConfigMap's `config.yaml`; v1.9 and later have
 `hashFromEnv: DEX_USER_PASSWORD` there and the hash in the `dex-passwords` Secret.
+
+The user's Profile (user-namespace) is named and owned after the login too (`own_profiles`): the user's
+namespace is the Profile's name, and v1.9.1–v1.11.0 cannot be trusted to name it (below).
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -127,8 +131,8 @@ def set_login(objects: Sequence[Obj], login: Login, *, old_email: str = DEFAULT_
     """`objects` with Dex's static user set to `login` (pure); None when they hold no Dex config.
 
     The first static password entry is Kubeflow's user; its email, and its hash (inline, or in the Secret named
-    by `hashFromEnv`), are replaced. Profiles owned by the old email follow the new one, so the user keeps their
-    namespace.
+    by `hashFromEnv`), are replaced. A Profile among them owned by the old email follows the new one
+    (`own_profiles`).
     """
     import yaml
 
@@ -163,10 +167,56 @@ def set_login(objects: Sequence[Obj], login: Login, *, old_email: str = DEFAULT_
             raise ValueError(f"Dex reads the password hash from ${name}, but no Secret among the objects holds it")
         holders.update(secrets)
     _roll_dex(result, holders, login)
+    return own_profiles(result, login.email, old_email=old_email) or result
+
+
+# The user's Profile ----------------------------------------------------------------------------------------------
+
+#: A kustomize var reference left in the output (`$(profile-name)`, `$(user)`).
+_UNSUBSTITUTED = re.compile(r"\$\([^)]*\)")
+_NOT_IN_LABEL = re.compile(r"[^a-z0-9-]")
+#: Namespace names are RFC 1123 labels (kubernetes/kubernetes pkg/apis/core/validation ValidateNamespaceName).
+LABEL_MAX = 63
+
+
+def profile_name(email: str) -> str:
+    """The Profile, and so the namespace, of the user `email`, by upstream's convention.
+
+    Upstream has no code for it, only one example that every release repeats: `user=user@example.com` gives
+    `profile-name=kubeflow-user-example-com` (common/user-namespace/base/params.env of v1.4.0–v1.11.0; 26.03's
+    profile-instance.yaml names the Profile so). The rule that reproduces it: `kubeflow-` and the lower-cased email
+    with every character a namespace name may not hold (`@`, `.`, `+`, `_`) turned into `-`; cut to the 63
+    characters of an RFC 1123 label, never ending in `-`. (kfctl's old EmailToDefaultName, kubeflow/kubeflow
+    bootstrap/v3/pkg/apis/apps/group.go, dropped everything after `@`, which disagrees with that example.)
+    """
+    return ("kubeflow-" + _NOT_IN_LABEL.sub("-", email.lower()))[:LABEL_MAX].rstrip("-")
+
+
+def _is_users_profile(obj: Obj, old_email: str) -> bool:
+    """The Profile user-namespace makes for the login: owned by the release's user, or left with kustomize vars."""
+    if obj.get("kind") != "Profile" or not str(obj.get("apiVersion", "")).startswith("kubeflow.org/"):
+        return False
+    owner = str(((obj.get("spec") or {}).get("owner") or {}).get("name", ""))
+    name = str((obj.get("metadata") or {}).get("name", ""))
+    return owner == old_email or bool(_UNSUBSTITUTED.fullmatch(owner) or _UNSUBSTITUTED.fullmatch(name))
+
+
+def own_profiles(objects: Sequence[Obj], email: str, *, old_email: str = DEFAULT_EMAIL) -> list[Obj] | None:
+    """`objects` with the login's Profile named `profile_name(email)` and owned by `email` (pure); None when they
+    hold no such Profile.
+
+    v1.9.1, v1.10.2 and v1.11.0 set the Profile's name and owner with kustomize `replacements` whose target
+    selects the name `$(profile-name)`; kustomize 5.8 (kubectl 1.35+ embeds it) leaves them unreplaced, and the
+    API server refuses a Profile named `$(profile-name)` (kubeflow/community-distribution#3315). Naming it here
+    makes the Profile valid whatever kustomize built it, and follows `--email`.
+    """
+    if not any(_is_users_profile(obj, old_email) for obj in objects):
+        return None
+    result = [copy.deepcopy(obj) for obj in objects]
     for obj in result:
-        owner = (obj.get("spec") or {}).get("owner") or {}
-        if obj.get("kind") == "Profile" and owner.get("name") == old_email:
-            owner["name"] = login.email
+        if _is_users_profile(obj, old_email):
+            obj.setdefault("metadata", {})["name"] = profile_name(email)
+            obj.setdefault("spec", {}).setdefault("owner", {"kind": "User"})["name"] = email
     return result
 
 

@@ -149,12 +149,39 @@ class KubernetesPin(VersionRange):
         return self
 
 
+class KustomizeDefect(_Model):
+    """Kustomize versions that build one component of the release wrong: which, what breaks, the source of the
+    fact, and how kfinstall repairs the built objects (None: it does not, so `check` fails on those versions)."""
+
+    min: str
+    #: The first version known to build it right again; None: no fixed kustomize release is known.
+    below: str | None = None
+    component: str
+    breaks: str
+    source: str
+    repaired: str | None = None
+
+    @field_validator("min", "below", mode="before")
+    @classmethod
+    def _plain(cls, value: Any) -> Any:
+        return None if value is None else str(Version.parse(str(value))).lstrip("v")
+
+    def affects(self, version: str | Version) -> bool:
+        found = version if isinstance(version, Version) else Version.parse(version)
+        return found >= Version.parse(self.min) and (self.below is None or found < Version.parse(self.below))
+
+    def __str__(self) -> str:
+        return f"{self.min} – {self.below} (excl.)" if self.below else f"≥ {self.min}"
+
+
 class KustomizeRequirement(_Model):
-    """Exactly one of `exact` (v1.4.0 wants 3.2.0 and nothing else) or `min` (later releases: that or newer)."""
+    """Exactly one of `exact` (v1.4.0 wants 3.2.0 and nothing else) or `min` (later releases: that or newer), and
+    the known `defects` of versions that satisfy it."""
 
     exact: str | None = None
     min: str | None = None
     note: str | None = None
+    defects: list[KustomizeDefect] = Field(default_factory=list)
 
     @field_validator("exact", "min", mode="before")
     @classmethod
@@ -259,6 +286,21 @@ def _seconds(text: str) -> int:
     return int(match.group(1)) * (60 if match.group(2) == "m" else 1)
 
 
+#: minikube's container runtimes (kubernetes/minikube pkg/minikube/cruntime/cruntime.go ValidRuntimes).
+ContainerRuntime = Literal["docker", "containerd", "cri-o"]
+
+
+class RuntimeNeed(_Model):
+    """The container runtime a component's own paths (its default variant) need, and where that fact comes from.
+
+    minikube picks the runtime when it creates a cluster (docker up to v1.38; v1.38.1 announces containerd as the
+    default from v1.39.0), so kfinstall asks for it whenever the plan needs one.
+    """
+
+    runtime: ContainerRuntime
+    source: str = Field(min_length=1)
+
+
 class Component(_Model):
     """One README install section: its kustomize paths (applied in order), where it runs, what it needs."""
 
@@ -272,6 +314,8 @@ class Component(_Model):
     waits: list[Wait] = Field(default_factory=list)
     #: Paths (of `paths` or an alternative) whose build fetches remote bases: they fail without the network.
     needs_network: list[str] = Field(default_factory=list)
+    #: The runtime its own paths need (an alternative, e.g. the pns executor, is the way out on another runtime).
+    container_runtime: RuntimeNeed | None = None
     notes: str | None = None
 
     @field_validator("id")
@@ -328,6 +372,58 @@ def _clean_path(path: str) -> str:
     return cleaned
 
 
+_REFERENCE = re.compile(r"^[a-z0-9][\w.\-/:@]*$")
+
+
+class ImageSubstitution(_Model):
+    """An image a registry no longer serves, and what upstream points to instead: applied to every built pod spec.
+
+    `image` is an exact reference, or `REPOSITORY:*` for every tag of a repository; `replacement` is an exact
+    reference, or (for a pattern) `REPOSITORY:*`, which keeps the tag. `components` are the components whose builds
+    run the image (so `plan` can show it without building); `source` names the issue/PR that says so.
+    """
+
+    image: str
+    replacement: str
+    components: list[str] = Field(min_length=1)
+    source: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+    @field_validator("image", "replacement")
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        name = value[:-2] if value.endswith(":*") else value
+        if not _REFERENCE.match(name) or "*" in name or name.endswith((":", "/", "@")):
+            raise ValueError(f"{value!r} is not an image reference (or REPOSITORY:* for every tag)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ImageSubstitution:
+        if self.replacement.endswith(":*") and not self.image.endswith(":*"):
+            raise ValueError(f"replacement {self.replacement} keeps the tag: the image must be REPOSITORY:* too")
+        if self.replacement == self.image:
+            raise ValueError(f"{self.image} is replaced by itself")
+        return self
+
+    def apply(self, image: str) -> str | None:
+        """The replacement of `image`, or None when this substitution does not concern it."""
+        if not self.image.endswith(":*"):
+            return self.replacement if image == self.image else None
+        repository, _, tag = image.rpartition(":")
+        if repository != self.image[:-2] or not tag or "/" in tag or "@" in image:
+            return None
+        return f"{self.replacement[:-2]}:{tag}" if self.replacement.endswith(":*") else self.replacement
+
+
+class ImageAtRisk(_Model):
+    """Images a registry is reported to be deleting, with no replacement established: `plan` warns about them."""
+
+    image: str = Field(min_length=1)  # an fnmatch pattern over image references
+    components: list[str] = Field(min_length=1)
+    source: str = Field(min_length=1)
+    note: str = Field(min_length=1)
+
+
 class Release(_Model):
     """One pinned Kubeflow release."""
 
@@ -341,6 +437,10 @@ class Release(_Model):
     inotify: dict[str, int] = Field(default_factory=dict)
     resources: dict[Profile, Resources]
     components: list[Component] = Field(min_length=1)
+    #: Images the registries deleted, replaced in what is built (first matching entry wins).
+    image_substitutions: list[ImageSubstitution] = Field(default_factory=list)
+    #: Images reported vanishing with no known replacement: shown by `plan`, never changed.
+    images_at_risk: list[ImageAtRisk] = Field(default_factory=list)
     notes: str | None = None
 
     @field_validator("tag", mode="before")
@@ -392,9 +492,21 @@ class Release(_Model):
                     f"component {component.id}: depends_on names unknown id {', '.join(unknown)} "
                     f"(known: {', '.join(ids)})"
                 )
+        stray = [d.component for d in self.kustomize.defects if d.component not in known]
+        if stray:
+            raise ValueError(f"kustomize.defects names unknown component {', '.join(stray)}")
         cycle = _find_cycle({c.id: c.depends_on for c in self.components})
         if cycle:
             raise ValueError(f"dependency cycle {' -> '.join(cycle)}")
+        for entry in [*self.image_substitutions, *self.images_at_risk]:
+            unknown = [c for c in entry.components if c not in known]
+            if unknown:
+                kind = "image_substitutions" if isinstance(entry, ImageSubstitution) else "images_at_risk"
+                raise ValueError(f"{kind} {entry.image}: unknown component {', '.join(unknown)}")
+        images = [s.image for s in self.image_substitutions]
+        twice = sorted({i for i in images if images.count(i) > 1})
+        if twice:
+            raise ValueError(f"image_substitutions: {', '.join(twice)} listed twice")
         missing = [p for p in PROFILES if p not in self.resources]
         if missing:
             raise ValueError(f"resources: no entry for profile {', '.join(missing)}")
@@ -435,6 +547,21 @@ class Release(_Model):
     def resources_for(self, profile: str) -> Resources:
         _check_profile(profile)
         return self.resources[profile]  # type: ignore[index]
+
+    def substitute_image(self, image: str) -> str:
+        """`image`, or its replacement when a registry no longer serves it (the first matching substitution)."""
+        for substitution in self.image_substitutions:
+            replacement = substitution.apply(image)
+            if replacement is not None:
+                return replacement
+        return image
+
+    def substitutions_for(self, component_ids: list[str]) -> list[ImageSubstitution]:
+        """The substitutions concerning any of these components (what `plan` shows for a selection)."""
+        return [s for s in self.image_substitutions if set(s.components) & set(component_ids)]
+
+    def images_at_risk_for(self, component_ids: list[str]) -> list[ImageAtRisk]:
+        return [a for a in self.images_at_risk if set(a.components) & set(component_ids)]
 
     @property
     def service_account_issuer(self) -> str | None:

@@ -7,6 +7,7 @@ needs kubectl 1.23+), needs one list call for a whole component, and tells us *w
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,11 +125,14 @@ def pod_problem(pod: Obj, events: list[Obj] | None = None) -> PodProblem | None:
         if not reason or reason in ("ContainerCreating", "PodInitializing"):
             continue
         message = waiting.get("message") or ""
+        hint = _WAITING_HINTS.get(reason, "see `kubectl describe pod -n {namespace} {pod}`")
         if reason in ("ImagePullBackOff", "ErrImagePull"):
-            message = f"image {container.get('image', '?')}" + (f" ({message})" if message else "")
+            image = container.get("image", "?")
+            error = pull_error(message, image, events or [], name)
+            message = f"image {image}" + (f": {error}" if error else f" ({message})" if message else "")
+            hint = _pull_hint(error) or hint
         elif reason == "CrashLoopBackOff":
             message = f"{container.get('name')} restarted {container.get('restartCount', 0)} times"
-        hint = _WAITING_HINTS.get(reason, "see `kubectl describe pod -n {namespace} {pod}`")
         return PodProblem(namespace, name, reason, message, hint.format(namespace=namespace, pod=name))
     scheduled = _condition(pod, "PodScheduled")
     if scheduled is not None and scheduled.get("status") == "False":
@@ -136,6 +140,42 @@ def pod_problem(pod: Obj, events: list[Obj] | None = None) -> PodProblem | None:
         return PodProblem(namespace, name, "Pending", message, _scheduling_hint(message))
     phase = status.get("phase", "Unknown")
     return PodProblem(namespace, name, phase, "containers not ready yet", "wait, or see `kfinstall status`")
+
+
+def pull_error(message: str, image: str, events: list[Obj], pod: str) -> str:
+    """What the runtime said when pulling `image` failed, without the gRPC wrapping: the registry's own words.
+
+    The kubelet (pkg/kubelet/images/image_manager.go) puts the runtime's error in an `ErrImagePull` message, and from
+    Kubernetes 1.32 also in the `ImagePullBackOff` one (`Back-off pulling image "X": ErrImagePull: <error>`,
+    kubernetes/kubernetes#127918); before, only its `Failed` event says `Failed to pull image "X": <error>`.
+    """
+    text = message
+    head = f'Back-off pulling image "{image}"'
+    if text.startswith(head):
+        text = text[len(head) :].removeprefix(": ").removeprefix("ErrImagePull: ")
+    if not text:
+        prefix = f'Failed to pull image "{image}": '
+        found = [e.get("message", "") for e in events if (e.get("involvedObject") or {}).get("name") == pod]
+        text = next((m[len(prefix) :] for m in reversed(found) if m.startswith(prefix)), "")
+    return re.sub(r"^rpc error: code = \w+ desc = ", "", text)
+
+
+#: Words of a registry that answers but will not hand out the image: it was deleted, or made private.
+_GONE = ("manifest unknown", "not found", "denied", "unauthorized", "requires billing", "does not exist")
+
+
+def _pull_hint(error: str) -> str | None:
+    """The hint for a failed pull, by what the registry said (None: the generic one)."""
+    words = error.lower()
+    if "toomanyrequests" in words or "rate limit" in words:
+        return "Docker Hub's anonymous pull limit was reached: wait, or pull with credentials (a `regcred` secret)"
+    if any(word in words for word in _GONE):
+        return (
+            "the registry no longer serves this image (deleted or made private): a Kubeflow image needs a "
+            "substitution in the release's pins (`image_substitutions` in manifests_pins.yaml; `kfinstall plan` "
+            "lists them)"
+        )
+    return None
 
 
 def _last_event_message(events: list[Obj], pod: str, reason: str) -> str:

@@ -97,7 +97,7 @@ def collect(query: StatusQuery) -> StatusReport:
     else:
         cluster_state = "external"
     kubectl = Kubectl(context)
-    with ThreadPoolExecutor(max_workers=5) as pool:
+    with ThreadPoolExecutor(max_workers=6) as pool:
         workloads_call = pool.submit(
             kubectl.items, "deployments.apps,statefulsets.apps,daemonsets.apps", "-A", "-l", COMPONENT_LABEL
         )
@@ -107,6 +107,9 @@ def collect(query: StatusQuery) -> StatusReport:
         # The scheduler's message is on the pod's PodScheduled condition; the event is the fallback.
         events_call = pool.submit(kubectl.run, "get", "events", "-A", "--field-selector", "reason=FailedScheduling",
                                   "-o", "json", timeout=30)  # fmt: skip
+        # why a pull failed: the kubelet's `Failed to pull image "X": ...` (before 1.32 not in the back-off message)
+        pulls_call = pool.submit(kubectl.run, "get", "events", "-A", "--field-selector", "reason=Failed",
+                                 "-o", "json", timeout=30)  # fmt: skip
         try:
             workloads = workloads_call.result()
             pods_and_nodes = pods_nodes_call.result()
@@ -114,7 +117,7 @@ def collect(query: StatusQuery) -> StatusReport:
         except KfError as error:
             return StatusReport("unreachable", context, message=error.message, minikube_profile=profile_name)
         version = version_call.result()
-        events = _items(events_call.result())
+        events = _items(events_call.result()) + _items(pulls_call.result())
     nodes = [item for item in pods_and_nodes if item.get("kind") == "Node"]
     pods = [item for item in pods_and_nodes if item.get("kind") == "Pod"]
     server_version = _server_version(version.stdout) if version.ok else None

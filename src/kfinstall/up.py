@@ -91,6 +91,11 @@ class InstallPlan:
                 for component in self.selection.components
             ],
             "notes": list(self.selection.notes),
+            "image_substitutions": [
+                s.model_dump(include={"image", "replacement", "components", "source", "reason"})
+                for s in self.release.substitutions_for(self.selection.ids)
+            ],
+            "images_at_risk": [a.model_dump() for a in self.release.images_at_risk_for(self.selection.ids)],
         }
 
 
@@ -126,6 +131,7 @@ def make_plan(options: UpOptions, release: Release) -> InstallPlan:
     spec = None
     if options.context is None:
         resources = release.resources_for(options.profile)
+        runtime, runtime_for = cluster.needed_runtime(release, selection, options.gpus)
         spec = cluster.ClusterSpec(
             profile=options.minikube_profile,
             kubernetes_version=options.k8s_version or release.kubernetes.default,
@@ -135,6 +141,8 @@ def make_plan(options: UpOptions, release: Release) -> InstallPlan:
             driver=options.driver or "docker",
             gpus=options.gpus,
             extra_config=tuple(release.apiserver_flags),
+            container_runtime=runtime,
+            container_runtime_for=runtime_for,
         )
     return InstallPlan(
         release=release,
@@ -155,6 +163,8 @@ class UpResult:
     seconds: float
     default_password: bool = True
     email: str = DEFAULT_LOGIN[0]
+    #: The login's own namespace: the name of the Profile owned by it, when the install holds one.
+    namespace: str | None = None
 
 
 def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_components=None) -> UpResult:
@@ -264,7 +274,18 @@ def _install(
         time.monotonic() - started,
         record.default_password,
         record.email,
+        _user_namespace(builds.wait_all(), options.login.email),
     )
+
+
+def _user_namespace(works: list[ComponentWork], email: str) -> str | None:
+    """The namespace the profile controller makes for the login: its Profile's name (the objects as applied)."""
+    for work in works:
+        for obj in work.objects:
+            owner = ((obj.get("spec") or {}).get("owner") or {}).get("name")
+            if obj.get("kind") == "Profile" and owner == email:
+                return str(obj["metadata"]["name"])
+    return None
 
 
 class ComponentBuilds:
@@ -272,12 +293,14 @@ class ComponentBuilds:
 
     `works` are the installer's LazyWork: it schedules them at once and applies each as soon as its own build is
     done, so the first components go in while the rest still build. The login is put into the component holding
-    Dex's config as it is built. The content hash stays the manifests' own, so an unchanged release stays a no-op
-    (bcrypt's random salt would otherwise change it every run).
+    Dex's config as it is built, after hashing: the content hash stays the manifests' own, so an unchanged release
+    stays a no-op (bcrypt's random salt would otherwise change it every run). The user's Profile is named after the
+    login before hashing (`password.own_profiles`; deterministic), so a new `--email` re-applies user-namespace.
     """
 
     def __init__(self, install: InstallPlan, checkout: manifests.Checkout, login: Login, report: Reporter) -> None:
         self._release = install.release.tag
+        self._substitute = install.release.substitute_image  # images the registries deleted (pins)
         self._components = list(install.selection.components)
         self._login = login
         self._report = report
@@ -310,14 +333,17 @@ class ComponentBuilds:
             objects = [
                 obj for path in component.paths for obj in self._builds.objects(build.BuildTarget(component.id, path))
             ]
+            objects = manifest.substitute_images(objects, self._substitute)  # before hashing: a new one re-applies
             # ports name their protocol: server-side apply before Kubernetes 1.21 refuses them otherwise
             labelled = manifest.labelled(manifest.with_port_protocols(objects), component.id, self._release)
+            # the user's Profile named after the login before hashing: a new --email is a change to apply
+            labelled = password.own_profiles(labelled, self._login.email) or labelled
             work = ComponentWork(
                 component.id,
                 component.depends_on,
                 tuple(labelled),
                 manifest.content_hash(labelled),
-                tuple(waits.check_for(wait) for wait in component.waits),
+                tuple(waits.check_for(wait) for wait in component.waits) + waits.profile_checks(labelled),
             )
             if self._login.changes_anything and (with_login := password.set_login(work.objects, self._login)):
                 work = replace(work, objects=tuple(with_login))

@@ -9,8 +9,13 @@
   them fail with `x509: certificate signed by unknown authority` (tests/double/cluster.py).
 - istiod: once available, it writes the `istio-ca-root-cert` ConfigMap into every namespace (sidecars and gateways
   mount it).
-- Kubeflow profiles: once the `profiles-deployment` is available, each Profile gets its namespace (owner annotation,
-  the profile controller's labels), the `default-editor`/`default-viewer` ServiceAccounts and a Ready condition.
+- Kubeflow profiles: once the `profiles-deployment` is available, each Profile gets, `profile_reconcile_delay`
+  after the double first saw it, its namespace of the Profile's name (owner annotation, the profile controller's
+  labels), the `default-editor`/`default-viewer` ServiceAccounts and a Ready condition (kubeflow/kubeflow
+  components/profile-controller/controllers/profile_controller.go). The namespace is created by the controller
+  itself, not through the API; a Profile whose name is no valid namespace name never gets here, because the API
+  refuses the Profile first (tests/double/names.py: custom resources are DNS-1123 subdomains) — a Profile that is
+  a subdomain but no label (`a.b`) is skipped, as the real controller's namespace create would fail.
 - Kubeflow Pipelines' cache deployer (KFP 1.x, e.g. Kubeflow v1.4.0; later releases use a cert-manager Certificate):
   once `cache-deployer-deployment` is available, its script has made the `webhook-server-tls` Secret (`key.pem`,
   `cert.pem`) that the `cache-server` pod mounts, and the `cache-webhook-<namespace>` MutatingWebhookConfiguration
@@ -21,8 +26,10 @@
 from __future__ import annotations
 
 import base64
+import time
 from typing import TYPE_CHECKING, Any
 
+from tests.double import names
 from tests.double.cluster import Obj
 from tests.double.merge import clone
 
@@ -176,6 +183,12 @@ def _profiles(ctrl: Controllers) -> None:
             continue
         name = meta["name"]
         owner = ((profile.get("spec") or {}).get("owner") or {}).get("name", "")
+        if names.dns1123_label(name):
+            continue  # the real controller's Namespace create is refused (NameIsDNSLabel)
+        seen = ctrl.sim(profile)["seen"]
+        if time.monotonic() - seen < c.scenario.profile_reconcile_delay:
+            ctrl.due(seen + c.scenario.profile_reconcile_delay)
+            continue
         if c.get(("", "Namespace"), "", name) is None:
             ctrl.create(
                 ("", "Namespace"),

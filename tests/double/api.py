@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from tests.double import errors, listmapkeys, merge
+from tests.double import errors, listmapkeys, merge, names
 from tests.double.catalog import ResourceType
 from tests.double.cluster import Cluster, Obj
 from tests.double.merge import clone
@@ -129,7 +128,7 @@ class Api:
                 "Invalid",
                 f'{rt.kind} "" is invalid: metadata.name: Required value: name or generateName is required',
             )
-        _validate_name(rt.kind, meta.get("name"))
+        names.validate(rt.group, rt.kind, body, self.c.scenario.minor)
         return body
 
     def create(self, rt: ResourceType, ns: str, body: Any, manager: str, dry_run: bool = False) -> Obj:
@@ -334,48 +333,3 @@ def _scale_view(obj: Obj) -> Obj:
             "selector": ",".join(f"{k}={v}" for k, v in selector.items()),
         },
     }
-
-
-_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_SUBDOMAIN_RULE = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start "
-    "and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
-    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-)
-_LABEL_RULE = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end "
-    "with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
-    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-)
-#: Kinds whose names the apiserver validates as DNS labels or subdomains (the common ones; RBAC and CRD names
-#: follow other rules and are not checked here).
-_NAME_RULES = {
-    "Namespace": (_LABEL, _LABEL_RULE, 63),
-    "Service": (_LABEL, _LABEL_RULE, 63),
-    **{
-        kind: (_SUBDOMAIN, _SUBDOMAIN_RULE, 253)
-        for kind in ("ConfigMap", "Secret", "Deployment", "StatefulSet", "DaemonSet", "ServiceAccount", "Pod", "Job")
-    },
-}
-
-
-def _validate_name(kind: str, name: str | None) -> None:
-    """metadata.name as kube-apiserver validates it: 422 Invalid with its message and causes."""
-    rule = _NAME_RULES.get(kind)
-    if rule is None or not name:
-        return
-    pattern, text, limit = rule
-    if pattern.fullmatch(name) and len(name) <= limit:
-        return
-    cause = f'Invalid value: "{name}": {text}'
-    raise errors.ApiError(
-        422,
-        "Invalid",
-        f'{kind} "{name}" is invalid: metadata.name: {cause}',
-        {
-            "name": name,
-            "kind": kind,
-            "causes": [{"reason": "FieldValueInvalid", "message": cause, "field": "metadata.name"}],
-        },
-    )

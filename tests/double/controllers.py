@@ -18,7 +18,7 @@ from tests.double import addons, errors
 from tests.double.catalog import ResourceType
 from tests.double.cluster import GK, Cluster, Obj, now_iso
 from tests.double.discovery import version_priority
-from tests.double.images import ImageStore
+from tests.double.images import ImageStore, pull_error
 from tests.double.merge import clone
 from tests.double.scenario import draw
 from tests.double.selectors import match_label_selector_object
@@ -1176,11 +1176,13 @@ class Controllers:
         )
         containers = spec.get("containers") or []
         bad = [c for c in containers if s.image_fails(c.get("image", ""))]
+        # an init container whose image cannot be pulled holds the whole pod back (PodInitializing)
+        init_bad = [c for c in spec.get("initContainers") or [] if s.image_fails(c.get("image", ""))]
         crashing = [c for c in containers if s.image_crashes(c.get("image", ""))]
         job_like = spec.get("restartPolicy") in ("Never", "OnFailure")
         phase = "Pending"
         statuses = []
-        started = mounted and pulled and now >= ready_at
+        started = mounted and pulled and now >= ready_at and not init_bad
         if mounted and pulled and not started:
             self.due(ready_at)
         waiting_on_needs = started and not job_like and not bad and self._needs_unmet(pod, sim, ready_at, now)
@@ -1203,13 +1205,9 @@ class Controllers:
             if c in bad and mounted and now < sim["scheduled_at"] + 0.05:
                 self.due(sim["scheduled_at"] + 0.05)
             if c in bad and mounted and now >= sim["scheduled_at"] + 0.05:
-                st["state"] = {
-                    "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
-                }
-                self.event(pod, "Pod", "BackOff", f'Back-off pulling image "{image}"', component="kubelet")
-                self.event(pod, "Pod", "Failed", "Error: ImagePullBackOff", component="kubelet")
+                st["state"] = {"waiting": self._pull_failed(pod, image, sim["scheduled_at"] + 0.05, now)}
             elif not started:
-                st["state"] = {"waiting": {"reason": "ContainerCreating"}}
+                st["state"] = {"waiting": {"reason": "PodInitializing" if init_bad else "ContainerCreating"}}
             elif c in crashing:
                 restarts = 1 + int((now - ready_at) / CRASH_PERIOD)
                 self.due(ready_at + restarts * CRASH_PERIOD)
@@ -1252,8 +1250,12 @@ class Controllers:
             ready_cond = ("True", None, None)
         else:
             ready_cond = ("False", "ContainersNotReady", f"containers with unready status: [{' '.join(not_ready)}]")
+        initialized = ("True", "PodCompleted" if finished else None)
+        if init_bad:
+            names = " ".join(c["name"] for c in init_bad)
+            initialized = ("False", "ContainersNotInitialized", f"containers with incomplete status: [{names}]")
         conds = [
-            condition(previous, "Initialized", "True", "PodCompleted" if finished else None, probe=True),
+            condition(previous, "Initialized", *initialized, probe=True),
             condition(previous, "Ready", *ready_cond, probe=True),
             condition(previous, "ContainersReady", *ready_cond, probe=True),
             condition(previous, "PodScheduled", "True", probe=True),
@@ -1268,7 +1270,61 @@ class Controllers:
             "containerStatuses": statuses,
             "qosClass": _qos(spec),
         }
+        if init_bad:
+            first = sim.get("scheduled_at", now) + 0.05
+            if mounted and now < first:
+                self.due(first)
+            status["initContainerStatuses"] = [
+                {
+                    "name": c["name"],
+                    "image": c.get("image", ""),
+                    "imageID": "",
+                    "ready": False,
+                    "restartCount": 0,
+                    "started": False,
+                    "state": {
+                        "waiting": self._pull_failed(pod, c.get("image", ""), first, now)
+                        if mounted and now >= first
+                        else {"reason": "PodInitializing"}
+                    },
+                }
+                for c in init_bad
+            ]
         return status
+
+    def _pull_failed(self, pod: Obj, image: str, first: float, now: float) -> Obj:
+        """The waiting state of a container whose image cannot be pulled (`image_pull_backoff`, `deleted_images`).
+
+        As pkg/kubelet/images/image_manager.go `EnsureImageExists` does it: each pull attempt records `Pulling image
+        "X"` (Normal), `Failed to pull image "X": <CRI error>` (Warning `Failed`) and kuberuntime's `Error:
+        ErrImagePull`, and starts the image back-off (10 s doubling to 5 min); the container waits `ErrImagePull` with
+        the CRI error as its message. A sync inside the back-off records `Back-off pulling image "X"` (Normal
+        `BackOff`) and `Error: ImagePullBackOff`, and the container waits `ImagePullBackOff`, whose message carries the
+        last pull's error from 1.32 on (`Back-off pulling image "X": ErrImagePull: <CRI error>`,
+        kubernetes/kubernetes#127918). The first attempt is at `first`; `ErrImagePull` shows for `pull_error_window`
+        after each attempt, the double's stand-in for the time until the pod's next sync.
+        """
+        s = self.c.scenario
+        error = pull_error(image, s.deleted_image_error(image), s.container_runtime)
+        attempt, failures = first, 1
+        wait = max(s.pull_backoff_after(failures), 0.01)
+        while now >= attempt + wait:
+            attempt, failures = attempt + wait, failures + 1
+            wait = max(s.pull_backoff_after(failures), 0.01)
+        self.event(pod, "Pod", "Pulling", f'Pulling image "{image}"', etype="Normal", component="kubelet")
+        self.event(pod, "Pod", "Failed", f'Failed to pull image "{image}": {error}', component="kubelet")
+        self.event(pod, "Pod", "Failed", "Error: ErrImagePull", component="kubelet")
+        window = min(s.pull_error_window, wait)
+        if now < attempt + window:
+            self.due(attempt + window)
+            return {"reason": "ErrImagePull", "message": error}
+        self.due(attempt + wait)
+        self.event(pod, "Pod", "BackOff", f'Back-off pulling image "{image}"', etype="Normal", component="kubelet")
+        self.event(pod, "Pod", "Failed", "Error: ImagePullBackOff", component="kubelet")
+        message = f'Back-off pulling image "{image}"'
+        if s.minor >= 32:
+            message += f": ErrImagePull: {error}"
+        return {"reason": "ImagePullBackOff", "message": message}
 
     def _crashed(self, st: Obj, pod: Obj, container: str, restarts: int, backoff: str, crashed_iso: str) -> None:
         """Render a container waiting in CrashLoopBackOff after `restarts` crashes (status and the kubelet's event)."""

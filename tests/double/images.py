@@ -110,3 +110,98 @@ class ImageStore:
         if self.queue and not (serialize and any(p.kubelet for p in self.pulling.values())):
             times.append(max(self.kubelet_free_at, self.queue[0][1]) if serialize else self.queue[0][1])
         return min(times, default=float("inf"))
+
+
+# ------------------------------------------------------------------------------------------- failed pulls
+
+#: What the docker daemon says for a repository the registry does not have (Docker Hub's answer to an anonymous pull
+#: of a missing repository), used for `image_pull_backoff` images and `deleted_images` entries without words.
+DOCKER_HUB_MISSING = (
+    "pull access denied for {repo}, repository does not exist or may require 'docker login': "
+    "denied: requested access to the resource is denied"
+)
+
+
+def split_reference(image: str) -> tuple[str, str, str, str]:
+    """`(host, path, tag, repo)` of an image reference, the way docker's reference parser normalises it.
+
+    `repo` is the name as written (no tag); `path` is the repository path on the host (Docker Hub's official images
+    under `library/`); `tag` is the tag, the digest, or `latest`.
+    """
+    name, _, digest = image.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    tag = "latest"
+    if ":" in last:
+        name, tag = name.rsplit(":", 1)
+    repo = name
+    first, _, rest = name.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        host, path = first, rest
+    else:
+        host, path = "docker.io", name if "/" in name else f"library/{name}"
+    return host, path, digest or tag, repo
+
+
+def daemon_error(image: str, words: str | None) -> str:
+    """The docker daemon's message for a failed pull of `image` (what follows "Error response from daemon: ").
+
+    `words` is the `deleted_images` entry (placeholders `{ref}`, `{repo}`, `{tag}` filled in); None or empty gives
+    Docker Hub's answer for a missing repository. Real examples: `manifest for gcr.io/kubebuilder/kube-rbac-proxy:
+    v0.13.1 not found: manifest unknown: Failed to fetch "v0.13.1"` (kubeslice/kubeslice-controller#289), `Head
+    "https://gcr.io/v2/arrikto/kubeflow/oidc-authservice/manifests/28c59ef": denied: This API method requires billing
+    to be enabled. ...` (arrikto/oidc-authservice#133).
+    """
+    _, _, tag, repo = split_reference(image)
+    text = words or DOCKER_HUB_MISSING
+    return text.replace("{ref}", image).replace("{repo}", repo).replace("{tag}", tag)
+
+
+def pull_error(image: str, words: str | None, runtime: str) -> str:
+    """The CRI error of a failed pull, as the kubelet puts it in the `Failed` event and the `ErrImagePull` message.
+
+    docker (cri-dockerd, and dockershim before 1.24): `rpc error: code = Unknown desc = Error response from daemon:
+    ...` (kubeflow/community-distribution#1156: `Failed to pull image "gcr.io/istio-release/proxyv2:...": rpc error:
+    code = Unknown desc = Error response from daemon: Get https://gcr.io/v2/...: denied: Project istio-release has
+    been deleted.`; lachie83/k8s-kubectl#157 for `manifest unknown`).
+    containerd: `rpc error: code = NotFound desc = failed to pull and unpack image "REF": failed to resolve reference
+    "REF": REF: not found` for a missing manifest (GoogleCloudPlatform/anthos-service-mesh-packages#1883), `unexpected
+    status from HEAD request to https://...: 401 Unauthorized` when the registry refuses (awslabs/kubeflow-manifests
+    #833); 403 Forbidden for `denied` is the status the distribution spec gives DENIED.
+    """
+    daemon = daemon_error(image, words)
+    if runtime != "containerd":
+        return f"rpc error: code = Unknown desc = Error response from daemon: {daemon}"
+    return f"rpc error: code = {_containerd_code(daemon)} desc = {containerd_error(image, words)}"
+
+
+def containerd_error(image: str, words: str | None) -> str:
+    """containerd's `failed to pull and unpack image` text for a failed pull (see `pull_error`)."""
+    host, path, tag, _ = split_reference(image)
+    ref = image if host != "docker.io" or image.startswith("docker.io/") else f"docker.io/{path}:{tag}"
+    daemon = daemon_error(image, words)
+    url = f"https://{'registry-1.docker.io' if host == 'docker.io' else host}/v2/{path}/manifests/{tag}"
+    if _containerd_code(daemon) == "NotFound":
+        tail = f"{ref}: not found"
+    elif daemon.startswith("pull access denied"):
+        tail = (
+            "pull access denied, repository does not exist or may require authorization: server message: "
+            "insufficient_scope: authorization failed"
+        )
+    elif "unauthorized" in daemon:
+        tail = f"unexpected status from HEAD request to {url}: 401 Unauthorized"
+    elif "denied" in daemon:
+        tail = f"unexpected status from HEAD request to {url}: 403 Forbidden"
+    else:
+        tail = daemon
+    return f'failed to pull and unpack image "{ref}": failed to resolve reference "{ref}": {tail}'
+
+
+def _containerd_code(daemon: str) -> str:
+    return "NotFound" if "manifest unknown" in daemon or "not found" in daemon else "Unknown"
+
+
+def external_pull_error(image: str, words: str | None, runtime: str) -> str:
+    """What `docker pull` / `minikube image pull` print for a failed pull on the node."""
+    if runtime != "containerd":
+        return f"Error response from daemon: {daemon_error(image, words)}"
+    return containerd_error(image, words)

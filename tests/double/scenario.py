@@ -34,8 +34,24 @@ class Scenario:
     ready_delay: Delay = (0.1, 0.4)
     #: Per-workload delays by fnmatch pattern over "namespace/name" (or "name"); the first match wins.
     ready_delays: dict[str, Delay] = field(default_factory=dict)
-    #: Images (fnmatch patterns) whose pull fails: pods stay Pending with ImagePullBackOff.
+    #: Images (fnmatch patterns) whose pull fails: pods stay Pending with ErrImagePull / ImagePullBackOff, with Docker
+    #: Hub's answer for a repository that does not exist (the message of a `deleted_images` entry without one).
     image_pull_backoff: list[str] = field(default_factory=list)
+    #: Images the registries deleted: fnmatch pattern over the reference -> what the registry answers, as the docker
+    #: daemon reports it after "Error response from daemon: " (`{ref}`, `{repo}` and `{tag}` are filled in), or a
+    #: mapping with that `error` and its `source` (tests/data/deleted-images.yaml is such a scenario file). Pulls fail
+    #: like `image_pull_backoff`, with these words (tests/double/images.py `pull_error`).
+    deleted_images: dict[str, Any] = field(default_factory=dict)
+    #: The node's container runtime, which words the kubelet's pull errors: minikube's default `docker` (cri-dockerd)
+    #: or `containerd`.
+    container_runtime: str = "docker"
+    #: The kubelet's image pull back-off: the wait after the n-th failed pull is `pull_backoff × 2^(n-1)`, capped
+    #: (kubelet.go: `flowcontrol.NewBackOff(backOffPeriod, MaxContainerBackOff)`, 10 s and 300 s).
+    pull_backoff: float = 10.0
+    pull_backoff_max: float = 300.0
+    #: How long a container shows `ErrImagePull` after each failed pull before the kubelet's next sync shows
+    #: `ImagePullBackOff` (on a real node: until the pod's next sync, seconds).
+    pull_error_window: float = 0.2
     #: Image pull model: fnmatch pattern over the image reference -> pull duration (first match wins; drawn seeded once
     #: per image; no match: 0 s). A pod starts only once all its images are on the node; the kubelet pulls missing
     #: ones (one at a time with serialize_image_pulls). Empty: no pull model (pods start after their ready delay).
@@ -66,6 +82,10 @@ class Scenario:
     job_complete_delay: float = 0.3
     #: PersistentVolumeClaims bind this long after creation.
     pvc_bind_delay: float = 0.05
+    #: Kubeflow's profile controller makes a Profile's namespace and ServiceAccounts this long after it first sees
+    #: the Profile (its reconcile; upstream sleeps 30 s for it: community-distribution
+    #: tests/kubeflow_profile_install.sh).
+    profile_reconcile_delay: float = 0.0
     #: The service-account issuer (minikube: --extra-config=apiserver.service-account-issuer=...).
     service_account_issuer: str = "https://kubernetes.default.svc.cluster.local"
     #: Serve /.well-known/openid-configuration (None: as the version does, i.e. from v1.20 on).
@@ -116,7 +136,20 @@ class Scenario:
         return min(self.crash_backoff * 2.0 ** min(max(restarts - 1, 0), 64), self.crash_backoff_max)
 
     def image_fails(self, image: str) -> bool:
-        return any(fnmatch.fnmatchcase(image, p) for p in self.image_pull_backoff)
+        return self.deleted_image_error(image) is not None or any(
+            fnmatch.fnmatchcase(image, p) for p in self.image_pull_backoff
+        )
+
+    def deleted_image_error(self, image: str) -> str | None:
+        """The registry's answer for a deleted image (the `deleted_images` entry's words), None if not deleted."""
+        for pattern, value in self.deleted_images.items():
+            if fnmatch.fnmatchcase(image, pattern):
+                return str(value.get("error") or "") if isinstance(value, dict) else str(value or "")
+        return None
+
+    def pull_backoff_after(self, failures: int) -> float:
+        """The kubelet's image back-off after `failures` failed pulls: doubling from pull_backoff, capped."""
+        return min(self.pull_backoff * 2.0 ** min(max(failures - 1, 0), 64), self.pull_backoff_max)
 
     def image_crashes(self, image: str) -> bool:
         return any(fnmatch.fnmatchcase(image, p) for p in self.crash_loop)

@@ -25,6 +25,7 @@ from tests.double.api import Api, parse_body, predicate, render
 from tests.double.catalog import ResourceType, deprecation_warning
 from tests.double.cluster import Cluster
 from tests.double.controllers import Controllers
+from tests.double.images import external_pull_error
 from tests.double.scenario import Scenario
 from tests.double.tables import to_table
 from tests.double.timeline import Timeline
@@ -215,7 +216,7 @@ class DoubleServer:
 
         Already present: at once. Being pulled (by the kubelet or another external pull): waits for that pull.
         Without the pull model (image_pull_delays empty) or with `load` (`minikube image load`): present at once.
-        Raises LookupError for an image the scenario's image_pull_backoff makes unpullable.
+        Raises LookupError for an image the scenario's image_pull_backoff or deleted_images makes unpullable.
         """
         cluster, images, s = self.cluster, self.controllers.images, self.scenario
         if s.image_fails(image):
@@ -653,16 +654,10 @@ class ControlHandler(_Base):
                     raise ValueError('a pull needs {"image": "REFERENCE"}')
                 try:
                     return self._send(200, double.pull_image(image, load=bool(data.get("load"))))
-                except LookupError:
-                    repo = image.rsplit(":", 1)[0] if "/" not in image.rsplit(":", 1)[-1] else image
-                    return self._send(
-                        502,
-                        {
-                            "error": f"Error response from daemon: pull access denied for {repo}, repository does "
-                            "not exist or may require 'docker login': denied: requested access to the resource is "
-                            "denied"
-                        },
-                    )
+                except LookupError:  # the daemon's words for a deleted image (tests/double/images.py)
+                    s = double.scenario
+                    error = external_pull_error(image, s.deleted_image_error(image), s.container_runtime)
+                    return self._send(502, {"error": error})
             else:
                 return self._send(404, {"error": "unknown control path"})
         except (KeyError, TypeError, ValueError) as exc:

@@ -43,13 +43,19 @@ def test_an_image_matching_a_pull_failure_pattern_leaves_the_pod_in_image_pull_b
     cluster = make_cluster(image_pull_backoff=["ghcr.io/broken/*"])
     apply(cluster, NS + "---" + deployment("bad", "ghcr.io/broken/app:v1"))
 
-    wait_for(lambda: only_pod(cluster, "bad").get("status", {}).get("containerStatuses"))
-    time.sleep(0.3)
+    def waiting() -> dict:
+        statuses = only_pod(cluster, "bad").get("status", {}).get("containerStatuses") or [{}]
+        return (statuses[0].get("state") or {}).get("waiting") or {}
+
+    wait_for(lambda: waiting().get("reason") == "ImagePullBackOff")
     pod = only_pod(cluster, "bad")
-    waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
 
     assert pod["status"]["phase"] == "Pending"
-    assert waiting == {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "ghcr.io/broken/app:v1"'}
+    assert waiting()["message"] == (
+        'Back-off pulling image "ghcr.io/broken/app:v1": ErrImagePull: rpc error: code = Unknown desc = Error '
+        "response from daemon: pull access denied for ghcr.io/broken/app, repository does not exist or may require "
+        "'docker login': denied: requested access to the resource is denied"
+    )
     available = next(
         c for c in cluster.object("Deployment", "bad", "work")["status"]["conditions"] if c["type"] == "Available"
     )

@@ -443,15 +443,43 @@ def resources(parsed: Parsed, driver: str) -> tuple[int, int]:
     return cpus, memory
 
 
+#: cruntime.ValidRuntimes() (pkg/minikube/cruntime/cruntime.go); `crio` is accepted too and `cri-o` saved as it.
+VALID_RUNTIMES = ["docker", "cri-o", "containerd"]
+
+
+def validate_runtime(parsed: Parsed) -> str:
+    """validateFlags' `--container-runtime` check (cmd/minikube/cmd/start.go validateRuntime), then
+    getContainerRuntime: the flag, else the existing profile's (see `runtime_of`), else docker (defaultRuntime of
+    every release so far; v1.38.1 announces containerd from v1.39.0). Returns the flag's value as saved ("" unset)."""
+    value = parsed.get("container-runtime") or ""
+    if value and value not in [*VALID_RUNTIMES, "crio"]:
+        raise fail(
+            "MK_USAGE", 14, f"Invalid Container Runtime: {value}. Valid runtimes are: [{' '.join(VALID_RUNTIMES)}]"
+        )
+    return "crio" if value == "cri-o" else value
+
+
+def runtime_change_warning(runtime: str, existing: dict[str, Any] | None, parsed: Parsed) -> None:
+    """v1.38.1 (cmd/minikube/cmd/start.go provisionWithDriver): a new docker-runtime cluster, or an explicit
+    --container-runtime=docker, prints constants.DefaultContainerRuntimeChangeWarning."""
+    if at_least("v1.38.1") and runtime == "docker" and (existing is None or parsed.has("container-runtime")):
+        warning('Starting v1.39.0, minikube will default to "containerd" container runtime. See #21973 for more info.')
+
+
 def validate_gpus(parsed: Parsed, driver: str) -> int:
     """validateGPUs (the flag exists from v1.32.0); returns how many NVIDIA GPUs the node will have."""
     value = parsed.get("gpus")
     if not value:
         return 0
-    allowed = ["nvidia", "amd", "all"] if at_least("v1.35.0") else ["nvidia", "all"]
+    if at_least("v1.37.0"):
+        allowed, names = ["nvidia", "nvidia.com", "amd", "all"], '"nvidia", "nvidia.com", "amd" or "all"'
+    elif at_least("v1.35.0"):
+        allowed, names = ["nvidia", "amd", "all"], '"nvidia", "amd" or "all"'
+    else:
+        allowed, names = ["nvidia", "all"], '"nvidia" or "all"'
     if value not in allowed:
-        names = '"nvidia", "amd" or "all"' if len(allowed) == 3 else '"nvidia" or "all"'
         raise fail("MK_USAGE", 14, f"The gpus flag must be passed a value of {names}")
+    # the flag's value, not the resolved runtime: "" (minikube's default) counts as docker
     runtime = parsed.get("container-runtime") or ""
     if driver != "docker" or runtime not in ("", "docker"):
         raise fail("MK_USAGE", 14, "The gpus flag can only be used with the docker driver and docker container-runtime")
@@ -478,7 +506,7 @@ def extra_options(parsed: Parsed) -> list[dict[str, str]]:
 def cluster_config(profile: str, parsed: Parsed, driver: str, version: str, cpus: int, memory: int) -> dict[str, Any]:
     """The ClusterConfig minikube saves (and `profile list -o json` prints), with its real field names."""
     disk = size_in_mb(parsed.get("disk-size") or "20000mb")
-    runtime = parsed.get("container-runtime") or "docker"
+    runtime = validate_runtime(parsed) or "docker"
     config: dict[str, Any] = {
         "Name": profile,
         "KeepContext": parsed.true("keep-context"),
@@ -629,7 +657,9 @@ def cmd_start(args: list[str]) -> int:
     validate_k8s(version, existing, profile, parsed.true("force"))
     driver = select_driver(parsed, existing)
     cpus, memory = resources(parsed, driver)  # validateFlags runs for existing profiles too
+    asked_runtime = validate_runtime(parsed)
     gpus = validate_gpus(parsed, driver)
+    runtime_change_warning(asked_runtime or runtime_of(existing), existing, parsed)
     if existing:
         return restart(profile, parsed, existing, version)
     config = cluster_config(profile, parsed, driver, version, cpus, memory)
@@ -641,6 +671,11 @@ def cmd_start(args: list[str]) -> int:
     step("StartingVM", f"Creating {driver} container (CPUs={cpus}, Memory={memory}MB) ...")
     cluster.save_config(profile, config)
     return boot(profile, parsed, config, gpus)
+
+
+def runtime_of(existing: dict[str, Any] | None) -> str:
+    """getContainerRuntime without the flag: the profile's runtime, else defaultRuntime() (docker)."""
+    return ((existing or {}).get("KubernetesConfig") or {}).get("ContainerRuntime") or "docker"
 
 
 def restart(profile: str, parsed: Parsed, existing: dict[str, Any], version: str) -> int:
@@ -682,7 +717,11 @@ def boot(profile: str, parsed: Parsed, config: dict[str, Any], gpus: int) -> int
     """Start the API server double and write the kubeconfig context, printing what minikube prints meanwhile."""
     version = config["KubernetesConfig"]["KubernetesVersion"]
     runtime = config["KubernetesConfig"]["ContainerRuntime"]
-    runtime_shown = {"docker": f"Docker {release().docker_in_node}", "containerd": "containerd 1.7.24"}
+    runtime_shown = {
+        "docker": f"Docker {release().docker_in_node}",
+        "containerd": "containerd 1.7.24",
+        "crio": "CRI-O 1.24.6",
+    }  # fmt: skip  (containerd and CRI-O versions: stand-ins)
     step("Docker", f"Preparing Kubernetes {version} on {runtime_shown.get(runtime, runtime)} ...")
     for option in config["KubernetesConfig"]["ExtraOptions"] or []:
         step("Option", f"{option['Component']}.{option['Key']}={option['Value']}")

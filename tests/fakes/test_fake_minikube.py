@@ -120,6 +120,48 @@ def test_gpus_amd_is_unknown_before_minikube_1_35(fake_tools: FakeTools) -> None
     assert 'The gpus flag must be passed a value of "nvidia" or "all"' in result.stderr
 
 
+def test_gpus_need_the_docker_container_runtime(fake_tools: FakeTools) -> None:
+    fake_tools.set(minikube_version="v1.37.0")
+    result = fake_tools.run("minikube", "start", "--gpus=all", "--container-runtime=containerd", "--dry-run")
+    assert result.returncode == 14
+    assert result.stderr.splitlines()[-1] == (
+        "X Exiting due to MK_USAGE: The gpus flag can only be used with the docker driver and docker container-runtime"
+    )
+
+
+def test_gpus_with_the_docker_container_runtime_are_accepted(fake_tools: FakeTools) -> None:
+    fake_tools.set(minikube_version="v1.37.0")
+    result = fake_tools.run("minikube", "start", "--gpus=all", "--container-runtime=docker", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "dry-run validation complete!" in result.stdout
+
+
+def test_an_unknown_container_runtime_is_a_usage_error(fake_tools: FakeTools) -> None:
+    result = fake_tools.run("minikube", "start", "--container-runtime=rkt", "--dry-run")
+    assert result.returncode == 14
+    assert result.stderr.splitlines()[-1] == (
+        "X Exiting due to MK_USAGE: Invalid Container Runtime: rkt. Valid runtimes are: [docker cri-o containerd]"
+    )
+
+
+@pytest.mark.parametrize(("flag", "saved"), [(None, "docker"), ("containerd", "containerd"), ("cri-o", "crio")])
+def test_the_container_runtime_is_saved_in_the_profile_config(fake_tools: FakeTools, flag, saved: str) -> None:
+    args = ["start", "-p", "kf"] + ([f"--container-runtime={flag}"] if flag else [])
+    assert fake_tools.run("minikube", *args).returncode == 0
+    (profile,) = json.loads(fake_tools.run("minikube", "profile", "list", "-o", "json").stdout)["valid"]
+    assert profile["Config"]["KubernetesConfig"]["ContainerRuntime"] == saved
+    assert profile["Config"]["Nodes"][0]["ContainerRuntime"] == saved
+
+
+def test_minikube_1_38_1_warns_that_containerd_becomes_the_default(fake_tools: FakeTools) -> None:
+    warning = '! Starting v1.39.0, minikube will default to "containerd" container runtime. See #21973 for more info.'
+    fake_tools.set(minikube_version="v1.38.1")
+    assert warning in fake_tools.run("minikube", "start", "--dry-run").stderr.splitlines()
+    assert warning not in fake_tools.run("minikube", "start", "--container-runtime=containerd", "--dry-run").stderr
+    fake_tools.set(minikube_version="v1.38.0")
+    assert warning not in fake_tools.run("minikube", "start", "--dry-run").stderr
+
+
 def test_docker_driver_with_the_daemon_down_exits_63(fake_tools: FakeTools) -> None:
     fake_tools.set(docker="down")
     result = fake_tools.run("minikube", "start", "--driver=docker", "--dry-run")

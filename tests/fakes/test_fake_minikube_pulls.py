@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tests.fakes.fixtures import FakeTools
 from tests.paths import REPO_ROOT
+from tests.releases import DELETED_IMAGES
 
 POD = """
 apiVersion: v1
@@ -85,3 +86,17 @@ def test_image_pull_of_an_image_the_registry_refuses_fails_like_minikube(fake_to
 
     assert result.returncode == 80
     assert "Exiting due to GUEST_IMAGE_PULL" in result.stderr and "pull access denied" in result.stderr
+
+
+def test_image_pull_of_a_deleted_image_fails_with_the_registrys_words(fake_tools: FakeTools) -> None:
+    fake_tools.set(double_args=f"--scenario {DELETED_IMAGES}")
+    assert fake_tools.run("minikube", "start").returncode == 0
+
+    result = fake_tools.run("minikube", "image", "pull", "gcr.io/kubebuilder/kube-rbac-proxy:v0.4.0")
+
+    assert result.returncode == 80
+    assert "Exiting due to GUEST_IMAGE_PULL" in result.stderr
+    assert (
+        "Error response from daemon: manifest for gcr.io/kubebuilder/kube-rbac-proxy:v0.4.0 not found: "
+        'manifest unknown: Failed to fetch "v0.4.0"'
+    ) in result.stderr
