@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint format bench clean
+.PHONY: install test test-compat lint format bench clean
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ install:
 
 test:
 	$(BIN)/python -m pytest
+
+# The oldest Python with the lowest allowed dependencies, and the newest Python with the newest (.ci/compat).
+test-compat:
+	bash .ci/compat
 
 lint:
 	$(BIN)/ruff check .
@@ -29,4 +33,4 @@ format:
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-compat-* build dist .pytest_cache .ruff_cache

@@ -285,23 +285,6 @@ def test_a_network_failure_keeps_the_network_hint() -> None:
     assert problem is not None and "check the network" in problem.hint
 
 
-@needs_bundle
-@pytest.mark.timeout(600)
-def test_the_real_v1_4_0_minimal_installs_with_the_deleted_images_refused(
-    fake_tools: FakeTools, bundle_releases, tmp_path: Path
-) -> None:
-    """The tutorial's release runs gcr.io/arrikto/kubeflow/oidc-authservice:28c59ef: it installs on its mirror."""
-    fake_tools.set(double_args=f"{RACY} --scenario {DELETED_IMAGES}", minikube_version="v1.32.0",
-                   kustomize_version="3.2.0")  # fmt: skip
-    release = bundle_releases["v1.4.0"]
-    args = ("up", "--pins", str(release.pins), "-k", "v1.4.0", "--yes", "--profile", "minimal")
-    result = kfinstall(*args, "--cpus", "4", "--memory", "8192", env=isolated_env(fake_tools.env, tmp_path))
-    assert result.returncode == 0, result.stderr
-    pods = fake_tools.run("kubectl", "--context", "kubeflow", "get", "pods", "-n", "istio-system", "-o", "json")
-    running = {c["image"] for p in json.loads(pods.stdout)["items"] for c in p["spec"]["containers"]}
-    assert MIRROR in running and DELETED not in running
-
-
 def test_status_before_1_32_names_the_registrys_words_from_the_kubelets_event(
     fake_tools: FakeTools, env, synthetic_release
 ) -> None:

@@ -117,25 +117,6 @@ def _log(env: dict[str, str]) -> list[str]:
     return (Path(env["KFINSTALL_LOG_DIR"]) / "latest.log").read_text().splitlines()
 
 
-@pytest.mark.timeout(600)
-def test_up_installs_the_real_v1_4_0_minimal_profile(fake_tools: FakeTools, bundle_releases, tmp_path: Path) -> None:
-    """The tutorial: real v1.4.0 manifests on Kubernetes v1.19.3 with the TokenRequest flags, via minikube v1.32."""
-    fake_tools.set(double_args=RACY, minikube_version="v1.32.0", kustomize_version="3.2.0")
-    env = isolated_env(fake_tools.env, tmp_path)
-    release = bundle_releases["v1.4.0"]
-    result = up(env, release, "--profile", "minimal", "--cpus", "4", "--memory", "8192")
-    assert result.returncode == 0, result.stderr
-    assert "Kubeflow v1.4.0 is ready (13 installed" in result.stderr
-    (start,) = [call for call in fake_tools.calls("minikube") if call[:1] == ["start"]]
-    assert {
-        "--kubernetes-version=v1.19.3",
-        "--extra-config=apiserver.service-account-signing-key-file=/var/lib/minikube/certs/sa.key",
-        "--extra-config=apiserver.service-account-issuer=kubernetes.default.svc",
-        "--cpus=4",
-        "--memory=8192mb",
-    } <= set(start)
-
-
 def test_v1_4_0_installs_on_kubernetes_1_19_whose_server_side_apply_needs_port_protocols(
     fake_tools: FakeTools, bundle_releases, tmp_path: Path
 ) -> None:

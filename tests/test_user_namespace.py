@@ -3,8 +3,8 @@ when the profile controller has made the namespace and its `default-editor` Serv
 
 v1.9.1, v1.10.2 and v1.11.0 build `common/user-namespace/base` with `replacements` that kustomize 5.8 no longer
 applies: the Profile comes out named `$(profile-name)` and owned by `$(user)`, which a real API server refuses
-(kubeflow/community-distribution#3315). The tests use kubectl's embedded kustomize v5.8.1 (no standalone kustomize
-on PATH), as a user with a current kubectl does.
+(kubeflow/community-distribution#3315). That every pinned release's minimal profile installs with kubectl's
+embedded kustomize v5.8.1 and leaves a valid Profile is tests/test_releases_on_the_double.py.
 """
 
 from __future__ import annotations
@@ -30,27 +30,6 @@ def _kubectl_json(fake_tools: FakeTools, *args: str) -> dict:
     result = fake_tools.run("kubectl", "--context", "kubeflow", *args, "-o", "json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
-
-
-@pytest.fixture
-def embedded_kustomize_env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
-    """No standalone kustomize: kfinstall builds with `kubectl kustomize` (kustomize v5.8.1 in kubectl v1.37.1)."""
-    fake_tools.set(double_args=RACY, minikube_version="v1.37.0", kustomize="absent")
-    return isolated_env(fake_tools.env, tmp_path)
-
-
-@pytest.mark.timeout(900)
-@pytest.mark.parametrize("tag", ["v1.9.1", "v1.10.2", "v1.11.0"])
-def test_the_minimal_profile_installs_with_kustomize_5_8_and_the_user_gets_a_valid_profile(
-    fake_tools: FakeTools, bundle_releases, embedded_kustomize_env, tag: str
-) -> None:
-    result = _up(embedded_kustomize_env, bundle_releases[tag], timeout=600)
-
-    assert result.returncode == 0, result.stderr
-    profiles = _kubectl_json(fake_tools, "get", "profiles.kubeflow.org")["items"]
-    assert [(p["metadata"]["name"], p["spec"]["owner"]["name"]) for p in profiles] == [
-        ("kubeflow-user-example-com", "user@example.com")
-    ]
 
 
 @pytest.fixture

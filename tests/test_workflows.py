@@ -74,3 +74,36 @@ def test_each_kfinstall_command_of_the_workflows_is_run_by_a_test(command: str) 
     invocation = re.compile(rf"kfinstall\((?:[\w.]+, )?\s*\"{re.escape(command)}\"")
     runners = [path.name for path in TESTS.glob("test_*.py") if invocation.search(path.read_text())]
     assert runners, f"no test runs `kfinstall {command}`"
+
+
+def test_every_action_is_pinned_by_commit_sha_with_its_version_in_a_comment() -> None:
+    uses = [
+        line.strip()
+        for workflow in WORKFLOWS
+        for line in workflow.read_text().splitlines()
+        if line.strip().removeprefix("- ").startswith("uses:")
+    ]
+    unpinned = [line for line in uses if not re.search(r"@[0-9a-f]{40}\s+#\s*v\d+(\.\d+)*$", line)]
+
+    assert uses and not unpinned, unpinned
+
+
+def test_the_release_workflow_publishes_with_trusted_publishing_only_after_the_tests() -> None:
+    release = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "release.yml").read_text())
+    publish = release["jobs"]["publish"]
+    text = (REPO_ROOT / ".github" / "workflows" / "release.yml").read_text()
+
+    assert set(publish["needs"]) == {"build", "test"}
+    assert publish["permissions"] == {"id-token": "write"}
+    assert any("pypa/gh-action-pypi-publish@" in step.get("uses", "") for step in publish["steps"])
+    assert "password:" not in text and "PYPI_TOKEN" not in text.upper()
+    assert "bash .ci/run" in yaml.safe_dump(release["jobs"]["test"])
+
+
+def test_every_downloaded_tool_is_verified_against_its_published_checksum() -> None:
+    for workflow in WORKFLOWS:
+        for job in yaml.safe_load(workflow.read_text())["jobs"].values():
+            for step in job.get("steps", []):
+                script = str(step.get("run", ""))
+                downloads = len(re.findall(r"curl -fsSL(?:o \S+|O) \"", script))
+                assert downloads == script.count("sha256sum --check"), f"{workflow.name}: {step.get('name')}"
