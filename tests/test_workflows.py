@@ -27,10 +27,10 @@ def actionlint() -> str:
     return found
 
 
-def kfinstall_calls() -> list[list[str]]:
-    """argv (after `kfinstall`) of every kfinstall command in the workflows' `run:` scripts."""
+def kfinstall_calls(*only: Path) -> list[list[str]]:
+    """argv (after `kfinstall`) of every kfinstall command in the workflows' (or `only` these) `run:` scripts."""
     calls = []
-    for workflow in WORKFLOWS:
+    for workflow in only or WORKFLOWS:
         document = yaml.safe_load(workflow.read_text())
         for job in document["jobs"].values():
             for step in job.get("steps", []):
@@ -57,7 +57,20 @@ def test_actionlint_finds_nothing_in_the_workflows() -> None:
 
 
 def test_the_smoke_job_runs_check_up_status_and_port_forward() -> None:
-    assert [call[0] for call in kfinstall_calls()] == ["check", "up", "status", "port-forward"]
+    smoke = [call[0] for call in kfinstall_calls(REPO_ROOT / ".github" / "workflows" / "smoke.yml")]
+    assert smoke == ["check", "up", "status", "port-forward"]
+
+
+def test_the_weekly_image_check_asks_the_registries_for_every_pinned_release() -> None:
+    from kfinstall.pins import load_pins
+
+    workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "images.yml").read_text())
+    job = workflow["jobs"]["resolve"]
+    assert "schedule" in workflow[True]  # YAML 1.1 reads the key `on` as True
+    assert job["strategy"]["matrix"]["release"] == load_pins().tags
+    assert ["check", "-k", "$RELEASE", "--profile", "full", "--images", "--json"] in kfinstall_calls(
+        REPO_ROOT / ".github" / "workflows" / "images.yml"
+    )
 
 
 @pytest.mark.parametrize("call", kfinstall_calls(), ids=lambda call: call[0])
