@@ -32,12 +32,21 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def wheel_venv(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv with only the built wheel (and its dependencies) installed."""
-    venv = tmp_path_factory.mktemp("venv") / "v"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    """A fresh virtualenv with only the built wheel and its dependencies, installed as README's offline path does:
+    a wheelhouse made where an index is reachable, then `pip install --no-index --find-links wheelhouse`."""
+    root = tmp_path_factory.mktemp("venv")
     (wheel,) = dist.glob("*.whl")
+    house = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(root / "wheelhouse"), str(wheel)],
+        capture_output=True,
+        text=True,
+    )
+    assert house.returncode == 0, house.stderr[-2000:]
+    venv = root / "v"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    offline = ["--no-index", "--find-links", str(root / "wheelhouse"), "kfinstall"]
     result = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)], capture_output=True, text=True
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *offline], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return venv
