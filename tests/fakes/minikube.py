@@ -726,7 +726,7 @@ def boot(profile: str, parsed: Parsed, config: dict[str, Any], gpus: int) -> int
     for option in config["KubernetesConfig"]["ExtraOptions"] or []:
         step("Option", f"{option['Component']}.{option['Key']}={option['Value']}")
     try:
-        info = cluster.start_double(profile, version, config["CPUs"], config["Memory"], gpus)
+        info = cluster.start_double(profile, version, config["CPUs"], config["Memory"], gpus, runtime)
     except cluster.DoubleFailed as error:
         raise fail("GUEST_START", 80, f"failed to start node: {error}") from None
     step("SubStep", "Generating certificates and keys ...")

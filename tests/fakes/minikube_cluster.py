@@ -108,8 +108,14 @@ def _gpu_logs(gpus: int) -> list[str]:
     return ["--set", "pod_logs=" + json.dumps({"*nvidia/cuda:*": nvidia_smi.table(gpus)})]
 
 
-def start_double(name: str, k8s_version: str, cpus: int, memory_mb: int, gpus: int) -> dict[str, Any]:
-    """Start the double for profile `name` in the background and wait until it listens; returns apiserver.json."""
+def start_double(
+    name: str, k8s_version: str, cpus: int, memory_mb: int, gpus: int, runtime: str = "docker"
+) -> dict[str, Any]:
+    """Start the double for profile `name` in the background and wait until it listens; returns apiserver.json.
+
+    The node's container runtime (minikube's `--container-runtime`) decides how the double's kubelet words a
+    failed pull (docker's "Error response from daemon" or containerd's "failed to pull and unpack image").
+    """
     folder = profile_dir(name)
     double_state = folder / "apiserver"
     double_state.mkdir(parents=True, exist_ok=True)
@@ -132,6 +138,8 @@ def start_double(name: str, k8s_version: str, cpus: int, memory_mb: int, gpus: i
         "--node-name",
         name,
         *_gpu_logs(gpus),
+        "--set",
+        f"container_runtime={runtime}",
         *shlex.split(os.environ.get("FAKE_MINIKUBE_DOUBLE_ARGS", "")),
     ]
     owner = os.environ.get("FAKE_TOOLS_OWNER_PID")

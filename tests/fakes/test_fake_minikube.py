@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -198,3 +200,16 @@ def test_profile_list_json_without_profiles_is_empty(fake_tools: FakeTools) -> N
 def test_emoji_only_when_minikube_is_told_it_is_in_style(fake_tools: FakeTools) -> None:
     result = fake_tools.run("minikube", "start", "--dry-run", env={"MINIKUBE_IN_STYLE": "true"})
     assert result.stdout.startswith("😄  minikube v1.37.0 on Ubuntu 22.04\n")
+
+
+@pytest.mark.parametrize("runtime", ["docker", "containerd"])
+def test_the_node_runs_the_container_runtime_minikube_was_started_with(fake_tools: FakeTools, runtime: str) -> None:
+    """The double behind the profile words failed pulls as that runtime does (tests/double/images.py)."""
+    assert fake_tools.run("minikube", "start", "-p", "kf", f"--container-runtime={runtime}").returncode == 0
+    knobs = subprocess.run(
+        [sys.executable, "-m", "tests.double", "knobs", "--state-dir", str(fake_tools.double_dir("kf"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(knobs.stdout)["container_runtime"] == runtime
