@@ -58,11 +58,16 @@ def served(token_registry: Registry, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def release_on(root: Path, rewrite: dict[str, str]) -> LocalRelease:
-    """A copy of the synthetic release whose image prefixes are rewritten (`docker.io/kfsynthetic/` -> ...)."""
+    """A copy of the synthetic release whose image prefixes are rewritten (`docker.io/kfsynthetic/` -> ...).
+
+    The synthetic manifests run v1.4.0's real deleted `gcr.io/arrikto/kubeflow/oidc-authservice:28c59ef` (which
+    the synthetic pins substitute); here it becomes `kfsynthetic/oidc-authservice:28c59ef` on the loopback
+    registry, which never holds it: the deleted tag, asked of a real registry, outside the substitution's reach.
+    """
     repo = root / "manifests"
     shutil.copytree(SYNTHETIC_MANIFESTS, repo)
     for path in repo.rglob("*.yaml"):
-        text = path.read_text()
+        text = path.read_text().replace("gcr.io/arrikto/kubeflow/", "docker.io/kfsynthetic/")
         for old, new in rewrite.items():
             text = text.replace(old, new)
         path.write_text(text)
