@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import textwrap
 
 from kfinstall.redact import redact
+from tests.paths import BUNDLE_COMMITS, MANIFESTS_BUNDLE, needs_bundle, real_kubectl
 
 HASH = "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72"
 
@@ -56,5 +58,45 @@ def test_kubeconfig_keys_tokens_and_private_keys_are_redacted() -> None:
 
 
 def test_text_without_secrets_is_unchanged() -> None:
-    text = "    secret:\n      secretName: webhook-certs\n    kind: Deployment\n    password: {type: string}\n"
+    text = (
+        "    secret:\n      secretName: webhook-certs\n    kind: Deployment\n    password: {type: string}\n"
+        "    # set Authorization Bearer response header (oauth2-proxy's config comment)\n"
+    )
     assert redact(text) == text
+
+
+#: Kubeflow v1.10.2's builds that ship Secrets: Dex's client secret and password hash, oauth2-proxy's cookie
+#: secret, Katib's and KFP's MySQL and MinIO credentials.
+V1_10_2_BUILDS_WITH_SECRETS = [
+    "common/dex/overlays/oauth2-proxy",
+    "common/oauth2-proxy/overlays/m2m-dex-only",
+    "applications/katib/upstream/installs/katib-with-kubeflow",
+    "applications/pipeline/upstream/env/cert-manager/platform-agnostic-multi-user",
+]
+
+
+@needs_bundle
+def test_every_secret_value_of_real_kubeflow_builds_is_redacted_and_every_key_kept(tmp_path) -> None:
+    import subprocess
+
+    import yaml
+
+    checkout = tmp_path / "manifests"
+    subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(MANIFESTS_BUNDLE), str(checkout)], check=True)
+    subprocess.run(["git", "-C", str(checkout), "checkout", "--quiet", BUNDLE_COMMITS["v1.10.2"]], check=True)
+    for path in V1_10_2_BUILDS_WITH_SECRETS:
+        built = subprocess.run(
+            [str(real_kubectl()), "kustomize", str(checkout / path)], capture_output=True, text=True, check=True
+        ).stdout
+        logged = "\n".join("    " + line for line in built.splitlines())  # as runner.py indents an output
+        out = redact(logged)
+        before = [d for d in yaml.safe_load_all(built) if d and d.get("kind") == "Secret"]
+        after = [d for d in yaml.safe_load_all(textwrap.dedent(out)) if d and d.get("kind") == "Secret"]
+        assert before and [d["metadata"] for d in after] == [d["metadata"] for d in before], path
+        for old, new in zip(before, after, strict=True):
+            for field in ("data", "stringData"):
+                assert list(new.get(field) or {}) == list(old.get(field) or {}), path
+                assert all(value.startswith("<redacted ") for value in (new.get(field) or {}).values()), path
+                for key, value in (old.get(field) or {}).items():
+                    assert not value or f"{key}: {value}" not in out, (path, key)
+        assert HASH not in out

@@ -45,7 +45,8 @@ _DECLARES_SECRET = re.compile(r"""kind(?:\\?["'])?\s*:\s*(?:\\?["'])?Secret\b"""
 # bcrypt's modular crypt format: $2a$/$2b$/$2y$, a two-digit cost, 22 characters of salt and 31 of hash.
 _BCRYPT = re.compile(r"\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}")
 _PEM_PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.*?-----END \1PRIVATE KEY-----", re.DOTALL)
-_BEARER = re.compile(r"(\b(?:Bearer|bearer|BEARER)[ \t]+)([A-Za-z0-9\-._~+/]{8,}=*)")
+# RFC 6750's b64token, of a token's length: "Bearer response header" in a comment stays as it is.
+_BEARER = re.compile(r"(\b(?:Bearer|bearer|BEARER)[ \t]+)([A-Za-z0-9\-._~+/]{16,}=*)")
 _SECRET_KEYS = (
     r"password|passwd|secret|clientSecret|client_secret|bindPW|token|client-key-data|access-token|id-token"
     r"|refresh-token"
