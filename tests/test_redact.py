@@ -27,10 +27,13 @@ def test_a_secret_repeated_in_its_last_applied_annotation_is_redacted_there_too(
     assert json.loads(out)["object"]["data"] == {"k": "<redacted 5 bytes>"}
 
 
-def test_a_secret_in_a_list_from_kubectl_get_is_redacted() -> None:
+def test_a_secret_in_a_list_from_kubectl_get_is_redacted_and_stays_indented_as_logged() -> None:
     listing = json.dumps({"kind": "List", "items": [{"kind": "Secret", "stringData": {"pw": "hunter22"}}]}, indent=4)
-    assert "hunter22" not in redact(listing)
-    assert '"pw": "<redacted 8 bytes>"' in redact(listing)
+    logged = "\n".join("    " + line for line in listing.splitlines())
+    out = redact(logged)
+    assert "hunter22" not in out
+    assert '"pw": "<redacted 8 bytes>"' in out
+    assert all(line.startswith("    ") for line in out.splitlines())
 
 
 def test_a_secret_that_does_not_parse_is_redacted_whole() -> None:
@@ -47,13 +50,14 @@ def test_dex_s_hash_and_client_secret_inside_a_json_string_are_redacted() -> Non
 
 def test_kubeconfig_keys_tokens_and_private_keys_are_redacted() -> None:
     text = (
-        "    client-key-data: LS0tLS1CRUdJTiBSU0E=\n    token: abcdef0123456789\n"
+        "    client-key-data: LS0tLS1CRUdJTiBSU0E=\n    token: abcdef0123456789\n    bindPW: 'ldap-bind-pw'\n"
         "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n"
         "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig\n$ kubectl --token=abcdef0123 get pods\n"
     )
     out = redact(text)
-    for value in ("LS0tLS1CRUdJTiBSU0E=", "abcdef0123456789", "MIIEow", "eyJhbGciOiJSUzI1NiJ9", "abcdef0123"):
+    for value in ("LS0tLS1CRUdJTiBSU0E=", "abcdef0123456789", "ldap-bind-pw", "MIIEow", "eyJhbGciOiJSUzI1NiJ9"):
         assert value not in out
+    assert "--token=abcdef0123 " not in out
     assert "client-key-data: <redacted 20 bytes>" in out and "Authorization: Bearer <redacted" in out
 
 

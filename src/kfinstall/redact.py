@@ -53,7 +53,8 @@ _SECRET_KEYS = (
 )
 _KEY_VALUE = (
     rf"""(?P<key>[ \t]*(?:-[ \t]+)?["']?(?:{_SECRET_KEYS})["']?[ \t]*:[ \t]+)"""
-    r"""(?P<value>[^\s\\"'{}\[\]|>&*#<][^\n\\"]*)"""  # an inline scalar: not a mapping, list, block or alias
+    # an inline scalar, plain or quoted: not a mapping, list, block scalar, alias or empty string
+    r"""(?P<value>"[^"\n\\]+"|'[^'\n]+'|[^\s\\"'{}\[\]|>&*#<][^\n\\"]*)"""
 )
 # `key: value` on a line of its own, also a line of YAML inside a JSON string (after an escaped `\n`). Case
 # matters (YAML keys are case-sensitive), and no flag that would slow the scan of a 10 MB log.
@@ -113,8 +114,8 @@ def _redact_document(document: str) -> str:
             lines = [_redact_json(line.strip()) if line.strip() else line for line in document.split("\n")]
             if all(line is not None for line in lines):
                 return "\n".join(line for line in lines if line is not None)
-        else:
-            return _keep_surroundings(document, stripped, redone)
+        else:  # indented as the log indents an output (its first line's indent stays in place)
+            return _keep_surroundings(document, stripped, _reindent(redone, _indentation(document)).lstrip())
     redone = _redact_yaml(document)
     if redone is not None:
         return redone
