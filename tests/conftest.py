@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fakes.fixtures",
     "tests.releases",
     "tests.registry_fixtures",
+    "tests.secret_release",
 ]

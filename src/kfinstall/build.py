@@ -7,12 +7,18 @@ minikube still has to be started it fails before that start (`up` waits for ever
 Outputs of a pinned release are cached under the cache directory by (commit, path, kustomize binary and
 version): the same inputs give the same YAML, so a re-run of `up` does not rebuild. A user's own checkout
 (`--manifests-dir`) has no commit to key by and is always built.
+
+Every cache file starts with a header giving its payload's size and SHA-256: a file cut short (a full disk, a crash)
+or damaged is noticed, noted in the log and rebuilt, never installed. The files are private (`0600`, in `0700`
+directories, like the logs): a build holds the release's Secrets.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import re
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +26,12 @@ from pathlib import Path
 
 from kfinstall import runner
 from kfinstall.errors import KfError
+
+log = logging.getLogger("kfinstall.build")
+
+#: The first line of a cache file; the payload (YAML or JSON) follows it.
+_HEADER = "# kfinstall build cache v1 sha256={digest} bytes={size}\n"
+_HEADER_PATTERN = re.compile(rb"# kfinstall build cache v1 sha256=(?P<digest>[0-9a-f]{64}) bytes=(?P<size>\d+)\n")
 
 
 @dataclass(frozen=True)
@@ -64,14 +76,56 @@ def _cache_file(commit: str, identity: str, target: BuildTarget) -> Path:
 
 
 def _store(path: Path, output: str) -> None:
-    """Write atomically: a concurrent or interrupted run never reads half a build."""
+    """Write atomically, privately, with a checksum: a concurrent or interrupted run never reads half a build."""
+    payload = output.encode()
+    header = _HEADER.format(digest=hashlib.sha256(payload).hexdigest(), size=len(payload)).encode()
+    staging = path.with_name(f".{path.name}.{os.getpid()}.{id(output)}.partial")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_name(f".{path.name}.{os.getpid()}.{id(output)}.partial")
-        staging.write_text(output)
+        _private_directories(path.parent)
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(header + payload)
+        os.chmod(staging, 0o600)  # O_CREAT's mode is only for a new file (a stale staging file keeps its own)
         staging.replace(path)
     except OSError:
-        pass  # a read-only or full cache directory costs a rebuild next time, nothing more
+        staging.unlink(missing_ok=True)
+        # a read-only or full cache directory costs a rebuild next time, nothing more
+
+
+def _private_directories(directory: Path) -> None:
+    """`builds/` and `builds/<commit>/` exist and are `0700`, also when an older kfinstall made them `0755`."""
+    from kfinstall.manifests import cache_root
+
+    builds = cache_root() / "builds"
+    builds.parent.mkdir(parents=True, exist_ok=True)
+    for each in (builds, directory):
+        each.mkdir(mode=0o700, exist_ok=True)
+        if each.stat().st_mode & 0o777 != 0o700:
+            os.chmod(each, 0o700)
+
+
+def _load(path: Path) -> str | None:
+    """A cache file's payload if its header vouches for it; a damaged one is noted in the log and deleted."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None  # absent (the usual miss) or unreadable: build it
+    header = _HEADER_PATTERN.match(raw)
+    payload = raw[header.end() :] if header else b""
+    if header is None:
+        reason = "no checksum header (written by an older kfinstall, or not by kfinstall)"
+    elif len(payload) != int(header["size"]):
+        reason = f"{len(payload)} bytes instead of {int(header['size'])}: cut short"
+    elif hashlib.sha256(payload).hexdigest() != header["digest"].decode():
+        reason = "its checksum does not match its content"
+    else:
+        try:
+            return payload.decode()
+        except UnicodeDecodeError:
+            reason = "not UTF-8 text"
+    log.warning("build cache %s is damaged (%s): rebuilding it", path, reason)
+    path.unlink(missing_ok=True)
+    return None
 
 
 def build_one(checkout: Path, target: BuildTarget) -> str:
@@ -96,11 +150,10 @@ def build_one(checkout: Path, target: BuildTarget) -> str:
 def cached_build(checkout: Path, target: BuildTarget, *, commit: str | None, identity: str) -> str:
     """The target's YAML: from the build cache when a verified `commit` has it there, else built (and stored)."""
     cached = _cache_file(commit, identity, target) if commit else None
-    if cached is not None and cached.is_file():
-        try:
-            return cached.read_text()
-        except OSError:
-            pass
+    if cached is not None:
+        output = _load(cached)
+        if output is not None:
+            return output
     output = build_one(checkout, target)
     if cached is not None:
         _store(cached, output)
@@ -199,10 +252,15 @@ class Builds:
 
         parsed_cache = _cache_file(self.commit, self.identity, target).with_suffix(".json") if self.commit else None
         if parsed_cache is not None:
-            try:
-                return json.loads(parsed_cache.read_text())
-            except (OSError, ValueError):
-                pass
+            text = _load(parsed_cache)
+            if text is not None:
+                try:
+                    objects = json.loads(text)
+                except ValueError as error:  # a sound checksum over bad JSON: written wrong, so rebuild it
+                    log.warning("build cache %s is damaged (%s): rebuilding it", parsed_cache, error)
+                    objects = None
+                if isinstance(objects, list):
+                    return objects
         objects = manifest.parse(cached_build(self.checkout, target, commit=self.commit, identity=self.identity))
         if parsed_cache is not None:
             text = json.dumps(objects, separators=(",", ":"))

@@ -270,6 +270,10 @@ def _login(password_file: Path | None, password_stdin: bool, email: str | None, 
     from kfinstall import password as pw
 
     plaintext = pw.read_password(password_file, password_stdin, prompt=prompt)
+    if plaintext is not None:
+        from kfinstall.redact import conceal
+
+        conceal(plaintext)  # never logged; should it ever be, the log says `<redacted N bytes>`
     return pw.Login(
         pw.check_email(email) if email is not None else pw.DEFAULT_EMAIL,
         None if plaintext is None else pw.hash_password(plaintext),

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from pathlib import Path
+
+#: How many logs `start_log` keeps: enough for the runs leading up to a problem (a cold full install writes
+#: about 13 MB), not a disk that fills up unseen.
+KEEP_LOGS = 20
+#: A log modified this recently may belong to a kfinstall still running: it is never deleted.
+IN_USE_SECONDS = 60
+#: The names `start_log` gives (time, command, pid): only these are ever pruned, nothing else in the directory.
+_LOG_NAME = re.compile(r"^\d{8}-\d{6}-[a-z0-9-]+-(?P<pid>\d+)\.log$")
 
 
 def default_log_dir() -> Path:
@@ -27,7 +36,10 @@ def current_log() -> Path | None:
 
 
 def start_log(command: str) -> Path:
-    """Open a fresh log file for one kfinstall invocation and route the command log into it."""
+    """Open a fresh log file for one kfinstall invocation and route the command log into it.
+
+    Logs older than the newest `KEEP_LOGS` are then pruned; every line written is redacted (`redact`).
+    """
     directory = default_log_dir()
     path = directory / f"{time.strftime('%Y%m%d-%H%M%S')}-{command}-{os.getpid()}.log"
     try:
@@ -42,6 +54,7 @@ def start_log(command: str) -> Path:
             "make that directory writable, or set KFINSTALL_LOG_DIR to one that is (HOME decides the default)",
         ) from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    handler.addFilter(_redact_record)
     root = logging.getLogger("kfinstall")
     root.handlers = [h for h in root.handlers if not isinstance(h, logging.FileHandler)]
     root.addHandler(handler)
@@ -56,4 +69,66 @@ def start_log(command: str) -> Path:
         latest.symlink_to(path.name)
     except OSError:
         pass
+    prune(directory, keep=path)
     return path
+
+
+def prune(directory: Path, *, keep: Path | None = None, now: float | None = None) -> list[Path]:
+    """Delete the logs older than the newest `KEEP_LOGS` runs, except any that another kfinstall may still write.
+
+    A log is spared when it was modified in the last `IN_USE_SECONDS` or the process its name carries is still
+    running (a `port-forward` quiet for hours). One directory listing and a `stat` per log: cheap at every start.
+    Returns what it deleted; a log it cannot delete stays (the next start tries again).
+    """
+    now = time.time() if now is None else now
+    logs: list[tuple[str, float, Path]] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return []
+    for entry in entries:
+        if not _LOG_NAME.match(entry.name) or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            logs.append((entry.name, entry.stat(follow_symlinks=False).st_mtime, Path(entry.path)))
+        except OSError:
+            continue
+    logs.sort(reverse=True)  # newest first: the name starts with the time the run started
+    deleted = []
+    for name, mtime, path in logs[KEEP_LOGS:]:
+        if path == keep or now - mtime < IN_USE_SECONDS or _running(int(_LOG_NAME.match(name)["pid"])):  # type: ignore[index]
+            continue
+        try:
+            path.unlink()
+            deleted.append(path)
+        except OSError:
+            pass
+    return deleted
+
+
+def _running(pid: int) -> bool:
+    """Whether a process `pid` exists (any user's); a reused pid only spares one log more."""
+    if pid <= 0 or pid == os.getpid():
+        return pid == os.getpid()
+    if os.name == "nt":  # there os.kill(pid, 0) would terminate the process: the mtime rule alone decides
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True
+    return True
+
+
+def _redact_record(record: logging.LogRecord) -> bool:
+    """Redact the message and its string arguments before the file handler formats them (never drops one)."""
+    from kfinstall.redact import redact
+
+    if isinstance(record.msg, str):
+        record.msg = redact(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+    elif isinstance(record.args, dict):
+        record.args = {key: redact(arg) if isinstance(arg, str) else arg for key, arg in record.args.items()}
+    return True
