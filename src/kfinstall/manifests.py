@@ -131,12 +131,13 @@ def _clone(tag: str, repo_url: str, staging: Path, *, attempts: int, backoff: fl
             bool(_TRANSIENT_GIT_ERRORS.search(result.output)) or result.exit_code == runner.TIMEOUT_EXIT_CODE
         )
         if not transient or attempt == attempts:
+            free = _free_space(staging.parent)  # before the partial clone goes, which frees what it took
             shutil.rmtree(staging, ignore_errors=True)
             if failure.disk:
                 raise KfError(
                     f"could not clone {repo_url} at {tag} into {staging.parent}: {failure.message}",
-                    f"the disk holding {staging.parent} is full ({_free_space(staging.parent)} free): free some "
-                    "space, or set KFINSTALL_CACHE_DIR to a directory on a disk with room, then run this again",
+                    f"the disk holding {staging.parent} is full ({free} free): free some space, or set "
+                    "KFINSTALL_CACHE_DIR to a directory on a disk with room, then run this again",
                 )
             raise KfError(
                 f"could not clone {repo_url} at {tag}: {failure.message}",
@@ -195,7 +196,7 @@ def _free_space(directory: Path) -> str:
         free = shutil.disk_usage(directory).free
     except OSError:
         return "little or no space"
-    return f"{free / 1e6:.1f} MB" if free >= 100_000 else f"{free // 1000} kB"
+    return f"{free / 1e6:.1f} MB" if free >= 1_000_000 else f"{free // 1000} kB"
 
 
 def _remove_stale_partials(target: Path) -> None:
