@@ -169,6 +169,16 @@ def test_a_lock_timeout_that_is_not_seconds_is_refused(value: str, monkeypatch: 
         locks.wait_limit()
 
 
+def test_up_refuses_a_lock_timeout_that_is_not_seconds_before_anything_runs(
+    fake_tools: FakeTools, env: dict[str, str], synthetic_release: LocalRelease, tmp_path: Path
+) -> None:
+    result = kfinstall(*up_args(synthetic_release), env={**env, "KFINSTALL_LOCK_TIMEOUT": "soon"})
+    assert result.returncode == 2, result.stderr
+    assert "error: KFINSTALL_LOCK_TIMEOUT='soon' is not a number of seconds" in result.stderr
+    assert not (tmp_path / "logs").exists() and not (tmp_path / "cache").exists()
+    assert fake_tools.calls("minikube") == []
+
+
 def test_an_unwritable_lock_directory_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("KFINSTALL_CACHE_DIR", str(tmp_path / "file" / "cache"))
