@@ -187,3 +187,17 @@ def test_an_unwritable_lock_directory_is_one_clear_error(tmp_path: Path, monkeyp
         locks.hold(locks.cluster("kubeflow", minikube=True)),
     ):
         pass
+
+
+def test_password_and_images_pull_refuse_too_while_another_kfinstall_holds_the_profile(
+    fake_tools: FakeTools, env: dict[str, str], synthetic_release: LocalRelease
+) -> None:
+    busy = {**env, "KFINSTALL_LOCK_TIMEOUT": "0"}
+    with locks.hold(locks.cluster("kubeflow", minikube=True)):
+        password = kfinstall("password", "--password-stdin", env=busy, stdin="a-new-password\n")
+        pull = kfinstall("images", "pull", "--pins", str(synthetic_release.pins), "-k", "v0.1.0", env=busy)
+    for result in (password, pull):
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr and result.stderr.count("error:") == 1
+        assert re.search(r"error: another kfinstall \(pid \d+: kfinstall .*\) is using", result.stderr), result.stderr
+    assert not [call for call in fake_tools.calls("minikube") if "pull" in call]
