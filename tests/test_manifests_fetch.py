@@ -86,3 +86,97 @@ def test_fetch_itself_refuses_an_ext_url_without_running_git(tmp_path: Path) -> 
     with pytest.raises(UsageError, match="ext:: remote helper"):
         manifests.fetch("v1.0.0", "0" * 40, f"ext::sh -c touch% {marker}")
     assert not marker.exists()
+
+
+# What git said, captured from git 2.39.5 cloning the synthetic manifests (`git clone --quiet --depth 1 --branch
+# v0.1.0`) into a tmpfs of 64 KiB (templates) and of 256 KiB (checkout), and a pack written to a full disk (a
+# clone of the bundle's v1.10.2 into 1 MiB). Paths of the tmpfs shortened to /c.
+FULL_BEFORE_THE_OBJECTS = """\
+error: copy-fd: write returned: No space left on device
+fatal: cannot copy '/usr/share/git-core/templates/info/exclude' to '/c/.x.partial/.git/info/exclude': No space left \
+on device
+"""
+FULL_DURING_THE_PACK = """\
+fatal: write error: No space left on device
+fatal: fetch-pack: invalid index-pack output
+"""
+FULL_DURING_THE_CHECKOUT = """\
+Note: switching to '4d766efa72640a3c2390c5ab1afc5603ada557f3'.
+
+You are in 'detached HEAD' state. You can look around, make experimental
+changes and commit them, and you can discard any commits you make in this
+state without impacting any branches by switching back to a branch.
+
+Turn off this advice by setting config variable advice.detachedHead to false
+
+error: unable to write file common/oidc-authservice/base/authservice.yaml
+error: unable to write file common/oidc-authservice/base/kustomization.yaml
+error: unable to write file common/user-namespace/base/kustomization.yaml
+error: unable to write file common/user-namespace/base/profile.yaml
+fatal: unable to checkout working tree
+warning: Clone succeeded, but checkout failed.
+You can inspect what was checked out with 'git status'
+and retry with 'git restore --source=HEAD :/'
+"""
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        (FULL_BEFORE_THE_OBJECTS, "copy-fd: write returned: No space left on device"),
+        (FULL_DURING_THE_PACK, "write error: No space left on device"),
+        (FULL_DURING_THE_CHECKOUT, "unable to write file common/oidc-authservice/base/authservice.yaml (and 3 more)"),
+    ],
+    ids=["before-the-objects", "during-the-pack", "during-the-checkout"],
+)
+def test_a_full_disk_is_named_as_the_cause_of_a_failed_clone_not_git_s_last_advice_line(output: str, message: str):
+    failure = manifests.clone_failure(output)
+    assert (failure.message, failure.disk) == (message, True)
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        (
+            "fatal: unable to access 'https://github.com/kubeflow/manifests/': Could not resolve host: github.com",
+            "unable to access 'https://github.com/kubeflow/manifests/': Could not resolve host: github.com",
+        ),
+        (
+            "warning: Could not find remote branch v9.9.9 to clone.\nfatal: Remote branch v9.9.9 not found in upstream "
+            "origin",
+            "Remote branch v9.9.9 not found in upstream origin",
+        ),
+        (
+            "error: RPC failed; curl 56 GnuTLS recv error (-9)\nfatal: early EOF\n"
+            "fatal: fetch-pack: invalid index-pack output",
+            "early EOF",
+        ),
+        ("fatal: write error: Broken pipe", "write error: Broken pipe"),
+        ("", "git failed without a message"),
+    ],
+    ids=["dns", "missing-tag", "early-eof", "broken-pipe", "silent"],
+)
+def test_other_clone_failures_show_git_s_first_fatal_line(output: str, message: str) -> None:
+    failure = manifests.clone_failure(output)
+    assert (failure.message, failure.disk) == (message, False)
+
+
+def test_a_full_disk_is_not_retried_even_when_a_file_name_says_tls(
+    upstream: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The network words (`TLS`, `timed out`) are matched on git's output, which names the files it could not write."""
+    counter, wrapper = tmp_path / "clones", tmp_path / "git"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = clone ]; then echo x >> "{counter}"; printf "%s" "$FULL" >&2; exit 128; fi\n'
+        'exec git "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("KFINSTALL_GIT", str(wrapper))
+    # a file name holding a network word (constructed: a fork may have one)
+    monkeypatch.setenv("FULL", FULL_DURING_THE_CHECKOUT.replace("user-namespace/base/profile", "istio/tls-secret"))
+    url, commit = upstream
+    with pytest.raises(KfError, match="unable to write file") as caught:
+        manifests.fetch("v1.0.0", commit, url, backoff=30)
+    assert "is full" in (caught.value.hint or "")
+    assert counter.read_text().count("x") == 1

@@ -103,6 +103,9 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
     from kfinstall.progress import Display, JsonLines
 
     install, pins, reason = plan_with_reason(options)  # a bad input stops here: no log, no cache, no cluster change
+    from kfinstall.locks import wait_limit
+
+    wait_limit()  # a KFINSTALL_LOCK_TIMEOUT that is not seconds is bad input too
     if install.cluster is None:
         from kfinstall import cluster
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kfinstall import cluster, runner, state
+from kfinstall import cluster, locks, runner, state
 from kfinstall.errors import KfError
 from kfinstall.kube import Kubectl
 from kfinstall.manifest import COMPONENT_LABEL
@@ -142,14 +142,15 @@ class Removed:
 
 def remove_components(kubectl: Kubectl, say: Callable[[str], None], timeout: float = 300) -> Removed:
     """Delete every object kfinstall labelled on the cluster, in reverse install order, then the record."""
-    record = state.read(kubectl)
-    objects = labelled_objects(kubectl)
-    steps = removal_steps(objects, record)
-    for step in steps:
-        say(f"removing {step.title} ({len(step.refs)} objects)")
-        _delete(kubectl, step, timeout)
-    if record is not None:
-        state.delete(kubectl)
+    with locks.hold(locks.cluster(kubectl.context or "", minikube=False), say=say):  # not while an `up` applies
+        record = state.read(kubectl)
+        objects = labelled_objects(kubectl)
+        steps = removal_steps(objects, record)
+        for step in steps:
+            say(f"removing {step.title} ({len(step.refs)} objects)")
+            _delete(kubectl, step, timeout)
+        if record is not None:
+            state.delete(kubectl)
     components = tuple(dict.fromkeys(ref.component for step in steps for ref in step.refs))
     return Removed(components, sum(len(step.refs) for step in steps), record is not None)
 
@@ -169,9 +170,10 @@ def _delete(kubectl: Kubectl, step: Step, timeout: float) -> None:
 
 def delete_cluster(profile: str) -> str:
     """`minikube delete -p PROFILE`; returns what happened."""
-    if cluster.profile_state(profile).status == "missing":
-        return f"there is no minikube profile {profile!r}: nothing to delete"
-    result = runner.run("minikube", "delete", "-p", profile, timeout=600)
+    with locks.hold(locks.cluster(profile, minikube=True)):  # not under an `up` that is installing into it
+        if cluster.profile_state(profile).status == "missing":
+            return f"there is no minikube profile {profile!r}: nothing to delete"
+        result = runner.run("minikube", "delete", "-p", profile, timeout=600)
     if not result.ok:
         raise KfError(f"minikube delete -p {profile} failed: {result.output}", "the full output is in the log file")
     return f"deleted minikube profile {profile!r}"

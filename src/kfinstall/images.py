@@ -296,6 +296,8 @@ def run_command(
     """`images list|pull|save|load`: the images of the release's selected components, and what to do with them."""
     from rich.console import Console
 
+    from kfinstall import locks
+
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     profile = options.minikube_profile
 
@@ -309,7 +311,8 @@ def run_command(
     if action == "load":
         if file is None:
             raise UsageError("images load needs the tarball: kfinstall images load FILE", "e.g. images load kf.tar")
-        outcome = load(profile, file, concurrency=concurrency, on_result=progress("loaded"))
+        with locks.hold(locks.cluster(profile, minikube=True)):
+            outcome = load(profile, file, concurrency=concurrency, on_result=progress("loaded"))
         _finish("loaded", outcome, json_output)
         return
     from kfinstall.commands import build_plan
@@ -323,7 +326,9 @@ def run_command(
             print("\n".join(wanted))
         return
     if action == "pull":
-        _finish("pulled", pull(profile, wanted, concurrency=concurrency, on_result=progress("pulled")), json_output)
+        with locks.hold(locks.cluster(profile, minikube=True)):  # not while `up` or `down` changes the profile
+            outcome = pull(profile, wanted, concurrency=concurrency, on_result=progress("pulled"))
+        _finish("pulled", outcome, json_output)
     elif action == "save":
         if file is None:
             raise UsageError("images save needs a target file: kfinstall images save FILE", "e.g. images save kf.tar")

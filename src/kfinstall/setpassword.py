@@ -19,7 +19,13 @@ ROLLOUT_TIMEOUT = 300
 
 def change_password(context: str, password_hash: str) -> str:
     """Set the password whose bcrypt hash is `password_hash`; the email stays the install's. Returns the email."""
-    kubectl = Kubectl(context)
+    from kfinstall import locks
+
+    with locks.hold(locks.cluster(context, minikube=False)):  # not while an `up` applies Dex's config
+        return _change_password(Kubectl(context), context, password_hash)
+
+
+def _change_password(kubectl: Kubectl, context: str, password_hash: str) -> str:
     record = state.read(kubectl)
     if record is None:
         raise KfError(f"kfinstall installed nothing on context {context!r}", "run `kfinstall up` first")

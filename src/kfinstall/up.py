@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kfinstall import __version__, build, cluster, manifest, manifests, password, plan, state, waits
+from kfinstall import __version__, build, cluster, locks, manifest, manifests, password, plan, state, waits
 from kfinstall.errors import KfError, UsageError
 from kfinstall.events import Event, Reporter
 from kfinstall.installer import ComponentWork, Installer, LazyWork, Work
@@ -186,12 +186,15 @@ def run_up(install: InstallPlan, options: UpOptions, report: Reporter, *, on_com
                 "list them with `kubectl config get-contexts`",
             )
         report(Event("step", f"using the existing cluster of context {install.context!r}"))
-    checkout = _fetch(install, options)
+    checkout = _fetch(install, options, lambda text: report(Event("note", text)))
     report(Event("step", f"manifests {release.tag} at {checkout.path} ({checkout.source})"))
 
     builds = ComponentBuilds(install, checkout, options.login, report)
     try:
-        return _install(install, options, report, builds, checkout.commit, started, on_components)
+        # one kfinstall at a time changes a cluster; the builds go on meanwhile (a second `up` then finds it done)
+        with locks.hold(locks.cluster(install.context, minikube=install.cluster is not None),
+                        say=lambda text: report(Event("note", text))):  # fmt: skip
+            return _install(install, options, report, builds, checkout.commit, started, on_components)
     finally:
         builds.cancel()
 
@@ -401,8 +404,10 @@ def _start_prefetch(
     return images.Prefetch(install.cluster.profile, wanted, report, images.DEFAULT_CONCURRENCY).start()
 
 
-def _fetch(install: InstallPlan, options: UpOptions) -> manifests.Checkout:
+def _fetch(
+    install: InstallPlan, options: UpOptions, on_wait: Callable[[str], None] | None = None
+) -> manifests.Checkout:
     if options.manifests_dir is not None:
         markers = [path for component in install.selection.components for path in component.paths]
         return manifests.use_local_dir(options.manifests_dir, markers)
-    return manifests.fetch(install.release.tag, install.release.commit, install.repo_url)
+    return manifests.fetch(install.release.tag, install.release.commit, install.repo_url, on_wait=on_wait)
