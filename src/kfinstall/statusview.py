@@ -98,6 +98,9 @@ def component_lines(report: StatusReport) -> list[str]:
 
 
 def summary_line(report: StatusReport) -> str:
+    if report.record_problem is not None:
+        return (f"[red]{_escape(report.message)}[/]\n[yellow]hint:[/] `kfinstall up` re-applies every component and "
+                "writes a new record; `kfinstall down` removes what kfinstall labelled")  # fmt: skip
     if report.record is None:
         return f"[red]{_escape(report.message)}[/]" if report.message else ""
     waiting = [c for c in report.components if c.state != "ready"]

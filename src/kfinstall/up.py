@@ -214,7 +214,11 @@ def _install(
 
             report(Event("step", gpu.wait_for_gpus(Kubectl(install.context), install.cluster.profile, options.timeout)))
     kubectl = Kubectl(install.context)
-    previous = state.read(kubectl)
+    reading = state.read_lenient(kubectl)
+    previous = reading.record
+    if reading.problem is not None:  # the way forward must not be blocked: re-apply everything, then write a good one
+        report(Event("note", f"the install record is unreadable ({reading.problem}): re-applying every component "
+                             "and writing a new record"))  # fmt: skip
     record = state.InstallRecord(
         release=release.tag,
         commit=commit,
