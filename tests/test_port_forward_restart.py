@@ -1,0 +1,44 @@
+"""`kfinstall port-forward` through an API server restart of tens of seconds (a laptop resuming from sleep).
+
+After a resume minikube's API server refuses connections for tens of seconds while its container and the
+control plane come back (kubernetes/minikube#1981: `The connection to the server ...:8443 was refused` and
+`cluster: Stopped` after a Mac wakes up; #21593), so a forward must outlast that, while a permanent error (no
+such Service, a busy port: tests/test_port_forward.py) still ends it at once. The fake `kubectl port-forward`
+dies with the API server as the real one does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import isolated_env
+from tests.test_port_forward import FAKE_KUBECTL, GATEWAY, Running, free_port, get
+
+
+@pytest.fixture
+def forward_env(make_cluster, tmp_path: Path):
+    double = make_cluster(context="kubeflow")
+    applied = double.kubectl("apply", "--server-side", "-f", "-", input=GATEWAY)
+    assert applied.returncode == 0, applied.stderr
+    fakes = {"KFINSTALL_KUBECTL": str(FAKE_KUBECTL), "FAKE_TOOLS_STATE": str(tmp_path / "fakes")}
+    return double, isolated_env({**os.environ, **double.env, **fakes}, tmp_path)
+
+
+def test_a_forward_outlasts_an_api_server_restart_of_15_seconds_and_announces_the_url_again(forward_env) -> None:
+    double, env = forward_env
+    port = free_port()
+    running = Running(env, "--context", "kubeflow", "--port", str(port))
+    try:
+        running.wait_for(f"Kubeflow is at http://localhost:{port}")
+        double.restart(down_for=15, block=False)
+        waiting = running.wait_for("API server not answering, retrying (")
+        assert waiting.rstrip().endswith("s)…"), waiting
+        running.wait_for(f"forwarding again on http://localhost:{port}", timeout=90)
+        assert get(port).status == 302
+        assert running.interrupt() == 0
+    finally:
+        running.stop()
+    assert not any("error:" in line or "failed" in line for line in running.seen), "\n".join(running.seen)
