@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kfinstall import __version__, build, cluster, manifest, manifests, password, plan, state, waits
+from kfinstall.clustergone import Presence
 from kfinstall.errors import KfError, UsageError
 from kfinstall.events import Event, Reporter
 from kfinstall.installer import ComponentWork, Installer, LazyWork, Work
@@ -258,6 +259,7 @@ def _install(
         on_applied=lambda work: _applied(work, writer, options.login),
         on_ready=lambda work: writer.ready(work.id) if work.id in record.components else None,
         is_unchanged=unchanged,
+        presence=Presence(install.context, install.cluster.profile if install.cluster else None),
     )
     prefetch = _start_prefetch(install, options, builds, report)
     try:
