@@ -122,3 +122,15 @@ def test_down_keep_cluster_over_a_record_of_the_wrong_shape_still_removes_by_lab
     left = fake_tools.run("kubectl", "--context", "kubeflow", "get", "deployments", "-A", "-l", LABEL, "-o", "name")
     assert left.returncode == 0 and left.stdout.strip() == "", left.stdout + left.stderr
     assert record_text(fake_tools) is None
+
+
+def test_a_record_written_before_schema_version_existed_reads_as_version_1() -> None:
+    """Records on clusters installed by an earlier kfinstall have no `schema_version`: they are version 1's shape."""
+    from kfinstall.state import InstallRecord
+
+    katib = {"hash": "h", "applied_at": "T0", "ready_at": "T1"}
+    old = {"release": "v0.1.0", "commit": None, "profile": "minimal", "kfinstall_version": "0.1.0", "started_at": "T0",
+           "components": {"katib": katib}, "order": ["katib"]}  # fmt: skip
+    record = InstallRecord.from_json(json.dumps(old))
+    assert record.schema_version == 1 and record.components["katib"].ready_at == "T1"
+    assert json.loads(record.to_json())["schema_version"] == 1

@@ -42,3 +42,23 @@ def test_a_forward_outlasts_an_api_server_restart_of_15_seconds_and_announces_th
     finally:
         running.stop()
     assert not any("error:" in line or "failed" in line for line in running.seen), "\n".join(running.seen)
+
+
+@pytest.mark.parametrize(
+    ("output", "waited_out"),
+    [
+        ("The connection to the server 127.0.0.1:8443 was refused - did you specify the right host or port?", True),
+        (
+            "E1201 08:57:23.654507   25734 memcache.go:265] couldn't get current server API group list: Get "
+            '"https://127.0.0.1:8443/api?timeout=32s": dial tcp 127.0.0.1:8443: connect: connection refused',
+            True,
+        ),
+        ('Error from server (NotFound): services "istio-ingressgateway" not found', False),
+        ('Error from server (NotFound): namespaces "istio-system" not found', False),
+        ("error: unable to listen on any of the requested ports: [{8080 80}]", False),
+    ],
+)
+def test_only_an_api_server_that_does_not_answer_is_waited_out(output: str, waited_out: bool) -> None:
+    from kfinstall.portforward import api_server_unavailable
+
+    assert api_server_unavailable(output) is waited_out
