@@ -145,6 +145,8 @@ class ClusterWatch:
         self._stopping = threading.Event()
         self._processes: dict[int, runner.Background] = {}
         self._threads: list[threading.Thread] = []
+        #: Resources whose last list failed (the API server did not answer, or the context is gone).
+        self._failing: set[str] = set()
 
     # Lifecycle -------------------------------------------------------------------------------------------
 
@@ -183,6 +185,12 @@ class ClusterWatch:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    @property
+    def failing(self) -> bool:
+        """Did the last list of some resource fail? Waiters then ask whether the cluster is still there."""
+        with self._cond:
+            return bool(self._failing)
 
     def processes(self) -> list[runner.Background]:
         """The kubectl processes running for this watch right now (lists and watches)."""
@@ -274,7 +282,12 @@ class ClusterWatch:
             limit=LIST_TIMEOUT + 10,
         )
         if exit_code != 0:
+            if exit_code is not None:
+                with self._cond:
+                    self._failing.add(resource.name)
             return None
+        with self._cond:
+            self._failing.discard(resource.name)
         stream = _JsonStream()
         for document in (document for line in lines for document in stream.feed(line)):
             if isinstance(document.get("items"), list):

@@ -143,16 +143,20 @@ class Removed:
 def remove_components(kubectl: Kubectl, say: Callable[[str], None], timeout: float = 300) -> Removed:
     """Delete every object kfinstall labelled on the cluster, in reverse install order, then the record."""
     with locks.hold(locks.cluster(kubectl.context or "", minikube=False), say=say):  # not while an `up` applies
-        record = state.read(kubectl)
+        reading = state.read_lenient(kubectl)  # an unreadable record must not block the way out: delete by label
+        record = reading.record
+        if reading.problem is not None:
+            say(f"the install record is unreadable ({reading.problem}): removing what kfinstall labelled")
         objects = labelled_objects(kubectl)
         steps = removal_steps(objects, record)
         for step in steps:
             say(f"removing {step.title} ({len(step.refs)} objects)")
             _delete(kubectl, step, timeout)
-        if record is not None:
+        had_record = record is not None or reading.problem is not None
+        if had_record:
             state.delete(kubectl)
     components = tuple(dict.fromkeys(ref.component for step in steps for ref in step.refs))
-    return Removed(components, sum(len(step.refs) for step in steps), record is not None)
+    return Removed(components, sum(len(step.refs) for step in steps), had_record)
 
 
 def _delete(kubectl: Kubectl, step: Step, timeout: float) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from kfinstall import runner
 from kfinstall.classify import classify_apply_failure
+from kfinstall.clustergone import Presence
 from kfinstall.clusterwatch import ClusterWatch, WatchSnapshot
 from kfinstall.errors import KfError
 from kfinstall.events import Event, Reporter
@@ -188,6 +189,9 @@ class Installer:
     _watch_lock: threading.Lock = field(default_factory=threading.Lock)
     #: The last progress reported per component, so an unchanged wait is not reported again at every change.
     _last_waiting: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    #: Asked whenever the API server does not answer: raises ClusterGone once the cluster was deleted, so a
+    #: deleted cluster ends the install at once instead of being retried as a restart until the timeout.
+    presence: Presence | None = None
 
     @property
     def provided(self) -> set[tuple[str, str]]:
@@ -364,6 +368,8 @@ class Installer:
             if result.ok:
                 return
             failure = classify_apply_failure(result.output, result.exit_code)
+            if not failure.retryable or failure.reason == "API server unavailable":
+                self._still_there()  # `context "x" does not exist` or `connection refused`: deleted, or restarting?
             if not failure.retryable:
                 raise KfError(
                     f"{work.id}: the cluster rejected it: {failure.first_error}",
@@ -397,6 +403,8 @@ class Installer:
         waited = False
         while time.monotonic() < deadline:
             self._check_cancel()
+            if watch.failing:
+                self._still_there()
             if view.synced:
                 found = [view.endpoints.get((namespace, name)) for name, namespace in services]
                 if all(endpoints is not None and endpoints_ready(endpoints) for endpoints in found):
@@ -411,6 +419,8 @@ class Installer:
         while names:
             self._check_cancel()
             items = self._crd_conditions(*names)
+            if items is None:
+                self._still_there()
             if items is not None and len(items) == len(names) and all(readiness(item).ready for item in items):
                 return
             if time.monotonic() > deadline:
@@ -426,6 +436,8 @@ class Installer:
         view = watch.snapshot()
         while True:
             self._check_cancel()
+            if watch.failing:
+                self._still_there()
             not_ready = self._not_ready(work, view, crds_ready=True) if view.synced else ["the cluster's first answer"]
             if not not_ready:
                 self.report(Event("ready", "", work.id))
@@ -536,6 +548,11 @@ class Installer:
             return self.kubectl.items(*args, timeout=30)
         except (KfError, ValueError):
             return None
+
+    def _still_there(self) -> None:
+        """Raise ClusterGone if the cluster was deleted (asked at most every few seconds, see Presence)."""
+        if self.presence is not None:
+            self.presence.check()
 
     # Cancellation ----------------------------------------------------------------------------------------
 

@@ -26,7 +26,9 @@ class Kubectl:
         """`kubectl get ARGS -o json`, parsed; a failure is a KfError carrying kubectl's message."""
         result = self.run("get", *args, "-o", "json", timeout=timeout)
         if not result.ok:
-            raise KfError(f"kubectl get {' '.join(args)} failed: {result.output}", "is the cluster running?")
+            # kubectl's error is on stderr; stdout may hold the empty `List` it printed anyway (`-o json`)
+            why = result.stderr.strip() or result.output
+            raise KfError(f"kubectl get {' '.join(args)} failed: {why}", "is the cluster running?")
         return json.loads(result.stdout) if result.stdout.strip() else {}  # empty: --ignore-not-found
 
     def items(self, *args: str, timeout: float | None = 60) -> list[Obj]:

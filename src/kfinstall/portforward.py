@@ -4,8 +4,12 @@
 to pod`, and older kubectl versions print `an error occurred forwarding` and then hang without forwarding.
 So kfinstall supervises it: it restarts kubectl with backoff (one line each time), gives up after a few quick
 failures in a row with kubectl's own last error, and only announces the URL once the gateway really answers an
-HTTP request. kubectl runs in its own session (runner.start), so Ctrl-C reaches kfinstall only, and kfinstall
-stops kubectl on every way out: nothing is left listening on the port.
+HTTP request. An API server that does not answer (connection refused while minikube's API server restarts, tens
+of seconds after a laptop resumes: kubernetes/minikube#1981, #21593) is not such a failure: it is waited out with
+a longer backoff for up to UNAVAILABLE_LIMIT, saying since when, while permanent errors (no such Service or
+namespace, a busy port) still end it at once or after the few quick failures. kubectl runs in its own session
+(runner.start), so Ctrl-C reaches kfinstall only, and kfinstall stops kubectl on every way out: nothing is left
+listening on the port.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from kfinstall import localport, runner
+from kfinstall import classify, localport, runner
 from kfinstall.errors import KfError, UsageError
 
 SERVICE = "svc/istio-ingressgateway"
@@ -32,6 +36,8 @@ FATAL_MARKERS = ("NotFound", "not found", "does not have any ports", "Unauthoriz
 #: Give up after this many failures in a row, each within QUICK_SECONDS of its start.
 MAX_QUICK_FAILURES = 4
 QUICK_SECONDS = 10.0
+#: An API server not answering is waited out this long (seconds since its first refusal) before giving up.
+UNAVAILABLE_LIMIT = 180.0
 #: How often and how long to ask the gateway whether it answers.
 POLL_SECONDS = 0.2
 ANSWER_TIMEOUT = 60.0
@@ -52,6 +58,18 @@ class ForwardOptions:
 def backoff(failures: int) -> float:
     """Seconds to wait before restart number `failures` (1, 2, ...): 0.5, 1, 2, 4, capped at 8."""
     return min(0.5 * 2 ** max(failures - 1, 0), 8.0)
+
+
+def unavailable_backoff(tries: int) -> float:
+    """Seconds before try number `tries` (1, 2, ...) while the API server does not answer: 1, 2, 4, capped at 5."""
+    return min(2.0 ** max(tries - 1, 0), 5.0)
+
+
+def api_server_unavailable(output: str) -> bool:
+    """Does kubectl's output say only that the API server does not answer (refused, reset, 503), the one failure
+    that heals by itself? The words are the apply retry's (classify.py), which knows kubectl's texts."""
+    failure = classify.classify_apply_failure(output)
+    return failure.retryable and failure.reason == "API server unavailable"
 
 
 def is_broken(line: str) -> bool:
@@ -137,6 +155,8 @@ class Supervisor:
 
     def run(self) -> None:
         failures = 0
+        down_since: float | None = None  # when the API server stopped answering (monotonic), None while it does
+        down_tries = 0
         while True:
             with self.interrupts.held():
                 run = self.current = _Run(self.options)
@@ -144,9 +164,22 @@ class Supervisor:
             exit_code = run.process.wait(0)
             with self.interrupts.held():
                 self.stop()
+            why = run.last_error or f"kubectl exited with code {exit_code}"
+            if not answered and api_server_unavailable(why):  # its own backoff; not one of the quick failures
+                down_since = run.started if down_since is None else down_since
+                down_tries += 1
+                waited = time.monotonic() - down_since
+                if waited > UNAVAILABLE_LIMIT:
+                    raise KfError(
+                        f"the API server has not answered for {waited:.0f}s: {_first_line(why)}",
+                        "is the cluster running? `minikube status`, `kfinstall status`",
+                    )
+                self.say(f"API server not answering, retrying ({waited:.0f}s)…")
+                time.sleep(unavailable_backoff(down_tries))
+                continue
+            down_since, down_tries = None, 0
             quick = time.monotonic() - run.started < QUICK_SECONDS
             failures = failures + 1 if quick else 1
-            why = run.last_error or f"kubectl exited with code {exit_code}"
             fatal = not answered and any(marker in why for marker in FATAL_MARKERS)
             if fatal or failures >= MAX_QUICK_FAILURES:
                 raise KfError(

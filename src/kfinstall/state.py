@@ -3,6 +3,11 @@
 Keeping it in the cluster (a ConfigMap in kube-system, which exists on every cluster from the start) means
 the record lives and dies with the cluster: a re-run on the same cluster skips what is applied, unchanged and
 ready; a fresh cluster starts from nothing; `status` and `down` on another machine see the same truth.
+
+The record is read with pydantic (as the pins are) against its `schema_version`: a record of the wrong shape
+(edited by hand, written by a broken tool) or from a newer kfinstall is *unreadable*, never a traceback, and it
+must not block the way out: `status` says so and shows what the labels tell, `up` treats it as no record
+(re-applies everything, then writes a good one), `down` deletes by label as always.
 """
 
 from __future__ import annotations
@@ -14,12 +19,17 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from kfinstall.errors import KfError
 from kfinstall.kube import Kubectl
 
 NAMESPACE = "kube-system"
 NAME = "kfinstall-install"
 FIELD_MANAGER = "kfinstall-record"
+#: The shape of the record this kfinstall writes and reads. A record without the field predates it and has
+#: version 1's shape. Bump it (and read the older shapes) when a field changes meaning or type.
+SCHEMA_VERSION = 1
 
 
 def now() -> str:
@@ -49,30 +59,89 @@ class InstallRecord:
     components: dict[str, ComponentRecord] = field(default_factory=dict)
     #: Component ids in install (dependency) order: `down` removes them in reverse.
     order: list[str] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> InstallRecord:
-        data: dict[str, Any] = json.loads(text)
-        components = {key: ComponentRecord(**value) for key, value in (data.pop("components", {}) or {}).items()}
-        known = {key: value for key, value in data.items() if key in cls.__dataclass_fields__}
-        return cls(**known, components=components)
+        """The record in `text`; UnreadableRecord when it is not one of this kfinstall's shape."""
+        try:
+            data: Any = json.loads(text)
+        except ValueError as error:
+            raise UnreadableRecord(f"it is not JSON ({error})") from None
+        if not isinstance(data, dict):
+            raise UnreadableRecord(f"it is a JSON {type(data).__name__}, not an object")
+        version = data.get("schema_version", 1)
+        if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+            raise UnreadableRecord(
+                f"it has schema version {version}, written by a newer kfinstall (this one reads {SCHEMA_VERSION})"
+            )
+        try:
+            return _RECORD.validate_python(data)
+        except ValidationError as error:
+            raise UnreadableRecord(_describe(error)) from None
+
+
+#: Lax as pydantic is by default for dataclasses (unknown keys ignored, so an older kfinstall reads a record with
+#: fields added later), strict about the types of the fields it knows.
+_RECORD: TypeAdapter[InstallRecord] = TypeAdapter(InstallRecord)
+
+
+def _describe(error: ValidationError) -> str:
+    """`components.katib: Input should be an object` for the first few problems (pydantic's own words)."""
+    parts = []
+    for item in error.errors()[:3]:
+        where = ".".join(str(part) for part in item["loc"]) or "the record"
+        parts.append(f"{where}: {item['msg']}")
+    more = error.error_count() - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+class UnreadableRecord(KfError):
+    """The record exists but is not of this kfinstall's shape (`problem` says how)."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(
+            f"the install record (ConfigMap {NAMESPACE}/{NAME}) is unreadable: {problem}",
+            "`kfinstall up` re-applies every component and writes a new record; `kfinstall down` removes by label",
+        )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What `read_lenient` found: the record, or None and (when there is a record kfinstall cannot read) why."""
+
+    record: InstallRecord | None
+    problem: str | None = None
+
+
+def read_lenient(kubectl: Kubectl) -> Reading:
+    """The record on the cluster; an unreadable one is reported in `problem` instead of raised."""
+    try:
+        return Reading(read(kubectl))
+    except UnreadableRecord as error:
+        return Reading(None, error.problem)
 
 
 def read(kubectl: Kubectl) -> InstallRecord | None:
-    """The record on the cluster, or None when kfinstall never installed there."""
+    """The record on the cluster, or None when kfinstall never installed there; UnreadableRecord when the
+    ConfigMap is there but its `install.json` is not a record of this kfinstall's shape."""
     result = kubectl.run("get", "configmap", NAME, "-n", NAMESPACE, "-o", "json", "--ignore-not-found")
     if not result.ok:
         raise KfError(f"cannot read the install record: {result.output}", "is the cluster running? `kfinstall status`")
     if not result.stdout.strip():
         return None
-    data = json.loads(result.stdout).get("data") or {}
     try:
-        return InstallRecord.from_json(data.get("install.json", ""))
-    except (ValueError, TypeError):
-        return None
+        data = json.loads(result.stdout).get("data") or {}
+    except (ValueError, AttributeError):
+        raise UnreadableRecord("kubectl did not print the ConfigMap as a JSON object") from None
+    text = data.get("install.json") if isinstance(data, dict) else None
+    if not isinstance(text, str):
+        raise UnreadableRecord("it has no install.json")
+    return InstallRecord.from_json(text)
 
 
 class RecordWriter:

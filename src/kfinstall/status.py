@@ -30,6 +30,8 @@ class StatusReport:
     nodes: tuple[health.NodeUsage, ...] = ()
     message: str = ""
     minikube_profile: str | None = None
+    #: Why the install record on the cluster cannot be read (then `components` come from the labels alone).
+    record_problem: str | None = None
 
     @property
     def incomplete(self) -> bool:
@@ -38,7 +40,11 @@ class StatusReport:
 
     @property
     def exit_code(self) -> int:
-        if self.record is None or self.cluster_state not in ("running", "external"):
+        if self.cluster_state not in ("running", "external"):
+            return EXIT_NOTHING
+        if self.record_problem is not None:
+            return EXIT_NOT_READY  # something is installed, but what exactly only a re-run of `up` can re-establish
+        if self.record is None:
             return EXIT_NOTHING
         ready = all(c.state == "ready" for c in self.components) and not self.incomplete
         return EXIT_READY if ready else EXIT_NOT_READY
@@ -52,6 +58,7 @@ class StatusReport:
                 "kubernetes": self.kubernetes_version,
             },
             "install": None if self.record is None else {**asdict(self.record), "incomplete": self.incomplete},
+            "record_problem": self.record_problem,
             "components": [
                 {
                     "id": c.id,
@@ -102,7 +109,7 @@ def collect(query: StatusQuery) -> StatusReport:
             kubectl.items, "deployments.apps,statefulsets.apps,daemonsets.apps", "-A", "-l", COMPONENT_LABEL
         )
         pods_nodes_call = pool.submit(kubectl.items, "nodes,pods", "-A")
-        record_call = pool.submit(state.read, kubectl)
+        record_call = pool.submit(state.read_lenient, kubectl)
         version_call = pool.submit(kubectl.run, "version", "-o", "json", timeout=30)
         # The scheduler's message is on the pod's PodScheduled condition; the event is the fallback.
         events_call = pool.submit(kubectl.run, "get", "events", "-A", "--field-selector", "reason=FailedScheduling",
@@ -113,7 +120,7 @@ def collect(query: StatusQuery) -> StatusReport:
         try:
             workloads = workloads_call.result()
             pods_and_nodes = pods_nodes_call.result()
-            record = record_call.result()
+            reading = record_call.result()
         except KfError as error:
             return StatusReport("unreachable", context, message=error.message, minikube_profile=profile_name)
         version = version_call.result()
@@ -122,6 +129,21 @@ def collect(query: StatusQuery) -> StatusReport:
     pods = [item for item in pods_and_nodes if item.get("kind") == "Pod"]
     server_version = _server_version(version.stdout) if version.ok else None
     usage = tuple(health.node_usage(nodes, pods))
+    record = reading.record
+    if reading.problem is not None:  # show what the labels tell: the components and their health, no record facts
+        ids = sorted({(w.get("metadata", {}).get("labels") or {}).get(COMPONENT_LABEL, "") for w in workloads} - {""})
+        components = health.component_health(ids, workloads, pods, events)
+        return StatusReport(
+            cluster_state,
+            context,
+            server_version,
+            None,
+            tuple(components),
+            usage,
+            message=f"the install record (ConfigMap {state.NAMESPACE}/{state.NAME}) is unreadable: {reading.problem}",
+            minikube_profile=profile_name,
+            record_problem=reading.problem,
+        )
     if record is None:
         return StatusReport(
             cluster_state,

@@ -98,6 +98,9 @@ def component_lines(report: StatusReport) -> list[str]:
 
 
 def summary_line(report: StatusReport) -> str:
+    if report.record_problem is not None:
+        return (f"[red]{_escape(report.message)}[/]\n[yellow]hint:[/] `kfinstall up` re-applies every component and "
+                "writes a new record; `kfinstall down` removes what kfinstall labelled")  # fmt: skip
     if report.record is None:
         return f"[red]{_escape(report.message)}[/]" if report.message else ""
     waiting = [c for c in report.components if c.state != "ready"]
@@ -126,42 +129,106 @@ def show(report: StatusReport, console: Console) -> None:
         console.print(line)
 
 
+#: States of a cluster that answered earlier in the same watch and now does not: an API server restart (minikube
+#: reports `APIServer: Stopped` while it restarts, kubectl `connection refused`), which the watch waits out.
+_BLIP_STATES = ("stopped", "unreachable")
+#: A cluster not answering for this long is no blip: the watch ends with the unreachable screen (exit 2).
+GIVE_UP_AFTER = 300.0
+
+
+class _Watcher:
+    """Re-collects, and keeps the last good screen through a blip: a cluster that answered in this watch and now
+    does not (`_BLIP_STATES`) is shown as that screen plus `cluster not answering since HH:MM:SS`, never as the
+    raw error, until it answers again or `give_up_after` seconds have passed."""
+
+    def __init__(self, collect: Callable[[StatusQuery], StatusReport], query: StatusQuery, give_up_after: float):
+        self.collect = collect
+        self.query = query
+        self.give_up_after = give_up_after
+        self.good: StatusReport | None = None
+        self.down_since: float | None = None  # time.time() of the first failed collect of this blip
+        self.down_why = ""
+
+    def next(self) -> StatusReport:
+        report = self.collect(self.query)
+        if report.cluster_state in ("running", "external"):
+            self.good, self.down_since = report, None
+            return report
+        if self.good is None or report.cluster_state not in _BLIP_STATES:
+            return report  # never answered in this watch, or gone for good (the profile deleted): say so and end
+        if self.down_since is None:
+            self.down_since = time.time()
+        self.down_why = _first_line(report.message) or report.cluster_state
+        if time.time() - self.down_since > self.give_up_after:
+            self.down_since = None  # no blip: the watch ends on this report
+            return report
+        return self.good
+
+    def lines(self, report: StatusReport) -> list[str]:
+        lines = screen(report)
+        if self.down_since is not None and report is self.good:
+            since = time.strftime("%H:%M:%S", time.localtime(self.down_since))
+            lines += ["", f"[bold red]cluster not answering since {since}[/] [dim]({_escape(self.down_why)}); "
+                          "still watching[/]"]  # fmt: skip
+        return lines
+
+    @property
+    def blipping(self) -> bool:
+        return self.down_since is not None
+
+
+def _first_line(text: str, limit: int = 160) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def watch(
-    query: StatusQuery, console: Console, collect: Callable[[StatusQuery], StatusReport], interval: float = 2.0
+    query: StatusQuery,
+    console: Console,
+    collect: Callable[[StatusQuery], StatusReport],
+    interval: float = 2.0,
+    give_up_after: float = GIVE_UP_AFTER,
 ) -> StatusReport:
     """Refresh the screen until every component is ready (or nothing is installed); Ctrl-C ends it.
 
     On a terminal the screen is redrawn in place; elsewhere (a log, CI) a new screen is printed only when it
-    changed, so the output stays readable.
+    changed, so the output stays readable. A cluster that stops answering for a while (an API server restart,
+    a laptop resuming) keeps the last screen with the time it stopped answering, and the watch goes on.
     """
     from rich.live import Live
     from rich.text import Text
 
-    def render(report: StatusReport) -> Text:
-        stamp = time.strftime("%H:%M:%S")
-        return Text.from_markup("\n".join([*screen(report), f"[dim]{stamp} · refreshing every {interval:g}s, "
-                                                            "Ctrl-C to stop[/]"]))  # fmt: skip
-
     from kfinstall.status import EXIT_NOT_READY
 
-    report = collect(query)
+    watcher = _Watcher(collect, query, give_up_after)
+
+    def render(report: StatusReport) -> Text:
+        stamp = time.strftime("%H:%M:%S")
+        return Text.from_markup("\n".join([*watcher.lines(report), f"[dim]{stamp} · refreshing every {interval:g}s, "
+                                                                    "Ctrl-C to stop[/]"]))  # fmt: skip
+
+    def done(report: StatusReport) -> bool:
+        return report.exit_code != EXIT_NOT_READY and not watcher.blipping
+
+    report = watcher.next()
     if not console.is_terminal:
         previous: list[str] = []
         while True:
-            current = screen(report)
+            current = watcher.lines(report)
             if current != previous:
                 if previous:
                     console.print()
-                show(report, console)
+                for line in current:
+                    console.print(line)
                 previous = current
-            if report.exit_code != EXIT_NOT_READY:
+            if done(report):
                 return report
             time.sleep(interval)
-            report = collect(query)
+            report = watcher.next()
     with Live(render(report), console=console, auto_refresh=False) as live:
-        while report.exit_code == EXIT_NOT_READY:
+        while not done(report):
             time.sleep(interval)
-            report = collect(query)
+            report = watcher.next()
             live.update(render(report), refresh=True)
         live.update(Text.from_markup("\n".join(screen(report))), refresh=True)
     return report

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kfinstall import __version__, build, cluster, locks, manifest, manifests, password, plan, state, waits
+from kfinstall.clustergone import Presence
 from kfinstall.errors import KfError, UsageError
 from kfinstall.events import Event, Reporter
 from kfinstall.installer import ComponentWork, Installer, LazyWork, Work
@@ -217,7 +218,11 @@ def _install(
 
             report(Event("step", gpu.wait_for_gpus(Kubectl(install.context), install.cluster.profile, options.timeout)))
     kubectl = Kubectl(install.context)
-    previous = state.read(kubectl)
+    reading = state.read_lenient(kubectl)
+    previous = reading.record
+    if reading.problem is not None:  # the way forward must not be blocked: re-apply everything, then write a good one
+        report(Event("note", f"the install record is unreadable ({reading.problem}): re-applying every component "
+                             "and writing a new record"))  # fmt: skip
     record = state.InstallRecord(
         release=release.tag,
         commit=commit,
@@ -257,6 +262,7 @@ def _install(
         on_applied=lambda work: _applied(work, writer, options.login),
         on_ready=lambda work: writer.ready(work.id) if work.id in record.components else None,
         is_unchanged=unchanged,
+        presence=Presence(install.context, install.cluster.profile if install.cluster else None),
     )
     prefetch = _start_prefetch(install, options, builds, report)
     try:

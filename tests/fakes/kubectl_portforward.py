@@ -12,6 +12,12 @@ connection. Knobs (environment), see tests/fakes/README.md:
 - FAKE_PF_BIND_FAIL=1: fail to listen, with kubectl's messages (a really busy port fails the same way).
 - FAKE_PF_ANSWER=redirect (default) | login: what GET / answers.
 
+Like the real one, a running forward dies with the API server: kubectl's streams go through the API server's
+`pods/portforward` subresource (kubernetes/kubernetes staging/src/k8s.io/kubectl/pkg/cmd/portforward/portforward.go),
+and when that connection closes client-go ends the forward with `lost connection to pod` (kubernetes/client-go
+tools/portforward/portforward.go `ForwardPorts`). So while forwarding it checks the API server's port every 0.2 s;
+refused: that error, exit 1.
+
 Every run appends its pid to $FAKE_TOOLS_STATE/kubectl-portforward.pids, so tests can check none is left.
 """
 
@@ -19,10 +25,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -94,8 +102,12 @@ def port_forward(args: list[str]) -> int:
         print(f"error: unable to listen on any of the requested ports: [{{{local} {remote}}}]", file=sys.stderr)
         return 1
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    server_url = subprocess.run([*base, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"],
+                                capture_output=True, text=True).stdout.strip()  # fmt: skip
     print(f"Forwarding from {host}:{local} -> 8080", flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    if server_url:
+        threading.Thread(target=_die_with_the_apiserver, args=(server_url,), daemon=True).start()
     drop_after = os.environ.get("FAKE_PF_DROP_AFTER")
     drops = int(os.environ.get("FAKE_PF_DROPS", "1000000"))
     if drop_after is None or index >= drops:
@@ -113,6 +125,19 @@ def port_forward(args: list[str]) -> int:
             time.sleep(3600)
     print(klog("lost connection to pod", "portforward.go:233"), file=sys.stderr, flush=True)
     return 1
+
+
+def _die_with_the_apiserver(server_url: str) -> None:
+    """End like kubectl when the API server connection the streams run over goes away."""
+    parsed = urllib.parse.urlsplit(server_url)
+    address = (parsed.hostname or "127.0.0.1", parsed.port or (443 if parsed.scheme == "https" else 80))
+    while True:
+        try:
+            socket.create_connection(address, timeout=2).close()
+        except OSError:
+            print(klog("lost connection to pod", "portforward.go:233"), file=sys.stderr, flush=True)
+            os._exit(1)
+        time.sleep(0.2)
 
 
 def _handler(local: str, served: threading.Event) -> type[BaseHTTPRequestHandler]:
