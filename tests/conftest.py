@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fakes.fixtures",
     "tests.releases",
     "tests.registry_fixtures",
+    "tests.leaks",  # the run fails when a process a test started outlives it
 ]
