@@ -273,12 +273,13 @@ class _Child:
             os.killpg(self.pid, signum)
 
     def stop(self, grace: float = STOP_GRACE) -> None:
-        """SIGTERM to the group, SIGKILL after `grace` seconds if the leader still runs, then reap it."""
+        """SIGTERM to the group, SIGKILL after `grace` seconds if the leader still runs, then reap it.
+
+        A leader that ended by itself long ago is only reaped: its pid (so its group's id) may be another's now."""
         if self.is_alive():
             self.signal_group(signal.SIGTERM)
-            if self.wait(grace) is None:
-                self.signal_group(signal.SIGKILL)
-        self.signal_group(signal.SIGKILL)  # what the leader left behind in its group
+            self.wait(grace)
+            self.signal_group(signal.SIGKILL)  # the leader if it is still running, and what it left in its group
         self.wait(grace)
 
 
@@ -292,7 +293,6 @@ class _Children:
         self.stopped: list[str] = []
         self.done = threading.Event()
         self.wake: tuple[int, int] | None = None
-        self.handlers_installed = False
 
     def add(self, child: _Child) -> None:
         with self.lock:
@@ -340,10 +340,13 @@ class _Children:
             for _ in data:
                 if first:
                     first = False
-                    self.stop_all()
-                    self.done.set()
+                    threading.Thread(target=self._stop_first, daemon=True, name="stop-children-grace").start()
                 else:
                     self.stop_all(urgent=True)
+
+    def _stop_first(self) -> None:
+        self.stop_all()
+        self.done.set()
 
     def handle(self, signum: int, frame: object) -> None:
         """The Python-level signal handler (main thread): note the signal, wake the stopper, unwind once."""
@@ -379,13 +382,11 @@ def interrupts() -> Iterator[None]:
     _children.wake = (read_fd, write_fd)
     threading.Thread(target=_children.watch, args=(read_fd,), daemon=True, name="stop-children").start()
     previous = {signum: signal.signal(signum, _children.handle) for signum in INTERRUPT_SIGNALS}
-    _children.handlers_installed = True
     try:
         yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        _children.handlers_installed = False
 
 
 def interrupted_by() -> int | None:
