@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.releases",
     "tests.registry_fixtures",
     "tests.secret_release",
+    "tests.leaks",  # the run fails when a process a test started outlives it
 ]

@@ -86,9 +86,17 @@ class Running:
         return [int(pid) for pid in path.read_text().split()] if path.exists() else []
 
     def stop(self) -> None:
+        """End kfinstall the way a user does (SIGTERM, like Ctrl-C: it stops its kubectl), not with SIGKILL, which
+        no process can act on: kubectl runs in a session of its own and was left running, parent pid 1."""
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for pid in self.kubectl_pids():  # a kfinstall that did not stop its kubectl fails the test it ran in
+            assert gone(pid), f"kubectl port-forward {pid} outlived kfinstall"
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -183,22 +184,27 @@ def render_error(error: KfError) -> None:
 
 def main() -> None:
     """Console-script entry point: runs the Typer app and turns `KfError`s into a message and an exit code."""
+    from kfinstall import runner
     from kfinstall.terminal import use_ascii_fallbacks
 
     use_ascii_fallbacks()
     try:
-        code = app(standalone_mode=False)  # without standalone mode, click returns a command's typer.Exit code
+        with runner.interrupts():  # SIGINT, SIGTERM, SIGHUP: the children stopped, one message, exit 128 + N
+            code = app(standalone_mode=False)  # without standalone mode, click returns a command's typer.Exit code
     except KfError as error:
-        render_error(error)
+        with contextlib.suppress(OSError):  # a closed terminal (SIGHUP): the exit code and the log still tell
+            render_error(error)
         sys.exit(error.exit_code)
     except typer.Exit as done:
         sys.exit(done.exit_code)
-    except typer.Abort:
-        typer.echo("Aborted.", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        typer.echo("Interrupted.", err=True)
-        sys.exit(130)
+    except (typer.Abort, KeyboardInterrupt) as abort:  # click turns a KeyboardInterrupt into Abort
+        if runner.interrupted_by() is None and not isinstance(abort.__cause__ or abort, KeyboardInterrupt):
+            typer.echo("Aborted.", err=True)  # end of input at a prompt
+            sys.exit(130)
+        error = runner.interruption("run the same command again to finish what it was doing")
+        with contextlib.suppress(OSError):
+            render_error(error)
+        sys.exit(error.exit_code)
     except Exception as usage:  # click's UsageError family: bad options, unknown command
         # typer >= 0.20 vendors click (typer._click), so match the ClickException shape rather than its import path
         if type(usage).__name__ != "KeyboardInterrupt" and callable(getattr(usage, "show", None)):

@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any
 
 from kfinstall import runner
+from kfinstall.errors import Interrupted
 from kfinstall.kube import Kubectl
 from kfinstall.manifest import COMPONENT_LABEL
 
@@ -264,6 +265,8 @@ class ClusterWatch:
                     healthy = time.monotonic() - started >= _HEALTHY_AFTER
                     if not self._stopping.is_set():
                         log.info("watch of %s ended (exit %s); listing again", resource.name, exit_code)
+            except Interrupted:  # kfinstall is being stopped (runner refuses new processes): so is the view
+                return
             except Exception:  # a thread that dies would leave the view silently stale
                 log.exception("watch of %s failed", resource.name)
             if healthy:

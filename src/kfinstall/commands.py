@@ -143,9 +143,11 @@ def up(options: UpOptions, *, json_output: bool = False, verbose: bool = False) 
         display.stop()
         error.hint = f"{error.hint}\nlog: {log_path}" if error.hint else f"log: {log_path}"
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # SIGINT, SIGTERM or SIGHUP: runner has stopped the processes it was running
         display.stop()
-        raise
+        hint = f"what was applied stays in the cluster: run the same `kfinstall up` again to resume\nlog: {log_path}"
+        error = runner.interruption(hint)
+        raise error from None
     display.stop()
     if json_output:
         if result.default_password:

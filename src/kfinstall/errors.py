@@ -32,3 +32,29 @@ class UsageError(KfError):
 
 class ToolNotFoundError(KfError):
     """An external program (kubectl, minikube, ...) is not installed or not on PATH."""
+
+
+class Interrupted(KfError):
+    """SIGINT (Ctrl-C), SIGTERM or SIGHUP (a closed terminal) stopped the command, and the processes it ran.
+
+    The exit code is 128 + the signal's number (130, 143, 129), as a shell reports a process the signal killed:
+    a script that runs kfinstall sees the same code whether kfinstall handles the signal or not."""
+
+    def __init__(self, signum: int, stopped: list[str], hint: str | None = None) -> None:
+        import signal
+
+        self.signum = signum
+        self.stopped = stopped
+        name = signal.Signals(signum).name
+        super().__init__(f"interrupted ({name}): {_stopped(stopped)}", hint, exit_code=128 + signum)
+
+
+def _stopped(tools: list[str]) -> str:
+    """`stopped 3 processes (2 kubectl, kustomize)`, or `no process was running`."""
+    if not tools:
+        return "no process was running"
+    counts: dict[str, int] = {}
+    for tool in tools:
+        counts[tool] = counts.get(tool, 0) + 1
+    names = ", ".join(f"{count} {tool}" if count > 1 else tool for tool, count in sorted(counts.items()))
+    return f"stopped {len(tools)} process{'es' if len(tools) > 1 else ''} ({names})"

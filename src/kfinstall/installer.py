@@ -161,8 +161,8 @@ def _webhook_services(work: ComponentWork) -> set[tuple[str, str]]:
     }
 
 
-class Interrupted(KfError):
-    """Ctrl-C: stop cleanly; what is applied stays, and a re-run resumes."""
+class Cancelled(KfError):
+    """A component's thread stopped because the install is cancelled (after another's failure, or an interrupt)."""
 
     exit_code = 130
 
@@ -236,13 +236,10 @@ class Installer:
                         done.add(work_id)
                     elif failure is None:
                         failure = error
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # runner is stopping the kubectl processes; the components' threads see _cancel
             self._cancel.set()
             pool.shutdown(wait=True, cancel_futures=True)
-            raise Interrupted(
-                "interrupted: what was applied stays in the cluster",
-                "run the same `kfinstall up` again to resume where it stopped",
-            ) from None
+            raise
         finally:
             if failure is not None:
                 self._cancel.set()
@@ -558,8 +555,8 @@ class Installer:
 
     def _sleep(self, seconds: float) -> None:
         if self._cancel.wait(seconds):
-            raise Interrupted("stopped", "run the same `kfinstall up` again to resume")
+            raise Cancelled("stopped", "run the same `kfinstall up` again to resume")
 
     def _check_cancel(self) -> None:
         if self._cancel.is_set():
-            raise Interrupted("stopped", "run the same `kfinstall up` again to resume")
+            raise Cancelled("stopped", "run the same `kfinstall up` again to resume")

@@ -3,6 +3,17 @@
 Nothing else in kfinstall starts processes. Keeping every call here gives three things in one place:
 tool-path overrides (`KFINSTALL_KUBECTL=/opt/kubectl-1.19/kubectl`, ...), the `--verbose` echo of each command,
 and a log file that records every command with its full output, which is what a user attaches to a bug report.
+
+It is also the one place that knows which processes are running, so it is the one place that stops them. Every
+child starts in a session of its own (`setsid`; it is then the leader of its own process group), so a Ctrl-C in
+the terminal, or the SIGHUP of a closed one, reaches kfinstall alone: kfinstall, not the terminal, decides how its
+children end. On SIGINT, SIGTERM or SIGHUP (`interrupts`, installed by the CLI for every command) the children
+running at that moment get SIGTERM, then SIGKILL after `STOP_GRACE` seconds, each to its whole process group
+(git's helpers, a shell's children), from a thread of their own, while the main thread unwinds (an exception
+path that waits for a worker thread would otherwise wait for the very process it should stop). After an interrupt
+only the main thread may start processes (its cleanup: the install record's last write); in any other thread
+`run` and `start` raise `Interrupted`, so no retry loop restarts what was just stopped.
+What cannot be handled is SIGKILL of kfinstall itself: its children then run to their own end.
 """
 
 from __future__ import annotations
@@ -12,12 +23,13 @@ import logging
 import os
 import shlex
 import shutil
+import signal
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kfinstall.errors import ToolNotFoundError
+from kfinstall.errors import Interrupted, ToolNotFoundError
 
 log = logging.getLogger("kfinstall.commands")
 
@@ -112,32 +124,43 @@ def run(
     _announce(tool, args)
     started = time.monotonic()
     full_env = {**os.environ, **env} if env else None
-    try:
-        proc = sh.Command(path)(
+    child = _spawn(
+        tool,
+        lambda: sh.Command(path)(
             *args,
             _in=input,
             _env=full_env,
             _cwd=os.fspath(cwd) if cwd is not None else None,
             _timeout=timeout,
             _ok_code=list(range(256)),
-            _return_cmd=True,
+            _bg=True,
+            _bg_exc=False,
             _err_to_out=False,
             _tty_out=False,
             _encoding="utf-8",
             _decode_errors="replace",
-        )
-        result = Result(argv, proc.exit_code, _text(proc.stdout), _text(proc.stderr), time.monotonic() - started)
-    except sh.TimeoutException:
-        result = Result(
-            argv,
-            TIMEOUT_EXIT_CODE,
-            "",
-            f"timed out after {timeout:g}s",
-            time.monotonic() - started,
-        )
-    except sh.SignalException as exc:
-        result = Result(argv, 128 + abs(exc.exit_code), _text(exc.stdout), _text(exc.stderr), 0.0)
+            _new_session=True,
+        ),
+        waited=True,
+    )
+    try:
+        try:
+            proc = child.proc.wait()  # type: ignore[attr-defined]
+            result = Result(argv, proc.exit_code, _text(proc.stdout), _text(proc.stderr), time.monotonic() - started)
+        except sh.TimeoutException:
+            result = Result(argv, TIMEOUT_EXIT_CODE, "", f"timed out after {timeout:g}s", time.monotonic() - started)
+        except sh.SignalException as exc:
+            result = Result(
+                argv, 128 + abs(exc.exit_code), _text(exc.stdout), _text(exc.stderr), time.monotonic() - started
+            )
+    except BaseException:  # the main thread's KeyboardInterrupt: the child must not outlive it
+        child.stop()
+        _children.forget(child)
+        raise
     _record(result, input if log_input else (None if input is None else f"<{len(input)} bytes not logged>"))
+    _children.forget(child)  # after its record: an interrupt's last log line comes after those it stopped
+    if _children.signum is not None and threading.current_thread() is not threading.main_thread():
+        raise _children.refusal()  # its end was the interrupt's doing: no retry, no "kubectl was killed"
     return result
 
 
@@ -154,39 +177,26 @@ class Background:
     """A long-running external command (e.g. `kubectl port-forward`) whose output lines arrive as they come."""
 
     argv: tuple[str, ...]
-    _proc: object = field(repr=False)
-    _done: threading.Event = field(default_factory=threading.Event, repr=False)
+    _child: _Child = field(repr=False)
 
     @property
     def pid(self) -> int:
-        return int(self._proc.pid)  # type: ignore[attr-defined]
+        return self._child.pid
 
     def is_alive(self) -> bool:
-        return bool(self._proc.is_alive())  # type: ignore[attr-defined]
+        return self._child.is_alive()
 
     def wait(self, timeout: float | None = None) -> int | None:
         """The exit code once the process has ended, or None if it is still running after `timeout`."""
-        import sh
-
-        try:
-            self._proc.wait(timeout=timeout)  # type: ignore[attr-defined]
-        except sh.TimeoutException:
-            return None
-        except (sh.ErrorReturnCode, sh.SignalException):
-            pass
-        return int(self._proc.exit_code)  # type: ignore[attr-defined]
+        code = self._child.wait(timeout)
+        if code is not None:
+            _children.forget(self._child)
+        return code
 
     def stop(self, grace: float = 3.0) -> None:
-        """Terminate the process (SIGTERM, then SIGKILL after `grace` seconds) and reap it."""
-        if not self.is_alive():
-            self.wait(0.1)
-            return
-        with contextlib.suppress(ProcessLookupError):
-            self._proc.terminate()  # type: ignore[attr-defined]
-        if self.wait(grace) is None:
-            with contextlib.suppress(ProcessLookupError):
-                self._proc.kill()  # type: ignore[attr-defined]
-            self.wait(grace)
+        """Terminate the process group (SIGTERM, then SIGKILL after `grace` seconds) and reap the process."""
+        self._child.stop(grace)
+        _children.forget(self._child)
 
 
 def start(
@@ -207,19 +217,194 @@ def start(
         log.info("  | %s", text)
         on_line(text)
 
-    proc = sh.Command(path)(
-        *args,
-        _bg=True,
-        _bg_exc=False,
-        _out=deliver,
-        _err=deliver,
-        _env={**os.environ, **env} if env else None,
-        _ok_code=list(range(256)),
-        _encoding="utf-8",
-        _decode_errors="replace",
-        _new_session=True,
+    child = _spawn(
+        tool,
+        lambda: sh.Command(path)(
+            *args,
+            _bg=True,
+            _bg_exc=False,
+            _out=deliver,
+            _err=deliver,
+            _env={**os.environ, **env} if env else None,
+            _ok_code=list(range(256)),
+            _encoding="utf-8",
+            _decode_errors="replace",
+            _new_session=True,
+        ),
+        waited=False,
     )
-    return Background((path, *args), proc)
+    return Background((path, *args), child)
+
+
+# Children and interrupts -------------------------------------------------------------------------------------
+
+#: Seconds a child has to end after SIGTERM before it gets SIGKILL.
+STOP_GRACE = 3.0
+#: The signals that interrupt kfinstall: Ctrl-C, `kill`, a closed terminal. Each ends it with exit code 128 + N.
+INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class _Child:
+    """One started process (an sh RunningCommand): the leader of its own process group."""
+
+    def __init__(self, tool: str, proc: object, waited: bool) -> None:
+        self.tool = tool
+        #: Whether a thread waits for it to end (`run`), rather than a `Background` handle.
+        self.waited = waited
+        self.proc = proc
+        self.pid = int(proc.pid)  # type: ignore[attr-defined]
+
+    def is_alive(self) -> bool:
+        return bool(self.proc.is_alive())  # type: ignore[attr-defined]
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        import sh
+
+        try:
+            self.proc.wait(timeout=timeout)  # type: ignore[attr-defined]
+        except sh.TimeoutException:
+            return None
+        except (sh.ErrorReturnCode, sh.SignalException):
+            pass
+        return int(self.proc.exit_code)  # type: ignore[attr-defined]
+
+    def signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signum)
+
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """SIGTERM to the group, SIGKILL after `grace` seconds if the leader still runs, then reap it.
+
+        A leader that ended by itself long ago is only reaped: its pid (so its group's id) may be another's now."""
+        if self.is_alive():
+            self.signal_group(signal.SIGTERM)
+            self.wait(grace)
+            self.signal_group(signal.SIGKILL)  # the leader if it is still running, and what it left in its group
+        self.wait(grace)
+
+
+class _Children:
+    """The processes kfinstall is running, and the interrupt that stops them (one per process)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running: dict[int, _Child] = {}
+        self.signum: int | None = None
+        self.stopped: list[str] = []
+        self.done = threading.Event()
+        self.wake: tuple[int, int] | None = None
+
+    def add(self, child: _Child) -> None:
+        with self.lock:
+            self.running[id(child)] = child
+
+    def forget(self, child: _Child) -> None:
+        with self.lock:
+            self.running.pop(id(child), None)
+
+    def refusal(self) -> Interrupted:
+        return Interrupted(self.signum or signal.SIGINT, list(self.stopped))
+
+    def stop_all(self, urgent: bool = False) -> None:
+        """Stop every child running now (all at once, each with the grace unless `urgent`)."""
+        with self.lock:
+            targets = list(self.running.values())
+        alive = [child for child in targets if child.is_alive()]
+        if not urgent:
+            self.stopped += [child.tool for child in alive]
+        name = signal.Signals(self.signum or signal.SIGINT).name
+        for child in alive:
+            log.info("%s: stopping pid %d (%s)%s", name, child.pid, child.tool, " at once" if urgent else "")
+        stoppers = [
+            threading.Thread(target=child.stop, args=(0.05 if urgent else STOP_GRACE,), daemon=True)
+            for child in targets
+        ]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
+        deadline = time.monotonic() + STOP_GRACE  # the threads that ran them record how they ended
+        while any(child.waited and id(child) in self.running for child in alive) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def watch(self, read_fd: int) -> None:
+        """The stopping thread: one byte per signal; the first stops the children, a second one hurries it."""
+        first = True
+        while True:
+            try:
+                data = os.read(read_fd, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            for _ in data:
+                if first:
+                    first = False
+                    threading.Thread(target=self._stop_first, daemon=True, name="stop-children-grace").start()
+                else:
+                    self.stop_all(urgent=True)
+
+    def _stop_first(self) -> None:
+        self.stop_all()
+        self.done.set()
+
+    def handle(self, signum: int, frame: object) -> None:
+        """The Python-level signal handler (main thread): note the signal, wake the stopper, unwind once."""
+        first = self.signum is None
+        if first:
+            self.signum = signum
+        if self.wake is not None:
+            with contextlib.suppress(OSError):
+                os.write(self.wake[1], bytes([signum]))
+        if first:
+            raise KeyboardInterrupt
+
+
+_children = _Children()
+
+
+def _spawn(tool: str, make: Callable[[], object], *, waited: bool) -> _Child:
+    """Start a process with `make` and track it; after an interrupt only the main thread may start one."""
+    if _children.signum is not None and threading.current_thread() is not threading.main_thread():
+        raise _children.refusal()
+    child = _Child(tool, make(), waited)
+    _children.add(child)
+    return child
+
+
+@contextlib.contextmanager
+def interrupts() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP as KeyboardInterrupt in the main thread, once; the children stopped meanwhile.
+
+    Later signals do not unwind again (the cleanup runs to its end: nothing half-written); they cut the children's
+    grace short instead. `interruption()` then says what happened; the CLI exits with its exit code."""
+    read_fd, write_fd = os.pipe()
+    _children.wake = (read_fd, write_fd)
+    threading.Thread(target=_children.watch, args=(read_fd,), daemon=True, name="stop-children").start()
+    previous = {signum: signal.signal(signum, _children.handle) for signum in INTERRUPT_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def interrupted_by() -> int | None:
+    """The signal that interrupted kfinstall, if one did."""
+    return _children.signum
+
+
+def interruption(hint: str | None = None) -> Interrupted:
+    """The error to end an interrupted command with, once every child running at the interrupt has ended."""
+    if _children.signum is None:  # a KeyboardInterrupt nobody signalled (raised by code): stop what runs
+        _children.signum = signal.SIGINT
+        _children.stop_all()
+        _children.done.set()
+    elif _children.wake is not None:
+        _children.done.wait(STOP_GRACE * 4)
+    error = Interrupted(_children.signum, list(_children.stopped), hint)
+    log.info("%s", error.message)
+    return error
 
 
 def _announce(tool: str, args: Sequence[str]) -> None:

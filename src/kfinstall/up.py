@@ -267,11 +267,15 @@ def _install(
     prefetch = _start_prefetch(install, options, builds, report)
     try:
         installer.run(works)
-    except BaseException:
+    except BaseException as error:
         if prefetch is not None:
             prefetch.finish(cancel=True)
         with contextlib.suppress(KfError):  # keep what was done; the install's own error is the one to show
-            writer.flush()
+            # interrupted: write it all again, since a coalesced write in flight was stopped with the other processes
+            if isinstance(error, KeyboardInterrupt):
+                writer.save()
+            else:
+                writer.flush()
         raise
     if prefetch is not None:
         prefetch.finish()

@@ -29,6 +29,7 @@ KNOBS = {
     "minikube_platform": "FAKE_MINIKUBE_PLATFORM",
     "double_args": "FAKE_MINIKUBE_DOUBLE_ARGS",
     "start_timeout": "FAKE_MINIKUBE_START_TIMEOUT",
+    "minikube_start_gate": "FAKE_MINIKUBE_START_GATE",
     "image_pull_seconds": "FAKE_MINIKUBE_IMAGE_PULL_SECONDS",
     "image_pull_fail": "FAKE_MINIKUBE_IMAGE_PULL_FAIL",
     "kustomize_version": "FAKE_KUSTOMIZE_VERSION",

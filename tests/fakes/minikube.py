@@ -16,7 +16,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tests.fakes import common
@@ -713,6 +715,21 @@ def restart(profile: str, parsed: Parsed, existing: dict[str, Any], version: str
     return boot(profile, parsed, existing, gpus)
 
 
+def wait_for_start_gate(limit: float = 120.0) -> bool:
+    """FAKE_MINIKUBE_START_GATE=FILE: a `start` that boots the node waits until FILE exists (a slow start a test
+    interrupts or releases); it writes FILE.waiting first, so the test knows it is there. False after `limit`."""
+    gate = os.environ.get("FAKE_MINIKUBE_START_GATE")
+    if not gate:
+        return True
+    Path(gate + ".waiting").touch()
+    deadline = time.monotonic() + limit
+    while not Path(gate).exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def boot(profile: str, parsed: Parsed, config: dict[str, Any], gpus: int) -> int:
     """Start the API server double and write the kubeconfig context, printing what minikube prints meanwhile."""
     version = config["KubernetesConfig"]["KubernetesVersion"]
@@ -725,6 +742,8 @@ def boot(profile: str, parsed: Parsed, config: dict[str, Any], gpus: int) -> int
     step("Docker", f"Preparing Kubernetes {version} on {runtime_shown.get(runtime, runtime)} ...")
     for option in config["KubernetesConfig"]["ExtraOptions"] or []:
         step("Option", f"{option['Component']}.{option['Key']}={option['Value']}")
+    if not wait_for_start_gate():
+        raise fail("GUEST_START", 80, "failed to start node: the test's start gate never opened")
     try:
         info = cluster.start_double(profile, version, config["CPUs"], config["Memory"], gpus, runtime)
     except cluster.DoubleFailed as error:
