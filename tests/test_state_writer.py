@@ -51,3 +51,27 @@ def test_a_component_already_recorded_ready_costs_no_write(cluster, kubectl: Kub
     before = record_writes(cluster)
     writer.ready("istio")
     assert record_writes(cluster) == before
+
+
+def test_a_record_write_the_api_server_answers_with_503_is_tried_again_until_it_lands(
+    cluster, kubectl: Kubectl
+) -> None:
+    """apiserver 503s (an overloaded or restarting API server) must not lose the record at the end of an install."""
+    writer = state.RecordWriter(kubectl, new_record(), coalesce=60)
+    writer.applied("istio", "hash")
+    cluster.fault(error_rate=1.0, error_code=503, error_paths="kfinstall-install", duration=1.0)
+
+    writer.flush()
+
+    failed = [r for r in cluster.requests() if r["status"] == 503 and "kfinstall-install" in r["path"]]
+    assert failed, "the fault should have refused the first write"
+    assert sorted(state.read(kubectl).components) == ["istio"]
+
+
+def test_a_record_write_the_cluster_rejects_for_good_is_an_error_at_once(cluster, kubectl: Kubectl) -> None:
+    writer = state.RecordWriter(kubectl, new_record(), coalesce=60)
+    writer.applied("istio", "hash")
+    cluster.fault(error_rate=1.0, error_code=500, error_paths="kfinstall-install")
+
+    with pytest.raises(state.KfError, match="cannot write the install record"):
+        writer.flush()

@@ -21,12 +21,15 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from kfinstall.classify import classify_apply_failure
 from kfinstall.errors import KfError
 from kfinstall.kube import Kubectl
 
 NAMESPACE = "kube-system"
 NAME = "kfinstall-install"
 FIELD_MANAGER = "kfinstall-record"
+#: Pauses between tries of a record write the cluster answered with a race or an outage (a 503, a restart).
+SAVE_RETRY_PAUSES = (0.5, 1.0, 2.0, 4.0)
 #: The shape of the record this kfinstall writes and reads. A record without the field predates it and has
 #: version 1's shape. Bump it (and read the older shapes) when a field changes meaning or type.
 SCHEMA_VERSION = 1
@@ -203,6 +206,11 @@ class RecordWriter:
                     "data": {"install.json": self.record.to_json()},
                 }
             result = self.kubectl.apply(json.dumps(payload), field_manager=FIELD_MANAGER, timeout=60)
+            for pause in SAVE_RETRY_PAUSES:  # a 503 or a restarting API server is no reason to lose the record
+                if result.ok or not classify_apply_failure(result.output, result.exit_code).retryable:
+                    break
+                time.sleep(pause)
+                result = self.kubectl.apply(json.dumps(payload), field_manager=FIELD_MANAGER, timeout=60)
         if not result.ok:
             raise KfError(f"cannot write the install record: {result.output}", "is the cluster running?")
 
