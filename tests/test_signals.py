@@ -102,7 +102,8 @@ def assert_stopped_cleanly(run: Up, stderr: str, signum: int, tool: str) -> None
     left = processes.still_running(run.children, 10)
     assert not left, "still running after kfinstall ended:\n" + "\n".join(map(str, left))
     log = (run.log_dir / "latest.log").read_text()
-    assert f"interrupted ({name})" in log.strip().splitlines()[-1]
+    # among the last lines: a process that ended as the signal came may log its exit just after the message
+    assert any(f"interrupted ({name})" in line for line in log.strip().splitlines()[-5:]), log[-2000:]
     assert "Traceback" not in log
 
 
