@@ -24,7 +24,11 @@ def start(fake_tools: FakeTools, *args: str) -> None:
 
 
 def alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]
+    """Running and not a zombie; a process that ends between the two reads of /proc is gone."""
+    try:
+        return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
 
 
 def test_start_makes_the_profile_context_work_with_the_real_kubectl(fake_tools: FakeTools) -> None:
