@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kfinstall.build import BuildTarget, build_all
 from kfinstall.errors import KfError
-from kfinstall.manifest import parse
+from kfinstall.manifests.build import BuildTarget, build_all
+from kfinstall.manifests.objects import parse
 from tests.paths import REPO_ROOT, real_kubectl
 
 SYNTHETIC = REPO_ROOT / "tests" / "data" / "synthetic-manifests"
@@ -113,7 +113,7 @@ def test_another_kustomize_binary_is_built_afresh(tmp_path: Path, cache: Path, m
 
 
 def test_parsed_objects_are_cached_and_equal_to_a_fresh_parse(tmp_path: Path, cache: Path) -> None:
-    from kfinstall.build import objects_all
+    from kfinstall.manifests.build import objects_all
 
     checkout = _copy_of_synthetic(tmp_path)
     fresh = objects_all(checkout, [CERT_MANAGER], commit="a" * 40)

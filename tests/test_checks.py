@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kfinstall import minikube_support
-from kfinstall.checks import (
+from kfinstall.checks.prerequisites import (
     CheckRequest,
     CheckResult,
     ClusterFacts,
@@ -23,7 +22,8 @@ from kfinstall.checks import (
     suggest_release,
 )
 from kfinstall.errors import UsageError
-from kfinstall.pins import Pins, Version, load_pins
+from kfinstall.release import minikube_support
+from kfinstall.release.pins import Pins, Version, load_pins
 from kfinstall.runner import Result
 
 KUSTOMIZE_3_2_0 = (

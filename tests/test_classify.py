@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kfinstall.classify import KlogLine, classify_apply_failure, error_lines, parse_klog
+from kfinstall.kube.classify import KlogLine, classify_apply_failure, error_lines, parse_klog
 
 CRD_MISSING = (
     'resource mapping not found for name: "selfsigning-issuer" namespace: "" from "STDIN": '

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from kfinstall.pins import shipped_pins_path
+from kfinstall.release.pins import shipped_pins_path
 
 KFINSTALL = str(Path(sys.executable).parent / "kfinstall")
 
@@ -75,7 +75,7 @@ def test_help_lists_the_commands() -> None:
 
 def test_the_cli_module_leaves_heavy_imports_to_the_commands_so_help_stays_fast() -> None:
     """What kfinstall.cli imports beyond Typer itself (older Typers import rich.table at once: not ours to avoid)."""
-    heavy = ("pydantic", "yaml", "sh", "rich.table", "kfinstall.pins", "kfinstall.checks")
+    heavy = ("pydantic", "yaml", "sh", "rich.table", "kfinstall.release.pins", "kfinstall.checks.prerequisites")
     code = (
         "import sys, typer; before = set(sys.modules); import kfinstall.cli; "
         f"print([m for m in {heavy!r} if m in sys.modules and m not in before])"

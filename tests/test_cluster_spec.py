@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kfinstall.cluster import ClusterSpec, ProfileState, incompatibilities, needed_runtime, start_args
-from kfinstall.pins import Pins, load_pins
-from kfinstall.plan import select
+from kfinstall.minikube.cluster import ClusterSpec, ProfileState, incompatibilities, needed_runtime, start_args
+from kfinstall.release.pins import Pins, load_pins
+from kfinstall.release.selection import select
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.paths import REPO_ROOT

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from kfinstall.clusterwatch import ClusterWatch, WatchSnapshot, _JsonStream
-from kfinstall.kube import Kubectl
-from kfinstall.manifest import COMPONENT_LABEL
-from kfinstall.readiness import endpoints_ready, readiness
+from kfinstall.kube.kubectl import Kubectl
+from kfinstall.kube.readiness import endpoints_ready, readiness
+from kfinstall.kube.watch import ClusterWatch, WatchSnapshot, _JsonStream
+from kfinstall.manifests.objects import COMPONENT_LABEL
 from tests.double.fixtures import ClusterHandle
 from tests.paths import real_kubectl
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kfinstall.pins import load_pins, shipped_pins_path
-from kfinstall.plan import chain_lengths, select
+from kfinstall.release.pins import load_pins, shipped_pins_path
+from kfinstall.release.selection import chain_lengths, select
 
 
 def test_a_component_nothing_depends_on_has_a_chain_of_one() -> None:

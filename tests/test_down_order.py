@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kfinstall.down import component_order, removal_steps
-from kfinstall.manifest import COMPONENT_LABEL
-from kfinstall.state import ComponentRecord, InstallRecord
+from kfinstall.commands.down import component_order, removal_steps
+from kfinstall.kube.record import ComponentRecord, InstallRecord
+from kfinstall.manifests.objects import COMPONENT_LABEL
 
 
 def obj(kind: str, name: str, component: str | None, namespace: str | None = None, api: str = "v1") -> dict[str, Any]:

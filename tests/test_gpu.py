@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kfinstall import gpu
+from kfinstall.kube import gpu
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.releases import LocalRelease
@@ -214,7 +214,7 @@ def test_gpu_test_reports_why_the_pod_never_ran(fake_tools: FakeTools, tmp_path:
 
 
 def test_a_profile_created_without_gpus_is_not_reused_for_gpus() -> None:
-    from kfinstall.cluster import ClusterSpec, ProfileState, incompatibilities
+    from kfinstall.minikube.cluster import ClusterSpec, ProfileState, incompatibilities
 
     spec = ClusterSpec("kubeflow", "v1.34.0", 4, 8192, None, "docker", "all", ())
     assert incompatibilities(ProfileState("running", "v1.34.0", 4, 8192, "docker", "all"), spec) == []

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from kfinstall.health import component_health, node_usage, parse_quantity
-from kfinstall.manifest import COMPONENT_LABEL
+from kfinstall.kube.health import component_health, node_usage, parse_quantity
+from kfinstall.manifests.objects import COMPONENT_LABEL
 
 
 def workload(name: str, component: str, ready: bool, namespace: str = "kubeflow") -> dict[str, Any]:

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from kfinstall.errors import UsageError
-from kfinstall.manifest import images, substitute_images
-from kfinstall.pins import ImageSubstitution, load_pins
+from kfinstall.manifests.objects import images, substitute_images
+from kfinstall.release.pins import ImageSubstitution, load_pins
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.paths import needs_bundle
@@ -260,7 +260,7 @@ def stuck(message: str) -> dict[str, Any]:
 
 
 def test_the_back_off_message_of_1_32_gives_the_registrys_words_and_the_substitution_hint() -> None:
-    from kfinstall.readiness import pod_problem
+    from kfinstall.kube.readiness import pod_problem
 
     message = f'Back-off pulling image "{DELETED}": ErrImagePull: rpc error: code = Unknown desc = {WORDS}'
     problem = pod_problem(stuck(message))
@@ -269,7 +269,7 @@ def test_the_back_off_message_of_1_32_gives_the_registrys_words_and_the_substitu
 
 
 def test_before_1_32_the_words_come_from_the_kubelets_failed_event() -> None:
-    from kfinstall.readiness import pod_problem
+    from kfinstall.kube.readiness import pod_problem
 
     event = {"involvedObject": {"name": "authservice-0"}, "reason": "Failed",
              "message": f'Failed to pull image "{DELETED}": rpc error: code = Unknown desc = {WORDS}'}  # fmt: skip
@@ -278,7 +278,7 @@ def test_before_1_32_the_words_come_from_the_kubelets_failed_event() -> None:
 
 
 def test_a_network_failure_keeps_the_network_hint() -> None:
-    from kfinstall.readiness import pod_problem
+    from kfinstall.kube.readiness import pod_problem
 
     offline = f'Back-off pulling image "{DELETED}": ErrImagePull: dial tcp: lookup gcr.io: no such host'
     problem = pod_problem(stuck(offline))

@@ -126,7 +126,7 @@ def test_down_keep_cluster_over_a_record_of_the_wrong_shape_still_removes_by_lab
 
 def test_a_record_written_before_schema_version_existed_reads_as_version_1() -> None:
     """Records on clusters installed by an earlier kfinstall have no `schema_version`: they are version 1's shape."""
-    from kfinstall.state import InstallRecord
+    from kfinstall.kube.record import InstallRecord
 
     katib = {"hash": "h", "applied_at": "T0", "ready_at": "T1"}
     old = {"release": "v0.1.0", "commit": None, "profile": "minimal", "kfinstall_version": "0.1.0", "started_at": "T0",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kfinstall.kinds import never_served, provided_kinds
+from kfinstall.kube.kinds import never_served, provided_kinds
 
 CRD_V1 = {
     "kind": "CustomResourceDefinition",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kfinstall.checks import CheckRequest, Facts, evaluate
-from kfinstall.pins import KustomizeDefect, Pins, load_pins
+from kfinstall.checks.prerequisites import CheckRequest, Facts, evaluate
+from kfinstall.release.pins import KustomizeDefect, Pins, load_pins
 from kfinstall.runner import Result
 from tests.fakes.fixtures import FakeTools
 

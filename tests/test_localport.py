@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from kfinstall import localport
-from kfinstall.portforward import backoff, is_broken, is_error
+from kfinstall.kube import localport
+from kfinstall.kube.portforward import backoff, is_broken, is_error
 
 TCP_TABLE = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0 100 0 0 10 0

@@ -203,5 +203,5 @@ def test_password_and_images_pull_refuse_too_while_another_kfinstall_holds_the_p
     for result in (password, pull):
         assert result.returncode == 1, result.stderr
         assert "Traceback" not in result.stderr and result.stderr.count("error:") == 1
-        assert (f"error: another kfinstall (pid {os.getpid()}: {HOLDER}, since " in result.stderr), result.stderr
+        assert f"error: another kfinstall (pid {os.getpid()}: {HOLDER}, since " in result.stderr, result.stderr
     assert not [call for call in fake_tools.calls("minikube") if "pull" in call]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kfinstall.manifest import (
+from kfinstall.manifests.objects import (
     COMPONENT_LABEL,
     RELEASE_LABEL,
     as_apply_input,

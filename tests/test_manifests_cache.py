@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from kfinstall import build, manifests
 from kfinstall.errors import KfError
+from kfinstall.manifests import build
+from kfinstall.manifests import checkout as manifests_checkout
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.releases import LocalRelease
@@ -158,7 +159,7 @@ def test_a_partial_clone_of_another_release_is_removed_only_when_nobody_is_cloni
     for partial in (busy, stale):
         (partial / ".git").mkdir(parents=True)
     with locks.hold(locks.checkout("v9.9.9-000000000000", "v9.9.9")):  # another kfinstall is cloning v9.9.9
-        manifests.fetch(synthetic_release.tag, synthetic_release.commit, synthetic_release.repo_url)
+        manifests_checkout.fetch(synthetic_release.tag, synthetic_release.commit, synthetic_release.repo_url)
     assert busy.is_dir() and not stale.exists()
 
 
@@ -216,7 +217,7 @@ def test_a_clone_onto_a_full_disk_says_the_disk_is_full_and_a_rerun_with_room_re
 
 
 def cached(release: LocalRelease) -> Path:
-    return manifests.fetch(release.tag, release.commit, release.repo_url).path
+    return manifests_checkout.fetch(release.tag, release.commit, release.repo_url).path
 
 
 def test_a_cached_checkout_edited_in_place_is_refused_not_installed_as_the_pinned_commit(
@@ -268,7 +269,7 @@ def test_refusing_an_edited_checkout_drops_the_builds_cached_from_it(
 
 def test_a_clean_cached_checkout_is_used_without_a_clone(env: dict[str, str], synthetic_release: LocalRelease):
     cached(synthetic_release)
-    again = manifests.fetch(synthetic_release.tag, synthetic_release.commit, "file:///nonexistent")
+    again = manifests_checkout.fetch(synthetic_release.tag, synthetic_release.commit, "file:///nonexistent")
     assert again.source == "cache"
 
 
@@ -276,7 +277,7 @@ def test_a_users_own_manifests_dir_with_local_edits_is_used_as_it_is(tmp_path: P
     own = tmp_path / "own"
     subprocess.run(["git", "clone", "-q", synthetic_release.repo_url, str(own)], check=True)
     (own / "common" / "extra.yaml").write_text("kind: ConfigMap\n")
-    checkout = manifests.use_local_dir(own, ["common/cert-manager"])
+    checkout = manifests_checkout.use_local_dir(own, ["common/cert-manager"])
     assert (checkout.path, checkout.commit, checkout.source) == (own.resolve(), None, "local")
     status = subprocess.run(["git", "-C", str(own), "status", "--porcelain"], capture_output=True, text=True)
     assert status.stdout.strip() == "?? common/extra.yaml"  # untouched

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kfinstall import manifests
 from kfinstall.errors import KfError, UsageError
+from kfinstall.manifests import checkout as manifests_checkout
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -36,7 +36,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_clone_lands_in_the_cache_at_the_pinned_commit(upstream: tuple[str, str], cache: Path) -> None:
     url, commit = upstream
-    checkout = manifests.fetch("v1.0.0", commit, url)
+    checkout = manifests_checkout.fetch("v1.0.0", commit, url)
     assert checkout.source == "clone"
     assert checkout.path == cache / "manifests" / f"v1.0.0-{commit[:12]}"
     assert (checkout.path / "common" / "cert-manager" / "kustomization.yaml").is_file()
@@ -44,15 +44,15 @@ def test_clone_lands_in_the_cache_at_the_pinned_commit(upstream: tuple[str, str]
 
 def test_second_fetch_reuses_the_cache(upstream: tuple[str, str]) -> None:
     url, commit = upstream
-    manifests.fetch("v1.0.0", commit, url)
-    assert manifests.fetch("v1.0.0", commit, "file:///nonexistent").source == "cache"
+    manifests_checkout.fetch("v1.0.0", commit, url)
+    assert manifests_checkout.fetch("v1.0.0", commit, "file:///nonexistent").source == "cache"
 
 
 def test_a_tag_at_another_commit_is_refused_with_both_shas(upstream: tuple[str, str], cache: Path) -> None:
     url, commit = upstream
     forged = "0" * 40
     with pytest.raises(KfError) as caught:
-        manifests.fetch("v1.0.0", forged, url)
+        manifests_checkout.fetch("v1.0.0", forged, url)
     assert commit in caught.value.message and forged in caught.value.message
     assert not any((cache / "manifests").iterdir())
 
@@ -60,15 +60,15 @@ def test_a_tag_at_another_commit_is_refused_with_both_shas(upstream: tuple[str, 
 def test_a_missing_tag_is_a_clear_error_without_retries(upstream: tuple[str, str]) -> None:
     url, commit = upstream
     with pytest.raises(KfError) as caught:
-        manifests.fetch("v9.9.9", commit, url, backoff=30)
+        manifests_checkout.fetch("v9.9.9", commit, url, backoff=30)
     assert "could not clone" in caught.value.message and "v9.9.9" in caught.value.message
 
 
 def test_local_dir_must_look_like_a_manifests_checkout(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
-        manifests.use_local_dir(tmp_path, ["common/cert-manager"])
+        manifests_checkout.use_local_dir(tmp_path, ["common/cert-manager"])
     (tmp_path / "common" / "cert-manager").mkdir(parents=True)
-    checkout = manifests.use_local_dir(tmp_path, ["common/cert-manager"])
+    checkout = manifests_checkout.use_local_dir(tmp_path, ["common/cert-manager"])
     assert (checkout.commit, checkout.source) == (None, "local")
 
 
@@ -78,13 +78,13 @@ def test_the_clone_allows_only_https_ssh_git_and_file_whatever_git_allow_protoco
     """A user's GIT_ALLOW_PROTOCOL=ext (which would allow `ext::` and forbid `file`) does not reach the clone."""
     monkeypatch.setenv("GIT_ALLOW_PROTOCOL", "ext")
     url, commit = upstream
-    assert manifests.fetch("v1.0.0", commit, url).source == "clone"
+    assert manifests_checkout.fetch("v1.0.0", commit, url).source == "clone"
 
 
 def test_fetch_itself_refuses_an_ext_url_without_running_git(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     with pytest.raises(UsageError, match="ext:: remote helper"):
-        manifests.fetch("v1.0.0", "0" * 40, f"ext::sh -c touch% {marker}")
+        manifests_checkout.fetch("v1.0.0", "0" * 40, f"ext::sh -c touch% {marker}")
     assert not marker.exists()
 
 
@@ -130,7 +130,7 @@ and retry with 'git restore --source=HEAD :/'
     ids=["before-the-objects", "during-the-pack", "during-the-checkout"],
 )
 def test_a_full_disk_is_named_as_the_cause_of_a_failed_clone_not_git_s_last_advice_line(output: str, message: str):
-    failure = manifests.clone_failure(output)
+    failure = manifests_checkout.clone_failure(output)
     assert (failure.message, failure.disk) == (message, True)
 
 
@@ -157,7 +157,7 @@ def test_a_full_disk_is_named_as_the_cause_of_a_failed_clone_not_git_s_last_advi
     ids=["dns", "missing-tag", "early-eof", "broken-pipe", "silent"],
 )
 def test_other_clone_failures_show_git_s_first_fatal_line(output: str, message: str) -> None:
-    failure = manifests.clone_failure(output)
+    failure = manifests_checkout.clone_failure(output)
     assert (failure.message, failure.disk) == (message, False)
 
 
@@ -177,6 +177,6 @@ def test_a_full_disk_is_not_retried_even_when_a_file_name_says_tls(
     monkeypatch.setenv("FULL", FULL_DURING_THE_CHECKOUT.replace("user-namespace/base/profile", "istio/tls-secret"))
     url, commit = upstream
     with pytest.raises(KfError, match="unable to write file") as caught:
-        manifests.fetch("v1.0.0", commit, url, backoff=30)
+        manifests_checkout.fetch("v1.0.0", commit, url, backoff=30)
     assert "is full" in (caught.value.hint or "")
     assert counter.read_text().count("x") == 1

@@ -12,7 +12,7 @@ import bcrypt
 import pytest
 import yaml
 
-from kfinstall.password import LOGIN_ANNOTATION, Login, hash_password, set_login
+from kfinstall.manifests.login import LOGIN_ANNOTATION, Login, hash_password, set_login
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.paths import MANIFESTS_BUNDLE, needs_bundle, real_kubectl

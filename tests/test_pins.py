@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from kfinstall.errors import UsageError
-from kfinstall.pins import PROFILES, Pins, load_pins, shipped_pins_path
-from kfinstall.render import readme_table
+from kfinstall.release.pins import PROFILES, Pins, load_pins, shipped_pins_path
+from kfinstall.ui.tables import readme_table
 from tests.paths import MANIFESTS_BUNDLE, REPO_ROOT, needs_bundle, real_kubectl
 
 TUTORIAL_SET_V1_4_0 = [

@@ -59,6 +59,6 @@ def test_a_forward_outlasts_an_api_server_restart_of_15_seconds_and_announces_th
     ],
 )
 def test_only_an_api_server_that_does_not_answer_is_waited_out(output: str, waited_out: bool) -> None:
-    from kfinstall.portforward import api_server_unavailable
+    from kfinstall.kube.portforward import api_server_unavailable
 
     assert api_server_unavailable(output) is waited_out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 
-from kfinstall.manifest import parse, with_port_protocols
+from kfinstall.manifests.objects import parse, with_port_protocols
 
 WORKLOADS = """\
 apiVersion: apps/v1

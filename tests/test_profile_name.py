@@ -1,4 +1,7 @@
-"""The user's Profile named and owned after the login: pure functions over built objects (src/kfinstall/password.py)."""
+"""The user's Profile named and owned after the login: pure functions over built objects.
+
+The code: src/kfinstall/manifests/login.py.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import re
 
 import pytest
 
-from kfinstall.password import Login, own_profiles, profile_name, set_login
+from kfinstall.manifests.login import Login, own_profiles, profile_name, set_login
 
 #: What kustomize 5.8 builds from common/user-namespace/base of v1.9.1, v1.10.2 and v1.11.0
 #: (kubeflow/community-distribution#3315).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kfinstall.readiness import endpoints_ready, pod_problem, readiness
+from kfinstall.kube.readiness import endpoints_ready, pod_problem, readiness
 
 
 def deployment(replicas: int = 1, available: int = 1, generation: int = 2, observed: int = 2) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""kfinstall.registry: image references parsed as docker parses them, and a real registry's answers classified.
+"""kfinstall.checks.registry: image references parsed as docker parses them, and a real registry's answers classified.
 
 The reference tables are distribution/distribution's own (reference/normalize_test.go at v2.8.2:
 TestValidateReferenceName, TestParseRepositoryInfo, TestParseDockerRef). The registry tests run the real
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kfinstall import registry
-from kfinstall.registry import Client, parse_reference
+from kfinstall.checks import registry
+from kfinstall.checks.registry import Client, parse_reference
 from tests.registry_fixtures import Registry, oci_layout
 
 # ---- references: distribution's tables --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kfinstall.pins import load_pins
+from kfinstall.release.pins import load_pins
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 

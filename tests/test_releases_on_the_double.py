@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kfinstall.pins import load_pins
+from kfinstall.release.pins import load_pins
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.paths import needs_bundle

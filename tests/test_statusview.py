@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from kfinstall.health import ComponentHealth, NodeUsage
-from kfinstall.readiness import PodProblem
-from kfinstall.state import ComponentRecord, InstallRecord
-from kfinstall.status import StatusReport
-from kfinstall.statusview import screen
+from kfinstall.commands.status import StatusReport
+from kfinstall.kube.health import ComponentHealth, NodeUsage
+from kfinstall.kube.readiness import PodProblem
+from kfinstall.kube.record import ComponentRecord, InstallRecord
+from kfinstall.ui.status_screen import screen
 
 GPU_NODE = NodeUsage("minikube", 8, 16 * 2**30, 2.5, 4 * 2**30, 1, 1, ("team/train-0",))
 RECORD = InstallRecord("v1.4.0", "50c66cdf50ef0e7cf416bffd49e73db471fd37a8", "minimal", "0.1.0", "T0", "T1",

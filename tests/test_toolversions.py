@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kfinstall.pins import Version
-from kfinstall.toolversions import (
+from kfinstall.checks.toolversions import (
     parse_docker_info,
     parse_git_version,
     parse_kubectl_client_version,
@@ -15,6 +14,7 @@ from kfinstall.toolversions import (
     parse_minikube_version,
     parse_nvidia_smi_list,
 )
+from kfinstall.release.pins import Version
 
 # ---- kustomize: four shapes over its history, plus distro and source builds ------------------------------------
 

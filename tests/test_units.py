@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from kfinstall.errors import UsageError
-from kfinstall.units import check_disk_size, check_driver, check_seconds, format_mb, parse_cpus, parse_memory_mb
+from kfinstall.minikube.units import (
+    check_disk_size,
+    check_driver,
+    check_seconds,
+    format_mb,
+    parse_cpus,
+    parse_memory_mb,
+)
 
 
 @pytest.mark.parametrize(

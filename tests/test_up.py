@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kfinstall.classify import parse_klog
+from kfinstall.kube.classify import parse_klog
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.releases import LocalRelease, checkout_with_broken_katib

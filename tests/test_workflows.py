@@ -62,7 +62,7 @@ def test_the_smoke_job_runs_check_up_status_and_port_forward() -> None:
 
 
 def test_the_weekly_image_check_asks_the_registries_for_every_pinned_release() -> None:
-    from kfinstall.pins import load_pins
+    from kfinstall.release.pins import load_pins
 
     workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "images.yml").read_text())
     job = workflow["jobs"]["resolve"]

@@ -75,16 +75,16 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show each ext
 @app.command()
 def versions(pins: PinsOpt = None, json_output: JsonOpt = False) -> None:
     """List the pinned Kubeflow releases: Kubernetes range, kustomize, and the components of each profile."""
-    from kfinstall import render
-    from kfinstall.pins import load_pins
+    from kfinstall.release.pins import load_pins
+    from kfinstall.ui import tables
 
     loaded = load_pins(pins)
     if json_output:
-        _print_json(render.versions_dict(loaded))
+        _print_json(tables.versions_dict(loaded))
         return
     from rich.console import Console
 
-    render.print_versions(loaded, Console(highlight=False))
+    tables.print_versions(loaded, Console(highlight=False))
 
 
 @app.command()
@@ -109,9 +109,10 @@ def check(
     json_output: JsonOpt = False,
 ) -> None:
     """Check the prerequisites of a release on this machine (or cluster); exit 1 if any check fails."""
-    from kfinstall import checks, render
+    from kfinstall.checks import prerequisites
+    from kfinstall.ui import tables
 
-    request = checks.build_request(
+    request = prerequisites.build_request(
         kubeflow_version=kubeflow_version,
         profile=profile,
         pins_path=pins,
@@ -127,14 +128,14 @@ def check(
         from rich.console import Console
 
         Console(stderr=True, highlight=False).print("[dim]building the plan, asking the registries for its images…[/]")
-    results = checks.run_checks(request)
+    results = prerequisites.run_checks(request)
     if json_output:
-        _print_json(render.check_dict(results, request.release, request.choice_reason))
+        _print_json(tables.check_dict(results, request.release, request.choice_reason))
     else:
         from rich.console import Console
 
-        render.print_checks(request.release, request.profile, results, Console(highlight=False), request.choice_reason)
-    if checks.failed(results):
+        tables.print_checks(request.release, request.profile, results, Console(highlight=False), request.choice_reason)
+    if prerequisites.failed(results):
         raise typer.Exit(1)
 
 
@@ -154,8 +155,9 @@ def gpu_test(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds the pod may take (image pull).")] = 300.0,
 ) -> None:
     """Run a pod that requests one GPU and runs nvidia-smi; show its output, delete it; exit 0 only if it worked."""
-    from kfinstall import gpu, logfile
-    from kfinstall.units import check_seconds
+    from kfinstall import logfile
+    from kfinstall.kube import gpu
+    from kfinstall.minikube.units import check_seconds
 
     check_seconds(timeout)
     logfile.start_log("gpu-test")
@@ -185,7 +187,7 @@ def render_error(error: KfError) -> None:
 def main() -> None:
     """Console-script entry point: runs the Typer app and turns `KfError`s into a message and an exit code."""
     from kfinstall import runner
-    from kfinstall.terminal import use_ascii_fallbacks
+    from kfinstall.ui.terminal import use_ascii_fallbacks
 
     use_ascii_fallbacks()
     try:
@@ -229,15 +231,15 @@ VariantOpt = Annotated[
 
 def _up_options(**values: object) -> object:
     """Turn raw CLI values into UpOptions (units parsed, minikube's values checked, repeatable options collected)."""
-    from kfinstall.units import check_disk_size, check_driver, parse_cpus, parse_memory_mb
-    from kfinstall.up import UpOptions
+    from kfinstall.install.up import UpOptions
+    from kfinstall.minikube.units import check_disk_size, check_driver, parse_cpus, parse_memory_mb
 
     if values.get("driver") is not None:
         check_driver(str(values["driver"]))
     if values.get("disk_size") is not None:
         check_disk_size(str(values["disk_size"]))
     if values.get("manifests_repo") is not None:
-        from kfinstall import giturl
+        from kfinstall.manifests import giturl
 
         giturl.check_option(str(values["manifests_repo"]))
 
@@ -273,7 +275,7 @@ EmailOpt = Annotated[
 
 def _login(password_file: Path | None, password_stdin: bool, email: str | None, *, prompt: bool) -> object:
     """Read and hash the password at once: only its bcrypt hash goes further than this function."""
-    from kfinstall import password as pw
+    from kfinstall.manifests import login as pw
 
     plaintext = pw.read_password(password_file, password_stdin, prompt=prompt)
     if plaintext is not None:
@@ -323,8 +325,8 @@ def up(
     json_output: JsonOpt = False,
 ) -> None:
     """Install Kubeflow: start minikube, fetch and build the manifests, apply them in order, wait until ready."""
-    from kfinstall import commands
-    from kfinstall.units import check_seconds
+    from kfinstall.commands import up as up_command
+    from kfinstall.minikube.units import check_seconds
 
     check_seconds(timeout)
     login = _login(password_file, password_stdin, email, prompt=not (yes or dry_run) and sys.stdin.isatty())
@@ -351,9 +353,9 @@ def up(
         prefetch_images=prefetch_images,
     )
     if dry_run:
-        commands.plan(options, json_output=json_output)  # type: ignore[arg-type]
+        up_command.plan(options, json_output=json_output)  # type: ignore[arg-type]
     else:
-        commands.up(options, json_output=json_output, verbose=verbose)  # type: ignore[arg-type]
+        up_command.up(options, json_output=json_output, verbose=verbose)  # type: ignore[arg-type]
 
 
 @app.command("password")
@@ -367,14 +369,15 @@ def password_command(
     password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """Change the dashboard password of the installed Kubeflow (prompts on a terminal), then restart Dex."""
-    from kfinstall import logfile, setpassword
+    from kfinstall import logfile
+    from kfinstall.commands import password as password_command
     from kfinstall.errors import UsageError
 
     login = _login(password_file, password_stdin, None, prompt=sys.stdin.isatty())
     if login.hash is None:  # type: ignore[attr-defined]
         raise UsageError("no new password given", "use --password-file FILE or --password-stdin, or a terminal")
     logfile.start_log("password")
-    email = setpassword.change_password(context or minikube_profile, login.hash)  # type: ignore[attr-defined]
+    email = password_command.change_password(context or minikube_profile, login.hash)  # type: ignore[attr-defined]
     typer.echo(f"password changed for {email}; Dex restarted")
 
 
@@ -393,7 +396,7 @@ def images_command(
     json_output: JsonOpt = False,
 ) -> None:
     """The container images of a release: list them, pull them into minikube, save them to a tarball, load it."""
-    from kfinstall import images
+    from kfinstall.install import images
 
     options = _up_options(
         kubeflow_version=kubeflow_version,
@@ -427,7 +430,7 @@ def plan_command(
     json_output: JsonOpt = False,
 ) -> None:
     """Show what `up` would do (release, minikube command, components in order and why), changing nothing."""
-    from kfinstall import commands
+    from kfinstall.commands import up as up_command
 
     options = _up_options(
         kubeflow_version=kubeflow_version,
@@ -444,7 +447,7 @@ def plan_command(
         context=context,
         minikube_profile=minikube_profile,
     )
-    commands.plan(options, json_output=json_output)  # type: ignore[arg-type]
+    up_command.plan(options, json_output=json_output)  # type: ignore[arg-type]
 
 
 # status / port-forward / down --------------------------------------------------------------------------------
@@ -469,11 +472,11 @@ def status(
     """
     from rich.console import Console
 
-    from kfinstall import status as status_module
-    from kfinstall import statusview
+    from kfinstall.commands import status as status_module
+    from kfinstall.ui import status_screen
 
     if watch:
-        from kfinstall.units import check_seconds
+        from kfinstall.minikube.units import check_seconds
 
         check_seconds(interval, "--interval", at_least=0.1)
     query = status_module.StatusQuery(context=context, minikube_profile=minikube_profile)
@@ -484,12 +487,12 @@ def status(
         console = Console(highlight=False, soft_wrap=True)
         if watch:
             try:
-                report = statusview.watch(query, console, status_module.collect, interval)
+                report = status_screen.watch(query, console, status_module.collect, interval)
             except KeyboardInterrupt:
                 raise typer.Exit(0) from None
         else:
             report = status_module.collect(query)
-            statusview.show(report, console)
+            status_screen.show(report, console)
     raise typer.Exit(report.exit_code)
 
 
@@ -509,11 +512,11 @@ def down(
     """Delete the minikube cluster, or with --keep-cluster remove only the Kubeflow components kfinstall installed."""
     from rich.console import Console
 
-    from kfinstall import down as down_module
     from kfinstall import logfile
+    from kfinstall.commands import down as down_module
     from kfinstall.errors import UsageError
-    from kfinstall.kube import Kubectl
-    from kfinstall.units import check_seconds
+    from kfinstall.kube.kubectl import Kubectl
+    from kfinstall.minikube.units import check_seconds
 
     check_seconds(timeout)  # before anything is deleted: `-1` used to delete everything, then report failure
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -568,8 +571,9 @@ def port_forward(
     """Forward a local port to Kubeflow's gateway and keep it alive until Ctrl-C; prints the URL and login."""
     from rich.console import Console
 
-    from kfinstall import localport, logfile
-    from kfinstall import portforward as pf
+    from kfinstall import logfile
+    from kfinstall.kube import localport
+    from kfinstall.kube import portforward as pf
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     options = pf.ForwardOptions(context or minikube_profile, port, address)
@@ -598,13 +602,13 @@ def port_forward(
 
 def _login_line(context: str) -> str:
     """The login to use; warns while the default password is in use (from the install record, when readable)."""
-    from kfinstall import state
-    from kfinstall.kube import Kubectl
-    from kfinstall.up import DEFAULT_LOGIN
+    from kfinstall.install.up import DEFAULT_LOGIN
+    from kfinstall.kube import record
+    from kfinstall.kube.kubectl import Kubectl
 
     email, password = DEFAULT_LOGIN
     try:
-        record = state.read(Kubectl(context))
+        record = record.read(Kubectl(context))
     except KfError:
         record = None
     if record is not None:

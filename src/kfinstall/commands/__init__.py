@@ -1,0 +1,1 @@
+"""The commands, one module per command: each does its work and returns what the CLI renders."""

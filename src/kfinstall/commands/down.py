@@ -1,0 +1,187 @@
+"""`kfinstall down`: delete the minikube cluster, or (`--keep-cluster`, `--context`) only what `up` installed.
+
+Removing components from a cluster that stays must never touch anything kfinstall did not create, so every
+object to delete is found by the `kfinstall.dev/component` label that `up` put on it and deleted *by name*
+(`kubectl delete -f -` with the exact list), never by kind or namespace. The order undoes `up`'s:
+
+1. webhook configurations first: once a webhook's Deployment is gone, a webhook that matches DELETE (or one
+   with failurePolicy Fail) would block the deletion of everything it guards;
+2. components in reverse install order, each one's namespaced objects, then its cluster-scoped ones;
+3. namespaces (only those carrying our label), waiting until they are gone;
+4. CRDs last, so the custom resources above are deleted while their controllers and webhooks could still act.
+
+Then the install record goes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kfinstall import locks, runner
+from kfinstall.errors import KfError
+from kfinstall.kube import record as install_record
+from kfinstall.kube.kubectl import Kubectl
+from kfinstall.manifests.objects import COMPONENT_LABEL
+from kfinstall.minikube import cluster
+
+Obj = dict[str, Any]
+
+_WEBHOOK_KINDS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
+#: Resource types never worth listing: nothing kfinstall applies is one of them, and they can be huge.
+_SKIPPED_RESOURCES = frozenset({"events", "events.events.k8s.io"})
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One object to delete, by exact identity."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    component: str
+
+    def manifest(self) -> Obj:
+        metadata: Obj = {"name": self.name}
+        if self.namespace:
+            metadata["namespace"] = self.namespace
+        return {"apiVersion": self.api_version, "kind": self.kind, "metadata": metadata}
+
+    def __str__(self) -> str:
+        where = f" -n {self.namespace}" if self.namespace else ""
+        return f"{self.kind.lower()}/{self.name}{where}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One batch of deletions, reported as one line."""
+
+    title: str
+    refs: tuple[Ref, ...]
+
+
+def ref_of(obj: Obj) -> Ref | None:
+    metadata = obj.get("metadata") or {}
+    component = (metadata.get("labels") or {}).get(COMPONENT_LABEL)
+    if not component or not metadata.get("name"):
+        return None
+    return Ref(obj.get("apiVersion", ""), obj.get("kind", ""), metadata["name"], metadata.get("namespace"), component)
+
+
+def component_order(record: install_record.InstallRecord | None, labelled: set[str]) -> list[str]:
+    """Components in the order `up` installed them (dependencies first), as the record keeps it.
+
+    Records without that order (older kfinstall) fall back to when each component was applied and became ready,
+    which is a dependency order only to the second. Components found by label but missing from the record (an
+    interrupted `up`) count as the newest.
+    """
+    known = record.components if record else {}
+    if record is not None and record.order:
+        ordered = [c for c in record.order if c in known or c in labelled]
+    else:
+        ordered = sorted(known, key=lambda c: (known[c].applied_at, known[c].ready_at or "~", c))
+    return ordered + sorted(labelled - set(ordered))
+
+
+def removal_steps(objects: list[Obj], record: install_record.InstallRecord | None) -> list[Step]:
+    """The deletions in order (pure): webhooks, components newest first, our namespaces, CRDs."""
+    refs: dict[tuple[str, str, str, str | None], Ref] = {}
+    for obj in objects:
+        ref = ref_of(obj)
+        if ref is not None:  # the same object listed under two API groups is deleted once
+            refs.setdefault((ref.kind, ref.api_version.split("/")[0], ref.name, ref.namespace), ref)
+    everything = list(refs.values())
+    webhooks = [r for r in everything if r.kind in _WEBHOOK_KINDS]
+    namespaces = [r for r in everything if r.kind == "Namespace"]
+    crds = [r for r in everything if r.kind == "CustomResourceDefinition"]
+    last = {id(r) for r in [*webhooks, *namespaces, *crds]}
+    rest = [r for r in everything if id(r) not in last]
+    steps = []
+    if webhooks:
+        steps.append(Step("webhook configurations", tuple(webhooks)))
+    for component in reversed(component_order(record, {r.component for r in everything})):
+        namespaced = tuple(r for r in rest if r.component == component and r.namespace)
+        cluster_scoped = tuple(r for r in rest if r.component == component and not r.namespace)
+        if namespaced or cluster_scoped:
+            steps.append(Step(component, namespaced + cluster_scoped))
+    if namespaces:
+        steps.append(Step("namespaces", tuple(namespaces)))
+    if crds:
+        steps.append(Step("custom resource definitions", tuple(crds)))
+    return steps
+
+
+def list_resource_types(kubectl: Kubectl) -> list[str]:
+    """Every resource type that can be listed and deleted (custom resources included), fully qualified."""
+    result = kubectl.run("api-resources", "--verbs=list,delete", "-o", "name", timeout=60)
+    if not result.ok:
+        raise KfError(f"cannot list the cluster's resource types: {result.output}", "is the cluster running?")
+    return [name for name in result.stdout.split() if name not in _SKIPPED_RESOURCES]
+
+
+def labelled_objects(kubectl: Kubectl) -> list[Obj]:
+    """Everything carrying kfinstall's component label, in one `kubectl get` across all types and namespaces."""
+    types = list_resource_types(kubectl)
+    result = kubectl.run("get", ",".join(types), "-A", "-l", COMPONENT_LABEL, "-o", "json", timeout=300)
+    try:
+        items = list(json.loads(result.stdout).get("items") or []) if result.stdout.strip() else []
+    except ValueError:
+        items = None
+    if items is None or (not result.ok and not items):
+        raise KfError(f"cannot list kfinstall's objects: {result.output}", "is the cluster running?")
+    return items
+
+
+@dataclass(frozen=True)
+class Removed:
+    components: tuple[str, ...]
+    objects: int
+    record: bool
+
+
+def remove_components(kubectl: Kubectl, say: Callable[[str], None], timeout: float = 300) -> Removed:
+    """Delete every object kfinstall labelled on the cluster, in reverse install order, then the record."""
+    with locks.hold(locks.cluster(kubectl.context or "", minikube=False), say=say):  # not while an `up` applies
+        reading = install_record.read_lenient(
+            kubectl
+        )  # an unreadable record must not block the way out: delete by label
+        record = reading.record
+        if reading.problem is not None:
+            say(f"the install record is unreadable ({reading.problem}): removing what kfinstall labelled")
+        objects = labelled_objects(kubectl)
+        steps = removal_steps(objects, record)
+        for step in steps:
+            say(f"removing {step.title} ({len(step.refs)} objects)")
+            _delete(kubectl, step, timeout)
+        had_record = record is not None or reading.problem is not None
+        if had_record:
+            install_record.delete(kubectl)
+    components = tuple(dict.fromkeys(ref.component for step in steps for ref in step.refs))
+    return Removed(components, sum(len(step.refs) for step in steps), had_record)
+
+
+def _delete(kubectl: Kubectl, step: Step, timeout: float) -> None:
+    payload = json.dumps({"apiVersion": "v1", "kind": "List", "items": [ref.manifest() for ref in step.refs]})
+    result = kubectl.run(
+        "delete", "-f", "-", "--ignore-not-found", "--wait=true", f"--timeout={int(timeout)}s",
+        input=payload, timeout=timeout + 30,
+    )  # fmt: skip
+    if not result.ok:
+        raise KfError(
+            f"removing {step.title} failed: {result.output}",
+            "run the same `kfinstall down` again: it continues with what is left",
+        )
+
+
+def delete_cluster(profile: str) -> str:
+    """`minikube delete -p PROFILE`; returns what happened."""
+    with locks.hold(locks.cluster(profile, minikube=True)):  # not under an `up` that is installing into it
+        if cluster.profile_state(profile).status == "missing":
+            return f"there is no minikube profile {profile!r}: nothing to delete"
+        result = runner.run("minikube", "delete", "-p", profile, timeout=600)
+    if not result.ok:
+        raise KfError(f"minikube delete -p {profile} failed: {result.output}", "the full output is in the log file")
+    return f"deleted minikube profile {profile!r}"

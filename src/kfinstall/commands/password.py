@@ -1,0 +1,58 @@
+"""`kfinstall password`: change the dashboard password of an installed Kubeflow, then restart Dex to load it.
+
+The live objects holding Dex's login (the labelled ConfigMap and, on v1.9+, the Secret) go through the same
+pure transformation `up` uses before applying; they are re-applied with the field manager of the component that
+owns them, so a later `up` of the same release sees no foreign fields.
+"""
+
+from __future__ import annotations
+
+import json
+
+from kfinstall.errors import KfError
+from kfinstall.kube import record as install_record
+from kfinstall.kube.kubectl import Kubectl
+from kfinstall.manifests import login
+from kfinstall.manifests.objects import COMPONENT_LABEL
+
+ROLLOUT_TIMEOUT = 300
+
+
+def change_password(context: str, password_hash: str) -> str:
+    """Set the password whose bcrypt hash is `password_hash`; the email stays the install's. Returns the email."""
+    from kfinstall import locks
+
+    with locks.hold(locks.cluster(context, minikube=False)):  # not while an `up` applies Dex's config
+        return _change_password(Kubectl(context), context, password_hash)
+
+
+def _change_password(kubectl: Kubectl, context: str, password_hash: str) -> str:
+    record = install_record.read(kubectl)
+    if record is None:
+        raise KfError(f"kfinstall installed nothing on context {context!r}", "run `kfinstall up` first")
+    live = kubectl.items("configmaps,secrets", "--all-namespaces", "-l", COMPONENT_LABEL)
+    updated = login.set_login(live, login.Login(record.email, password_hash), old_email=record.email)
+    if updated is None:
+        raise KfError(f"no Dex configuration installed by kfinstall on context {context!r}", "is dex installed?")
+    namespaces = set()
+    for before, after in zip(live, updated, strict=True):
+        if before == after:
+            continue
+        component = after["metadata"].get("labels", {}).get(COMPONENT_LABEL, "unknown")
+        result = kubectl.apply(json.dumps(login.applyable(after)), field_manager=f"kfinstall-{component}")
+        if not result.ok:
+            raise KfError(f"cannot update {after['kind']} {after['metadata']['name']}: {result.output}", None)
+        namespaces.add(after["metadata"].get("namespace", "auth"))
+    for namespace in sorted(namespaces):
+        restart = kubectl.run("rollout", "restart", "deployment/dex", "-n", namespace)
+        if not restart.ok:
+            raise KfError(f"the password is set but Dex did not restart: {restart.output}", "restart deployment/dex")
+        done = kubectl.run(
+            "rollout", "status", "deployment/dex", "-n", namespace, f"--timeout={ROLLOUT_TIMEOUT}s",
+            timeout=ROLLOUT_TIMEOUT + 30,
+        )  # fmt: skip
+        if not done.ok:
+            raise KfError(f"Dex did not come back after the restart: {done.output}", "see `kfinstall status`")
+    record.default_password = False
+    install_record.RecordWriter(kubectl, record).save()
+    return record.email

@@ -1,0 +1,191 @@
+"""`kfinstall status`: is my Kubeflow OK, and if not, why? A few kubectl calls, whatever the size of the install.
+
+The facts come from one list of labelled workloads, one list of pods and nodes across all namespaces, the
+scheduling events, and the install record; `health` turns them into per-component states with reasons. The
+calls run concurrently, so `status` answers in about the time of one.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from kfinstall.errors import KfError, ToolNotFoundError
+from kfinstall.kube import health
+from kfinstall.kube import record as install_record
+from kfinstall.kube.kubectl import Kubectl
+from kfinstall.manifests.objects import COMPONENT_LABEL
+from kfinstall.minikube import cluster
+
+#: Exit codes: all ready; something not ready; nothing installed or no cluster.
+EXIT_READY, EXIT_NOT_READY, EXIT_NOTHING = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    cluster_state: str  # running | stopped | paused | missing | unreachable | external
+    context: str
+    kubernetes_version: str | None = None
+    record: install_record.InstallRecord | None = None
+    components: tuple[health.ComponentHealth, ...] = ()
+    nodes: tuple[health.NodeUsage, ...] = ()
+    message: str = ""
+    minikube_profile: str | None = None
+    #: Why the install record on the cluster cannot be read (then `components` come from the labels alone).
+    record_problem: str | None = None
+
+    @property
+    def incomplete(self) -> bool:
+        """`up` has not finished (still running, or interrupted): components may be missing from the record."""
+        return self.record is not None and self.record.finished_at is None
+
+    @property
+    def exit_code(self) -> int:
+        if self.cluster_state not in ("running", "external"):
+            return EXIT_NOTHING
+        if self.record_problem is not None:
+            return EXIT_NOT_READY  # something is installed, but what exactly only a re-run of `up` can re-establish
+        if self.record is None:
+            return EXIT_NOTHING
+        ready = all(c.state == "ready" for c in self.components) and not self.incomplete
+        return EXIT_READY if ready else EXIT_NOT_READY
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cluster": {
+                "state": self.cluster_state,
+                "context": self.context,
+                "minikube_profile": self.minikube_profile,
+                "kubernetes": self.kubernetes_version,
+            },
+            "install": None if self.record is None else {**asdict(self.record), "incomplete": self.incomplete},
+            "record_problem": self.record_problem,
+            "components": [
+                {
+                    "id": c.id,
+                    "state": c.state,
+                    "ready": c.ready,
+                    "total": c.total,
+                    "problems": [asdict(problem) for problem in c.problems],
+                    "hint": c.hint,
+                }
+                for c in self.components
+            ],
+            "nodes": [asdict(node) for node in self.nodes],
+            "ok": self.exit_code == EXIT_READY,
+            "exit_code": self.exit_code,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class StatusQuery:
+    context: str | None
+    minikube_profile: str | None = field(default=None)
+
+
+def collect(query: StatusQuery) -> StatusReport:
+    """Gather everything `status` shows: one minikube question, then four concurrent kubectl calls."""
+    context = query.context or query.minikube_profile or "kubeflow"
+    profile_name = None if query.context else (query.minikube_profile or "kubeflow")
+    if profile_name is not None:
+        try:
+            profile = cluster.profile_state(profile_name)
+        except ToolNotFoundError as error:
+            return StatusReport("missing", context, message=f"{error.message}: no minikube cluster to look at")
+        if profile.status != "running":
+            return StatusReport(
+                profile.status,
+                context,
+                profile.kubernetes_version and cluster.kubernetes_version_text(profile.kubernetes_version),
+                message=_cluster_message(profile.status, profile_name),
+                minikube_profile=profile_name,
+            )
+        cluster_state = "running"
+    else:
+        cluster_state = "external"
+    kubectl = Kubectl(context)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        workloads_call = pool.submit(
+            kubectl.items, "deployments.apps,statefulsets.apps,daemonsets.apps", "-A", "-l", COMPONENT_LABEL
+        )
+        pods_nodes_call = pool.submit(kubectl.items, "nodes,pods", "-A")
+        record_call = pool.submit(install_record.read_lenient, kubectl)
+        version_call = pool.submit(kubectl.run, "version", "-o", "json", timeout=30)
+        # The scheduler's message is on the pod's PodScheduled condition; the event is the fallback.
+        events_call = pool.submit(kubectl.run, "get", "events", "-A", "--field-selector", "reason=FailedScheduling",
+                                  "-o", "json", timeout=30)  # fmt: skip
+        # why a pull failed: the kubelet's `Failed to pull image "X": ...` (before 1.32 not in the back-off message)
+        pulls_call = pool.submit(kubectl.run, "get", "events", "-A", "--field-selector", "reason=Failed",
+                                 "-o", "json", timeout=30)  # fmt: skip
+        try:
+            workloads = workloads_call.result()
+            pods_and_nodes = pods_nodes_call.result()
+            reading = record_call.result()
+        except KfError as error:
+            return StatusReport("unreachable", context, message=error.message, minikube_profile=profile_name)
+        version = version_call.result()
+        events = _items(events_call.result()) + _items(pulls_call.result())
+    nodes = [item for item in pods_and_nodes if item.get("kind") == "Node"]
+    pods = [item for item in pods_and_nodes if item.get("kind") == "Pod"]
+    server_version = _server_version(version.stdout) if version.ok else None
+    usage = tuple(health.node_usage(nodes, pods))
+    record = reading.record
+    if reading.problem is not None:  # show what the labels tell: the components and their health, no record facts
+        ids = sorted({(w.get("metadata", {}).get("labels") or {}).get(COMPONENT_LABEL, "") for w in workloads} - {""})
+        components = health.component_health(ids, workloads, pods, events)
+        return StatusReport(
+            cluster_state,
+            context,
+            server_version,
+            None,
+            tuple(components),
+            usage,
+            message=(
+                f"the install record (ConfigMap {install_record.NAMESPACE}/{install_record.NAME}) is unreadable: "
+                f"{reading.problem}"
+            ),
+            minikube_profile=profile_name,
+            record_problem=reading.problem,
+        )
+    if record is None:
+        return StatusReport(
+            cluster_state,
+            context,
+            server_version,
+            nodes=usage,
+            message="Kubeflow is not installed on this cluster: run `kfinstall up`",
+            minikube_profile=profile_name,
+        )
+    ids = list(record.components)
+    components = health.component_health(ids, workloads, pods, events, applied=record.components)
+    return StatusReport(
+        cluster_state, context, server_version, record, tuple(components), usage, minikube_profile=profile_name
+    )
+
+
+def _items(result: Any) -> list[dict[str, Any]]:
+    import json
+
+    if not result.ok or not result.stdout.strip():
+        return []
+    try:
+        return list(json.loads(result.stdout).get("items") or [])
+    except ValueError:
+        return []
+
+
+def _server_version(text: str) -> str | None:
+    import json
+
+    try:
+        return (json.loads(text).get("serverVersion") or {}).get("gitVersion")
+    except ValueError:
+        return None
+
+
+def _cluster_message(status: str, profile: str) -> str:
+    if status == "missing":
+        return f"there is no minikube profile {profile!r}: run `kfinstall up`"
+    return f"minikube profile {profile!r} is {status}: start it with `kfinstall up` (it resumes)"

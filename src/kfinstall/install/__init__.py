@@ -1,0 +1,1 @@
+"""`kfinstall up`: the install's steps and what runs them (apply, wait, retry, images)."""

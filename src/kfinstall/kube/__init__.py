@@ -1,0 +1,1 @@
+"""Talking to a cluster: kubectl, watches, readiness, apply failures, the install record, health."""

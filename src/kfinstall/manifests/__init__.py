@@ -1,0 +1,1 @@
+"""kubeflow/manifests: the pinned checkout, kustomize builds, the built objects and the login in them."""
