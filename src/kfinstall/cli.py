@@ -603,12 +603,12 @@ def port_forward(
 def _login_line(context: str) -> str:
     """The login to use; warns while the default password is in use (from the install record, when readable)."""
     from kfinstall.install.up import DEFAULT_LOGIN
-    from kfinstall.kube import record
+    from kfinstall.kube import record as install_record
     from kfinstall.kube.kubectl import Kubectl
 
     email, password = DEFAULT_LOGIN
     try:
-        record = record.read(Kubectl(context))
+        record = install_record.read(Kubectl(context))
     except KfError:
         record = None
     if record is not None:

@@ -274,14 +274,15 @@ def planned_images(install: InstallPlan, options: UpOptions) -> dict[str, list[s
     the cluster will pull.
     """
     from kfinstall.install import up
-    from kfinstall.manifests import build, objects
+    from kfinstall.manifests import build
+    from kfinstall.manifests import objects as manifest
 
     checkout = up._fetch(install, options)
     targets = [build.BuildTarget(c.id, path) for c in install.selection.components for path in c.paths]
     built = build.objects_all(checkout.path, targets, commit=checkout.commit)
     users: dict[str, list[str]] = {}
     for target in targets:
-        for image in images_of(objects.substitute_images(built[target], install.release.substitute_image)):
+        for image in images_of(manifest.substitute_images(built[target], install.release.substitute_image)):
             if target.component not in users.setdefault(image, []):
                 users[image].append(target.component)
     return users

@@ -24,7 +24,10 @@ from kfinstall.install.installer import ComponentWork, Installer, LazyWork, Work
 from kfinstall.kube import record as install_record
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.kube.presence import Presence
-from kfinstall.manifests import build, checkout, login
+from kfinstall.manifests import build
+from kfinstall.manifests import checkout as manifests_checkout
+from kfinstall.manifests import login as manifests_login
+from kfinstall.manifests import objects as manifest
 from kfinstall.manifests.login import Login
 from kfinstall.minikube import cluster
 from kfinstall.release import selection as components
@@ -252,7 +255,7 @@ def _install(
         if not same_release or source.id not in previous_hashes:
             return False  # decided without waiting for the component's build
         work = source.resolve()
-        if options.login.changes_anything and login.has_dex(work.objects):
+        if options.login.changes_anything and manifests_login.has_dex(work.objects):
             return False  # a new login is applied even when the manifests are the same
         return previous_hashes[work.id] == work.content_hash
 
@@ -318,7 +321,9 @@ class ComponentBuilds:
     login before hashing (`login.own_profiles`; deterministic), so a new `--email` re-applies user-namespace.
     """
 
-    def __init__(self, install: InstallPlan, checkout: checkout.Checkout, login: Login, report: Reporter) -> None:
+    def __init__(
+        self, install: InstallPlan, checkout: manifests_checkout.Checkout, login: Login, report: Reporter
+    ) -> None:
         self._release = install.release.tag
         self._substitute = install.release.substitute_image  # images the registries deleted (pins)
         self._components = list(install.selection.components)
@@ -353,19 +358,19 @@ class ComponentBuilds:
             objects = [
                 obj for path in component.paths for obj in self._builds.objects(build.BuildTarget(component.id, path))
             ]
-            objects = objects.substitute_images(objects, self._substitute)  # before hashing: a new one re-applies
+            objects = manifest.substitute_images(objects, self._substitute)  # before hashing: a new one re-applies
             # ports name their protocol: server-side apply before Kubernetes 1.21 refuses them otherwise
-            labelled = objects.labelled(objects.with_port_protocols(objects), component.id, self._release)
+            labelled = manifest.labelled(manifest.with_port_protocols(objects), component.id, self._release)
             # the user's Profile named after the login before hashing: a new --email is a change to apply
-            labelled = login.own_profiles(labelled, self._login.email) or labelled
+            labelled = manifests_login.own_profiles(labelled, self._login.email) or labelled
             work = ComponentWork(
                 component.id,
                 component.depends_on,
                 tuple(labelled),
-                objects.content_hash(labelled),
+                manifest.content_hash(labelled),
                 tuple(readme_waits.check_for(wait) for wait in component.waits) + readme_waits.profile_checks(labelled),
             )
-            if self._login.changes_anything and (with_login := login.set_login(work.objects, self._login)):
+            if self._login.changes_anything and (with_login := manifests_login.set_login(work.objects, self._login)):
                 work = replace(work, objects=tuple(with_login))
         except BaseException as error:  # handed to whoever waits for the component
             if not future.cancelled():
@@ -383,7 +388,7 @@ class ComponentBuilds:
         if len(works) != len(self._futures):
             return  # a failure: the installer reports it
         self._report(Event("step", f"built {len(works)} components ({sum(len(w.objects) for w in works)} objects)"))
-        if self._login.changes_anything and not any(login.has_dex(w.objects) for w in works):
+        if self._login.changes_anything and not any(manifests_login.has_dex(w.objects) for w in works):
             self._report(Event("note", "no Dex among the components: the password and email options change nothing"))
 
     def wait_all(self) -> list[ComponentWork]:
@@ -396,7 +401,7 @@ class ComponentBuilds:
 
 def _applied(work: ComponentWork, writer: install_record.RecordWriter, login: Login) -> None:
     """Record the applied component; applying Dex's config sets the login the record tells `status` about."""
-    if login.has_dex(work.objects):
+    if manifests_login.has_dex(work.objects):
         writer.record.default_password = login.hash is None
         writer.record.email = login.email
     writer.applied(work.id, work.content_hash)
@@ -419,8 +424,10 @@ def _start_prefetch(
     return images.Prefetch(install.cluster.profile, wanted, report, images.DEFAULT_CONCURRENCY).start()
 
 
-def _fetch(install: InstallPlan, options: UpOptions, on_wait: Callable[[str], None] | None = None) -> checkout.Checkout:
+def _fetch(
+    install: InstallPlan, options: UpOptions, on_wait: Callable[[str], None] | None = None
+) -> manifests_checkout.Checkout:
     if options.manifests_dir is not None:
         markers = [path for component in install.selection.components for path in component.paths]
-        return checkout.use_local_dir(options.manifests_dir, markers)
-    return checkout.fetch(install.release.tag, install.release.commit, install.repo_url, on_wait=on_wait)
+        return manifests_checkout.use_local_dir(options.manifests_dir, markers)
+    return manifests_checkout.fetch(install.release.tag, install.release.commit, install.repo_url, on_wait=on_wait)

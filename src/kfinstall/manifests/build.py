@@ -248,7 +248,7 @@ class Builds:
     def _one(self, target: BuildTarget) -> list:
         import json
 
-        from kfinstall.manifests import objects
+        from kfinstall.manifests import objects as manifest
 
         parsed_cache = _cache_file(self.commit, self.identity, target).with_suffix(".json") if self.commit else None
         if parsed_cache is not None:
@@ -261,7 +261,7 @@ class Builds:
                     objects = None
                 if isinstance(objects, list):
                     return objects
-        objects = objects.parse(cached_build(self.checkout, target, commit=self.commit, identity=self.identity))
+        objects = manifest.parse(cached_build(self.checkout, target, commit=self.commit, identity=self.identity))
         if parsed_cache is not None:
             text = json.dumps(objects, separators=(",", ":"))
             if json.loads(text) == objects:  # only what JSON carries faithfully (no int keys, say)
