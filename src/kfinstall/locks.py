@@ -11,14 +11,22 @@ A second kfinstall waits, saying for whom, as uv does for its cache ("Waiting to
 astral-sh/uv `crates/uv-fs/src/locked_file.rs`, whose `UV_LOCK_TIMEOUT` bounds the wait at 300 s by default,
 astral-sh/uv#16342). kfinstall's default bound is longer (30 minutes) because the lock on a cluster is held for a
 whole install; `KFINSTALL_LOCK_TIMEOUT=SECONDS` changes it, `0` refuses at once. The lock is an OS file lock
-(PyPI `filelock`: `flock` on Linux and macOS), so a holder that dies, even by SIGKILL, releases it at once: there
-is no stale lock to clean up. Who holds it is recorded beside it in `NAME.holder` (pid, command, start time);
-not in the lock file itself, which filelock 3.x truncates when a waiter opens it.
+(`flock(2)`, on Linux and macOS alike), so a holder that dies, even by SIGKILL, releases it at once: there is no
+stale lock to clean up. Who holds it is recorded beside it in `NAME.holder` (pid, command, start time).
+
+Why `fcntl.flock` and not PyPI `filelock`: filelock 3.21 and later install an audit hook that refuses `os.fork`
+in any thread while another thread is inside a lock call or forking ("os.fork is unsafe while filelock is
+changing descriptor ownership", filelock `_core/_fork.py` `_audit_fork_safety`), and `sh` (runner.py) forks from
+the build and apply threads. Capping filelock below 3.21 would collide with the ML environments kfinstall is
+installed into; the part kfinstall needs is a dozen lines. The lock file is opened without following a symlink
+(`O_NOFOLLOW`: the race filelock fixed in CVE-2025-68146) and is not inherited by the programs kfinstall runs
+(Python opens descriptors non-inheritable, PEP 446), so a `minikube` left running never holds it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import math
@@ -37,6 +45,46 @@ log = logging.getLogger("kfinstall.locks")
 
 TIMEOUT_ENV = "KFINSTALL_LOCK_TIMEOUT"
 DEFAULT_TIMEOUT = 1800.0
+
+
+POLL_SECONDS = 0.05  # how often a waiter tries again (filelock's default poll interval)
+
+
+class _FileLock:
+    """An exclusive `flock` on one file, taken without blocking, tried again until a deadline."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return True
+
+    def acquire(self, timeout: float) -> bool:
+        """True once held; False if `timeout` seconds passed first (Ctrl-C interrupts the wait)."""
+        deadline = time.monotonic() + timeout
+        while not self.try_acquire():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL_SECONDS)
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -100,15 +148,11 @@ def _stderr(text: str) -> None:
 @contextlib.contextmanager
 def hold(resource: Resource, say: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold `resource`'s lock for the block; if another kfinstall holds it, say so and wait (bounded)."""
-    from filelock import FileLock, Timeout
-
     limit = wait_limit()
+    lock = _FileLock(resource.path)
     try:
         resource.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(resource.path))
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
+        if not lock.try_acquire():
             holder = describe_holder(resource)
             if limit == 0:
                 raise KfError(
@@ -119,16 +163,15 @@ def hold(resource: Resource, say: Callable[[str], None] | None = None) -> Iterat
                        "Ctrl-C stops waiting)")  # fmt: skip
             log.info("%s; lock file %s", message, resource.path)
             (say or _stderr)(message)
-            try:
-                lock.acquire(timeout=limit)
-            except Timeout:
+            if not lock.acquire(timeout=limit):
                 raise KfError(
                     f"{describe_holder(resource)} is still using {resource.what} after {_duration(limit)}",
                     f"let it finish, or stop it, then run this again ({TIMEOUT_ENV}=SECONDS waits longer; "
                     f"the lock is {resource.path})",
                 ) from None
         _record_holder(resource)
-    except OSError as error:  # the cache directory unwritable, a file in the way, a read-only disk
+    except OSError as error:  # the cache directory unwritable, a file in the way, a read-only disk, a symlink
+        lock.release()
         raise KfError(
             f"cannot write kfinstall's lock file in {resource.path.parent}: {error.strerror or error}",
             "make that directory writable, or set KFINSTALL_CACHE_DIR to one that is (HOME decides the default)",
@@ -146,12 +189,12 @@ def hold(resource: Resource, say: Callable[[str], None] | None = None) -> Iterat
 @contextlib.contextmanager
 def try_hold(resource: Resource) -> Iterator[bool]:
     """Hold `resource`'s lock for the block if nobody else does (yields False then, without waiting)."""
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(resource.path))
+    lock = _FileLock(resource.path)
     try:
-        lock.acquire(timeout=0)
-    except (Timeout, OSError):
+        held = lock.try_acquire()
+    except OSError:
+        held = False
+    if not held:
         yield False
         return
     try:
