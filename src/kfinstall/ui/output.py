@@ -10,7 +10,7 @@ writes, so nothing here outlives a redirected stream.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -43,3 +43,14 @@ def print_json(document: object) -> None:
     import json
 
     echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def json_line(document: object, stream: TextIO | None = None) -> None:
+    """One event of a JSON-lines stream (`up --json`): compact, ASCII-escaped, flushed at once so that a script
+    reading the pipe sees each event when it happens."""
+    import json
+    import sys
+
+    target = stream or sys.stdout
+    target.write(json.dumps(document) + "\n")
+    target.flush()
