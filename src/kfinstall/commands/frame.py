@@ -40,19 +40,16 @@ Result = TypeVar("Result")
 AGAIN = "run the same command again to finish what it was doing"
 
 
-def _no_request(**options: Any) -> Any:
-    return options
-
-
 @dataclass(frozen=True)
 class Command(Generic[Request, Result]):
     """One command as the frame runs it: its parts, each a plain function."""
 
     #: The command's log file is named after it; None: it opens none (it only reads local files or the cluster).
     log: str | None
+    prepare: Callable[..., Request]
     run: Callable[[Request, Voice], Result]
     show: Callable[[Result], None]
-    prepare: Callable[..., Request] = _no_request
+    #: The `--json` document of a result; None: the command has no `--json`.
     json: Callable[[Result], object] | None = None
     #: Where the Voice's lines go: stderr, or stdout for a command whose whole output is its result.
     progress: Literal["stderr", "stdout"] = "stderr"

@@ -69,7 +69,10 @@ def images(request: ImagesRequest, say: Voice) -> Listed | Moved:
     verb = DONE.get(request.action, "")
 
     def show(image: str, message: str | None) -> None:
-        say.ok(f"{verb} {image}") if message is None else say.failed(f"{image}: {message}")
+        if message is None:
+            say.ok(f"{verb} {image}")
+        else:
+            say.failed(f"{image}: {message}")
 
     if request.action == "load":
         assert request.file is not None  # prepare: load needs its file
