@@ -169,6 +169,35 @@ def collect(query: StatusQuery) -> StatusReport:
     )
 
 
+def _items(result: Any) -> list[dict[str, Any]]:
+    import json
+
+    if not result.ok or not result.stdout.strip():
+        return []
+    try:
+        return list(json.loads(result.stdout).get("items") or [])
+    except ValueError:
+        return []
+
+
+def _server_version(text: str) -> str | None:
+    import json
+
+    try:
+        return (json.loads(text).get("serverVersion") or {}).get("gitVersion")
+    except ValueError:
+        return None
+
+
+def _cluster_message(status: str, profile: str) -> str:
+    if status == "missing":
+        return f"there is no minikube profile {profile!r}: run `kfinstall up`"
+    return f"minikube profile {profile!r} is {status}: start it with `kfinstall up` (it resumes)"
+
+
+# the command ---------------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class StatusRequest:
     query: StatusQuery
@@ -225,29 +254,3 @@ def as_json(result: Status) -> dict[str, Any]:
 
 
 COMMAND = Command(log=None, prepare=prepare, run=status, show=show, json=as_json)
-
-
-def _items(result: Any) -> list[dict[str, Any]]:
-    import json
-
-    if not result.ok or not result.stdout.strip():
-        return []
-    try:
-        return list(json.loads(result.stdout).get("items") or [])
-    except ValueError:
-        return []
-
-
-def _server_version(text: str) -> str | None:
-    import json
-
-    try:
-        return (json.loads(text).get("serverVersion") or {}).get("gitVersion")
-    except ValueError:
-        return None
-
-
-def _cluster_message(status: str, profile: str) -> str:
-    if status == "missing":
-        return f"there is no minikube profile {profile!r}: run `kfinstall up`"
-    return f"minikube profile {profile!r} is {status}: start it with `kfinstall up` (it resumes)"
