@@ -137,6 +137,9 @@ CASES: dict[str, Input] = {
         ("status", "--watch", "--interval", "0"), "--interval 0 is not a number of seconds of at least 0.1"
     ),
     "password-command-without-password": Input(("password",), "no new password given"),
+    "images-action-unknown": Input(("images", "lsit", "--pins", "{pins}", "-k", "v0.1.0"), "unknown images action"),
+    "images-save-without-file": Input(("images", "save", "--pins", "{pins}", "-k", "v0.1.0"), "needs a target file"),
+    "images-load-without-file": Input(("images", "load"), "images load needs the tarball"),
 }
 
 

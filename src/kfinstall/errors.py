@@ -30,6 +30,13 @@ class UsageError(KfError):
     exit_code = EXIT_USAGE
 
 
+class Declined(KfError):
+    """The user answered no to a confirmation: exit 1 with nothing more to say (they know why)."""
+
+    def __init__(self) -> None:
+        super().__init__("declined")
+
+
 class ToolNotFoundError(KfError):
     """An external program (kubectl, minikube, ...) is not installed or not on PATH."""
 

@@ -139,10 +139,9 @@ def wait_limit() -> float:
 
 
 def _stderr(text: str) -> None:
-    from rich.console import Console
-    from rich.markup import escape
+    from kfinstall.ui import messages
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f" [yellow]![/] {escape(text)}")
+    messages.warn(text)
 
 
 @contextlib.contextmanager

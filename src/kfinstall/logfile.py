@@ -27,14 +27,6 @@ def default_log_dir() -> Path:
     return Path(user_log_dir("kfinstall", appauthor=False))
 
 
-_current: Path | None = None
-
-
-def current_log() -> Path | None:
-    """The log file of this invocation, once `start_log` opened one."""
-    return _current
-
-
 def start_log(command: str) -> Path:
     """Open a fresh log file for one kfinstall invocation and route the command log into it.
 
@@ -60,8 +52,6 @@ def start_log(command: str) -> Path:
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     root.propagate = False
-    global _current
-    _current = path
     latest = directory / "latest.log"
     try:
         if latest.is_symlink() or latest.exists():

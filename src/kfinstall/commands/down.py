@@ -11,6 +11,8 @@ object to delete is found by the `kfinstall.dev/component` label that `up` put o
 4. CRDs last, so the custom resources above are deleted while their controllers and webhooks could still act.
 
 Then the install record goes.
+
+Both ways delete things, so `down` asks first (or takes `--yes`); without a terminal to ask on, it refuses.
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kfinstall import locks, runner
-from kfinstall.errors import KfError
+from kfinstall.commands.frame import Command
+from kfinstall.errors import Declined, KfError, UsageError
 from kfinstall.kube import record as install_record
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.manifests.objects import COMPONENT_LABEL
 from kfinstall.minikube import cluster
+
+if TYPE_CHECKING:
+    from kfinstall.ui.messages import Voice
 
 Obj = dict[str, Any]
 
@@ -185,3 +191,70 @@ def delete_cluster(profile: str) -> str:
     if not result.ok:
         raise KfError(f"minikube delete -p {profile} failed: {result.output}", "the full output is in the log file")
     return f"deleted minikube profile {profile!r}"
+
+
+# the command ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DownRequest:
+    minikube_profile: str
+    context: str | None
+    #: Remove only what kfinstall installed (`--keep-cluster`, implied by `--context`); else delete the profile.
+    keep_cluster: bool
+    timeout: float
+
+    @property
+    def target(self) -> str:
+        return f"context {self.context or self.minikube_profile!r}"
+
+    @property
+    def question(self) -> str:
+        if self.keep_cluster:
+            return (f"Remove every Kubeflow component kfinstall installed on {self.target} (their custom resources, "
+                    "e.g. notebooks and pipeline runs, go with their CRDs)?")  # fmt: skip
+        return f"Delete the minikube profile {self.minikube_profile!r} and everything in it?"
+
+
+@dataclass(frozen=True)
+class Down:
+    request: DownRequest
+    #: What `minikube delete` did (the profile deleted, or there was none); None with `keep_cluster`.
+    cluster: str | None = None
+    removed: Removed | None = None
+
+
+def prepare(
+    *, minikube_profile: str, context: str | None, keep_cluster: bool, yes: bool, timeout: float
+) -> DownRequest:
+    """The options checked and the deletion confirmed, before anything is deleted (or logged)."""
+    from kfinstall.minikube.units import check_seconds
+    from kfinstall.ui import prompts
+
+    check_seconds(timeout)  # `-1` used to delete everything, then report failure
+    request = DownRequest(minikube_profile, context, keep_cluster or context is not None, timeout)
+    if not yes:
+        if not prompts.can_ask():
+            raise UsageError(
+                "`kfinstall down` deletes things and there is no terminal to ask for confirmation",
+                "add --yes to confirm",
+            )
+        if not prompts.confirm(request.question):
+            raise Declined()
+    return request
+
+
+def down(request: DownRequest, say: Voice) -> Down:
+    if not request.keep_cluster:
+        return Down(request, cluster=delete_cluster(request.minikube_profile))
+    kubectl = Kubectl(request.context or request.minikube_profile)
+    return Down(request, removed=remove_components(kubectl, say.step, request.timeout))
+
+
+def show(result: Down) -> None:
+    from kfinstall.ui import results
+
+    results.show_down(result)
+
+
+COMMAND = Command(log="down", prepare=prepare, run=down, show=show)

@@ -8,12 +8,19 @@ owns them, so a later `up` of the same release sees no foreign fields.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kfinstall.errors import KfError
+from kfinstall.commands.frame import Command
+from kfinstall.errors import KfError, UsageError
 from kfinstall.kube import record as install_record
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.manifests import login
 from kfinstall.manifests.objects import COMPONENT_LABEL
+
+if TYPE_CHECKING:
+    from kfinstall.ui.messages import Voice
 
 ROLLOUT_TIMEOUT = 300
 
@@ -56,3 +63,44 @@ def _change_password(kubectl: Kubectl, context: str, password_hash: str) -> str:
     record.default_password = False
     install_record.RecordWriter(kubectl, record).save()
     return record.email
+
+
+# the command ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PasswordRequest:
+    context: str
+    #: bcrypt hash of the new password: the plaintext never goes further than `prepare`.
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class PasswordChanged:
+    email: str
+
+
+def prepare(
+    *, minikube_profile: str, context: str | None, password_file: Path | None, password_stdin: bool
+) -> PasswordRequest:
+    """The new password read (prompted for on a terminal) and hashed; none given is bad input."""
+    from kfinstall.commands.options import read_login
+    from kfinstall.ui import prompts
+
+    new = read_login(password_file, password_stdin, None, prompt=prompts.can_ask())
+    if new.hash is None:
+        raise UsageError("no new password given", "use --password-file FILE or --password-stdin, or a terminal")
+    return PasswordRequest(context or minikube_profile, new.hash)
+
+
+def password(request: PasswordRequest, say: Voice) -> PasswordChanged:
+    return PasswordChanged(change_password(request.context, request.password_hash))
+
+
+def show(result: PasswordChanged) -> None:
+    from kfinstall.ui import output
+
+    output.echo(f"password changed for {result.email}; Dex restarted")
+
+
+COMMAND = Command(log="password", prepare=prepare, run=password, show=show)

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from kfinstall.commands.frame import Command
 from kfinstall.errors import KfError, ToolNotFoundError
 from kfinstall.kube import health
 from kfinstall.kube import record as install_record
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.manifests.objects import COMPONENT_LABEL
 from kfinstall.minikube import cluster
+
+if TYPE_CHECKING:
+    from kfinstall.ui.messages import Voice
 
 #: Exit codes: all ready; something not ready; nothing installed or no cluster.
 EXIT_READY, EXIT_NOT_READY, EXIT_NOTHING = 0, 1, 2
@@ -189,3 +193,64 @@ def _cluster_message(status: str, profile: str) -> str:
     if status == "missing":
         return f"there is no minikube profile {profile!r}: run `kfinstall up`"
     return f"minikube profile {profile!r} is {status}: start it with `kfinstall up` (it resumes)"
+
+
+# the command ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusRequest:
+    query: StatusQuery
+    #: Refresh every `interval` seconds until all is ready (not with `--json`: one report).
+    watch: bool = False
+    interval: float = 2.0
+
+
+@dataclass(frozen=True)
+class Status:
+    """The last report; `shown` when the watch already put it on the screen. No report: the watch was stopped
+    (Ctrl-C), which is how a user ends it: exit 0."""
+
+    report: StatusReport | None
+    shown: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_READY if self.report is None else self.report.exit_code
+
+
+def prepare(*, minikube_profile: str, context: str | None, watch: bool, interval: float, json: bool) -> StatusRequest:
+    if watch:
+        from kfinstall.minikube.units import check_seconds
+
+        check_seconds(interval, "--interval", at_least=0.1)
+    return StatusRequest(StatusQuery(context=context, minikube_profile=minikube_profile), watch and not json, interval)
+
+
+def status(request: StatusRequest, say: Voice) -> Status:
+    """One report, or (`--watch`) the screen refreshed until everything is ready or Ctrl-C."""
+    if not request.watch:
+        return Status(collect(request.query))
+    from kfinstall.ui import output, status_screen
+
+    try:
+        return Status(
+            status_screen.watch(request.query, output.stdout(soft_wrap=True), collect, request.interval), True
+        )
+    except KeyboardInterrupt:
+        return Status(None, True)
+
+
+def show(result: Status) -> None:
+    if result.report is not None and not result.shown:
+        from kfinstall.ui import output, status_screen
+
+        status_screen.show(result.report, output.stdout(soft_wrap=True))
+
+
+def as_json(result: Status) -> dict[str, Any]:
+    assert result.report is not None  # --json never watches
+    return result.report.as_dict()
+
+
+COMMAND = Command(log=None, prepare=prepare, run=status, show=show, json=as_json)

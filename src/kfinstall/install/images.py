@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kfinstall import runner
-from kfinstall.errors import KfError, UsageError
+from kfinstall.errors import KfError
 from kfinstall.install.events import Event, Reporter
 
 if TYPE_CHECKING:
@@ -286,70 +286,3 @@ def planned_images(install: InstallPlan, options: UpOptions) -> dict[str, list[s
             if target.component not in users.setdefault(image, []):
                 users[image].append(target.component)
     return users
-
-
-# `kfinstall images ...` ---------------------------------------------------------------------------------------
-
-
-def run_command(
-    action: str, options: UpOptions, *, file: Path | None = None, concurrency: int = DEFAULT_CONCURRENCY,
-    json_output: bool = False,
-) -> None:  # fmt: skip
-    """`images list|pull|save|load`: the images of the release's selected components, and what to do with them."""
-    from rich.console import Console
-
-    from kfinstall import locks
-
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
-    profile = options.minikube_profile
-
-    def progress(verb: str) -> Callable[[str, str | None], None]:
-        def show(image: str, message: str | None) -> None:
-            if not json_output:
-                console.print(f" [green]✓[/] {verb} {image}" if message is None else f" [red]✗[/] {image}: {message}")
-
-        return show
-
-    if action == "load":
-        if file is None:
-            raise UsageError("images load needs the tarball: kfinstall images load FILE", "e.g. images load kf.tar")
-        with locks.hold(locks.cluster(profile, minikube=True)):
-            outcome = load(profile, file, concurrency=concurrency, on_result=progress("loaded"))
-        _finish("loaded", outcome, json_output)
-        return
-    from kfinstall.commands.up import build_plan
-
-    install, _ = build_plan(options)
-    wanted = release_images(install, options)
-    if action == "list":
-        if json_output:
-            print(json.dumps({"release": install.release.tag, "profile": install.profile, "images": wanted}, indent=2))
-        else:
-            print("\n".join(wanted))
-        return
-    if action == "pull":
-        with locks.hold(locks.cluster(profile, minikube=True)):  # not while `up` or `down` changes the profile
-            outcome = pull(profile, wanted, concurrency=concurrency, on_result=progress("pulled"))
-        _finish("pulled", outcome, json_output)
-    elif action == "save":
-        if file is None:
-            raise UsageError("images save needs a target file: kfinstall images save FILE", "e.g. images save kf.tar")
-        outcome = save(profile, wanted, file, concurrency=concurrency, on_result=progress("saved"))
-        _finish("saved", outcome, json_output, f" to {file}")
-    else:
-        raise UsageError(f"unknown images action {action!r}", "use one of: list, pull, save, load")
-
-
-def _finish(verb: str, outcome: Outcome, json_output: bool, where: str = "") -> None:
-    if json_output:
-        print(json.dumps({verb: outcome.done, "failed": outcome.failed}, indent=2))
-    if outcome.failed:
-        first = next(iter(outcome.failed.items()))
-        raise KfError(
-            f"{len(outcome.failed)} image(s) not {verb}{where} ({len(outcome.done)} were), e.g. {first[0]}: {first[1]}",
-            "is the minikube profile running (`minikube status -p PROFILE`) and the registry reachable?",
-        )
-    if not json_output:
-        from rich.console import Console
-
-        Console(stderr=True, highlight=False).print(f"{len(outcome.done)} images {verb}{where}.")

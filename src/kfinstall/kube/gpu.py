@@ -201,22 +201,3 @@ def _delete(kubectl: Kubectl, *, wait: bool) -> None:
         f"--wait={str(wait).lower()}",
         timeout=120,
     )
-
-
-def command(context: str, *, image: str, timeout: float) -> int:
-    """`kfinstall gpu-test`: run the pod, show nvidia-smi's output and the verdict; the exit code for the CLI."""
-    from rich.console import Console
-
-    console = Console(highlight=False, soft_wrap=True)
-    result = run_gpu_test(
-        Kubectl(context), image=image, timeout=timeout, say=lambda line: console.print(f"[dim]{line}[/]")
-    )
-    if result.log.strip():
-        console.print(result.log.rstrip("\n"), markup=False)
-    console.print(f"[dim]deleted pod {TEST_NAMESPACE}/{TEST_POD}[/]")
-    if result.ok:
-        console.print(f"[green]✓[/] nvidia-smi ran on a GPU (node {result.node}): pods can request {GPU_RESOURCE}")
-        return 0
-    console.print(f"[red]✗[/] {result.problem}")
-    console.print(f"[yellow]hint:[/] {result.hint}")
-    return 1

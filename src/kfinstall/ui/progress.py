@@ -6,7 +6,6 @@ each with what it is doing and how many of its workloads are ready.
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from kfinstall.install.events import Event
+from kfinstall.ui import output
 
 _ICONS = {
     "ready": "[green]✓[/]",
@@ -42,8 +42,7 @@ class JsonLines:
 
     def __call__(self, event: Event) -> None:
         with self._lock:
-            self.stream.write(json.dumps({"time": round(time.time(), 3), **event.as_dict()}) + "\n")
-            self.stream.flush()
+            output.json_line({"time": round(time.time(), 3), **event.as_dict()}, self.stream)
 
     def start_components(self, ids: list[str]) -> None:
         pass
@@ -62,9 +61,7 @@ class Display:
     _live: object | None = None
 
     def __post_init__(self) -> None:
-        from rich.console import Console
-
-        self.console = Console(stderr=True, highlight=False)
+        self.console = output.stderr(soft_wrap=False)  # the live table fits itself to the terminal's width
 
     def __call__(self, event: Event) -> None:
         with self._lock:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kfinstall.minikube.units import format_mb
+from kfinstall.ui.messages import hint_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -93,14 +94,16 @@ def component_lines(report: StatusReport) -> list[str]:
         if len(component.problems) > _MAX_PODS:
             lines.append(f"      … and {len(component.problems) - _MAX_PODS} more pods (see --json)")
         if component.state != "ready" and component.hint:
-            lines.append(f"      [yellow]hint:[/] {_escape(component.hint)}")
+            lines.append(f"      {hint_line(component.hint)}")
     return lines
 
 
 def summary_line(report: StatusReport) -> str:
     if report.record_problem is not None:
-        return (f"[red]{_escape(report.message)}[/]\n[yellow]hint:[/] `kfinstall up` re-applies every component and "
-                "writes a new record; `kfinstall down` removes what kfinstall labelled")  # fmt: skip
+        return f"[red]{_escape(report.message)}[/]\n" + hint_line(
+            "`kfinstall up` re-applies every component and writes a new record; `kfinstall down` removes what "
+            "kfinstall labelled"
+        )
     if report.record is None:
         return f"[red]{_escape(report.message)}[/]" if report.message else ""
     waiting = [c for c in report.components if c.state != "ready"]

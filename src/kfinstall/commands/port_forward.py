@@ -1,0 +1,96 @@
+"""`kfinstall port-forward`: forward a local port to Kubeflow's gateway and keep it alive until Ctrl-C.
+
+`kube.portforward` supervises kubectl (restarts, patience with an API server that restarts); this is the command
+around it: the port and address checked before a log is opened, the URL and the login once the forward works,
+the browser opened when asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kfinstall.commands.frame import Command
+from kfinstall.errors import KfError
+
+if TYPE_CHECKING:
+    from kfinstall.kube.portforward import ForwardOptions
+    from kfinstall.ui.messages import Voice
+
+
+@dataclass(frozen=True)
+class ForwardRequest:
+    options: ForwardOptions
+    open_browser: bool = False
+
+
+@dataclass(frozen=True)
+class DashboardLogin:
+    """Who logs in: the install record's email; `default_password` while the release's default is in use."""
+
+    email: str
+    default_password: str | None
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """The forward ended by Ctrl-C (repeated failures end it with a KfError instead)."""
+
+
+def prepare(
+    *, minikube_profile: str, context: str | None, port: int, address: str, open_browser: bool
+) -> ForwardRequest:
+    """Port and address checked: a bad input leaves no log file."""
+    from kfinstall.kube import localport
+    from kfinstall.kube import portforward as pf
+
+    options = pf.ForwardOptions(context or minikube_profile, port, address)
+    if not localport.in_range(port):
+        pf.check_port(options)
+    localport.check_address(address)
+    return ForwardRequest(options, open_browser)
+
+
+def dashboard_login(context: str) -> DashboardLogin:
+    """The login to use, from the install record when it can be read (else the release's default)."""
+    from kfinstall.install.up import DEFAULT_LOGIN
+    from kfinstall.kube import record
+    from kfinstall.kube.kubectl import Kubectl
+
+    email, password = DEFAULT_LOGIN
+    try:
+        installed = record.read(Kubectl(context))
+    except KfError:
+        installed = None
+    if installed is None:
+        return DashboardLogin(email, password)
+    return DashboardLogin(installed.email, password if installed.default_password else None)
+
+
+def port_forward(request: ForwardRequest, say: Voice) -> Forwarded:
+    from kfinstall.kube import localport
+    from kfinstall.kube import portforward as pf
+    from kfinstall.ui import results
+
+    options = request.options
+    if not localport.is_loopback(options.address):
+        results.show_exposed(options.address, options.port)
+
+    def ready() -> None:
+        results.show_forwarding(options.url, dashboard_login(options.context))
+        if request.open_browser:
+            import webbrowser
+
+            webbrowser.open(options.url)
+
+    pf.forward(options, say.warn, ready)
+    return Forwarded()
+
+
+def show(result: Forwarded) -> None:
+    from kfinstall.ui import results
+
+    results.show_forward_stopped()
+
+
+COMMAND = Command(log="port-forward", prepare=prepare, run=port_forward, show=show)

@@ -1,0 +1,88 @@
+"""How the smaller commands' results read: `down`, `gpu-test`, `images`, `port-forward`.
+
+(`versions` and `check` are `tables`, `status` is `status_screen`, `up`'s progress is `progress`.) The commands
+return data; the words and symbols the user sees are chosen here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kfinstall.ui import output
+from kfinstall.ui.messages import hint_line
+
+if TYPE_CHECKING:
+    from kfinstall.commands.down import Down
+    from kfinstall.commands.port_forward import DashboardLogin
+    from kfinstall.kube.gpu import GpuTestResult
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def show_down(result: Down) -> None:
+    console = output.stderr()
+    if result.cluster is not None:
+        console.print(_escape(result.cluster))
+        return
+    removed = result.removed
+    if removed is None or (not removed.objects and not removed.record):
+        console.print(_escape(f"Nothing of kfinstall's is on {result.request.target}."))
+    else:
+        console.print(
+            f"[green]✓[/] removed {len(removed.components)} components ({removed.objects} objects)"
+            + (" and the install record" if removed.record else "")
+        )
+
+
+def show_gpu_test(result: GpuTestResult) -> None:
+    """The pod's log as it printed it, that the pod is gone, and the verdict (with the fix when it failed)."""
+    from kfinstall.kube.gpu import GPU_RESOURCE, TEST_NAMESPACE, TEST_POD
+
+    console = output.stdout(soft_wrap=True)
+    if result.log.strip():
+        console.print(result.log.rstrip("\n"), markup=False)
+    console.print(f"[dim]deleted pod {TEST_NAMESPACE}/{TEST_POD}[/]")
+    if result.ok:
+        console.print(f"[green]✓[/] nvidia-smi ran on a GPU (node {result.node}): pods can request {GPU_RESOURCE}")
+        return
+    console.print(f"[red]✗[/] {_escape(result.problem)}")
+    console.print(hint_line(result.hint))
+
+
+def show_image_list(images: list[str]) -> None:
+    """One image a line, nothing else on stdout: `kfinstall images list > images.txt` is the list."""
+    output.echo("\n".join(images))
+
+
+def show_images_moved(count: int, verb: str, where: str = "") -> None:
+    output.stderr().print(_escape(f"{count} images {verb}{where}."))
+
+
+def show_exposed(address: str, port: int) -> None:
+    """The warning for a forward that listens beyond this machine."""
+    output.stderr().print(
+        f"[yellow]![/] listening on {_escape(address)}: anyone who can reach this machine on port {port} can open "
+        "Kubeflow's login page"
+    )
+
+
+def show_forwarding(url: str, login: DashboardLogin) -> None:
+    """Once the forward works: the URL on stdout (a script reads it), the login and how to stop on stderr."""
+    output.echo(f"Kubeflow is at {url}")
+    console = output.stderr()
+    if login.default_password is None:
+        console.print(f"  Login: {_escape(login.email)} (with the password you set)")
+    else:
+        console.print(
+            f"  Login: {_escape(login.email)} / {_escape(login.default_password)}  "
+            "[yellow](the default password: change it before sharing access)[/]"
+        )
+    console.print("[dim]Forwarding; Ctrl-C to stop.[/]")
+
+
+def show_forward_stopped() -> None:
+    output.stderr().print("stopped port-forward")

@@ -1,0 +1,32 @@
+"""The frame every command runs in (src/kfinstall/commands/frame.py), seen from the command line.
+
+A command that opened its log names it in its error (`log: PATH`, the hint's last line), so the full output of
+what failed is one copy away; down and up did so before the frame, password and gpu-test did not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import isolated_env, kfinstall
+from tests.fakes.fixtures import FakeTools
+
+FAILURES = {
+    "gpu-test": (("gpu-test",), None, "error: no node offers a nvidia.com/gpu"),
+    "password": (("password", "--password-stdin"), "a-new-password\n", "kfinstall installed nothing on context"),
+}
+
+
+@pytest.mark.parametrize("name", list(FAILURES))
+def test_a_failure_after_the_log_opened_names_the_log_file(name: str, fake_tools: FakeTools, tmp_path: Path) -> None:
+    args, stdin, message = FAILURES[name]
+    fake_tools.set(minikube_version="v1.37.0")
+    assert fake_tools.run("minikube", "start", "-p", "kubeflow").returncode == 0  # a cluster with nothing of ours
+    result = kfinstall(*args, env=isolated_env(fake_tools.env, tmp_path), stdin=stdin)
+    assert result.returncode == 1, result.stderr
+    assert message in result.stderr
+    (log,) = (tmp_path / "logs").glob(f"*-{name}-*.log")
+    assert result.stderr.rstrip("\n").splitlines()[-1] == f"log: {log}"
+    assert result.stderr.count("log: ") == 1
