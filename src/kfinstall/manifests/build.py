@@ -229,17 +229,6 @@ class Builds:
     def future(self, target: BuildTarget) -> Future[list]:
         return self._futures[target]
 
-    def wait_all(self) -> None:
-        """Wait for every build; raise the first failure in target order."""
-        for target in self.targets:
-            self._futures[target].result()
-
-    def first_failure(self) -> BaseException | None:
-        """The first failure among the builds finished so far (in target order), without waiting."""
-        return next(
-            (f.exception() for f in self._futures.values() if f.done() and not f.cancelled() and f.exception()), None
-        )
-
     def cancel(self) -> None:
         """Drop the builds not started yet (those running finish: each is one short process)."""
         for future in self._futures.values():
