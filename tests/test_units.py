@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 from kfinstall.errors import UsageError
-from kfinstall.minikube.options import GPU_CHOICES, check_gpus_choice, refuse_minikube_options_with_context
+from kfinstall.minikube.options import (
+    GPU_CHOICES,
+    check_gpus_choice,
+    parse_k8s_version,
+    refuse_minikube_options_with_context,
+)
 from kfinstall.minikube.units import (
     check_disk_size,
     check_driver,
@@ -100,3 +105,16 @@ def test_context_with_a_minikube_option_is_refused_naming_what_was_given() -> No
 def test_minikube_options_without_context_and_context_alone_are_both_fine() -> None:
     assert refuse_minikube_options_with_context(None, {"--cpus": 4}) is None
     assert refuse_minikube_options_with_context("prod", {"--cpus": None, "--gpus": None}) is None
+
+
+@pytest.mark.parametrize(("text", "version"), [("v1.34.0", "v1.34.0"), ("1.34.0", "v1.34.0"), ("V1.19.3", "v1.19.3")])
+def test_k8s_version_is_read_as_the_full_version_minikube_starts(text: str, version: str) -> None:
+    assert str(parse_k8s_version(text)) == version
+
+
+def test_k8s_version_without_its_patch_or_not_a_version_is_refused() -> None:
+    with pytest.raises(UsageError, match=r"--k8s-version v1\.34 needs the patch number") as short:
+        parse_k8s_version("v1.34")
+    assert short.value.hint == "for example v1.34.0"
+    with pytest.raises(UsageError, match=r"--k8s-version 'latest' is not a version"):
+        parse_k8s_version("latest")

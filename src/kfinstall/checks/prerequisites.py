@@ -142,12 +142,10 @@ def build_request(
     images: bool = False,
 ) -> CheckRequest:
     """A CheckRequest from raw option values: pins loaded, release chosen, units parsed, nonsense refused."""
-    from kfinstall.errors import UsageError
     from kfinstall.minikube.units import check_driver, parse_cpus, parse_memory_mb
-    from kfinstall.release.pins import PROFILES, load_pins
+    from kfinstall.release.pins import check_profile, load_pins
 
-    if profile not in PROFILES:
-        raise UsageError(f"unknown profile {profile!r}", f"valid profiles: {', '.join(PROFILES)}")
+    check_profile(profile)
     check_gpus_choice(gpus)
     given = {"--cpus": cpus, "--memory": memory, "--driver": driver, "--gpus": gpus}
     refuse_minikube_options_with_context(context, given)

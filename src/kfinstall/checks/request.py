@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from kfinstall.errors import UsageError
+from kfinstall.minikube.options import parse_k8s_version
 from kfinstall.release.pins import Pins, Release
 from kfinstall.release.version import Version
 from kfinstall.runner import Result
@@ -54,14 +54,7 @@ class CheckRequest:
     @property
     def kubernetes(self) -> Version:
         """The Kubernetes version minikube will be asked for (a UsageError when --k8s-version is malformed)."""
-        text = self.k8s_version or self.release.kubernetes.default
-        try:
-            version = Version.parse(text)
-        except ValueError:
-            raise UsageError(f"--k8s-version {text!r} is not a version", "give a version like v1.19.3") from None
-        if version.patch is None:
-            raise UsageError(f"--k8s-version {text} needs the patch number", f"for example {version}.0")
-        return version
+        return parse_k8s_version(self.k8s_version or self.release.kubernetes.default)
 
     @property
     def effective_driver(self) -> str:

@@ -507,11 +507,11 @@ class Release(_Model):
 
     def profile_components(self, profile: str) -> list[Component]:
         """The components of `profile`, in the file's (README) order."""
-        _check_profile(profile)
+        check_profile(profile)
         return [c for c in self.components if profile in c.profiles]
 
     def resources_for(self, profile: str) -> Resources:
-        _check_profile(profile)
+        check_profile(profile)
         return self.resources[profile]  # type: ignore[index]
 
     def substitute_image(self, image: str) -> str:
@@ -539,7 +539,8 @@ class Release(_Model):
         return None
 
 
-def _check_profile(profile: str) -> None:
+def check_profile(profile: str) -> None:
+    """A UsageError naming the valid profiles when `profile` is not one."""
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}", f"valid profiles: {', '.join(PROFILES)}")
 
