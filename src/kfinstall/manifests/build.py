@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kfinstall import runner
+from kfinstall.cachedir import cache_root
 from kfinstall.errors import KfError
 
 log = logging.getLogger("kfinstall.manifests.build")
@@ -65,8 +66,6 @@ def builder_identity() -> str:
 
 
 def cache_dir(commit: str) -> Path:
-    from kfinstall.manifests.checkout import cache_root
-
     return cache_root() / "builds" / commit
 
 
@@ -94,8 +93,6 @@ def _store(path: Path, output: str) -> None:
 
 def _private_directories(directory: Path) -> None:
     """`builds/` and `builds/<commit>/` exist and are `0700`, also when an older kfinstall made them `0755`."""
-    from kfinstall.manifests.checkout import cache_root
-
     builds = cache_root() / "builds"
     builds.parent.mkdir(parents=True, exist_ok=True)
     for each in (builds, directory):
