@@ -213,7 +213,7 @@ def test_a_release_named_with_k_has_no_reason_and_context_takes_the_newest(pins:
     assert choice.release.tag == "26.03" and choice.reason is not None and "--context" in choice.reason
 
 
-def test_neither_k_nor_context_leave_the_choice_to_minikube_so_it_is_not_asked(pins: Pins) -> None:
+def test_with_k_or_context_the_minikube_version_is_not_asked(pins: Pins) -> None:
     def not_asked() -> Version | None:
         raise AssertionError("the minikube version was asked for")
 
