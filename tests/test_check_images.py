@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kfinstall.checks import prerequisites, registry
+from kfinstall.checks import gather, images, registry
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.registry_fixtures import Registry, oci_layout
@@ -199,12 +199,12 @@ def test_check_without_images_asks_no_registry(env, synthetic_release: LocalRele
 
 
 def test_the_platform_is_judged_only_where_it_is_known() -> None:
-    facts = prerequisites.ImageFacts(
+    facts = gather.ImageFacts(
         None,  # --context: the cluster's nodes' platform is not known
         {"127.0.0.1:5000/a:v1": ["katib"]},
         {"127.0.0.1:5000/a:v1": registry.Availability("127.0.0.1:5000/a:v1", "present", platforms=("linux/s390x",))},
     )
-    (row,) = prerequisites.check_images(facts)
+    (row,) = images.check_images(facts)
     assert (row.status, row.required, row.message) == ("ok", "served", "all available")
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kfinstall.checks.prerequisites import CheckRequest, Facts, evaluate
+from kfinstall.checks.gather import Facts
+from kfinstall.checks.prerequisites import evaluate
+from kfinstall.checks.request import CheckRequest
 from kfinstall.release.pins import KustomizeDefect, Pins, load_pins
 from kfinstall.runner import Result
 from tests.fakes.fixtures import FakeTools

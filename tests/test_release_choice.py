@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kfinstall.release.pins import load_pins
+from kfinstall.release import minikube_support
+from kfinstall.release.choice import ReleaseChoice, choose, suggest_release
+from kfinstall.release.pins import Pins, load_pins
+from kfinstall.release.version import Version
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 
@@ -142,3 +145,77 @@ def test_plan_k_26_03_minimal_lists_its_components_in_dependency_order(machine: 
     assert plan["repo"] == "https://github.com/kubeflow/community-distribution.git"
     assert plan["commit"] == "d68ebc7fab366ab40ddd1541d2ec22febb31bc83"
     assert "--kubernetes-version=v1.34.0" in plan["minikube"] and "--memory=8192mb" in plan["minikube"]
+
+
+@pytest.fixture(scope="module")
+def pins() -> Pins:
+    return load_pins()
+
+
+# ---- the choice itself (pure: the minikube version handed in) ---------------------------------------------------
+
+
+def test_default_release_is_the_newest_the_local_minikube_can_run(pins: Pins) -> None:
+    assert choose(pins, None, None, lambda: Version(1, 37, 0)).release.tag == "26.03"
+    assert choose(pins, None, None, lambda: None).release.tag == "26.03"
+
+
+def test_an_old_release_is_never_suggested_to_a_minikube_that_refuses_it(pins: Pins) -> None:
+    old_only = Pins(releases=[pins.get("v1.4.0"), pins.get("v1.9.1")])
+    assert suggest_release(old_only, Version(1, 37, 0)).tag == "v1.9.1"  # type: ignore[union-attr]
+    assert suggest_release(Pins(releases=[pins.get("v1.4.0")]), Version(1, 37, 0)) is None
+    assert suggest_release(Pins(releases=[pins.get("v1.4.0")]), Version(1, 32, 0)).tag == "v1.4.0"  # type: ignore[union-attr]
+
+
+def test_minikube_1_32_is_offered_the_newest_release_whose_kubernetes_it_knows(pins: Pins) -> None:
+    # v1.11.0 (Kubernetes v1.34.0) down to v1.9.1 (v1.31.0) are newer than v1.28.3, the newest minikube v1.32 knows
+    assert suggest_release(pins, Version(1, 32, 0)).tag == "v1.4.0"  # type: ignore[union-attr]
+    assert choose(pins, None, None, lambda: Version(1, 32, 0)).release.tag == "v1.4.0"
+
+
+def test_when_no_release_is_known_to_the_minikube_the_one_least_beyond_it_is_offered(pins: Pins) -> None:
+    # minikube v1.33 refuses v1.4.0's Kubernetes v1.19.3 and supports none newer than v1.30.0: too new only warns,
+    # and v1.9.1's v1.31.0 is the least beyond it
+    assert suggest_release(pins, Version(1, 33, 0)).tag == "v1.9.1"  # type: ignore[union-attr]
+
+
+def test_a_minikube_newer_than_the_table_is_offered_the_newest_release_it_starts(pins: Pins) -> None:
+    assert minikube_support.knows_kubernetes(Version(1, 39, 0), Version(1, 34, 0)) is None
+    assert suggest_release(pins, Version(1, 39, 0)).tag == "26.03"  # type: ignore[union-attr]
+
+
+def reason(pins: Pins, version: str | None) -> str | None:
+    return choose(pins, None, None, lambda: Version.parse(version) if version else None).reason
+
+
+def test_the_reason_for_a_minikube_that_supports_no_pinned_release_names_the_nearest(pins: Pins) -> None:
+    assert reason(pins, "v1.33.0") == (
+        "minikube v1.33.0 supports Kubernetes v1.20.0 – v1.30.0, older than every pinned release it starts: v1.9.1 "
+        "(Kubernetes v1.31.0) is the nearest, and minikube warns before trying it; minikube ≥ v1.37.0 runs 26.03 "
+        "(Kubernetes v1.34.0)"
+    )
+
+
+def test_the_reason_for_a_minikube_newer_than_the_table_says_its_support_is_not_recorded(pins: Pins) -> None:
+    assert reason(pins, "v1.39.0") == (
+        "minikube v1.39.0 is newer than the minikube releases whose Kubernetes support kfinstall records: 26.03, "
+        "the newest release it starts, is chosen"
+    )
+
+
+def test_the_reason_without_a_readable_minikube_is_the_newest_release(pins: Pins) -> None:
+    assert reason(pins, None) == "no minikube version could be read: the newest pinned release, 26.03, is checked"
+
+
+def test_a_release_named_with_k_has_no_reason_and_context_takes_the_newest(pins: Pins) -> None:
+    assert choose(pins, "v26.03", None, lambda: Version(1, 32, 0)) == ReleaseChoice(pins.get("26.03"))
+    choice = choose(pins, None, "prod", lambda: Version(1, 32, 0))
+    assert choice.release.tag == "26.03" and choice.reason is not None and "--context" in choice.reason
+
+
+def test_with_k_or_context_the_minikube_version_is_not_asked(pins: Pins) -> None:
+    def not_asked() -> Version | None:
+        raise AssertionError("the minikube version was asked for")
+
+    assert choose(pins, "v1.9.1", None, not_asked).release.tag == "v1.9.1"
+    assert choose(pins, None, "prod", not_asked).release.tag == pins.newest.tag

@@ -14,7 +14,7 @@ from kfinstall.checks.toolversions import (
     parse_minikube_version,
     parse_nvidia_smi_list,
 )
-from kfinstall.release.pins import Version
+from kfinstall.release.version import Version
 
 # ---- kustomize: four shapes over its history, plus distro and source builds ------------------------------------
 

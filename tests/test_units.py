@@ -1,10 +1,17 @@
-"""--memory and --cpus are read the way minikube reads them (binary units, a bare number is MB)."""
+"""--memory and --cpus are read the way minikube reads them (binary units, a bare number is MB); which minikube
+options go together with --context and which --gpus values exist."""
 
 from __future__ import annotations
 
 import pytest
 
 from kfinstall.errors import UsageError
+from kfinstall.minikube.options import (
+    GPU_CHOICES,
+    check_gpus_choice,
+    parse_k8s_version,
+    refuse_minikube_options_with_context,
+)
 from kfinstall.minikube.units import (
     check_disk_size,
     check_driver,
@@ -13,6 +20,7 @@ from kfinstall.minikube.units import (
     parse_cpus,
     parse_memory_mb,
 )
+from kfinstall.release import minikube_support
 
 
 @pytest.mark.parametrize(
@@ -70,3 +78,43 @@ def test_a_timeout_must_be_a_finite_number_of_seconds_of_at_least_one(value: flo
     with pytest.raises(UsageError, match="is not a number of seconds of at least 1"):
         check_seconds(value)
     assert check_seconds(1) == 1 and check_seconds(900.0) == 900.0
+
+
+# ---- the minikube options a command may be given (minikube/options.py) ----------------------------------------
+
+
+def test_gpus_takes_exactly_the_values_some_minikube_release_accepts() -> None:
+    assert GPU_CHOICES == tuple(value for value, _ in minikube_support.GPU_VALUES) == ("all", "nvidia", "amd")
+    assert check_gpus_choice("amd") == "amd" and check_gpus_choice(None) is None
+    with pytest.raises(UsageError, match=r"--gpus 'amd64' is not one of all, nvidia, amd") as refused:
+        check_gpus_choice("amd64")
+    assert refused.value.hint == "use --gpus all"
+
+
+def test_context_with_a_minikube_option_is_refused_naming_what_was_given() -> None:
+    given = {"--cpus": 4, "--memory": None, "--disk-size": "50g", "--driver": None, "--gpus": None}
+    with pytest.raises(UsageError) as refused:
+        refuse_minikube_options_with_context("prod", given)
+    assert refused.value.message == (
+        "--context uses an existing cluster, so the minikube options (--cpus, --memory, --disk-size, --driver, "
+        "--gpus) do not apply: --cpus, --disk-size given"
+    )
+    assert refused.value.hint == "drop the minikube options, or drop --context to let kfinstall start minikube"
+
+
+def test_minikube_options_without_context_and_context_alone_are_both_fine() -> None:
+    assert refuse_minikube_options_with_context(None, {"--cpus": 4}) is None
+    assert refuse_minikube_options_with_context("prod", {"--cpus": None, "--gpus": None}) is None
+
+
+@pytest.mark.parametrize(("text", "version"), [("v1.34.0", "v1.34.0"), ("1.34.0", "v1.34.0"), ("V1.19.3", "v1.19.3")])
+def test_k8s_version_is_read_as_the_full_version_minikube_starts(text: str, version: str) -> None:
+    assert str(parse_k8s_version(text)) == version
+
+
+def test_k8s_version_without_its_patch_or_not_a_version_is_refused() -> None:
+    with pytest.raises(UsageError, match=r"--k8s-version v1\.34 needs the patch number") as short:
+        parse_k8s_version("v1.34")
+    assert short.value.hint == "for example v1.34.0"
+    with pytest.raises(UsageError, match=r"--k8s-version 'latest' is not a version"):
+        parse_k8s_version("latest")

@@ -107,7 +107,7 @@ def _safe_name(name: str) -> str:
 
 def cluster(context: str, *, minikube: bool) -> Resource:
     """The lock of the cluster behind a kubeconfig context; minikube names its context after the profile."""
-    from kfinstall.manifests.checkout import cache_root
+    from kfinstall.cachedir import cache_root
 
     what = f"minikube profile {context!r}" if minikube else f"the cluster of context {context!r}"
     return Resource(cache_root() / "locks" / f"cluster-{_safe_name(context)}.lock", what)
@@ -115,7 +115,7 @@ def cluster(context: str, *, minikube: bool) -> Resource:
 
 def checkout(name: str, tag: str) -> Resource:
     """The lock of one cached manifests checkout (`manifests/NAME`, and its `.NAME.PID.partial` clones)."""
-    from kfinstall.manifests.checkout import cache_root
+    from kfinstall.cachedir import cache_root
 
     return Resource(cache_root() / "locks" / f"manifests-{_safe_name(name)}.lock", f"the manifests cache of {tag}")
 

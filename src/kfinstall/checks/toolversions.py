@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfinstall.release.pins import Version
+from kfinstall.release.version import Version
 
 _SEMVER = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kfinstall import runner
+from kfinstall.cachedir import cache_root
 from kfinstall.errors import KfError
 
 log = logging.getLogger("kfinstall.manifests.build")
@@ -65,8 +66,6 @@ def builder_identity() -> str:
 
 
 def cache_dir(commit: str) -> Path:
-    from kfinstall.manifests.checkout import cache_root
-
     return cache_root() / "builds" / commit
 
 
@@ -94,8 +93,6 @@ def _store(path: Path, output: str) -> None:
 
 def _private_directories(directory: Path) -> None:
     """`builds/` and `builds/<commit>/` exist and are `0700`, also when an older kfinstall made them `0755`."""
-    from kfinstall.manifests.checkout import cache_root
-
     builds = cache_root() / "builds"
     builds.parent.mkdir(parents=True, exist_ok=True)
     for each in (builds, directory):
@@ -228,17 +225,6 @@ class Builds:
 
     def future(self, target: BuildTarget) -> Future[list]:
         return self._futures[target]
-
-    def wait_all(self) -> None:
-        """Wait for every build; raise the first failure in target order."""
-        for target in self.targets:
-            self._futures[target].result()
-
-    def first_failure(self) -> BaseException | None:
-        """The first failure among the builds finished so far (in target order), without waiting."""
-        return next(
-            (f.exception() for f in self._futures.values() if f.done() and not f.cancelled() and f.exception()), None
-        )
 
     def cancel(self) -> None:
         """Drop the builds not started yet (those running finish: each is one short process)."""

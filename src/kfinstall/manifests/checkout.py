@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kfinstall import runner
+from kfinstall.cachedir import cache_root
 from kfinstall.errors import KfError, UsageError
 
 #: git's words for failures that may heal on a second try (network hiccups), as opposed to a missing tag or repo.
@@ -23,16 +24,6 @@ _TRANSIENT_GIT_ERRORS = re.compile(
     r"|The remote end hung up unexpectedly|Operation timed out|TLS|gnutls|SSL|returned error: 5\d\d|timed out",
     re.IGNORECASE,
 )
-
-
-def cache_root() -> Path:
-    """`$KFINSTALL_CACHE_DIR`, else the platform's user cache directory (`~/.cache/kfinstall` on Linux)."""
-    override = os.environ.get("KFINSTALL_CACHE_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("kfinstall", appauthor=False))
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,12 @@ from kfinstall.errors import UsageError
 
 Obj = dict[str, Any]
 
+#: The login every release's Dex ships, written down only here: kubeflow/manifests common/dex/base/config-map.yaml
+#: `staticPasswords` has user@example.com at every pinned tag, with the same bcrypt hash of 12341234 (inline in
+#: v1.4.0; common/dex/base/dex-passwords.yaml from v1.9 on).
 DEFAULT_EMAIL = "user@example.com"
 DEFAULT_PASSWORD = "12341234"
+DEFAULT_LOGIN = (DEFAULT_EMAIL, DEFAULT_PASSWORD)
 MIN_LENGTH = 8
 #: bcrypt reads at most 72 bytes of a password. golang.org/x/crypto/bcrypt (golang/crypto bcrypt/bcrypt.go,
 #: `GenerateFromPassword`: ErrPasswordTooLong) refuses longer ones, but its `CompareHashAndPassword`, which Dex
@@ -114,7 +118,7 @@ def read_password(password_file: Path | None, password_stdin: bool, *, prompt: b
     if prompt:
         import getpass
 
-        first = getpass.getpass("Dashboard password (Enter keeps the default 12341234): ")
+        first = getpass.getpass(f"Dashboard password (Enter keeps the default {DEFAULT_PASSWORD}): ")
         if not first:
             return None
         _checked(first, "the prompt")

@@ -10,7 +10,6 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 #: Label carrying the component id on every object kfinstall applies.
@@ -136,27 +135,6 @@ def content_hash(objects: list[Obj]) -> str:
     """A stable hash of what would be applied: equal hashes mean a re-apply would change nothing."""
     canonical = json.dumps(objects, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class ObjectRef:
-    """Enough to name an object to the user and to kubectl."""
-
-    api_version: str
-    kind: str
-    name: str
-    namespace: str | None
-
-    def __str__(self) -> str:
-        where = f" -n {self.namespace}" if self.namespace else ""
-        return f"{self.kind.lower()}/{self.name}{where}"
-
-
-def ref(obj: Obj) -> ObjectRef:
-    metadata = obj.get("metadata") or {}
-    return ObjectRef(
-        obj.get("apiVersion", ""), obj.get("kind", ""), metadata.get("name", ""), metadata.get("namespace")
-    )
 
 
 _POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {

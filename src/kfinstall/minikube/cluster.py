@@ -150,7 +150,7 @@ def kubernetes_version_text(value: str) -> str:
     minikube normalises `--kubernetes-version` to `v` + semver before it stores it (kubernetes/minikube
     cmd/minikube/cmd/start.go `getKubernetesVersion`), so the profile says `v1.34.0` whatever the user typed.
     """
-    from kfinstall.release.pins import Version
+    from kfinstall.release.version import Version
 
     try:
         return str(Version.parse(value))

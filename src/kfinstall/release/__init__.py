@@ -1,1 +1,1 @@
-"""The pinned Kubeflow releases: their schema, version type, component selection and support tables."""
+"""The pinned Kubeflow releases: their schema, version type, component selection, default choice, support tables."""

@@ -7,10 +7,11 @@ say so before starting anything, and suggest a minikube that can, or a Kubeflow 
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
-from kfinstall.release.pins import Version
+from packaging.version import Version as PackagingVersion
+
+from kfinstall.release.version import Version
 
 
 class KubernetesSupport(NamedTuple):
@@ -118,18 +119,6 @@ def gpu_flag_values(minikube: Version) -> list[str]:
     return [value for value, since in GPU_VALUES if minikube >= since]
 
 
-_SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(-.+)?$")
-
-
-def _semver_key(text: str) -> tuple[int, int, int, int]:
-    """Order as minikube's semver does, as far as a released Kubernetes is concerned: v1.28.0-rc.1 < v1.28.0."""
-    match = _SEMVER.match(text)
-    if not match:
-        raise ValueError(f"{text!r} is not a version like v1.28.0 or v1.28.0-rc.1")
-    major, minor, patch, pre = match.groups()
-    return int(major), int(minor), int(patch), 0 if pre else 1
-
-
 def support(minikube: Version) -> KubernetesSupport | None:
     """The row of `minikube`; None before the first recorded release and after the last one (not established)."""
     if minikube > LAST_RECORDED:
@@ -152,7 +141,10 @@ def knows_kubernetes(minikube: Version, kubernetes: Version) -> bool | None:
     row = support(minikube)
     if row is None:
         return None
-    return _semver_key(f"v{kubernetes.major}.{kubernetes.minor}.{kubernetes.patch or 0}") <= _semver_key(row.newest)
+    # minikube's semver order, as far as a released Kubernetes is concerned: v1.28.0-rc.1 < v1.28.0 (PEP 440 agrees)
+    return PackagingVersion(f"{kubernetes.major}.{kubernetes.minor}.{kubernetes.patch or 0}") <= PackagingVersion(
+        row.newest
+    )
 
 
 def first_minikube_knowing(kubernetes: Version) -> Version | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from functools import total_ordering
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,6 +18,7 @@ from packaging.version import Version as PackagingVersion
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kfinstall.errors import UsageError
+from kfinstall.release.version import Version
 
 PROFILES: tuple[str, ...] = ("minimal", "standard", "full")
 Profile = Literal["minimal", "standard", "full"]
@@ -26,56 +26,11 @@ Profile = Literal["minimal", "standard", "full"]
 PINS_FILENAME = "manifests_pins.yaml"
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _ID = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$", re.IGNORECASE)  # minikube lowercases too
 #: Release tags: `v1.4.0` … `v1.11.0` (semantic, with an optional pre-release), then from 26.03 on calendar
 #: versions `YY.MM` and `YY.MM.P` without a `v` (kubeflow/community-distribution tags 26.03; 26.03.1 had
 #: release candidates).
 _SEMVER_TAG = re.compile(r"v\d+\.\d+\.\d+(-[\w.]+)?")
 _CALENDAR_TAG = re.compile(r"\d{2}\.(0[1-9]|1[0-2])(\.\d+)?(-[\w.]+)?")
-
-
-@total_ordering
-class Version:
-    """A `major.minor[.patch]` version, with or without the leading `v` (Kubernetes, minikube, kustomize).
-
-    `patch` is None when only `major.minor` was written: as an upper bound that means "any patch of that minor".
-    """
-
-    __slots__ = ("major", "minor", "patch")
-
-    def __init__(self, major: int, minor: int, patch: int | None = None) -> None:
-        self.major, self.minor, self.patch = major, minor, patch
-
-    @classmethod
-    def parse(cls, text: str) -> Version:
-        match = _VERSION.match(str(text).strip())
-        if not match:
-            raise ValueError(f"{text!r} is not a version like v1.19.3 or 1.21")
-        major, minor, patch = match.groups()
-        return cls(int(major), int(minor), None if patch is None else int(patch))
-
-    @property
-    def key(self) -> tuple[int, int, int]:
-        return (self.major, self.minor, self.patch or 0)
-
-    @property
-    def minor_key(self) -> tuple[int, int]:
-        return (self.major, self.minor)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Version) and self.key == other.key
-
-    def __lt__(self, other: Version) -> bool:
-        return self.key < other.key
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __str__(self) -> str:
-        return f"v{self.major}.{self.minor}" + ("" if self.patch is None else f".{self.patch}")
-
-    def __repr__(self) -> str:
-        return f"Version({self})"
 
 
 def _version_text(value: Any) -> str:
@@ -552,11 +507,11 @@ class Release(_Model):
 
     def profile_components(self, profile: str) -> list[Component]:
         """The components of `profile`, in the file's (README) order."""
-        _check_profile(profile)
+        check_profile(profile)
         return [c for c in self.components if profile in c.profiles]
 
     def resources_for(self, profile: str) -> Resources:
-        _check_profile(profile)
+        check_profile(profile)
         return self.resources[profile]  # type: ignore[index]
 
     def substitute_image(self, image: str) -> str:
@@ -584,7 +539,8 @@ class Release(_Model):
         return None
 
 
-def _check_profile(profile: str) -> None:
+def check_profile(profile: str) -> None:
+    """A UsageError naming the valid profiles when `profile` is not one."""
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}", f"valid profiles: {', '.join(PROFILES)}")
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from kfinstall.errors import UsageError
+from kfinstall.release.pins import PROFILES
 
 if TYPE_CHECKING:
     from kfinstall.release.pins import Component, Release, Wait
 
-PROFILES = ("minimal", "standard", "full")
 DEFAULT_PROFILE = "standard"
 
 
