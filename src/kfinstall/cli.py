@@ -616,3 +616,68 @@ def _login_line(context: str) -> str:
     if record is not None and not record.default_password:
         return f"  Login: {email} (with the password you set)"
     return f"  Login: {email} / {password}  [yellow](the default password: change it before sharing access)[/]"
+
+
+@app.command("verify")
+def verify_command(
+    minikube_profile: MinikubeProfileOpt = "kubeflow",
+    context: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--context", help="Verify Kubeflow on this kubeconfig context instead of the minikube profile."),
+    ] = None,
+    url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--url", help="Reach the gateway here (e.g. http://localhost:8080) instead of a port-forward."),
+    ] = None,
+    password_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--password-file", help="Log in with the password on the first line of this file."),
+    ] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    email: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--email", help="Log in as this user (default: the installed one)."),
+    ] = None,
+    pins: PinsOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Log in as the installed user and check the dashboard, the user's namespace, Pipelines, notebooks and Katib.
+
+    Exit code 0: every check passed (or its component is not installed); 1: a check failed.
+    """
+    from rich.console import Console
+
+    from kfinstall import logfile
+    from kfinstall.commands import verify as verify_module
+    from kfinstall.manifests import login as dex_login
+    from kfinstall.redact import conceal
+
+    plaintext = dex_login.read_password(password_file, password_stdin, prompt=False)
+    if plaintext is not None:
+        conceal(plaintext)
+
+    def ask() -> str:
+        import getpass
+
+        return getpass.getpass("Dashboard password: ")
+
+    options = verify_module.VerifyOptions(
+        context=context or minikube_profile,
+        url=url,
+        password=plaintext,
+        ask=ask if sys.stdin.isatty() else None,
+        email=email,
+        pins=pins,
+    )
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    log_path = logfile.start_log("verify")
+    try:
+        result = verify_module.verify(options, lambda line: console.print(f"[yellow]![/] {line}"))
+    except KfError as error:
+        error.hint = f"{error.hint}\nlog: {log_path}" if error.hint else f"log: {log_path}"
+        raise
+    if json_output:
+        _print_json(result.as_dict())
+    else:
+        verify_module.render(result, console)
+    raise typer.Exit(result.exit_code)
