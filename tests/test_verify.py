@@ -106,6 +106,27 @@ def test_a_missing_profile_namespace_fails_the_user_namespace_row(
     assert f"kubectl get profile {NAMESPACE}" in checks["user namespace"]["hint"]
 
 
+def test_dex_without_a_ready_pod_fails_the_login_row_naming_dex(env, fake_tools: FakeTools, synthetic_release) -> None:
+    up(env, synthetic_release)
+    scaled = fake_tools.run("kubectl", "--context", "kubeflow", "patch", "deployment", "dex", "-n", "auth",
+                            "--type=merge", "-p", '{"spec": {"replicas": 0}}')  # fmt: skip
+    assert scaled.returncode == 0, scaled.stderr
+    result, report = verify(env, synthetic_release)
+    assert result.returncode == 1
+    login = rows(report)["login"]
+    assert login["reason"] == "Dex answered 503: no ready pod behind it at /dex/auth"
+    assert "kubectl -n auth get pods" in login["hint"]
+
+
+def test_a_new_password_from_kfinstall_password_is_the_one_dex_accepts(env, synthetic_release) -> None:
+    up(env, synthetic_release)
+    changed = kfinstall("password", "--password-stdin", env=env, stdin=SECRET + "\n")
+    assert changed.returncode == 0, changed.stderr
+    assert verify(env, synthetic_release, "--password-stdin", stdin="12341234\n")[0].returncode == 1
+    result, _ = verify(env, synthetic_release, "--password-stdin", stdin=SECRET + "\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_a_pipelines_api_answering_503_fails_its_row_only(env, synthetic_release) -> None:
     up(env, synthetic_release)
     result, report = verify(env, synthetic_release, FAKE_GW_KFP_STATUS="503")

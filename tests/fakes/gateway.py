@@ -121,10 +121,9 @@ class Cluster:
 
 
 def ready(workload: dict[str, Any] | None) -> bool:
-    if workload is None:
-        return False
-    wanted = (workload.get("spec") or {}).get("replicas", 1)
-    return (workload.get("status") or {}).get("readyReplicas", 0) >= wanted
+    """Can the gateway route to it? Envoy sends a request to any ready endpoint of the Service: one ready pod is
+    enough, none (scaled to 0, crashing) is `no healthy upstream`."""
+    return workload is not None and (workload.get("status") or {}).get("readyReplicas", 0) >= 1
 
 
 def image_tag(workload: dict[str, Any]) -> str:

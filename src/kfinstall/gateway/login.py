@@ -20,7 +20,7 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass
 
-from kfinstall.gateway import pages
+from kfinstall.gateway import pages, verdicts
 from kfinstall.gateway.http import Response, Session
 
 #: Pages a login passes at most (sign-in page, Dex form, approval, back: 4; a margin for a restarted flow).
@@ -89,7 +89,7 @@ def log_in(session: Session, base_url: str, email: str, password: str, session_c
     where = _where(response)
     component = "Dex" if where.startswith("/dex") else "the gateway"
     if response.status >= 400:
-        reason = f"{component} answered {response.status} at {where}"
+        reason = f"{component} answered {verdicts.answer(response.status)} at {where}"
     elif session_cookie not in session.cookie_names():
         reason = f"no {session_cookie} cookie after the login (ended at {where}, {response.status})"
     else:
