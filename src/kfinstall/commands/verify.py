@@ -13,7 +13,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kfinstall.errors import KfError, UsageError
 from kfinstall.gateway import verdicts
@@ -23,6 +23,9 @@ from kfinstall.gateway.verdicts import Row
 from kfinstall.kube import record as install_record
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.manifests import login as dex_login
+
+if TYPE_CHECKING:
+    from kfinstall.release.pins import Gateway
 
 #: The web apps verify opens: (row, component id of the pins, path behind the gateway).
 WEB_APPS = (("notebooks", "notebooks", "/jupyter/"), ("katib", "katib", "/katib/"))
@@ -107,7 +110,9 @@ def verify(options: VerifyOptions, say: Callable[[str], None]) -> VerifyResult:
         return _checks(url, record, release.gateway, email, password)
 
 
-def _checks(url: str, record: install_record.InstallRecord, gateway: Any, email: str, password: str) -> VerifyResult:
+def _checks(
+    url: str, record: install_record.InstallRecord, gateway: Gateway, email: str, password: str
+) -> VerifyResult:
     session = Session()
     installed = set(record.components)
     rows: list[Row] = []
