@@ -6,6 +6,9 @@ the notebooks and Katib. The synthetic release has v1.4.0's flavour: oidc-authse
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +40,7 @@ def up(env: dict[str, str], release: LocalRelease, *args: str, stdin: str | None
 def verify(env: dict[str, str], release: LocalRelease, *args: str, stdin: str | None = None, **knobs: str):
     """`kfinstall verify --json` with the fake port-forward answering as Kubeflow's gateway."""
     gateway = {"KFINSTALL_KUBECTL": str(FAKE_KUBECTL), "FAKE_PF_ANSWER": "gateway", **knobs}
+    stdin = "" if stdin is None else stdin  # never the terminal pytest may run in: no prompt
     result = kfinstall("verify", "--pins", str(release.pins), "--json", *args, env={**env, **gateway}, stdin=stdin)
     return result, (json.loads(result.stdout) if result.stdout.strip() else None)
 
@@ -163,3 +167,32 @@ def test_verify_without_an_install_says_so(env, synthetic_release, fake_tools: F
     assert result.returncode == 1 and report is None
     assert "kfinstall installed nothing on context 'kubeflow'" in result.stderr
     assert "log: " in result.stderr
+
+
+def test_verify_uses_a_running_port_forward_given_by_url(env, synthetic_release) -> None:
+    up(env, synthetic_release)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gateway = {"KFINSTALL_KUBECTL": str(FAKE_KUBECTL), "FAKE_PF_ANSWER": "gateway"}
+    command = [sys.executable, "-m", "kfinstall", "port-forward", "--port", str(port)]
+    quiet = {"stdout": subprocess.PIPE, "stderr": subprocess.DEVNULL, "text": True}
+    forward = subprocess.Popen(command, env={**env, **gateway}, **quiet)
+    try:
+        assert forward.stdout is not None
+        assert forward.stdout.readline().strip() == f"Kubeflow is at http://localhost:{port}"
+        url = f"http://localhost:{port}"  # verify's env has no fake kubectl: it could start no forward of its own
+        result = kfinstall("verify", "--pins", str(synthetic_release.pins), "--json", "--url", url, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert json.loads(result.stdout)["url"] == f"http://localhost:{port}"
+    finally:
+        forward.terminate()
+        forward.wait(timeout=30)
+
+
+def test_a_set_password_must_be_given_when_there_is_no_terminal(env, synthetic_release) -> None:
+    up(env, synthetic_release, "--password-stdin", stdin=SECRET + "\n")
+    result, report = verify(env, synthetic_release)
+    assert result.returncode == 2 and report is None
+    assert "no password was given" in result.stderr
+    assert "--password-file" in result.stderr
