@@ -49,6 +49,15 @@ def _first_answer(response: Response) -> str:
     return str(response.status)
 
 
+def _past_the_login(response: Response) -> bool:
+    """Back at the page first asked for: no login page, no refusal (its app may be absent: a 404 is past the
+    login too, the rows that follow judge the apps)."""
+    if response.status in (401, 403) or response.status >= 500:
+        return False
+    html = response.text
+    return not (pages.sign_in_form(html) or pages.password_form(html) or pages.approval_form(html))
+
+
 def _submit(session: Session, response: Response, form: pages.Form, values: dict[str, str]) -> Response:
     action = urllib.parse.urljoin(response.url, form.action or response.url)
     if form.method == "GET":
@@ -58,14 +67,14 @@ def _submit(session: Session, response: Response, form: pages.Form, values: dict
 
 
 def log_in(session: Session, base_url: str, email: str, password: str, session_cookie: str) -> LoginResult:
-    """Walk the login from `base_url` until the gateway has set `session_cookie` and answers the page with 200."""
+    """Walk the login from `base_url` until the gateway has set `session_cookie` and shows the page past the login."""
     first = session.request("GET", base_url.rstrip("/") + "/")
     first_answer = _first_answer(first)
     response = session.follow(first)
     posted = False
     for _ in range(MAX_STEPS):
         html = response.text
-        if session_cookie in session.cookie_names() and response.status == 200:
+        if session_cookie in session.cookie_names() and _past_the_login(response):
             return LoginResult(True, f"as {email} ({first_answer}, then Dex)", first_answer=first_answer)
         if (form := pages.sign_in_form(html)) is not None:
             response = _submit(session, response, form, form.inputs)
