@@ -138,7 +138,8 @@ class _Run:
 
 
 class Supervisor:
-    """Keeps one `kubectl port-forward` alive; `run` returns only by raising (KfError, KeyboardInterrupt)."""
+    """Keeps one `kubectl port-forward` alive; `run` returns only by raising (KfError, KeyboardInterrupt) or after
+    `close`."""
 
     def __init__(
         self,
@@ -160,7 +161,7 @@ class Supervisor:
         failures = 0
         down_since: float | None = None  # when the API server stopped answering (monotonic), None while it does
         down_tries = 0
-        while True:
+        while not self.closing.is_set():  # closed during a backoff: no new kubectl
             with self.interrupts.held():
                 run = self.current = _Run(self.options)
             answered = self._watch(run)
