@@ -16,6 +16,7 @@ import pytest
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.releases import LocalRelease
+from tests.test_port_forward import gone
 
 FAKE_KUBECTL = Path(__file__).resolve().parent / "fakes" / "bin" / "kubectl-portforward"
 FAST = "--set crd_establish_delay=0.1 --set ready_delay=0.1 --set seed=5"
@@ -61,6 +62,14 @@ def test_verify_passes_after_up_with_the_default_password(env, synthetic_release
     assert "302 to /dex/auth" in checks["login"]["reason"]  # oidc-authservice's answer without a session
     assert checks["user namespace"]["reason"] == f"{NAMESPACE}, owned by user@example.com"
     assert "/pipeline/apis/v1beta1/healthz" in checks["pipelines API"]["reason"]
+
+
+def test_verify_stops_the_port_forward_it_started(env, synthetic_release) -> None:
+    up(env, synthetic_release)
+    result, _ = verify(env, synthetic_release)
+    assert result.returncode == 0, result.stdout + result.stderr
+    pids = [int(pid) for pid in (Path(env["FAKE_TOOLS_STATE"]) / "kubectl-portforward.pids").read_text().split()]
+    assert pids and all(gone(pid) for pid in pids)
 
 
 def test_verify_logs_in_with_the_password_set_at_up_and_never_shows_it(
