@@ -433,3 +433,46 @@ def port_forward(
         address=address,
         open_browser=open_browser,
     )
+
+
+@app.command("verify")
+def verify_command(
+    minikube_profile: MinikubeProfileOpt = "kubeflow",
+    context: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--context", help="Verify Kubeflow on this kubeconfig context instead of the minikube profile."),
+    ] = None,
+    url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--url", help="Reach the gateway here (e.g. http://localhost:8080) instead of a port-forward."),
+    ] = None,
+    password_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--password-file", help="Log in with the password on the first line of this file."),
+    ] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    email: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--email", help="Log in as this user (default: the installed one)."),
+    ] = None,
+    pins: PinsOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Log in as the installed user and check the dashboard, the user's namespace, Pipelines, notebooks and Katib.
+
+    Exit code 0: every check passed (or its component is not installed); 1: a check failed.
+    """
+    from kfinstall.commands import frame
+    from kfinstall.commands import verify as command
+
+    frame.run(
+        command.COMMAND,
+        json_output=json_output,
+        minikube_profile=minikube_profile,
+        context=context,
+        url=url,
+        password_file=password_file,
+        password_stdin=password_stdin,
+        email=email,
+        pins=pins,
+    )

@@ -10,7 +10,8 @@ connection. Knobs (environment), see tests/fakes/README.md:
   FAKE_PF_DROP_MODE=exit (default: then exit 1, like kubectl >= 1.23) or hang (stop forwarding, keep running);
   FAKE_PF_DROPS=N: only the first N runs drop (counted in FAKE_TOOLS_STATE), default every run.
 - FAKE_PF_BIND_FAIL=1: fail to listen, with kubectl's messages (a really busy port fails the same way).
-- FAKE_PF_ANSWER=redirect (default) | login: what GET / answers.
+- FAKE_PF_ANSWER=redirect (default) | login: what GET / answers; gateway: Kubeflow's gateway with its login flow
+  and apps, as the double's install has them (tests/fakes/gateway.py).
 
 Like the real one, a running forward dies with the API server: kubectl's streams go through the API server's
 `pods/portforward` subresource (kubernetes/kubernetes staging/src/k8s.io/kubectl/pkg/cmd/portforward/portforward.go),
@@ -94,7 +95,13 @@ def port_forward(args: list[str]) -> int:
     try:
         if os.environ.get("FAKE_PF_BIND_FAIL"):
             raise OSError("bind: address already in use")
-        server = ThreadingHTTPServer((host, int(local)), _handler(local, served))
+        if os.environ.get("FAKE_PF_ANSWER") == "gateway":  # Kubeflow's gateway from the double (fakes/gateway.py)
+            from tests.fakes import gateway
+
+            answer = gateway.handler(base, served.set)
+        else:
+            answer = _handler(local, served)
+        server = ThreadingHTTPServer((host, int(local)), answer)
     except OSError as error:
         print(f"Unable to listen on port {local}: Listeners failed to create with the following errors: "
               f"[unable to create listener: Error listen tcp4 {host}:{local}: {error.strerror or error}]",

@@ -138,7 +138,8 @@ class _Run:
 
 
 class Supervisor:
-    """Keeps one `kubectl port-forward` alive; `run` returns only by raising (KfError, KeyboardInterrupt)."""
+    """Keeps one `kubectl port-forward` alive; `run` returns only by raising (KfError, KeyboardInterrupt) or after
+    `close`."""
 
     def __init__(
         self,
@@ -153,18 +154,22 @@ class Supervisor:
         self.on_ready = on_ready
         self.current: _Run | None = None
         self.announced = False
+        #: Set by `close`: `run` then returns instead of restarting kubectl.
+        self.closing = threading.Event()
 
     def run(self) -> None:
         failures = 0
         down_since: float | None = None  # when the API server stopped answering (monotonic), None while it does
         down_tries = 0
-        while True:
+        while not self.closing.is_set():  # closed during a backoff: no new kubectl
             with self.interrupts.held():
                 run = self.current = _Run(self.options)
             answered = self._watch(run)
             exit_code = run.process.wait(0)
             with self.interrupts.held():
                 self.stop()
+            if self.closing.is_set():
+                return
             why = run.last_error or f"kubectl exited with code {exit_code}"
             if not answered and api_server_unavailable(why):  # its own backoff; not one of the quick failures
                 down_since = run.started if down_since is None else down_since
@@ -196,7 +201,7 @@ class Supervisor:
         """Until kubectl ends or reports a broken forward; True if the gateway answered meanwhile."""
         answered = False
         asked_since = time.monotonic()
-        while run.process.is_alive() and not run.broken.is_set():
+        while run.process.is_alive() and not run.broken.is_set() and not self.closing.is_set():
             if not answered and gateway_answers(self.options):
                 answered = True
                 if not self.announced:
@@ -213,6 +218,11 @@ class Supervisor:
     def stop(self) -> None:
         if self.current is not None:
             self.current.process.stop()
+
+    def close(self) -> None:
+        """End `run` (from another thread): no restart, kubectl stopped."""
+        self.closing.set()
+        self.stop()
 
 
 def _first_line(text: str) -> str:
@@ -269,3 +279,35 @@ def forward(options: ForwardOptions, say: Callable[[str], None], on_ready: Calla
         finally:
             with interrupts.held(deliver=False):
                 supervisor.stop()
+
+
+@contextlib.contextmanager
+def forwarding(options: ForwardOptions, say: Callable[[str], None], timeout: float = ANSWER_TIMEOUT) -> Iterator[str]:
+    """A supervised forward for the length of a `with` block (a command that needs the gateway for a while, like
+    `verify`): yields the URL once the gateway answers; kubectl is stopped on the way out, whatever happens.
+    The supervisor runs in a thread; Ctrl-C reaches the main thread, whose `runner.interrupts` stops kubectl."""
+    check_port(options)
+    ready = threading.Event()
+    failure: list[BaseException] = []
+    supervisor = Supervisor(options, say, ready.set)
+
+    def supervise() -> None:
+        try:
+            supervisor.run()
+        except BaseException as error:  # handed to the waiting thread
+            failure.append(error)
+        finally:
+            ready.set()
+
+    thread = threading.Thread(target=supervise, name="port-forward", daemon=True)
+    thread.start()
+    try:
+        if not ready.wait(timeout) or failure:
+            if failure:
+                raise failure[0]
+            message = f"the gateway did not answer on {options.url} within {timeout:.0f}s"
+            raise KfError(message, "see `kfinstall status`")
+        yield options.url
+    finally:
+        supervisor.close()
+        thread.join(10)

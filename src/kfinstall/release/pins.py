@@ -379,6 +379,17 @@ class ImageAtRisk(_Model):
     note: str = Field(min_length=1)
 
 
+class Gateway(_Model):
+    """How a user reaches Kubeflow through its gateway, for `kfinstall verify`: who answers an unauthenticated
+    request (`oauth2-proxy`: its 403 sign-in page; `authservice`: arrikto's oidc-authservice, a 302 to Dex), the
+    session cookie that proves a login, and the version of the Pipelines API whose healthz answers."""
+
+    auth: Literal["oauth2-proxy", "authservice"]
+    session_cookie: str = Field(min_length=1)
+    kfp_api: Literal["v1beta1", "v2beta1"]
+    source: str = Field(min_length=1)
+
+
 class Release(_Model):
     """One pinned Kubeflow release."""
 
@@ -397,6 +408,8 @@ class Release(_Model):
     #: Images reported vanishing with no known replacement: shown by `plan`, never changed.
     images_at_risk: list[ImageAtRisk] = Field(default_factory=list)
     notes: str | None = None
+    #: How `kfinstall verify` logs in and what it asks (None: not established for this release).
+    gateway: Gateway | None = None
 
     @field_validator("tag", mode="before")
     @classmethod

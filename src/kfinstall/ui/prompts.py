@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 
 def can_ask() -> bool:
@@ -15,3 +16,14 @@ def confirm(question: str) -> bool:
     import typer
 
     return typer.confirm(question, default=False)
+
+
+def secret(question: str) -> Callable[[], str]:
+    """A question whose answer is not echoed (a password), asked when called: only if it is needed."""
+
+    def ask() -> str:
+        import getpass
+
+        return getpass.getpass(question)
+
+    return ask
