@@ -24,7 +24,7 @@ from kfinstall.install.installer import ComponentWork, Installer, LazyWork, Work
 from kfinstall.kube import record as install_record
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.kube.presence import Presence
-from kfinstall.manifests import build, checkout, login
+from kfinstall.manifests import build, checkout, login, objects
 from kfinstall.manifests.login import Login
 from kfinstall.minikube import cluster
 from kfinstall.release import selection as components
@@ -350,12 +350,12 @@ class ComponentBuilds:
         """All paths of `component` are built (or failed): resolve its work; the last one says what was built."""
         future = self._futures[component.id]
         try:
-            objects = [
+            built = [
                 obj for path in component.paths for obj in self._builds.objects(build.BuildTarget(component.id, path))
             ]
-            objects = objects.substitute_images(objects, self._substitute)  # before hashing: a new one re-applies
+            built = objects.substitute_images(built, self._substitute)  # before hashing: a new one re-applies
             # ports name their protocol: server-side apply before Kubernetes 1.21 refuses them otherwise
-            labelled = objects.labelled(objects.with_port_protocols(objects), component.id, self._release)
+            labelled = objects.labelled(objects.with_port_protocols(built), component.id, self._release)
             # the user's Profile named after the login before hashing: a new --email is a change to apply
             labelled = login.own_profiles(labelled, self._login.email) or labelled
             work = ComponentWork(
@@ -394,11 +394,11 @@ class ComponentBuilds:
         self._builds.cancel()
 
 
-def _applied(work: ComponentWork, writer: install_record.RecordWriter, login: Login) -> None:
+def _applied(work: ComponentWork, writer: install_record.RecordWriter, given: Login) -> None:
     """Record the applied component; applying Dex's config sets the login the record tells `status` about."""
     if login.has_dex(work.objects):
-        writer.record.default_password = login.hash is None
-        writer.record.email = login.email
+        writer.record.default_password = given.hash is None
+        writer.record.email = given.email
     writer.applied(work.id, work.content_hash)
 
 
