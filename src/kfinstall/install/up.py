@@ -20,7 +20,8 @@ from kfinstall import __version__, locks
 from kfinstall.errors import KfError, UsageError
 from kfinstall.install import readme_waits
 from kfinstall.install.events import Event, Reporter
-from kfinstall.install.installer import ComponentWork, Installer, LazyWork, Work
+from kfinstall.install.installer import Installer
+from kfinstall.install.work import ComponentWork, LazyWork, Work
 from kfinstall.kube import record as install_record
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.kube.presence import Presence
