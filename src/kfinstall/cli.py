@@ -325,6 +325,7 @@ def up(
     json_output: JsonOpt = False,
 ) -> None:
     """Install Kubeflow: start minikube, fetch and build the manifests, apply them in order, wait until ready."""
+    from kfinstall.commands import plan as plan_module
     from kfinstall.commands import up as up_command
     from kfinstall.minikube.units import check_seconds
 
@@ -353,7 +354,7 @@ def up(
         prefetch_images=prefetch_images,
     )
     if dry_run:
-        up_command.plan(options, json_output=json_output)  # type: ignore[arg-type]
+        plan_module.plan(options, json_output=json_output)  # type: ignore[arg-type]
     else:
         up_command.up(options, json_output=json_output, verbose=verbose)  # type: ignore[arg-type]
 
@@ -429,8 +430,8 @@ def plan_command(
     minikube_profile: MinikubeProfileOpt = "kubeflow",
     json_output: JsonOpt = False,
 ) -> None:
-    """Show what `up` would do (release, minikube command, components in order and why), changing nothing."""
-    from kfinstall.commands import up as up_command
+    """Show what `up` would do (release, minikube command, components in order and why, steps), changing nothing."""
+    from kfinstall.commands import plan as plan_module
 
     options = _up_options(
         kubeflow_version=kubeflow_version,
@@ -447,7 +448,7 @@ def plan_command(
         context=context,
         minikube_profile=minikube_profile,
     )
-    up_command.plan(options, json_output=json_output)  # type: ignore[arg-type]
+    plan_module.plan(options, json_output=json_output)  # type: ignore[arg-type]
 
 
 # status / port-forward / down --------------------------------------------------------------------------------

@@ -273,10 +273,10 @@ def planned_images(install: InstallPlan, options: UpOptions) -> dict[str, list[s
     with the release's image substitutions applied as `up` applies them, so what is listed and checked is what
     the cluster will pull.
     """
-    from kfinstall.install import up
+    from kfinstall.install.builds import fetch_manifests
     from kfinstall.manifests import build, objects
 
-    checkout = up._fetch(install, options)
+    checkout = fetch_manifests(install, options)
     targets = [build.BuildTarget(c.id, path) for c in install.selection.components for path in c.paths]
     built = build.objects_all(checkout.path, targets, commit=checkout.commit)
     users: dict[str, list[str]] = {}
@@ -316,9 +316,9 @@ def run_command(
             outcome = load(profile, file, concurrency=concurrency, on_result=progress("loaded"))
         _finish("loaded", outcome, json_output)
         return
-    from kfinstall.commands.up import build_plan
+    from kfinstall.install.up import plan_for
 
-    install, _ = build_plan(options)
+    install, _, _ = plan_for(options)
     wanted = release_images(install, options)
     if action == "list":
         if json_output:
