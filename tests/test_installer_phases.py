@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kfinstall.install.installer import ComponentWork
+from kfinstall.install.work import ComponentWork
 
 
 def obj(api_version: str, kind: str, name: str, **extra: object) -> dict:

@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from kfinstall import __version__
+from kfinstall.manifests.login import DEFAULT_EMAIL
 
 app = typer.Typer(
     name="kfinstall",
@@ -174,7 +175,7 @@ PasswordFileOpt = Annotated[
 PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the dashboard password from stdin.")]
 EmailOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--email", help="The dashboard user's email (default: user@example.com)."),
+    typer.Option("--email", help=f"The dashboard user's email (default: {DEFAULT_EMAIL})."),
 ]
 
 
@@ -215,6 +216,7 @@ def up(
     json_output: JsonOpt = False,
 ) -> None:
     """Install Kubeflow: start minikube, fetch and build the manifests, apply them in order, wait until ready."""
+    from kfinstall.commands import plan as plan_module
     from kfinstall.commands import up as up_command
     from kfinstall.commands.options import read_login, up_options
     from kfinstall.minikube.units import check_seconds
@@ -244,7 +246,7 @@ def up(
         prefetch_images=prefetch_images,
     )
     if dry_run:
-        up_command.plan(options, json_output=json_output)  # type: ignore[arg-type]
+        plan_module.plan(options, json_output=json_output)  # type: ignore[arg-type]
     else:
         up_command.up(options, json_output=json_output, verbose=verbose)  # type: ignore[arg-type]
 
@@ -325,8 +327,8 @@ def plan_command(
     minikube_profile: MinikubeProfileOpt = "kubeflow",
     json_output: JsonOpt = False,
 ) -> None:
-    """Show what `up` would do (release, minikube command, components in order and why), changing nothing."""
-    from kfinstall.commands import up as up_command
+    """Show what `up` would do (release, minikube command, components in order and why, steps), changing nothing."""
+    from kfinstall.commands import plan as plan_module
     from kfinstall.commands.options import up_options
 
     options = up_options(
@@ -344,7 +346,7 @@ def plan_command(
         context=context,
         minikube_profile=minikube_profile,
     )
-    up_command.plan(options, json_output=json_output)  # type: ignore[arg-type]
+    plan_module.plan(options, json_output=json_output)  # type: ignore[arg-type]
 
 
 # status / port-forward / down --------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from kfinstall.errors import Interrupted, ToolNotFoundError
 
-log = logging.getLogger("kfinstall.commands.up")
+log = logging.getLogger("kfinstall.runner")
 
 #: Where to download each tool, for the "not installed" hint.
 INSTALL_HINTS: dict[str, str] = {

@@ -34,7 +34,7 @@ from kfinstall.release.choice import ReleaseChoice
 from kfinstall.release.pins import Pins
 
 #: Imported from here by files of other layers until they import their own modules: `CheckRequest`, `failed` and
-#: `release_choice` (commands/up.py), `CheckResult` (ui/tables.py), `GPU_CHOICES` (install/up.py).
+#: `release_choice` (install/up.py), `CheckResult` (ui/tables.py).
 __all__ = [
     "GPU_CHOICES",
     "CheckRequest",

@@ -79,9 +79,9 @@ def images(request: ImagesRequest, say: Voice) -> Listed | Moved:
         with locks.hold(locks.cluster(profile, minikube=True)):
             return _moved(verb, release_images.load(profile, request.file, concurrency=request.concurrency,
                                                     on_result=show))  # fmt: skip
-    from kfinstall.commands.up import build_plan
+    from kfinstall.commands.options import plan_for
 
-    install, _ = build_plan(request.options)
+    install, _, _ = plan_for(request.options)
     wanted = release_images.release_images(install, request.options)
     if request.action == "list":
         return Listed(install.release.tag, install.profile, wanted)

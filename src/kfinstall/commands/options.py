@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kfinstall.install.up import UpOptions
+    from kfinstall.install.up import InstallPlan, UpOptions
     from kfinstall.manifests.login import Login
+    from kfinstall.release.pins import Pins
 
 
 def up_options(**values: object) -> UpOptions:
@@ -61,3 +62,15 @@ def read_login(password_file: Path | None, password_stdin: bool, email: str | No
         pw.check_email(email) if email is not None else pw.DEFAULT_EMAIL,
         None if plaintext is None else pw.hash_password(plaintext),
     )
+
+
+def plan_for(options: UpOptions) -> tuple[InstallPlan, Pins, str | None]:
+    """The plan, the pins, and why its release was chosen (None when `-k` named it): the release is chosen for
+    this machine's minikube (checks), which the pure plan of install/up.py must not ask."""
+    from kfinstall.checks.prerequisites import release_choice
+    from kfinstall.install.up import make_plan
+    from kfinstall.release.pins import load_pins
+
+    pins = load_pins(options.pins)
+    choice = release_choice(pins, options.kubeflow_version, options.context)
+    return make_plan(options, choice.release), pins, choice.reason

@@ -53,9 +53,9 @@ def prepare(
 
 def dashboard_login(context: str) -> DashboardLogin:
     """The login to use, from the install record when it can be read (else the release's default)."""
-    from kfinstall.install.up import DEFAULT_LOGIN
     from kfinstall.kube import record
     from kfinstall.kube.kubectl import Kubectl
+    from kfinstall.manifests.login import DEFAULT_LOGIN
 
     email, password = DEFAULT_LOGIN
     try:

@@ -55,6 +55,11 @@ class StatusReport:
         ready = all(c.state == "ready" for c in self.components) and not self.incomplete
         return EXIT_READY if ready else EXIT_NOT_READY
 
+    @property
+    def not_ready(self) -> bool:
+        """Installed but not (yet) all ready: what `status --watch` keeps watching."""
+        return self.exit_code == EXIT_NOT_READY
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "cluster": {

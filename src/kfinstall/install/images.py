@@ -273,11 +273,11 @@ def planned_images(install: InstallPlan, options: UpOptions) -> dict[str, list[s
     with the release's image substitutions applied as `up` applies them, so what is listed and checked is what
     the cluster will pull.
     """
-    from kfinstall.install import up
+    from kfinstall.install.builds import fetch_manifests
     from kfinstall.manifests import build
     from kfinstall.manifests import objects as manifest
 
-    checkout = up._fetch(install, options)
+    checkout = fetch_manifests(install, options)
     targets = [build.BuildTarget(c.id, path) for c in install.selection.components for path in c.paths]
     built = build.objects_all(checkout.path, targets, commit=checkout.commit)
     users: dict[str, list[str]] = {}

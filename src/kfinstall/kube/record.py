@@ -24,6 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 from kfinstall.errors import KfError
 from kfinstall.kube.classify import classify_apply_failure
 from kfinstall.kube.kubectl import Kubectl
+from kfinstall.manifests.login import DEFAULT_EMAIL
 
 NAMESPACE = "kube-system"
 NAME = "kfinstall-install"
@@ -58,7 +59,7 @@ class InstallRecord:
     finished_at: str | None = None
     minikube_profile: str | None = None
     default_password: bool = True
-    email: str = "user@example.com"
+    email: str = DEFAULT_EMAIL
     components: dict[str, ComponentRecord] = field(default_factory=dict)
     #: Component ids in install (dependency) order: `down` removes them in reverse.
     order: list[str] = field(default_factory=list)

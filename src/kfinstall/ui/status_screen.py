@@ -54,7 +54,7 @@ def _node_text(node: NodeUsage) -> str:
 
 
 def install_lines(report: StatusReport) -> list[str]:
-    from kfinstall.install.up import DEFAULT_LOGIN
+    from kfinstall.manifests.login import DEFAULT_LOGIN
 
     record = report.record
     if record is None:
@@ -201,8 +201,6 @@ def watch(
     from rich.live import Live
     from rich.text import Text
 
-    from kfinstall.commands.status import EXIT_NOT_READY
-
     watcher = _Watcher(collect, query, give_up_after)
 
     def render(report: StatusReport) -> Text:
@@ -211,7 +209,7 @@ def watch(
                                                                     "Ctrl-C to stop[/]"]))  # fmt: skip
 
     def done(report: StatusReport) -> bool:
-        return report.exit_code != EXIT_NOT_READY and not watcher.blipping
+        return not report.not_ready and not watcher.blipping
 
     report = watcher.next()
     if not console.is_terminal:

@@ -1,0 +1,411 @@
+"""The steps of `kfinstall up`, as an explicit list: `steps(plan, options)` decides which run, `run_up` runs them.
+
+Modelled on kind's `create cluster` (kubernetes-sigs/kind pkg/cluster/internal/create/create.go builds the list
+of actions from the options and runs them in order; pkg/cluster/internal/create/actions/* are one small action
+each behind one interface). Each step here has a name, a one-line description and `run(ctx)`; it reports its own
+line when it is done. `steps` is pure, so `kfinstall plan` prints exactly the list `up` runs; the loop writes each
+step's name to the log as it starts.
+
+The builds run in the background from the moment the manifests are fetched, and each component is applied as
+soon as its own build is done and its dependencies are ready. Starting minikube waits for every build: a broken
+or offline build then costs seconds, not a minikube start. On a running cluster a build failure stops the
+install where it is (what was applied stays; a re-run resumes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from kfinstall import __version__, locks
+from kfinstall.errors import KfError, UsageError
+from kfinstall.install.builds import ComponentBuilds, fetch_manifests, local_checkout
+from kfinstall.install.context import UpContext
+from kfinstall.install.events import Event
+from kfinstall.install.installer import Installer
+from kfinstall.install.up import UpResult
+from kfinstall.install.work import ComponentWork, Work
+from kfinstall.kube import record as install_record
+from kfinstall.kube.presence import Presence
+from kfinstall.manifests import login
+from kfinstall.minikube import cluster
+
+if TYPE_CHECKING:
+    from kfinstall.install.up import InstallPlan, UpOptions
+    from kfinstall.manifests.checkout import Checkout
+
+log = logging.getLogger("kfinstall.install.steps")
+
+
+class Step(Protocol):
+    """One step of `up`: `name` (what the log and `plan --json` call it), `description` (one line for people)."""
+
+    name: str
+    description: str
+
+    def run(self, ctx: UpContext) -> None: ...
+
+
+def steps(plan: InstallPlan, options: UpOptions) -> list[Step]:
+    """The steps `up` runs for `plan` and `options`, in order (pure: `kfinstall plan` prints this list)."""
+    todo: list[Step] = []
+    if not options.skip_checks:
+        todo.append(CheckPrerequisites())
+    todo.append(ShowPlan())
+    if plan.cluster is None:
+        todo.append(UseContext(description=f"install into the existing cluster of kubeconfig context {plan.context!r}"))
+    if options.manifests_dir is not None:
+        todo.append(FetchManifests(description=f"use the local manifests checkout {options.manifests_dir}"))
+    else:
+        fetched = f"fetch the manifests of {plan.release.tag} (commit {plan.release.commit[:12]}) into the cache"
+        todo.append(FetchManifests(description=f"{fetched}, or find them there"))
+    count = len(plan.selection.components)
+    todo.append(StartBuilds(description=f"build the {count} components in the background, longest chains first"))
+    todo.append(LockCluster(description=f"hold the lock of {plan.context!r}: one kfinstall at a time changes it"))
+    if plan.cluster is not None:
+        spec = plan.cluster
+        todo.append(StartMinikube(description=f"start minikube profile {spec.profile!r} (Kubernetes "
+                                              f"{spec.kubernetes_version}) once every build succeeded, or reuse it "
+                                              "when it runs and is compatible"))  # fmt: skip
+        if spec.gpus:  # minikube hands over the GPUs; pods get them once the device plugin runs
+            todo.append(WaitForGpus())
+    todo.append(ReadRecord())
+    if options.prefetch_images:
+        todo.append(PrefetchImages() if plan.cluster is not None else PrefetchNeedsMinikube())
+    todo.append(InstallComponents(description=f"apply the {count} components in dependency order, each once its "
+                                              "dependencies are ready, and wait until each is ready"))  # fmt: skip
+    if options.prefetch_images and plan.cluster is not None:
+        todo.append(FinishPrefetch())
+    todo.append(WriteRecord())
+    return todo
+
+
+def check_inputs(plan: InstallPlan, options: UpOptions) -> Checkout | None:
+    """What `up` refuses before it opens a log or touches a cache: a `--context` that does not exist, a
+    `--manifests-dir` that is not a manifests checkout (returned, checked, for the fetch step)."""
+    if plan.cluster is None and not cluster.context_exists(plan.context):
+        raise UsageError(
+            f"kubeconfig context {plan.context!r} does not exist", "list them with `kubectl config get-contexts`"
+        )
+    return local_checkout(plan, options)
+
+
+def run_up(ctx: UpContext, todo: Sequence[Step]) -> UpResult:
+    """Run `todo` in order (the log names each step as it starts); raise KfError on the first failure.
+
+    What the steps pushed on `ctx.exits` (the cluster lock, the background builds) is undone however they end.
+    """
+    with ctx.exits:
+        for number, step in enumerate(todo, 1):
+            log.info("step %d/%d %s: %s", number, len(todo), step.name, step.description)
+            began = time.monotonic()
+            try:
+                step.run(ctx)
+            except BaseException as error:
+                log.info("step %s stopped after %.1fs: %s", step.name, time.monotonic() - began, type(error).__name__)
+                raise
+            log.info("step %s done in %.1fs", step.name, time.monotonic() - began)
+        return _result(ctx)
+
+
+def _result(ctx: UpContext) -> UpResult:
+    assert ctx.builds is not None and ctx.writer is not None
+    record = ctx.writer.record
+    return UpResult(
+        ctx.plan.release.tag,
+        ctx.plan.context,
+        ctx.installed,
+        ctx.skipped,
+        time.monotonic() - ctx.started,
+        record.default_password,
+        record.email,
+        _user_namespace(ctx.builds.wait_all(), ctx.options.login.email),
+    )
+
+
+def _user_namespace(works: list[ComponentWork], email: str) -> str | None:
+    """The namespace the profile controller makes for the login: its Profile's name (the objects as applied)."""
+    for work in works:
+        for obj in work.objects:
+            owner = ((obj.get("spec") or {}).get("owner") or {}).get("name")
+            if obj.get("kind") == "Profile" and owner == email:
+                return str(obj["metadata"]["name"])
+    return None
+
+
+# The steps, in the order `steps` puts them ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckPrerequisites:
+    name: str = "check-prerequisites"
+    description: str = "run the checks of `kfinstall check`; stop before anything changes if one fails"
+
+    def run(self, ctx: UpContext) -> None:
+        from rich.console import Console
+
+        from kfinstall.checks import prerequisites
+        from kfinstall.ui import tables
+
+        plan, options = ctx.plan, ctx.options
+        request = prerequisites.CheckRequest(
+            release=plan.release,
+            profile=plan.profile,
+            cpus=options.cpus,
+            memory_mb=options.memory_mb,
+            k8s_version=options.k8s_version,
+            driver=options.driver,
+            gpus=options.gpus,
+            context=options.context,
+            pins=ctx.pins,
+            choice_reason=ctx.reason,
+        )
+        results = prerequisites.run_checks(request)
+        failures = prerequisites.failed(results)
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        if failures:
+            if not ctx.json_output:
+                tables.print_checks(plan.release, plan.profile, results, console, ctx.reason)
+            raise KfError(
+                f"{len(failures)} prerequisite check(s) failed: " + "; ".join(f.name for f in failures),
+                "fix what the table above says (or see `kfinstall check`); --skip-checks goes ahead anyway",
+            )
+        warnings = [result for result in results if result.status == "warn"]
+        if not ctx.json_output:
+            console.print(f" [green]✓[/] prerequisites: {len(results) - len(warnings)} ok, {len(warnings)} warning(s)")
+            for warning in warnings:
+                console.print(f"   [yellow]![/] {warning.name}: {warning.message}")
+
+
+@dataclass(frozen=True)
+class ShowPlan:
+    name: str = "show-plan"
+    description: str = "say what is installed: release, profile, components, notes and image substitutions"
+
+    def run(self, ctx: UpContext) -> None:
+        plan, report = ctx.plan, ctx.report
+        report(Event("step", f"Kubeflow {plan.release.tag}, profile {plan.profile}: "
+                             f"{len(plan.selection.components)} components"))  # fmt: skip
+        if ctx.reason:
+            report(Event("step", f"release: {ctx.reason}"))
+        for note in plan.selection.notes:
+            report(Event("note", note))
+        for sub in plan.release.substitutions_for(plan.selection.ids):
+            served = f"image {sub.image} → {sub.replacement}: the registry no longer serves it"
+            report(Event("note", f"{served} ({sub.source})"))
+        for risk in plan.release.images_at_risk_for(plan.selection.ids):
+            report(Event("note", f"image at risk: {risk.image} ({', '.join(risk.components)}): {risk.note}"))
+
+
+@dataclass(frozen=True)
+class UseContext:
+    description: str
+    name: str = "use-context"
+
+    def run(self, ctx: UpContext) -> None:
+        ctx.report(Event("step", f"using the existing cluster of context {ctx.plan.context!r}"))
+
+
+@dataclass(frozen=True)
+class FetchManifests:
+    description: str
+    name: str = "fetch-manifests"
+
+    def run(self, ctx: UpContext) -> None:
+        if ctx.checkout is None:
+            ctx.checkout = fetch_manifests(ctx.plan, ctx.options, lambda text: ctx.report(Event("note", text)))
+        release, checkout = ctx.plan.release, ctx.checkout
+        ctx.report(Event("step", f"manifests {release.tag} at {checkout.path} ({checkout.source})"))
+
+
+@dataclass(frozen=True)
+class StartBuilds:
+    description: str
+    name: str = "start-builds"
+
+    def run(self, ctx: UpContext) -> None:
+        assert ctx.checkout is not None
+        ctx.builds = ComponentBuilds(ctx.plan, ctx.checkout, ctx.options.login, ctx.report)
+        ctx.exits.callback(ctx.builds.cancel)  # however `up` ends, no build outlives it
+
+
+@dataclass(frozen=True)
+class LockCluster:
+    description: str
+    name: str = "lock-cluster"
+
+    def run(self, ctx: UpContext) -> None:
+        # one kfinstall at a time changes a cluster; the builds go on meanwhile (a second `up` then finds it done)
+        resource = locks.cluster(ctx.plan.context, minikube=ctx.plan.cluster is not None)
+        ctx.exits.enter_context(locks.hold(resource, say=lambda text: ctx.report(Event("note", text))))
+
+
+@dataclass(frozen=True)
+class StartMinikube:
+    description: str
+    name: str = "start-minikube"
+
+    def run(self, ctx: UpContext) -> None:
+        assert ctx.plan.cluster is not None and ctx.builds is not None
+        ctx.report(Event("step", cluster.ensure_running(ctx.plan.cluster, before_start=ctx.builds.wait_all)))
+
+
+@dataclass(frozen=True)
+class WaitForGpus:
+    name: str = "wait-for-gpus"
+    description: str = "wait until the node reports allocatable nvidia.com/gpu (the device plugin registered them)"
+
+    def run(self, ctx: UpContext) -> None:
+        from kfinstall.kube import gpu
+
+        assert ctx.plan.cluster is not None
+        ctx.report(Event("step", gpu.wait_for_gpus(ctx.kubectl, ctx.plan.cluster.profile, ctx.options.timeout)))
+
+
+@dataclass(frozen=True)
+class ReadRecord:
+    name: str = "read-record"
+    description: str = "read the install record: components of the same release unchanged and ready are skipped"
+
+    def run(self, ctx: UpContext) -> None:
+        plan = ctx.plan
+        assert ctx.checkout is not None
+        reading = install_record.read_lenient(ctx.kubectl)
+        previous = ctx.previous = reading.record
+        if reading.problem is not None:  # the way forward must not be blocked: re-apply all, then write a good one
+            ctx.report(Event("note", f"the install record is unreadable ({reading.problem}): re-applying every "
+                                     "component and writing a new record"))  # fmt: skip
+        record = install_record.InstallRecord(
+            release=plan.release.tag,
+            commit=ctx.checkout.commit,
+            profile=plan.profile,
+            kfinstall_version=__version__,
+            started_at=install_record.now(),
+            minikube_profile=plan.cluster.profile if plan.cluster else None,
+            order=plan.selection.ids,
+        )
+        if previous is not None:  # components installed before and not planned now are the newest: removed first
+            record.order += [c for c in previous.order or previous.components if c not in record.order]
+        if previous is not None and previous.release == plan.release.tag:
+            record.components = dict(previous.components)
+            record.default_password = previous.default_password
+            record.email = previous.email
+        ctx.writer = install_record.RecordWriter(ctx.kubectl, record, coalesce=1.0)
+        ctx.writer.save()
+
+
+@dataclass(frozen=True)
+class PrefetchImages:
+    name: str = "prefetch-images"
+    description: str = "pull every image into minikube in the background, in install order, while installing"
+
+    def run(self, ctx: UpContext) -> None:
+        from kfinstall.install import images
+
+        assert ctx.plan.cluster is not None
+        builds = ctx.builds
+        assert builds is not None
+
+        def wanted() -> list[str]:
+            return images.images_of(obj for work in builds.wait_all() for obj in work.objects)
+
+        ctx.prefetch = images.Prefetch(ctx.plan.cluster.profile, wanted, ctx.report, images.DEFAULT_CONCURRENCY)
+        ctx.prefetch.start()
+
+
+@dataclass(frozen=True)
+class PrefetchNeedsMinikube:
+    name: str = "prefetch-images"
+    description: str = "pull nothing: --prefetch-images needs minikube; with --context the cluster pulls images itself"
+
+    def run(self, ctx: UpContext) -> None:
+        ctx.report(Event("note", "--prefetch-images needs minikube; with --context the cluster pulls images itself"))
+
+
+@dataclass(frozen=True)
+class InstallComponents:
+    description: str
+    name: str = "install-components"
+
+    def run(self, ctx: UpContext) -> None:
+        builds, writer = ctx.builds, ctx.writer
+        assert builds is not None and writer is not None
+        works = builds.works
+        if ctx.on_components:
+            ctx.on_components([w.id for w in works])
+        record, given = writer.record, ctx.options.login
+
+        def applied(work: ComponentWork) -> None:
+            """Record the applied component; applying Dex's config sets the login the record tells `status`."""
+            if login.has_dex(work.objects):
+                record.default_password = given.hash is None
+                record.email = given.email
+            writer.applied(work.id, work.content_hash)
+
+        installer = Installer(
+            ctx.kubectl,
+            ctx.report,
+            timeout=ctx.options.timeout,
+            concurrency=ctx.options.concurrency,
+            on_applied=applied,
+            on_ready=lambda work: writer.ready(work.id) if work.id in record.components else None,
+            is_unchanged=_unchanged(ctx),
+            presence=Presence(ctx.plan.context, ctx.plan.cluster.profile if ctx.plan.cluster else None),
+        )
+        try:
+            installer.run(works)
+        except BaseException as error:
+            if ctx.prefetch is not None:
+                ctx.prefetch.finish(cancel=True)
+            with contextlib.suppress(KfError):  # keep what was done; the install's own error is the one to show
+                # interrupted: write it all again, since a coalesced write in flight was stopped with the processes
+                if isinstance(error, KeyboardInterrupt):
+                    writer.save()
+                else:
+                    writer.flush()
+            raise
+        ctx.installed = tuple(w.id for w in works if w.id not in installer.skipped)
+        ctx.skipped = tuple(installer.skipped)
+
+
+def _unchanged(ctx: UpContext) -> Callable[[Work], bool]:
+    """Whether a component (maybe still building) was applied by an install of the same release with the same
+    content: only then is it checked for readiness instead of applied."""
+    previous, options = ctx.previous, ctx.options
+    same_release = previous is not None and previous.release == ctx.plan.release.tag
+    previous_hashes = {key: value.hash for key, value in (previous.components if previous else {}).items()}
+
+    def unchanged(source: Work) -> bool:
+        if not same_release or source.id not in previous_hashes:
+            return False  # decided without waiting for the component's build
+        work = source.resolve()
+        if options.login.changes_anything and login.has_dex(work.objects):
+            return False  # a new login is applied even when the manifests are the same
+        return previous_hashes[work.id] == work.content_hash
+
+    return unchanged
+
+
+@dataclass(frozen=True)
+class FinishPrefetch:
+    name: str = "finish-prefetch"
+    description: str = "wait for the image pulls and say how many succeeded"
+
+    def run(self, ctx: UpContext) -> None:
+        if ctx.prefetch is not None:
+            ctx.prefetch.finish()
+
+
+@dataclass(frozen=True)
+class WriteRecord:
+    name: str = "write-record"
+    description: str = "mark the install record finished"
+
+    def run(self, ctx: UpContext) -> None:
+        assert ctx.writer is not None
+        ctx.writer.record.finished_at = install_record.now()
+        ctx.writer.save()
