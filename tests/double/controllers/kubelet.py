@@ -27,7 +27,7 @@ from tests.double.controllers.crashloop import crashed, last_crash, needs_unmet
 from tests.double.controllers.pulls import pull_failed, pull_images
 from tests.double.merge import clone
 
-#: How often a container of a `crash_loop` image crashes (it restarts at once, then runs this long).
+#: A container of a `crash_loop` image counts one more restart every this many seconds (the knob's documented pace).
 CRASH_PERIOD = 1.0
 
 if TYPE_CHECKING:
