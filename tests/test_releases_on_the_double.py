@@ -109,10 +109,10 @@ def _assert_all_ready_with_a_valid_user_profile(fake_tools: FakeTools) -> None:
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("tag", list(MINIKUBE))
 def test_every_pinned_release_installs_its_minimal_then_standard_profile_to_all_ready(
-    fake_tools: FakeTools, bundle_releases, tmp_path: Path, tag: str
+    fake_tools: FakeTools, bundle_releases, shared_builds: Path, tmp_path: Path, tag: str
 ) -> None:
     fake_tools.set(double_args=f"{RACY} --scenario {DELETED_IMAGES}", minikube_version=MINIKUBE[tag], **_tools(tag))
-    env = isolated_env(fake_tools.env, tmp_path)
+    env = isolated_env(fake_tools.env, tmp_path, builds=shared_builds)
     release = bundle_releases[tag]
     size = _standard_size(tag)
 
