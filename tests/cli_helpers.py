@@ -23,6 +23,14 @@ def kfinstall(
     )
 
 
-def isolated_env(base: Mapping[str, str], root: Path) -> dict[str, str]:
-    """`base` plus a cache and log directory of the test's own (nothing leaks into the user's home)."""
+def isolated_env(base: Mapping[str, str], root: Path, *, builds: Path | None = None) -> dict[str, str]:
+    """`base` plus a cache and log directory of the test's own (nothing leaks into the user's home).
+
+    `builds`: the session's build cache (tests/releases.py `shared_builds`) as the cache's `builds/`, so a test
+    installing a real release reuses what an earlier test built of the same commit, path and builder; kfinstall
+    keys its cache by those, so a hit is the YAML the same build would give.
+    """
+    if builds is not None:
+        (root / "cache").mkdir(parents=True, exist_ok=True)
+        (root / "cache" / "builds").symlink_to(builds, target_is_directory=True)
     return {**base, "KFINSTALL_CACHE_DIR": str(root / "cache"), "KFINSTALL_LOG_DIR": str(root / "logs")}

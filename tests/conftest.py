@@ -1,6 +1,7 @@
 """Shared fixtures. Each area of the test harness registers its fixtures module here."""
 
 pytest_plugins = [
+    "tests.home_guard",  # no test writes into the user's home, cache or log directory
     "tests.double.fixtures",
     "tests.fakes.fixtures",
     "tests.releases",

@@ -43,6 +43,8 @@ def _find() -> list[processes.Proc]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not processes.supported() or MARKER not in os.environ:
         return
+    if session.config.pluginmanager.hasplugin("dsession"):
+        return  # pytest-xdist's controller: its children are the workers, each of which checks its own session
     leaked = processes.still_running(_find, GRACE)
     if not leaked:
         return

@@ -88,6 +88,25 @@ def bundle_releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     yield {tag: LocalRelease(tag, pins, url, commit) for tag, commit in BUNDLE_COMMITS.items()}
 
 
+def release_tools(tag: str) -> dict[str, str]:
+    """The `fake_tools` knobs of the kustomize a user of each real release has: kubectl's engine, except that v1.4.0
+    insists on the 3.2.0 its README names (the fake `kustomize` answers 3.2.0 and builds with kubectl's engine).
+
+    Tests building the same release with the same tools share their builds through `shared_builds`."""
+    if tag == "v1.4.0":
+        return {"kustomize_version": "3.2.0"}
+    return {"kustomize": "absent"}
+
+
+@pytest.fixture(scope="session")
+def shared_builds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A build cache for the whole session (`isolated_env(..., builds=shared_builds)`): the real releases' builds
+    take seconds each, and several tests install the same release with the same kustomize."""
+    builds = tmp_path_factory.mktemp("shared-builds")
+    builds.chmod(0o700)
+    return builds
+
+
 def checkout_with_broken_katib(release: LocalRelease, tmp_path: Path) -> Path:
     """A local clone of `release` (for --manifests-dir) whose katib build fails: it names a file that is missing."""
     checkout = tmp_path / "manifests"

@@ -19,7 +19,7 @@ from kfinstall.release.pins import ImageSubstitution, load_pins
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.paths import needs_bundle
-from tests.releases import DELETED_IMAGES, LocalRelease
+from tests.releases import DELETED_IMAGES, LocalRelease, release_tools
 
 DELETED = "gcr.io/arrikto/kubeflow/oidc-authservice:28c59ef"
 MIRROR = "docker.io/kubeflowmanifestswg/oidc-authservice:e236439"
@@ -144,11 +144,12 @@ def test_the_input_is_not_modified_and_unchanged_objects_are_returned_as_they_ar
 
 @needs_bundle
 def test_the_bundle_builds_of_v1_4_0_and_v1_9_1_run_the_deleted_images_the_pins_replace(
-    bundle_releases, fake_tools: FakeTools, tmp_path: Path
+    bundle_releases, shared_builds: Path, fake_tools: FakeTools, tmp_path: Path
 ) -> None:
-    env = isolated_env(fake_tools.env, tmp_path)
+    dirs = isolated_env({}, tmp_path, builds=shared_builds)  # the installs of these releases reuse these builds
     listed: dict[str, list[str]] = {}
     for tag in ("v1.4.0", "v1.9.1"):
+        env = {**fake_tools.set(**release_tools(tag)).env, **dirs}  # the kustomize a user of the release has
         release = bundle_releases[tag]
         args = ("images", "list", "--pins", str(release.pins), "-k", tag, "--profile", "standard", "--json")
         result = kfinstall(*args, env=env)

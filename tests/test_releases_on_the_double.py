@@ -22,7 +22,7 @@ from kfinstall.release.pins import load_pins
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.paths import needs_bundle
-from tests.releases import DELETED_IMAGES, SHIPPED_PINS
+from tests.releases import DELETED_IMAGES, SHIPPED_PINS, release_tools
 
 #: Short but real races (as in tests/test_up.py).
 RACY = "--set crd_establish_delay=0.4 --set ready_delay=[0.2,1.0] --set seed=7"
@@ -46,14 +46,6 @@ USER_NAMESPACE = "kubeflow-user-example-com"
 
 def test_every_pinned_release_is_covered() -> None:
     assert set(MINIKUBE) == set(load_pins(SHIPPED_PINS).tags)
-
-
-def _tools(tag: str) -> dict[str, str | None]:
-    """kubectl's kustomize engine for every release: no standalone kustomize, except that v1.4.0 insists on the
-    3.2.0 its README names, so there the fake `kustomize` answers 3.2.0 and builds with kubectl's engine."""
-    if tag == "v1.4.0":
-        return {"kustomize_version": "3.2.0"}
-    return {"kustomize": "absent"}
 
 
 def _kubectl_json(fake_tools: FakeTools, *args: str) -> dict:
@@ -109,10 +101,12 @@ def _assert_all_ready_with_a_valid_user_profile(fake_tools: FakeTools) -> None:
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("tag", list(MINIKUBE))
 def test_every_pinned_release_installs_its_minimal_then_standard_profile_to_all_ready(
-    fake_tools: FakeTools, bundle_releases, tmp_path: Path, tag: str
+    fake_tools: FakeTools, bundle_releases, shared_builds: Path, tmp_path: Path, tag: str
 ) -> None:
-    fake_tools.set(double_args=f"{RACY} --scenario {DELETED_IMAGES}", minikube_version=MINIKUBE[tag], **_tools(tag))
-    env = isolated_env(fake_tools.env, tmp_path)
+    fake_tools.set(
+        double_args=f"{RACY} --scenario {DELETED_IMAGES}", minikube_version=MINIKUBE[tag], **release_tools(tag)
+    )
+    env = isolated_env(fake_tools.env, tmp_path, builds=shared_builds)
     release = bundle_releases[tag]
     size = _standard_size(tag)
 

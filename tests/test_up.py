@@ -118,12 +118,12 @@ def _log(env: dict[str, str]) -> list[str]:
 
 
 def test_v1_4_0_installs_on_kubernetes_1_19_whose_server_side_apply_needs_port_protocols(
-    fake_tools: FakeTools, bundle_releases, tmp_path: Path
+    fake_tools: FakeTools, bundle_releases, shared_builds, tmp_path: Path
 ) -> None:
     """v1.4.0's cert-manager and admission webhook have ports without `protocol`: 1.19 refuses them server-side
     (kubernetes-sigs/structured-merge-diff#130, cert-manager/cert-manager#4020), so kfinstall names TCP, the default."""
     fake_tools.set(double_args=RACY, minikube_version="v1.32.0", kustomize_version="3.2.0")
-    env = isolated_env(fake_tools.env, tmp_path)
+    env = isolated_env(fake_tools.env, tmp_path, builds=shared_builds)
     others = "istio dex oidc-authservice kubeflow-roles kubeflow-istio-resources katib profiles-kfam"
     without = [arg for c in f"{others} central-dashboard notebooks user-namespace".split() for arg in ("--without", c)]
 
@@ -199,11 +199,11 @@ def test_an_api_version_no_crd_serves_fails_at_once_naming_the_component(
 
 
 def test_a_kubernetes_too_new_for_the_release_fails_at_once(
-    fake_tools: FakeTools, bundle_releases, tmp_path: Path
+    fake_tools: FakeTools, bundle_releases, shared_builds, tmp_path: Path
 ) -> None:
     """v1.4.0's v1beta1 CRDs on Kubernetes 1.34 (checks skipped, as a user might): no retrying until the timeout."""
     fake_tools.set(double_args=RACY, minikube_version="v1.37.0", kustomize_version="3.2.0")
-    env = isolated_env(fake_tools.env, tmp_path)
+    env = isolated_env(fake_tools.env, tmp_path, builds=shared_builds)
     release = bundle_releases["v1.4.0"]
     result = up(env, release, "--profile", "minimal", "--k8s-version", "v1.34.0", "--skip-checks")
     assert result.returncode == 1

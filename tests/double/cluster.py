@@ -1,6 +1,6 @@
 """The simulated cluster's state: object store, resource types, watches, admission (namespaces, webhooks).
 
-One re-entrant lock guards everything; the HTTP handlers and the controllers (tests/double/controllers.py) both take
+One re-entrant lock guards everything; the HTTP handlers and the controllers (tests/double/controllers/) both take
 it, so every request sees a consistent cluster. Objects are stored as plain dicts with the apiVersion they were
 written in; reads rewrite apiVersion to the version asked for (the double does no schema conversion).
 """

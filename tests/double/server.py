@@ -24,7 +24,7 @@ from tests.double import discovery, errors
 from tests.double.api import Api, parse_body, predicate, render
 from tests.double.catalog import ResourceType, deprecation_warning
 from tests.double.cluster import Cluster
-from tests.double.controllers import Controllers
+from tests.double.controllers.manager import Controllers
 from tests.double.images import external_pull_error
 from tests.double.scenario import Scenario
 from tests.double.tables import to_table

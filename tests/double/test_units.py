@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.double import merge
-from tests.double.controllers import go_duration, parse_quantity, pod_requests
+from tests.double.controllers.common import go_duration, parse_quantity, pod_requests
 from tests.double.scenario import Scenario
 from tests.double.selectors import SelectorError, field_selector, label_selector
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.double.cluster import GK, Obj
-from tests.double.controllers import DEPLOY, DS, STS, workload_ready
+from tests.double.controllers.common import DEPLOY, DS, STS, workload_ready
 
 WORKLOADS = (DEPLOY, STS, DS)
 

@@ -85,6 +85,18 @@ def is_double(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def group_alive(pgid: int) -> bool:
+    """Some process of the process group `pgid` still runs (zombies, gone but not yet reaped, do not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
 def host_state(name: str) -> str:
     """Running / Paused / Stopped as the machine is now (a crashed double reads as a running host, no API)."""
     return load_machine(name).get("state", "Stopped")
@@ -180,7 +192,7 @@ def stop_process(pid: int, timeout: float = 10.0) -> None:
             return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not is_double(pid):
+        if not is_double(pid) and not group_alive(pid):  # the watchdog may go first: wait for the double too
             return
         time.sleep(0.02)
     try:

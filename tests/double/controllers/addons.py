@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING, Any
 
 from tests.double import names
 from tests.double.cluster import Obj
+from tests.double.controllers.common import condition
 from tests.double.merge import clone
 
 if TYPE_CHECKING:
-    from tests.double.controllers import Controllers
+    from tests.double.controllers.manager import Controllers
 
 CERT_GROUPS = ("cert-manager.io", "certmanager.k8s.io")
 WEBHOOK_CA = "cert-manager-webhook-ca"
@@ -51,7 +52,7 @@ def _available(ctrl: Controllers, name: str) -> bool:
     return False
 
 
-def reconcile(ctrl: Controllers) -> None:
+def reconcile(ctrl: Controllers, now: float) -> None:
     _certificates(ctrl)
     _ca_injection(ctrl)
     _istio_root_cert(ctrl)
@@ -60,8 +61,6 @@ def reconcile(ctrl: Controllers) -> None:
 
 
 def _ready(previous: list[Obj] | None, reason: str, message: str) -> list[Obj]:
-    from tests.double.controllers import condition
-
     return [condition(previous, "Ready", "True", reason, message)]
 
 
