@@ -216,39 +216,27 @@ def up(
     json_output: JsonOpt = False,
 ) -> None:
     """Install Kubeflow: start minikube, fetch and build the manifests, apply them in order, wait until ready."""
-    from kfinstall.commands import plan as plan_module
+    from kfinstall.commands import frame
+    from kfinstall.commands import plan as plan_command
     from kfinstall.commands import up as up_command
-    from kfinstall.commands.options import read_login, up_options
-    from kfinstall.minikube.units import check_seconds
 
-    check_seconds(timeout)
-    login = read_login(password_file, password_stdin, email, prompt=not (yes or dry_run) and sys.stdin.isatty())
-    options = up_options(
-        login=login,
-        kubeflow_version=kubeflow_version,
-        profile=profile,
-        with_ids=with_ids,
-        without_ids=without_ids,
-        variant=variant,
-        pins=pins,
-        cpus=cpus,
-        memory=memory,
-        disk_size=disk_size,
-        driver=driver,
-        k8s_version=k8s_version,
-        gpus=gpus,
-        context=context,
-        minikube_profile=minikube_profile,
-        manifests_repo=manifests_repo,
-        manifests_dir=manifests_dir,
-        timeout=timeout,
-        skip_checks=skip_checks,
-        prefetch_images=prefetch_images,
-    )
+    values = dict(
+        kubeflow_version=kubeflow_version, profile=profile, with_ids=with_ids, without_ids=without_ids,
+        variant=variant, pins=pins, cpus=cpus, memory=memory, disk_size=disk_size, driver=driver,
+        k8s_version=k8s_version, gpus=gpus, context=context, minikube_profile=minikube_profile,
+        manifests_repo=manifests_repo, manifests_dir=manifests_dir, timeout=timeout, skip_checks=skip_checks,
+        prefetch_images=prefetch_images, password_file=password_file, password_stdin=password_stdin, email=email,
+    )  # fmt: skip
     if dry_run:
-        plan_module.plan(options, json_output=json_output)  # type: ignore[arg-type]
-    else:
-        up_command.up(options, json_output=json_output, verbose=verbose)  # type: ignore[arg-type]
+        frame.run(plan_command.COMMAND, json_output=json_output, **values)
+    frame.run(
+        up_command.COMMAND,
+        json_output=json_output,
+        json=json_output,
+        verbose=verbose,
+        prompt=not yes and sys.stdin.isatty(),
+        **values,
+    )
 
 
 @app.command("password")
@@ -328,10 +316,12 @@ def plan_command(
     json_output: JsonOpt = False,
 ) -> None:
     """Show what `up` would do (release, minikube command, components in order and why, steps), changing nothing."""
-    from kfinstall.commands import plan as plan_module
-    from kfinstall.commands.options import up_options
+    from kfinstall.commands import frame
+    from kfinstall.commands import plan as plan_command
 
-    options = up_options(
+    frame.run(
+        plan_command.COMMAND,
+        json_output=json_output,
         kubeflow_version=kubeflow_version,
         profile=profile,
         with_ids=with_ids,
@@ -346,7 +336,6 @@ def plan_command(
         context=context,
         minikube_profile=minikube_profile,
     )
-    plan_module.plan(options, json_output=json_output)  # type: ignore[arg-type]
 
 
 # status / port-forward / down --------------------------------------------------------------------------------

@@ -48,11 +48,15 @@ class Command(Generic[Request, Result]):
     log: str | None
     prepare: Callable[..., Request]
     run: Callable[[Request, Voice], Result]
-    show: Callable[[Result], None]
+    show: Callable[..., None]
     #: The `--json` document of a result; None: the command has no `--json`.
     json: Callable[[Result], object] | None = None
     #: Where the Voice's lines go: stderr, or stdout for a command whose whole output is its result.
     progress: Literal["stderr", "stdout"] = "stderr"
+    #: What an interrupted run suggests (`up` knows that what it applied stays in the cluster).
+    interrupted_hint: str = AGAIN
+    #: `show(result, log_path)` instead of `show(result)`: a result that ends by naming its log (`up`).
+    show_names_log: bool = False
 
 
 def run(command: Command[Request, Result], *, json_output: bool = False, **options: Any) -> NoReturn:
@@ -76,6 +80,8 @@ def run(command: Command[Request, Result], *, json_output: bool = False, **optio
         result = command.run(request, say)
         if json_output and command.json is not None:
             output.print_json(command.json(result))
+        elif command.show_names_log:
+            command.show(result, log_path)  # type: ignore[call-arg]
         else:
             command.show(result)
         error = getattr(result, "error", None)
@@ -84,7 +90,7 @@ def run(command: Command[Request, Result], *, json_output: bool = False, **optio
     except KeyboardInterrupt:  # runner has stopped the processes it was running
         from kfinstall import runner
 
-        raise with_log(runner.interruption(AGAIN), log_path) from None
+        raise with_log(runner.interruption(command.interrupted_hint), log_path) from None
     except KfError as error:
         with_log(error, log_path)
         raise

@@ -7,38 +7,62 @@ their reasons, the image substitutions and images at risk, and the steps `up` ru
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from kfinstall.commands.frame import Command
 from kfinstall.commands.options import plan_for
 from kfinstall.install.steps import steps
-from kfinstall.install.up import UpOptions
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from kfinstall.install.steps import Step
     from kfinstall.install.up import InstallPlan
+    from kfinstall.ui.messages import Voice
 
 
-def plan(options: UpOptions, *, json_output: bool = False) -> None:
-    """Print what `up` would do; change nothing."""
+@dataclass(frozen=True)
+class Plan:
+    install: InstallPlan
+    todo: list[Step]
+    reason: str | None
+
+
+def prepare(
+    *, password_file: Path | None = None, password_stdin: bool = False, email: str | None = None, **values: Any
+) -> Plan:
+    """The plan of `up` for these options, by `up`'s own rules (`up --dry-run` reads its password options too,
+    never prompting: a plan changes nothing)."""
+    from kfinstall.commands.options import read_login, up_options
+
+    if password_file is not None or password_stdin or email is not None:
+        values["login"] = read_login(password_file, password_stdin, email, prompt=False)
+    options = up_options(**values)
     install, _, reason = plan_for(options)
-    todo = steps(install, options)
-    if json_output:
-        document = {**install.as_dict(), "release_reason": reason}
-        document["steps"] = [{"name": step.name, "description": step.description} for step in todo]
-        print(json.dumps(document, indent=2))
-        return
-    _render_plan(install, todo, reason)
+    return Plan(install, steps(install, options), reason)
+
+
+def plan(request: Plan, say: Voice) -> Plan:
+    return request  # everything is decided in `prepare`: nothing runs
+
+
+def as_json(result: Plan) -> dict[str, Any]:
+    document = {**result.install.as_dict(), "release_reason": result.reason}
+    document["steps"] = [{"name": step.name, "description": step.description} for step in result.todo]
+    return document
+
+
+def show(result: Plan) -> None:
+    _render_plan(result.install, result.todo, result.reason)
 
 
 def _render_plan(install: InstallPlan, todo: list[Step], reason: str | None = None) -> None:
-    from rich.console import Console
-
     from kfinstall.minikube import cluster
+    from kfinstall.ui import output
 
-    console = Console(highlight=False, soft_wrap=True)
+    console = output.stdout(soft_wrap=True)
     release = install.release
     console.print(f"[bold]Kubeflow {release.tag}[/], profile {install.profile}")
     if reason:
@@ -84,3 +108,6 @@ def _render_steps(todo: list[Step], console: Console) -> None:
     console.print(f"\n[bold]Steps[/] of `kfinstall up` ({len(todo)}):")
     for index, step in enumerate(todo, 1):
         console.print(f" {index:>2}. [bold]{step.name}[/]  [dim]{step.description}[/]")
+
+
+COMMAND = Command(log=None, prepare=prepare, run=plan, show=show, json=as_json, progress="stdout")

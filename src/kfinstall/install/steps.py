@@ -146,10 +146,8 @@ class CheckPrerequisites:
     description: str = "run the checks of `kfinstall check`; stop before anything changes if one fails"
 
     def run(self, ctx: UpContext) -> None:
-        from rich.console import Console
-
         from kfinstall.checks import prerequisites
-        from kfinstall.ui import tables
+        from kfinstall.ui import output, tables
 
         plan, options = ctx.plan, ctx.options
         request = prerequisites.CheckRequest(
@@ -166,7 +164,7 @@ class CheckPrerequisites:
         )
         results = prerequisites.run_checks(request)
         failures = prerequisites.failed(results)
-        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        console = output.stderr()
         if failures:
             if not ctx.json_output:
                 tables.print_checks(plan.release, plan.profile, results, console, ctx.reason)
