@@ -140,6 +140,12 @@ CASES: dict[str, Input] = {
     "images-action-unknown": Input(("images", "lsit", "--pins", "{pins}", "-k", "v0.1.0"), "unknown images action"),
     "images-save-without-file": Input(("images", "save", "--pins", "{pins}", "-k", "v0.1.0"), "needs a target file"),
     "images-load-without-file": Input(("images", "load"), "images load needs the tarball"),
+    "images-save-onto-a-directory": Input(
+        ("images", "save", "{tmp}", "--pins", "{pins}", "-k", "v0.1.0"), "is a directory"
+    ),
+    "images-save-under-a-file": Input(
+        ("images", "save", "{tmp}/empty/kf.tar", "--pins", "{pins}", "-k", "v0.1.0"), "is a file, not a directory"
+    ),
 }
 
 

@@ -58,7 +58,18 @@ def prepare(*, action: str, file: Path | None, concurrency: int, **options: Any)
         raise UsageError("images load needs the tarball: kfinstall images load FILE", "e.g. images load kf.tar")
     if action == "save" and file is None:
         raise UsageError("images save needs a target file: kfinstall images save FILE", "e.g. images save kf.tar")
+    if action == "save" and file is not None:
+        check_save_target(file)
     return ImagesRequest(action, up_options(**options), file, concurrency)
+
+
+def check_save_target(file: Path) -> None:
+    """A tarball kfinstall could not write is bad input now, not after minutes of `minikube image save`."""
+    if file.is_dir():
+        raise UsageError(f"images save: {file} is a directory", f"name a file, e.g. {file / 'kubeflow-images.tar'}")
+    folder = next((parent for parent in file.parents if parent.exists()), None)
+    if folder is not None and not folder.is_dir():
+        raise UsageError(f"images save: cannot write {file}: {folder} is a file, not a directory", "name another path")
 
 
 def images(request: ImagesRequest, say: Voice) -> Listed | Moved:

@@ -135,16 +135,23 @@ def save(
                 f"no image could be saved from minikube profile {profile!r}",
                 "pull them first with `kfinstall images pull` (or install with `kfinstall up`)",
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
-        with tarfile.open(partial, "w") as archive:
-            index = json.dumps({"images": {image: members[image] for image in saved}}, indent=1).encode()
-            info = tarfile.TarInfo(INDEX)
-            info.size = len(index)
-            archive.addfile(info, io.BytesIO(index))
-            for image in saved:
-                archive.add(Path(staging) / members[image], arcname=members[image])
-        partial.replace(target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(partial, "w") as archive:
+                index = json.dumps({"images": {image: members[image] for image in saved}}, indent=1).encode()
+                info = tarfile.TarInfo(INDEX)
+                info.size = len(index)
+                archive.addfile(info, io.BytesIO(index))
+                for image in saved:
+                    archive.add(Path(staging) / members[image], arcname=members[image])
+            partial.replace(target)
+        except OSError as error:  # a read-only disk, a full one, a directory that went away: nothing half-written
+            partial.unlink(missing_ok=True)
+            raise KfError(
+                f"cannot write {target}: {error.strerror or error}",
+                "free some space or choose another path; the images stay in minikube (run the same command again)",
+            ) from None
     return outcome
 
 
