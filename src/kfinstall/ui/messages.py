@@ -2,7 +2,9 @@
 
 Everything here takes plain text and escapes it before Rich sees it: the text quotes the cluster, kubectl and
 minikube verbatim, and an apiserver message such as `regex used for validation is '[a-z0-9]...'` would otherwise
-be taken for markup and vanish.
+be taken for markup and vanish. It is also redacted as the log is (`redact.redact`: the concealed password, bcrypt
+hashes, tokens, Secret data): an error quoting kubectl or the API server may quote a value the terminal must not
+show, and a terminal is scrolled back, screen-shared and pasted into issues.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ if TYPE_CHECKING:
 def _escape(text: str) -> str:
     from rich.markup import escape
 
-    return escape(text)
+    from kfinstall.redact import redact
+
+    return escape(redact(text))
 
 
 def hint_line(hint: str) -> str:
