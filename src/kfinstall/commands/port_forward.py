@@ -44,7 +44,7 @@ def prepare(
     from kfinstall.kube import localport
     from kfinstall.kube import portforward as pf
 
-    options = pf.ForwardOptions(context or minikube_profile, port, address)
+    options = pf.ForwardOptions(context or minikube_profile, port, address, None if context else minikube_profile)
     if not localport.in_range(port):
         pf.check_port(options)
     localport.check_address(address)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from kfinstall import runner
 from kfinstall.errors import KfError, UsageError
 from kfinstall.kube import classify, localport
+from kfinstall.kube.presence import Presence
 
 SERVICE = "svc/istio-ingressgateway"
 NAMESPACE = "istio-system"
@@ -49,6 +50,8 @@ class ForwardOptions:
     context: str
     port: int = DEFAULT_PORT
     address: str = "127.0.0.1"
+    #: The minikube profile behind `context` (None with `--context`): a deleted profile ends the forward at once.
+    minikube_profile: str | None = None
 
     @property
     def url(self) -> str:
@@ -156,6 +159,11 @@ class Supervisor:
         self.announced = False
         #: Set by `close`: `run` then returns instead of restarting kubectl.
         self.closing = threading.Event()
+        #: A cluster deleted under the forward (`minikube delete`, the context removed) is said at once, not waited
+        #: out as a restarting API server for UNAVAILABLE_LIMIT seconds (kube/presence.py).
+        self.presence = Presence(
+            options.context, options.minikube_profile, hint="create it again with `kfinstall up`, then forward"
+        )
 
     def run(self) -> None:
         failures = 0
@@ -172,6 +180,7 @@ class Supervisor:
                 return
             why = run.last_error or f"kubectl exited with code {exit_code}"
             if not answered and api_server_unavailable(why):  # its own backoff; not one of the quick failures
+                self.presence.check()
                 down_since = run.started if down_since is None else down_since
                 down_tries += 1
                 waited = time.monotonic() - down_since

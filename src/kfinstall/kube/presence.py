@@ -32,10 +32,16 @@ class ClusterGone(KfError):
 class Presence:
     """Checks that the context (and the minikube profile it belongs to, if any) still exist."""
 
-    def __init__(self, context: str | None, minikube_profile: str | None = None, *, every: float = 2.0) -> None:
+    #: What `up` suggests; another command says what fits it (`port-forward`: create it with `kfinstall up`).
+    AGAIN = "it was deleted while kfinstall ran: run the same `kfinstall up` again to create it and install anew"
+
+    def __init__(
+        self, context: str | None, minikube_profile: str | None = None, *, every: float = 2.0, hint: str = AGAIN
+    ) -> None:
         self.context = context
         self.minikube_profile = minikube_profile
         self.every = every
+        self.hint = hint
         self._lock = threading.Lock()
         self._last = float("-inf")
         self._gone: ClusterGone | None = None
@@ -52,7 +58,7 @@ class Presence:
 
     def _look(self) -> ClusterGone | None:
         """The context first (one local kubectl call); the minikube profile too, to name what was deleted."""
-        hint = "it was deleted while kfinstall ran: run the same `kfinstall up` again to create it and install anew"
+        hint = self.hint
         context_gone = self.context is not None and not self._context_exists(self.context)
         if self.minikube_profile is not None and cluster.profile_state(self.minikube_profile).status == "missing":
             return ClusterGone(
