@@ -56,9 +56,18 @@ def test_actionlint_finds_nothing_in_the_workflows() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_smoke_job_runs_check_up_status_and_port_forward() -> None:
+def test_the_smoke_job_runs_check_up_status_verify_and_down() -> None:
     smoke = [call[0] for call in kfinstall_calls(REPO_ROOT / ".github" / "workflows" / "smoke.yml")]
-    assert smoke == ["check", "up", "status", "port-forward"]
+    assert smoke == ["check", "up", "status", "verify", "down"]
+
+
+def test_the_smoke_matrix_covers_the_newest_pinned_release_and_the_tutorial_s_v1_4_0() -> None:
+    from kfinstall.release.pins import load_pins
+
+    smoke = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "smoke.yml").read_text())
+    matrix = smoke["jobs"]["smoke"]["strategy"]["matrix"]["include"]
+    releases = {entry["kubeflow"].removeprefix("v") for entry in matrix}
+    assert releases == {load_pins().newest.tag.removeprefix("v"), "1.4.0"}
 
 
 def test_the_weekly_image_check_asks_the_registries_for_every_pinned_release() -> None:
