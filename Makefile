@@ -11,8 +11,9 @@ install:
 	$(BIN)/pip install --quiet -e '.[test]'
 	@echo "Installed. Run: . $(VENV)/bin/activate && kfinstall --help"
 
+# Two workers, each test file on one of them (its module fixtures built once); `pytest` alone runs serially.
 test:
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The oldest Python with the lowest allowed dependencies, and the newest Python with the newest (.ci/compat).
 test-compat:
