@@ -101,10 +101,15 @@ def assert_stopped_cleanly(run: Up, stderr: str, signum: int, tool: str) -> None
     assert stderr.count("error:") == 1, stderr
     left = processes.still_running(run.children, 10)
     assert not left, "still running after kfinstall ended:\n" + "\n".join(map(str, left))
-    log = (run.log_dir / "latest.log").read_text()
-    # among the last lines: a process that ended as the signal came may log its exit just after the message
-    assert any(f"interrupted ({name})" in line for line in log.strip().splitlines()[-5:]), log[-2000:]
-    assert "Traceback" not in log
+    lines = (run.log_dir / "latest.log").read_text().strip().splitlines()
+    stopped = [number for number, line in enumerate(lines) if f"interrupted ({name})" in line]
+    assert stopped, "\n".join(lines[-40:])
+    # After it, only the ends of processes that were running: one that ended as the signal came logs its command,
+    # output and exit just after the message (runner logs a command when it ends); nothing starts, no step runs.
+    records_after = [line for line in lines[stopped[-1] + 1 :] if re.match(r"^\d{4}-\d\d-\d\d ", line)]
+    ends = re.compile(r"^\S+ \S+ (\$ (?!.*\(background\)$)|  (stdout|stderr):|  exit )")
+    assert [line for line in records_after if not ends.match(line)] == [], "\n".join(records_after)
+    assert not any("Traceback" in line for line in lines)
 
 
 def no_partial_files(root: Path) -> list[Path]:
