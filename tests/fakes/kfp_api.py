@@ -35,14 +35,16 @@ have is refused (DiscardUnknown false), as the real one refuses it.
 
 Simplifications, none more lenient about what a client relies on: filters support only `display_name` EQUALS (any
 other filter is refused with 400, not ignored); no paging (every list fits one page, `next_page_token` empty);
-the pipeline spec is checked for the IR's top-level shape only (schemaVersion 2.x, pipelineInfo.name, root.dag,
-deploymentSpec.executors, components), not compiled.
+the pipeline spec is checked as the api-server checks it before it compiles it to an Argo workflow
+(`pipeline_problem`), not compiled.
 """
 
 from __future__ import annotations
 
+import calendar
 import json
 import os
+import re
 import threading
 import time
 import urllib.parse
@@ -62,6 +64,7 @@ V1_STATUS = {"PENDING": "Pending", "RUNNING": "Running", "SUCCEEDED": "Succeeded
 #: filter.proto Predicate.Operation (the SDK sends the number: kfp/client/client.py _FILTER_OPERATIONS).
 EQUALS = ("EQUALS", 1)
 GPU = "nvidia.com/gpu"
+EPOCH = "1970-01-01T00:00:00Z"
 #: The fields of the messages a client sends (v2beta1 run.proto Run, experiment.proto Experiment).
 RUN_FIELDS = set(
     [
@@ -145,6 +148,7 @@ class Run:
     pipeline_spec: dict[str, Any]
     runtime_config: dict[str, Any]
     gpus: int
+    finished_at: str = EPOCH
     #: The states it goes through, one per read; the last one stays.
     states: list[str] = field(default_factory=lambda: ["PENDING", "RUNNING", "SUCCEEDED"])
     reads: int = 0
@@ -192,23 +196,32 @@ class Cluster:
         return sum(int((node.get("status") or {}).get("allocatable", {}).get(GPU, 0) or 0) for node in nodes)
 
 
+#: PipelineSpec's fields (api/v2alpha1/pipeline_spec.proto of KFP 2.3.0), JSON names.
+PIPELINE_SPEC_FIELDS = {"pipelineInfo", "deploymentSpec", "sdkVersion", "schemaVersion", "components", "root",
+                        "defaultPipelineRoot"}  # fmt: skip
+NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
 def pipeline_problem(spec: Any) -> str | None:
-    """What is wrong with a pipeline spec at the top level of the KFP v2 IR (kubeflow/pipelines
-    api/v2alpha1/pipeline_spec.proto PipelineSpec), or None."""
+    """What the api-server refuses in a run's pipeline spec (backend/src/apiserver/template/v2_template.go of 2.3.0,
+    New: protojson.Unmarshal into PipelineSpec, which refuses an unknown field; schema version 2.1.0 only; a name;
+    a root component), or None. The executors (deploymentSpec, a Struct) are not checked there either."""
     if not isinstance(spec, dict):
-        return "pipeline_spec is not an object"
+        return "cannot convert v2 pipeline spec to json format"
     if "pipeline_spec" in spec and "platform_spec" in spec:  # the SDK's two-document package
         spec = spec["pipeline_spec"]
-    if not str(spec.get("schemaVersion", "")).startswith("2."):
-        return f"unsupported schemaVersion {spec.get('schemaVersion')!r}"
-    if not (spec.get("pipelineInfo") or {}).get("name"):
-        return "pipelineInfo.name is missing"
-    if not ((spec.get("root") or {}).get("dag") or {}).get("tasks"):
-        return "root.dag.tasks is missing"
-    if not (spec.get("deploymentSpec") or {}).get("executors"):
-        return "deploymentSpec.executors is missing"
-    if not isinstance(spec.get("components"), dict):
-        return "components is missing"
+    unknown = sorted(set(spec) - PIPELINE_SPEC_FIELDS)
+    if unknown:
+        return f'invalid v2 pipeline spec: proto: unknown field "{unknown[0]}"'
+    if spec.get("schemaVersion") != "2.1.0":
+        return f"KFP only supports schema version 2.1.0, but the pipeline spec has version {spec.get('schemaVersion')}"
+    name = str((spec.get("pipelineInfo") or {}).get("name") or "")
+    if not name:
+        return "invalid v2 pipeline spec: name is empty"
+    if not NAME.match(name):
+        return "invalid v2 pipeline spec: name should consist of lower case alphanumeric characters, '-' or '.'"
+    if not spec.get("root"):
+        return "invalid v2 pipeline spec: root component is empty"
     return None
 
 
@@ -380,7 +393,7 @@ class KfpApi:
         spec = body.get("pipeline_spec")
         problem = pipeline_problem(spec)
         if problem is not None:
-            raise ApiError(INVALID_ARGUMENT, f"Failed to create a run due to invalid pipeline spec: {problem}")
+            raise ApiError(INVALID_ARGUMENT, f"Failed to create a run: Invalid input error: {problem}")
         run = Run(
             run_id=str(uuid.uuid4()),
             display_name=str(body["display_name"]),
@@ -404,6 +417,9 @@ class KfpApi:
             raise ApiError(NOT_FOUND, f"Run {run_id} not found")
         self.authorize(user, run.namespace, "get", "runs")
         run.reads += 1
+        if run.state in ("SUCCEEDED", "FAILED") and run.finished_at == EPOCH:  # a second after it was created at least
+            created = calendar.timegm(time.strptime(run.created_at, "%Y-%m-%dT%H:%M:%SZ"))
+            run.finished_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(max(time.time(), created + 1)))
         return run
 
     def list_runs_v2(self, user: str, call: Call) -> dict[str, Any]:
@@ -458,9 +474,13 @@ class KfpApi:
             "service_account": "default-editor",
             "created_at": run.created_at,
             "scheduled_at": run.created_at,
+            # server/api_converter.go toApiRun: always a Timestamp, {Seconds: 0} until the run finishes (upstream's
+            # CI waits for `finished_at > created_at`: community-distribution tests/gh-actions/
+            # run_and_wait_kubeflow_pipeline.py)
+            "finished_at": run.finished_at,
             "state": run.state,
             "state_history": history,
-        } | ({"finished_at": run.created_at} if run.state in ("SUCCEEDED", "FAILED") else {})
+        }
 
     @staticmethod
     def v1_run(run: Run) -> dict[str, Any]:
@@ -483,3 +503,47 @@ class KfpApi:
 
 def parse_query(raw: str) -> dict[str, str]:
     return {key: values[-1] for key, values in urllib.parse.parse_qs(raw, keep_blank_values=True).items()}
+
+
+class StandaloneServer:
+    """The API on its own HTTP port for tests without a cluster: it plays the gateway's one part here, the
+    `kubeflow-userid` header (`user`, or none), and serves under `/pipeline` as the gateway does. Use as a context
+    manager; `url` is the gateway-like base (`kfp.Client(host=url + "/pipeline")`)."""
+
+    def __init__(self, api: KfpApi, user: str | None, serves: tuple[str, ...] = ("v1beta1", "v2beta1")) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def answer(self) -> None:
+                url = urllib.parse.urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() != USERID_HEADER}
+                if outer.user:
+                    headers[USERID_HEADER] = outer.user
+                path = url.path.removeprefix("/pipeline")
+                answer = outer.api.handle(Call(self.command, path, parse_query(url.query), headers, body), serves)
+                data = answer.text.encode()
+                self.send_response(answer.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = answer
+
+        self.api, self.user = api, user
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> StandaloneServer:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,16 +1,13 @@
 """The fake Pipelines API (tests/fakes/kfp_api.py) answers the kfp SDK as the real api-server does: the user's identity
 from the gateway's `kubeflow-userid` header, the namespace the user owns or contributes to, runs that go PENDING ->
-RUNNING -> SUCCEEDED as they are read. Served here by a small HTTP server that plays the gateway's part (it sets the
-identity header), on a cluster of plain data instead of the double."""
+RUNNING -> SUCCEEDED as they are read. Served here by its standalone HTTP server, which plays the gateway's part (it
+sets the identity header), on a cluster of plain data instead of the double."""
 
 from __future__ import annotations
 
 import json
-import threading
-import urllib.parse
 import warnings
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -44,50 +41,18 @@ def cluster_get(*, gpus: int = 0, contributor: str | None = None):
     return get
 
 
-class Served:
-    def __init__(self, api: kfp_api.KfpApi, user: str | None) -> None:
-        self.api, self.user = api, user
-        served = self
+def sdk_client(server: kfp_api.StandaloneServer, namespace: str = NAMESPACE):
+    import kfp
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def answer(self) -> None:
-                url = urllib.parse.urlsplit(self.path)
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k: v for k, v in self.headers.items() if k.lower() != kfp_api.USERID_HEADER}
-                if served.user:
-                    headers[kfp_api.USERID_HEADER] = served.user
-                call = kfp_api.Call(self.command, url.path, kfp_api.parse_query(url.query), headers, body)
-                answer = served.api.handle(call)
-                data = answer.text.encode()
-                self.send_response(answer.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = answer
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def client(self, namespace: str = NAMESPACE):
-        import kfp
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # "This client only works with KFP v2.0.0-beta.2 and later"
-            return kfp.Client(host=self.url, namespace=namespace)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # "This client only works with KFP v2.0.0-beta.2 and later"
+        return kfp.Client(host=server.url + "/pipeline", namespace=namespace)
 
 
 @pytest.fixture
-def served() -> Iterator[Served]:
-    server = Served(kfp_api.KfpApi(kfp_api.Cluster(cluster_get())), USER)
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+def served() -> Iterator[kfp_api.StandaloneServer]:
+    with kfp_api.StandaloneServer(kfp_api.KfpApi(kfp_api.Cluster(cluster_get())), USER) as server:
+        yield server
 
 
 def spec(gpus: int = 0) -> dict[str, Any]:
@@ -121,25 +86,25 @@ def submit(api: kfp_api.KfpApi, namespace: str = NAMESPACE, gpus: int = 0) -> di
     return run.body
 
 
-def test_the_sdk_lists_no_runs_in_a_fresh_namespace(served: Served) -> None:
-    response = served.client().list_runs(namespace=NAMESPACE)
+def test_the_sdk_lists_no_runs_in_a_fresh_namespace(served: kfp_api.StandaloneServer) -> None:
+    response = sdk_client(served).list_runs(namespace=NAMESPACE)
     assert response.runs is None and not response.total_size
 
 
-def test_the_sdk_lists_the_runs_of_the_user_s_namespace(served: Served) -> None:
+def test_the_sdk_lists_the_runs_of_the_user_s_namespace(served: kfp_api.StandaloneServer) -> None:
     run = submit(served.api)
     submit(served.api, namespace=NAMESPACE)
-    response = served.client().list_runs(namespace=NAMESPACE)
+    response = sdk_client(served).list_runs(namespace=NAMESPACE)
     assert response.total_size == 2
     assert run["run_id"] in {listed.run_id for listed in response.runs}
     assert {listed.state for listed in response.runs} == {"PENDING"}
 
 
-def test_the_sdk_is_refused_a_namespace_the_user_does_not_own(served: Served) -> None:
+def test_the_sdk_is_refused_a_namespace_the_user_does_not_own(served: kfp_api.StandaloneServer) -> None:
     import kfp_server_api
 
     with pytest.raises(kfp_server_api.ApiException) as refused:
-        served.client(namespace=OTHER).list_runs(namespace=OTHER)
+        sdk_client(served, namespace=OTHER).list_runs(namespace=OTHER)
     assert refused.value.status == 403
     assert f"User '{USER}' is not authorized" in json.loads(refused.value.body)["message"]
 
@@ -219,7 +184,8 @@ def test_a_run_with_no_pipeline_ir_is_refused() -> None:
     workflow = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow"}
     bad = {"display_name": "r", "experiment_id": experiment.body["experiment_id"], "pipeline_spec": workflow}
     answer = call(api, "POST", "/apis/v2beta1/runs", bad)
-    assert answer.status == 400 and "invalid pipeline spec" in answer.body["message"]
+    assert answer.status == 400
+    assert 'invalid v2 pipeline spec: proto: unknown field "apiVersion"' in answer.body["message"]
 
 
 def test_a_field_the_proto_lacks_is_refused() -> None:
@@ -228,9 +194,19 @@ def test_a_field_the_proto_lacks_is_refused() -> None:
     assert answer.status == 400 and 'unknown field "name"' in answer.body["message"]
 
 
-def test_the_sdk_finds_an_experiment_by_name(served: Served) -> None:
-    client = served.client()
+def test_the_sdk_finds_an_experiment_by_name(served: kfp_api.StandaloneServer) -> None:
+    client = sdk_client(served)
     created = client.create_experiment("kfinstall-verify", namespace=NAMESPACE)
     assert client.get_experiment(experiment_name="kfinstall-verify", namespace=NAMESPACE).experiment_id == (
         created.experiment_id
     )
+
+
+def test_the_sdk_sees_a_finished_run_as_upstream_s_ci_waits_for_it(served: kfp_api.StandaloneServer) -> None:
+    """community-distribution tests/gh-actions/run_and_wait_kubeflow_pipeline.py: `finished_at > created_at`."""
+    client = sdk_client(served)
+    run = submit(served.api)
+    first = client.get_run(run["run_id"])
+    assert first.finished_at < first.created_at  # the epoch: not finished
+    last = client.get_run(run["run_id"])
+    assert last.state == "SUCCEEDED" and last.finished_at > last.created_at
