@@ -446,12 +446,22 @@ def verify_command(
         Optional[str],  # noqa: UP045
         typer.Option("--email", help="Log in as this user (default: the installed one)."),
     ] = None,
+    pipeline: Annotated[
+        bool, typer.Option("--pipeline", help="Also run a tiny CPU pipeline in the user's namespace and wait for it.")
+    ] = False,
+    gpu: Annotated[
+        bool, typer.Option("--gpu", help="Also run a pipeline whose one step asks for an nvidia.com/gpu.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds each pipeline run may take (--pipeline, --gpu).")
+    ] = 600.0,
     pins: PinsOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Log in as the installed user and check the dashboard, the user's namespace, Pipelines, notebooks and Katib.
 
-    Exit code 0: every check passed (or its component is not installed); 1: a check failed.
+    Exit code 0: every check passed (or its component is not installed); 1: a check failed; 2: bad input (also
+    --gpu on a cluster without GPUs).
     """
     from kfinstall.commands import frame
     from kfinstall.commands import verify as command
@@ -466,4 +476,7 @@ def verify_command(
         password_stdin=password_stdin,
         email=email,
         pins=pins,
+        pipeline=pipeline,
+        gpu=gpu,
+        timeout=timeout,
     )

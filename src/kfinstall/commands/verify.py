@@ -5,6 +5,8 @@ user through that release's real flow (gateway/login.py; which flow, and which c
 pins: `gateway`), and asks, with the session, what a user's first minutes ask: does the dashboard know me and my
 namespace, does the Pipelines API answer, do the notebooks and Katib web apps answer. One row each; a component the
 install left out is "not installed", not a failure. The password never reaches the log, the output or argv.
+`--pipeline` and `--gpu` then run a tiny pipeline (CPU; one step with one GPU) in the user's namespace and wait for
+its end (gateway/pipelines.py); `--gpu` is refused up front when no node offers a GPU.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kfinstall.commands.frame import Command
 from kfinstall.errors import KfError, UsageError
-from kfinstall.gateway import verdicts
+from kfinstall.gateway import pipelines, verdicts
 from kfinstall.gateway.http import Session, Unreachable
 from kfinstall.gateway.login import log_in
 from kfinstall.gateway.verdicts import Row
@@ -42,6 +44,14 @@ class VerifyOptions:
     ask: Callable[[], str] | None = None
     email: str | None = None
     pins: Path | None = None
+    #: Run the CPU pipeline, the GPU pipeline; seconds each run may take.
+    pipeline: bool = False
+    gpu: bool = False
+    timeout: float = pipelines.DEFAULT_TIMEOUT
+
+    @property
+    def pipelines(self) -> tuple[pipelines.Pipeline, ...]:
+        return ((pipelines.CPU,) if self.pipeline else ()) + ((pipelines.GPU,) if self.gpu else ())
 
 
 @dataclass(frozen=True)
@@ -90,9 +100,12 @@ def verify(options: VerifyOptions, say: Callable[[str], None]) -> VerifyResult:
     """Log in and check; a KfError only when there is nothing to verify (no install, no gateway at all)."""
     from kfinstall.release.pins import load_pins
 
-    record = install_record.read(Kubectl(options.context))
+    kubectl = Kubectl(options.context)
+    record = install_record.read(kubectl)
     if record is None:
         raise KfError(f"kfinstall installed nothing on context {options.context!r}", "run `kfinstall up` first")
+    if options.gpu:
+        _refuse_without_gpus(kubectl)
     release = load_pins(options.pins).get(record.release)
     if release.gateway is None:
         raise KfError(
@@ -104,16 +117,36 @@ def verify(options: VerifyOptions, say: Callable[[str], None]) -> VerifyResult:
 
     conceal(password)
     if options.url:
-        return _checks(options.url.rstrip("/"), record, release.gateway, email, password)
+        url = options.url.rstrip("/")
+        return _checks(url, record, release.gateway, email, password, options, ui=url, say=say)
     from kfinstall.kube import portforward
 
     forward = portforward.ForwardOptions(options.context, free_port())
     with portforward.forwarding(forward, say) as url:
-        return _checks(url, record, release.gateway, email, password)
+        # verify's own forward ends with it: the hints point at the one `kfinstall port-forward` keeps (8080)
+        return _checks(url, record, release.gateway, email, password, options, ui="http://localhost:8080", say=say)
+
+
+def _refuse_without_gpus(kubectl: Kubectl) -> None:
+    from kfinstall.kube import gpu
+
+    if not gpu.allocatable_gpus(kubectl.items("nodes")):
+        why = gpu.plugin_problem(kubectl.items("pods", "-n", "kube-system"))
+        raise UsageError(
+            f"--gpu needs a node that offers a {gpu.GPU_RESOURCE}, and this cluster has none ({why})",
+            "install on a GPU machine with `kfinstall up --gpus all`; verify without --gpu meanwhile",
+        )
 
 
 def _checks(
-    url: str, record: install_record.InstallRecord, gateway: Gateway, email: str, password: str
+    url: str,
+    record: install_record.InstallRecord,
+    gateway: Gateway,
+    email: str,
+    password: str,
+    options: VerifyOptions,
+    ui: str,
+    say: Callable[[str], None],
 ) -> VerifyResult:
     session = Session()
     installed = set(record.components)
@@ -130,7 +163,8 @@ def _checks(
             else verdicts.failed("login", result.reason, result.hint)
         )
     if rows[0].state != "pass":
-        for check in ("dashboard", "user namespace", "pipelines API", *(app[0] for app in WEB_APPS)):
+        later = ("dashboard", "user namespace", "pipelines API", *(app[0] for app in WEB_APPS))
+        for check in (*later, *(p.check for p in options.pipelines)):
             rows.append(Row(check, "skip", "not checked: no login"))
         return VerifyResult(record.release, url, email, tuple(rows))
     namespace = dex_login.profile_name(email)
@@ -153,9 +187,39 @@ def _checks(
                 rows.append(verdicts.web_app(check, path, session.get(url + path).status))
             else:
                 rows.append(verdicts.not_installed(check, component))
+        rows += _pipeline_rows(session, url, record, gateway, namespace, rows, options, ui, say)
     except Unreachable as error:
         rows.append(verdicts.failed("gateway", error.message, error.hint))
     return VerifyResult(record.release, url, email, tuple(rows))
+
+
+def _pipeline_rows(
+    session: Session,
+    url: str,
+    record: install_record.InstallRecord,
+    gateway: Gateway,
+    namespace: str,
+    rows: list[Row],
+    options: VerifyOptions,
+    ui: str,
+    say: Callable[[str], None],
+) -> list[Row]:
+    """One row per pipeline asked for: run, skipped with the reason, or not installed."""
+    states = {row.check: row.state for row in rows}
+    done: list[Row] = []
+    for pipeline in options.pipelines:
+        if "pipelines" not in record.components:
+            done.append(verdicts.not_installed(pipeline.check, "pipelines"))
+        elif gateway.kfp_api != "v2beta1":
+            done.append(pipelines.unsupported(pipeline, record.release, gateway.kfp_api))
+        elif states.get("pipelines API") == "fail":
+            done.append(Row(pipeline.check, "skip", "not run: the Pipelines API does not answer"))
+        elif states.get("user namespace") == "fail":
+            done.append(Row(pipeline.check, "skip", f"not run: no namespace {namespace} of the user's"))
+        else:
+            outcome = pipelines.submit_and_wait(session, url, namespace, pipeline, options.timeout, say=say)
+            done.append(pipelines.row(outcome, pipeline, namespace, ui, options.timeout))
+    return done
 
 
 # the command ---------------------------------------------------------------------------------------------------
@@ -170,11 +234,16 @@ def prepare(
     password_stdin: bool,
     email: str | None,
     pins: Path | None,
+    pipeline: bool = False,
+    gpu: bool = False,
+    timeout: float = pipelines.DEFAULT_TIMEOUT,
 ) -> VerifyOptions:
     """The password read now (file or stdin; the prompt comes later, only if the record says one was set)."""
     from kfinstall.redact import conceal
     from kfinstall.ui import prompts
 
+    if timeout <= 0:
+        raise UsageError(f"--timeout must be more than 0 seconds, not {timeout:g}", "e.g. --timeout 900")
     plaintext = dex_login.read_password(password_file, password_stdin, prompt=False)
     if plaintext is not None:
         conceal(plaintext)
@@ -185,6 +254,9 @@ def prepare(
         ask=prompts.secret("Dashboard password: ") if prompts.can_ask() else None,
         email=email,
         pins=pins,
+        pipeline=pipeline,
+        gpu=gpu,
+        timeout=timeout,
     )
 
 

@@ -9,6 +9,7 @@ are not followed by urllib but one by one here, so that the login flow sees each
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import logging
 import urllib.error
 import urllib.parse
@@ -78,13 +79,18 @@ class Session:
     def cookie_names(self) -> set[str]:
         return {cookie.name for cookie in self.cookies}
 
-    def request(self, method: str, url: str, form: dict[str, str] | None = None) -> Response:
-        """One request, no redirect followed."""
+    def request(
+        self, method: str, url: str, form: dict[str, str] | None = None, *, json_body: object | None = None
+    ) -> Response:
+        """One request, no redirect followed: a form (a login page's) or a JSON body (an API's), or none."""
         data = urllib.parse.urlencode(form).encode() if form is not None else None
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
         request = urllib.request.Request(url, data=data, method=method)
         request.add_header("Accept", "text/html,application/json")
         if data is not None:
-            request.add_header("Content-Type", "application/x-www-form-urlencoded")
+            kind = "application/json" if json_body is not None else "application/x-www-form-urlencoded"
+            request.add_header("Content-Type", kind)
         try:
             with self._opener.open(request, timeout=self.timeout) as answer:
                 response = Response(answer.status, url, answer.headers, answer.read())
@@ -102,6 +108,9 @@ class Session:
 
     def post(self, url: str, form: dict[str, str]) -> Response:
         return self.follow(self.request("POST", url, form))
+
+    def post_json(self, url: str, body: object) -> Response:
+        return self.follow(self.request("POST", url, json_body=body))
 
     def follow(self, response: Response) -> Response:
         """Follow redirects with GET (a 303 after a POST, as browsers do for 301–303), up to MAX_REDIRECTS."""
