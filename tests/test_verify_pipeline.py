@@ -235,6 +235,23 @@ def test_verify_gpu_is_refused_on_a_cluster_without_gpus(env, kfp2_release: Loca
     assert "kfinstall up --gpus all" in result.stderr
 
 
+def test_verify_gpu_runs_the_gpu_pipeline_on_a_cluster_with_a_gpu(
+    fake_tools: FakeTools, tmp_path: Path, kfp2_release: LocalRelease
+) -> None:
+    """The fake machine has one GPU and the nvidia runtime (as tests/test_gpu.py's); `up --gpus all` waits until
+    the node offers it, and the fake Pipelines API, reading the node, lets the GPU step run."""
+    fake_tools.set(double_args=FAST, gpus=1, docker_runtimes=["io.containerd.runc.v2", "nvidia", "runc"],
+                   minikube_version="v1.37.0")  # fmt: skip
+    env = isolated_env(fake_tools.env, tmp_path)
+    result = kfinstall("up", "--pins", str(kfp2_release.pins), "-k", kfp2_release.tag, "--yes", "--profile",
+                       "standard", "--gpus", "all", env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    result, rows = verify(env, kfp2_release, "--gpu")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert rows["GPU pipeline run"]["state"] == "pass"
+    assert "pipeline run" not in rows  # --gpu alone runs only the GPU pipeline
+
+
 def test_verify_pipeline_on_kfp_1_says_not_supported(env, synthetic_release: LocalRelease) -> None:
     up(env, synthetic_release)
     result, rows = verify(env, synthetic_release, "--pipeline")
