@@ -24,8 +24,8 @@ from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes import kfp_api
 from tests.fakes.fixtures import FakeTools
 from tests.fakes.test_fake_kfp_api import NAMESPACE, OTHER, USER, cluster_get
-from tests.paths import REPO_ROOT
-from tests.releases import SYNTHETIC_MANIFESTS, SYNTHETIC_PINS, LocalRelease, write_pins
+from tests.paths import REPO_ROOT, needs_bundle
+from tests.releases import SYNTHETIC_MANIFESTS, SYNTHETIC_PINS, LocalRelease, release_tools, write_pins
 
 FAKE_KUBECTL = Path(__file__).resolve().parent / "fakes" / "bin" / "kubectl-portforward"
 FAST = "--set crd_establish_delay=0.1 --set ready_delay=0.1 --set seed=5"
@@ -264,3 +264,23 @@ def test_verify_refuses_a_timeout_of_zero(env, kfp2_release: LocalRelease) -> No
     result, _ = verify(env, kfp2_release, "--pipeline", "--timeout", "0")
     assert result.returncode == 2
     assert "--timeout must be more than 0 seconds" in result.stderr
+
+
+@needs_bundle
+@pytest.mark.timeout(1500)
+def test_verify_pipeline_passes_after_a_standard_install_of_v1_9_1(
+    fake_tools: FakeTools, bundle_releases, tmp_path: Path
+) -> None:
+    """The real manifests of v1.9.1 (KFP 2.3.0, oauth2-proxy): the pins' v2beta1, the gateway's session, the
+    profile's namespace made by the double's profile controller."""
+    fake_tools.set(double_args="--set crd_establish_delay=0.2 --set ready_delay=[0.1,0.3] --set seed=11",
+                   minikube_version="v1.37.0", **release_tools("v1.9.1"))  # fmt: skip
+    env = isolated_env(fake_tools.env, tmp_path)
+    release = bundle_releases["v1.9.1"]
+    result = kfinstall("up", "--pins", str(release.pins), "-k", "v1.9.1", "--yes", "--profile", "standard",
+                       "--timeout", "600", env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    result, rows = verify(env, release, "--pipeline")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert rows["pipeline run"]["state"] == "pass"
+    assert f" SUCCEEDED in {NAMESPACE} (" in rows["pipeline run"]["reason"]
