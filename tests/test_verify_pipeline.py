@@ -9,11 +9,17 @@ api-server (the image tag the fake gateway reads its API versions from) and pins
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import re
 import shutil
 import subprocess
 import sys
+import threading
+import urllib.parse
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -264,6 +270,62 @@ def test_verify_pipeline_on_kfp_1_says_not_supported(env, synthetic_release: Loc
     assert result.returncode == 0, result.stdout + result.stderr
     assert rows["pipeline run"]["state"] == "skip"
     assert rows["pipeline run"]["reason"].startswith("not supported on v0.1.0: its Pipelines (v1beta1)")
+
+
+@contextlib.contextmanager
+def gateway_at(env: dict[str, str]) -> Iterator[str]:
+    """The test gateway on a free port, as the fake `kubectl port-forward` serves it for `kfinstall port-forward`."""
+    from kfinstall.commands.verify import free_port
+
+    port = free_port()
+    args = [str(FAKE_KUBECTL), "--context", "kubeflow", "port-forward", "svc/istio-ingressgateway", "-n",
+            "istio-system", f"{port}:80"]  # fmt: skip
+    forward = subprocess.Popen(args, env={**env, "FAKE_PF_ANSWER": "gateway"}, stdout=subprocess.PIPE, text=True)
+    try:
+        assert forward.stdout is not None
+        assert forward.stdout.readline().startswith("Forwarding from"), "the fake port-forward did not start"
+        threading.Thread(target=forward.stdout.read, daemon=True).start()  # `Handling connection` lines
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        forward.terminate()
+        forward.wait(timeout=30)
+
+
+def test_the_kfp_sdk_with_the_session_cookie_lists_the_run_verify_left(env, kfp2_release: LocalRelease) -> None:
+    """What `kfinstall client` prints: `kfp.Client(host=.../pipeline, cookies=...)`; the gateway turns the cookie
+    into the user's identity, the API lists the user's namespace, and verify's run is still there."""
+    import kfp
+
+    from kfinstall.gateway.login import log_in
+    from kfinstall.manifests.login import DEFAULT_PASSWORD
+
+    up(env, kfp2_release)
+    result, rows = verify(env, kfp2_release, "--pipeline")
+    assert rows["pipeline run"]["state"] == "pass", result.stdout + result.stderr
+    run_id = rows["pipeline run"]["reason"].split()[1]
+    with gateway_at(env) as url:
+        session = Session()
+        assert log_in(session, url, USER, DEFAULT_PASSWORD, "authservice_session").ok
+        cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in session.cookies)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            client = kfp.Client(host=url + "/pipeline", cookies=cookies, namespace=NAMESPACE)
+        listed = client.list_runs(namespace=NAMESPACE)
+    assert [run.run_id for run in listed.runs] == [run_id]
+    assert listed.runs[0].state == "SUCCEEDED"
+
+
+def test_an_identity_header_without_a_session_does_not_reach_the_api(env, kfp2_release: LocalRelease) -> None:
+    """The user's identity is the gateway's to set (oidc-authservice: USERID_HEADER), never the client's."""
+    up(env, kfp2_release)
+    with gateway_at(env) as url:
+        host = urllib.parse.urlsplit(url)
+        connection = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+        connection.request("GET", f"/pipeline/apis/v2beta1/runs?namespace={NAMESPACE}", headers={
+            kfp_api.USERID_HEADER: USER})  # fmt: skip
+        answer = connection.getresponse()
+        connection.close()
+    assert answer.status == 302 and str(answer.getheader("Location")).startswith("/dex/auth?")
 
 
 def test_verify_refuses_a_timeout_of_zero(env, kfp2_release: LocalRelease) -> None:

@@ -49,6 +49,7 @@ import bcrypt
 import yaml
 
 from tests.fakes import kfp_api
+from tests.fakes.common import state_dir
 
 #: Kubeflow's oauth2-proxy config (common/oauth2-proxy/base/oauth2_proxy.cfg, v1.9.1 – 26.03): `cookie_name`,
 #: `api_routes` (401 instead of the sign-in page), `skip_auth_routes = ["^/dex/"]`, `redirect_url`.
@@ -230,7 +231,6 @@ def handler(kubectl: list[str], on_request: Callable[[], None]) -> type[BaseHTTP
     """The request handler class of the fake gateway, reading the cluster through `kubectl` (with its context)."""
     cluster = Cluster(kubectl)
     memory = Memory()
-    pipelines_api = kfp_api.KfpApi(kfp_api.Cluster(cluster.get))
 
     class Gateway(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -475,7 +475,9 @@ def handler(kubectl: list[str], on_request: Callable[[], None]) -> type[BaseHTTP
                 headers = {k: v for k, v in self.headers.items() if k.lower() != kfp_api.USERID_HEADER}
                 call = kfp_api.Call(self.command, url.path.removeprefix("/pipeline"), kfp_api.parse_query(url.query),
                                     {**headers, kfp_api.USERID_HEADER: email}, self.body)  # fmt: skip
-                answer = pipelines_api.handle(call, tuple(served))
+                # the api-server's database lives as long as its Deployment (MySQL's volume goes with `kubeflow`)
+                store = state_dir() / f"kfp-api-{workload['metadata'].get('uid', 'none')}.json"
+                answer = kfp_api.KfpApi(kfp_api.Cluster(cluster.get), store).handle(call, tuple(served))
                 return self.send(answer.status, answer.text, content_type="application/json")
             self.send(404, json.dumps({"error": "Not Found", "code": 5}), content_type="application/json")
 

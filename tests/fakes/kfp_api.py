@@ -8,7 +8,9 @@ snake_case field names as the generated clients expect: kfp_server_api models' `
 - v1beta1 (KFP 1.7 of Kubeflow v1.4.0, backend/api/run.proto and experiment.proto at tag 1.7.0; KFP 2.x serves it
   too): `GET /apis/v1beta1/runs` (filtered by `resource_reference_key.type=NAMESPACE|EXPERIMENT` and `.id`),
   `GET /apis/v1beta1/runs/{id}`, `GET|POST /apis/v1beta1/experiments`.
-Runs, experiments and the request counts live in this process's memory (one gateway process, one API server).
+Runs, experiments and how often each run was read live in a JSON file of the fakes' state directory when the
+gateway gives one (as the real ones live in the api-server's MySQL: each forward to the gateway is a new process,
+and `verify`'s run must still be there for the next client), else in this process's memory.
 
 Multi-user mode, as Kubeflow deploys it (`KUBEFLOW_USERID_HEADER=kubeflow-userid`, empty prefix):
 - the identity is the `kubeflow-userid` header (backend/src/apiserver/auth/authenticator_http_headers.go); the
@@ -42,6 +44,8 @@ the pipeline spec is checked as the api-server checks it before it compiles it t
 from __future__ import annotations
 
 import calendar
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -49,8 +53,9 @@ import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 #: Kubeflow's api-server config: KUBEFLOW_USERID_HEADER (apps/pipeline/upstream/base/installs/multi-user/
@@ -259,11 +264,34 @@ class KfpApi:
     """One api-server's state; each call says which API versions the api-server's image serves (KFP 1.x:
     v1beta1; 2.x: both)."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, store: Path | None = None) -> None:
         self.cluster = cluster
         self.runs: dict[str, Run] = {}
         self.experiments: dict[str, Experiment] = {}
         self.lock = threading.Lock()
+        #: Where runs and experiments outlive this process, as the real ones outlive the api-server in its MySQL
+        #: (every forward to the gateway is a new process); None: this process's memory only.
+        self.store = store
+
+    @contextlib.contextmanager
+    def stored(self) -> Iterator[None]:
+        """The state loaded from the store and written back, under a lock other processes respect."""
+        with self.lock:
+            if self.store is None:
+                yield
+                return
+            self.store.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.store.with_suffix(".lock"), "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                data = json.loads(self.store.read_text()) if self.store.exists() else {}
+                self.runs = {k: Run(**v) for k, v in (data.get("runs") or {}).items()}
+                self.experiments = {k: Experiment(**v) for k, v in (data.get("experiments") or {}).items()}
+                try:
+                    yield
+                finally:
+                    state = {"runs": {k: asdict(v) for k, v in self.runs.items()},
+                             "experiments": {k: asdict(v) for k, v in self.experiments.items()}}  # fmt: skip
+                    self.store.write_text(json.dumps(state))
 
     # -- entry -----------------------------------------------------------------------------------------------
 
@@ -295,7 +323,7 @@ class KfpApi:
             }
             if route not in handlers:
                 raise ApiError(NOT_FOUND, "Not Found")
-            with self.lock:
+            with self.stored():
                 return Answer(200, handlers[route]())
         except ApiError as error:
             body: dict[str, Any] = {"code": error.code, "message": error.message, "details": []}

@@ -210,3 +210,11 @@ def test_the_sdk_sees_a_finished_run_as_upstream_s_ci_waits_for_it(served: kfp_a
     assert first.finished_at < first.created_at  # the epoch: not finished
     last = client.get_run(run["run_id"])
     assert last.state == "SUCCEEDED" and last.finished_at > last.created_at
+
+
+def test_runs_outlive_the_process_in_the_store_as_in_the_api_server_s_database(tmp_path) -> None:
+    store = tmp_path / "kfp-api.json"
+    run = submit(kfp_api.KfpApi(kfp_api.Cluster(cluster_get()), store))
+    later = kfp_api.KfpApi(kfp_api.Cluster(cluster_get()), store)  # another gateway process
+    answer = call(later, "GET", f"/apis/v2beta1/runs/{run['run_id']}")
+    assert (answer.status, answer.body["state"]) == (200, "RUNNING")  # its reads counted across processes too
