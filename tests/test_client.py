@@ -145,3 +145,55 @@ def test_client_without_pipelines_says_so_before_any_login(env, synthetic_releas
     result, report = client(env, synthetic_release)
     assert result.returncode == 1 and report is None
     assert "Kubeflow Pipelines is not installed on context 'kubeflow' (profile minimal)" in result.stderr
+
+
+# upstream's access-ml-pipeline PodDefault in the user's namespace ---------------------------------------------
+
+POD_DEFAULT = (Path(__file__).resolve().parent / "data" / "synthetic-manifests" / "tests"
+               / "poddefaults.access-ml-pipeline.kubeflow-user-example-com.yaml")  # fmt: skip
+POD_DEFAULT_CRD = (Path(__file__).resolve().parent / "data" / "synthetic-manifests" / "apps" / "admission-webhook"
+                   / "base" / "webhook.yaml")  # fmt: skip
+
+
+def test_up_puts_the_access_ml_pipeline_poddefault_into_the_users_namespace(env, fake_tools, synthetic_release):
+    up(env, synthetic_release)
+    found = fake_tools.run("kubectl", "--context", "kubeflow", "get", "poddefault", "access-ml-pipeline",
+                           "-n", NAMESPACE, "-o", "json")  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    pod_default = json.loads(found.stdout)
+    assert pod_default["spec"]["selector"] == {"matchLabels": {"access-ml-pipeline": "true"}}
+    assert pod_default["spec"]["env"] == [
+        {"name": "KF_PIPELINES_SA_TOKEN_PATH", "value": "/var/run/secrets/kubeflow/pipelines/token"}
+    ]
+    [source] = pod_default["spec"]["volumes"][0]["projected"]["sources"]
+    assert source["serviceAccountToken"]["audience"] == "pipelines.kubeflow.org"
+    assert pod_default["metadata"]["labels"]["kfinstall.dev/component"] == "user-namespace"  # `down` removes it
+
+
+def test_a_minimal_install_has_no_poddefault_for_pipelines_it_lacks(env, fake_tools, synthetic_release) -> None:
+    result = kfinstall("up", "--pins", str(synthetic_release.pins), "-k", synthetic_release.tag, "--yes",
+                       "--profile", "minimal", env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = fake_tools.run("kubectl", "--context", "kubeflow", "get", "poddefaults", "-n", NAMESPACE, "-o", "name")
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == ""
+
+
+def test_the_double_refuses_the_poddefault_before_its_crd_and_before_its_namespace(make_cluster) -> None:
+    """As a real API server: no PodDefault kind before admission-webhook's CRD is served (kubectl's RESTMapper: `no
+    matches for kind`), none in a namespace the profile controller has not made yet (kubernetes/kubernetes
+    plugin/pkg/admission/namespace/lifecycle/admission.go: NotFound)."""
+    cluster = make_cluster()
+    manifest = POD_DEFAULT.read_text()
+    early = cluster.kubectl("apply", "--server-side", "-f", "-", input=manifest)
+    assert early.returncode != 0
+    assert 'no matches for kind "PodDefault"' in early.stderr
+    crd_only = POD_DEFAULT_CRD.read_text().split("\n---\n")[0]  # the CRD, not the webhook's Deployment and Certificate
+    crd = cluster.kubectl("apply", "--server-side", "-f", "-", input=crd_only)
+    assert crd.returncode == 0, crd.stderr
+    established = cluster.kubectl("wait", "--for=condition=Established", "crd/poddefaults.kubeflow.org",
+                                  "--timeout=30s")  # fmt: skip
+    assert established.returncode == 0, established.stderr
+    no_namespace = cluster.kubectl("apply", "--server-side", "-f", "-", input=manifest)
+    assert no_namespace.returncode != 0
+    assert f'namespaces "{NAMESPACE}" not found' in no_namespace.stderr
