@@ -17,7 +17,15 @@ reads its config at every request (the real one at start; `kfinstall password` r
 sessions are random strings in this process's memory (not signed JWTs), oauth2-proxy's `code_challenge` (PKCE) is
 not checked.
 
-Knobs (environment): FAKE_GW_KFP_STATUS=503 makes Pipelines' API answer that status (a crashing api-server).
+Behind `/pipeline/` answers the fake Pipelines API server (tests/fakes/kfp_api.py), handed the user's identity in
+the `kubeflow-userid` header as the gateway's authentication sets it from the session (v1.4.0's oidc-authservice:
+common/oidc-authservice/base/params.env USERID_HEADER=kubeflow-userid; v1.9.1 and later: oauth2-proxy's JWT mapped
+by common/oauth2-proxy/components/istio-external-auth/requestauthentication.dex-jwt.yaml `outputClaimToHeaders`;
+without authentication: common/istio/add-anonymous-user-filter's anonymous@kubeflow.org). A header of that name the
+client sends is replaced, never passed on.
+
+Knobs (environment): FAKE_GW_KFP_STATUS=503 makes Pipelines' API answer that status (a crashing api-server);
+FAKE_KFP_RUN_RESULT=failed makes submitted pipeline runs fail (tests/fakes/kfp_api.py).
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ from typing import Any
 
 import bcrypt
 import yaml
+
+from tests.fakes import kfp_api
 
 #: Kubeflow's oauth2-proxy config (common/oauth2-proxy/base/oauth2_proxy.cfg, v1.9.1 – 26.03): `cookie_name`,
 #: `api_routes` (401 instead of the sign-in page), `skip_auth_routes = ["^/dex/"]`, `redirect_url`.
@@ -220,6 +230,7 @@ def handler(kubectl: list[str], on_request: Callable[[], None]) -> type[BaseHTTP
     """The request handler class of the fake gateway, reading the cluster through `kubectl` (with its context)."""
     cluster = Cluster(kubectl)
     memory = Memory()
+    pipelines_api = kfp_api.KfpApi(kfp_api.Cluster(cluster.get))
 
     class Gateway(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -252,10 +263,14 @@ def handler(kubectl: list[str], on_request: Callable[[], None]) -> type[BaseHTTP
 
         def form(self) -> dict[str, str]:
             size = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(size).decode() if size else ""
+            self.body = self.rfile.read(size) if size else b""
+            if not self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                return {}  # a JSON body (the Pipelines API's) stays in self.body
+            raw = self.body.decode()
             return {key: values[-1] for key, values in urllib.parse.parse_qs(raw, keep_blank_values=True).items()}
 
         def do_GET(self) -> None:
+            self.body = b""
             self.serve("GET", {})
 
         def do_POST(self) -> None:
@@ -438,13 +453,14 @@ def handler(kubectl: list[str], on_request: Callable[[], None]) -> type[BaseHTTP
             if not ready(workload):
                 return self.send(503, "no healthy upstream", content_type="text/plain")
             if name == "ml-pipeline":
-                return self.pipelines(path, workload)
+                return self.pipelines(path, workload, email)
             if path == "/api/workgroup/env-info":
                 return self.send(200, json.dumps(self.env_info(email)), content_type="application/json")
             self.send(200, DASHBOARD_PAGE if name == "centraldashboard" else f"<html><title>{name}</title></html>")
 
-        def pipelines(self, path: str, workload: dict[str, Any]) -> None:
-            """KFP's healthz (backend/api/v1beta1/healthz.proto; v2beta1 from KFP 2.0, which serves both)."""
+        def pipelines(self, path: str, workload: dict[str, Any], email: str) -> None:
+            """KFP's healthz (backend/api/v1beta1/healthz.proto; v2beta1 from KFP 2.0, which serves both), and the
+            rest of its API from tests/fakes/kfp_api.py."""
             forced = os.environ.get("FAKE_GW_KFP_STATUS")
             if forced:
                 return self.send(int(forced), "upstream connect error or disconnect/reset before headers",
@@ -454,6 +470,13 @@ def handler(kubectl: list[str], on_request: Callable[[], None]) -> type[BaseHTTP
                 if path == f"/pipeline/apis/{api}/healthz":
                     body = {"commit_sha": "0" * 40, "tag_name": image_tag(workload), "multi_user": True}
                     return self.send(200, json.dumps(body), content_type="application/json")
+            if path.startswith("/pipeline/apis/"):
+                url = urllib.parse.urlsplit(self.path)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != kfp_api.USERID_HEADER}
+                call = kfp_api.Call(self.command, url.path.removeprefix("/pipeline"), kfp_api.parse_query(url.query),
+                                    {**headers, kfp_api.USERID_HEADER: email}, self.body)  # fmt: skip
+                answer = pipelines_api.handle(call, tuple(served))
+                return self.send(answer.status, answer.text, content_type="application/json")
             self.send(404, json.dumps({"error": "Not Found", "code": 5}), content_type="application/json")
 
         def env_info(self, email: str) -> dict[str, Any]:
