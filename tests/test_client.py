@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import stat
 import subprocess
 import sys
@@ -17,7 +18,9 @@ import pytest
 
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
+from tests.paths import needs_bundle
 from tests.releases import LocalRelease
+from tests.test_readme import README, assert_shown_in_order, example
 from tests.test_verify import FAKE_KUBECTL, FAST, NAMESPACE, SECRET, up
 
 GATEWAY = {"KFINSTALL_KUBECTL": str(FAKE_KUBECTL), "FAKE_PF_ANSWER": "gateway"}
@@ -174,6 +177,7 @@ def test_a_minimal_install_has_no_poddefault_for_pipelines_it_lacks(env, fake_to
     result = kfinstall("up", "--pins", str(synthetic_release.pins), "-k", synthetic_release.tag, "--yes",
                        "--profile", "minimal", env=env)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "Next:      kfinstall verify" in result.stderr and "kfinstall client" not in result.stderr
     found = fake_tools.run("kubectl", "--context", "kubeflow", "get", "poddefaults", "-n", NAMESPACE, "-o", "name")
     assert found.returncode == 0, found.stderr
     assert found.stdout.strip() == ""
@@ -197,3 +201,149 @@ def test_the_double_refuses_the_poddefault_before_its_crd_and_before_its_namespa
     no_namespace = cluster.kubectl("apply", "--server-side", "-f", "-", input=manifest)
     assert no_namespace.returncode != 0
     assert f'namespaces "{NAMESPACE}" not found' in no_namespace.stderr
+
+
+def test_up_ends_by_suggesting_verify_client_and_the_readme_section(env, synthetic_release) -> None:
+    result = kfinstall("up", "--pins", str(synthetic_release.pins), "-k", synthetic_release.tag, "--yes",
+                       "--profile", "standard", env={**env, "COLUMNS": "120"})  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    end = result.stderr.split("is ready", 1)[1]
+    assert_shown_in_order([
+        f"  Namespace: {NAMESPACE} (yours: notebooks and pipelines run there)",
+        "  Next:      kfinstall verify (log in and check what you will use)",
+        "             kfinstall client (the Python lines of a kfp.Client for your namespace)",
+        "             README: After `up`: log in, open a notebook, run a pipeline",
+    ], end)  # fmt: skip
+    assert "## After `up`: log in, open a notebook, run a pipeline" in README
+
+
+def test_the_double_mints_service_account_tokens_as_the_token_request_api_does(make_cluster) -> None:
+    cluster = make_cluster(service_account_issuer="https://kubernetes.default.svc")
+    namespace = "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n"
+    assert cluster.kubectl("apply", "--server-side", "-f", "-", input=namespace).returncode == 0
+    uri = "/api/v1/namespaces/team/serviceaccounts/robot/token"
+
+    def token_request(spec: dict) -> subprocess.CompletedProcess[str]:  # as `kubectl create token` posts it, in JSON
+        body = json.dumps({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec})
+        return cluster.kubectl("create", "--raw", uri, "-f", "-", input=body)  # sent chunked: unknown length
+
+    missing = token_request({})
+    assert missing.returncode != 0 and 'serviceaccounts "robot" not found' in missing.stderr
+    account = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: robot, namespace: team}\n"
+    assert cluster.kubectl("apply", "--server-side", "-f", "-", input=account).returncode == 0
+    short = token_request({"expirationSeconds": 300})
+    assert short.returncode != 0 and "may not specify a duration less than 10 minutes" in short.stderr
+    minted = token_request({"audiences": ["pipelines.kubeflow.org"]})
+    assert minted.returncode == 0, minted.stderr
+    from kfinstall.gateway.sdk import token_claims
+
+    claims = token_claims(json.loads(minted.stdout)["status"]["token"])
+    assert claims["iss"] == "https://kubernetes.default.svc"
+    assert claims["sub"] == "system:serviceaccount:team:robot" and claims["aud"] == ["pipelines.kubeflow.org"]
+    assert int(claims["exp"]) - int(claims["iat"]) == 3600  # no expirationSeconds asked: the server's default
+
+
+def test_the_fake_minikube_gives_the_double_the_issuer_of_its_extra_config(fake_tools: FakeTools) -> None:
+    started = fake_tools.run("minikube", "start", "-p", "kubeflow",
+                             "--extra-config=apiserver.service-account-issuer=kubernetes.default.svc")  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    config = fake_tools.run("kubectl", "--context", "kubeflow", "get", "--raw", "/.well-known/openid-configuration")
+    assert config.returncode == 0, config.stderr
+    assert json.loads(config.stdout)["issuer"] == "kubernetes.default.svc"
+
+
+# the printed lines, run with the kfp SDK against the fake Pipelines API (tests/fakes/kfp_api.py) ------------------
+
+SUBMIT = """
+import sys
+from kfp import compiler, dsl
+
+@dsl.component(base_image="python:3.12")
+def hello() -> str:
+    return "hello"
+
+@dsl.pipeline(name="hello")
+def pipeline():
+    hello()
+
+compiler.Compiler().compile(pipeline, sys.argv[1])
+"""
+
+
+@needs_bundle
+@pytest.mark.timeout(900)
+def test_the_printed_lines_list_the_users_runs_with_the_kfp_sdk(fake_tools, bundle_releases, tmp_path: Path) -> None:
+    """v1.9.1: oauth2-proxy's cookie, KFP 2.3.0's v2beta1 API, which the installed kfp 2.x SDK speaks."""
+    fake_tools.set(double_args=FAST, minikube_version="v1.37.0", kustomize="absent")
+    env = isolated_env(fake_tools.env, tmp_path)
+    release = bundle_releases["v1.9.1"]
+    installed = kfinstall("up", "--pins", str(release.pins), "-k", "v1.9.1", "--yes", "--profile", "minimal",
+                          "--with", "pipelines", "--timeout", "300", env=env)  # fmt: skip
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    with port_forward(env) as url:
+        result, report = client(env, release, "--url", url, gateway=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert Path(report["file"]).read_text().startswith("oauth2_proxy_kubeflow=")
+        sdk_env = {**env, "PYTHONWARNINGS": "ignore"}
+        package = tmp_path / "hello.yaml"
+        source = tmp_path / "hello.py"  # kfp reads a component's source from its file (inspect.getsource)
+        source.write_text(SUBMIT)
+        compiled = subprocess.run([sys.executable, str(source), str(package)], env=sdk_env, capture_output=True,
+                                  text=True, timeout=120)  # fmt: skip
+        assert compiled.returncode == 0, compiled.stderr
+        submit = report["python"].replace(
+            "print(client.list_runs())",
+            f"print(client.create_run_from_pipeline_package({str(package)!r}, experiment_name='first').run_id)",
+        )
+        submitted = subprocess.run([sys.executable, "-c", submit], env=sdk_env, capture_output=True, text=True,
+                                   timeout=120)  # fmt: skip
+        assert submitted.returncode == 0, submitted.stdout + submitted.stderr
+        run_id = submitted.stdout.strip().splitlines()[-1]
+        listed = subprocess.run([sys.executable, "-c", report["python"]], env=sdk_env, capture_output=True,
+                                text=True, timeout=120)  # fmt: skip
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert run_id in listed.stdout
+    # README's example is what `client` prints for this release (the cache directory and the expiry aside)
+    human = kfinstall("client", "--pins", str(release.pins), env={**env, **GATEWAY}, stdin="")
+    assert human.returncode == 0, human.stderr
+    printed = (human.stderr + human.stdout).replace(env["KFINSTALL_CACHE_DIR"], "/home/you/.cache/kfinstall")
+    printed = re.sub(r"expires \d{4}-\d\d-\d\d \d\d:\d\d UTC", "expires 2026-12-02 14:50 UTC", printed)
+    assert_shown_in_order(example("kfinstall client"), printed)
+    # the default overlay m2m-dex-only takes no service-account tokens: --token says so and how to get them
+    refused, _ = client(env, release, "--token")
+    assert refused.returncode == 1
+    assert "its oauth2-proxy overlay trusts Dex's tokens only (m2m-dex-only" in refused.stderr
+    assert "`kfinstall up --variant oauth2-proxy=m2m-dex-and-kind`" in refused.stderr
+
+
+@needs_bundle
+@pytest.mark.timeout(900)
+def test_token_with_the_m2m_overlay_is_a_0600_token_the_gateway_trusts(fake_tools, bundle_releases, tmp_path) -> None:
+    """v1.10.2 with `--variant oauth2-proxy=m2m-dex-and-kind`: its RequestAuthentication m2m-token-issuer trusts
+    https://kubernetes.default.svc, the issuer kfinstall gives minikube for this release (the pins' apiserver flags,
+    passed on to the double by the fake minikube). The test gateway does not play Istio's JWT check: this proves the
+    token, its file and the lines, not a request with it."""
+    fake_tools.set(double_args=FAST, minikube_version="v1.37.0", kustomize="absent")
+    env = isolated_env(fake_tools.env, tmp_path)
+    release = bundle_releases["v1.10.2"]
+    installed = kfinstall("up", "--pins", str(release.pins), "-k", "v1.10.2", "--yes", "--profile", "minimal",
+                          "--with", "pipelines", "--variant", "oauth2-proxy=m2m-dex-and-kind", "--timeout", "300",
+                          env=env)  # fmt: skip
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    result, report = client(env, release, "--token", "--env")
+    assert result.returncode == 0, result.stdout + result.stderr
+    token_file = Path(report["file"])
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    from kfinstall.gateway.sdk import token_claims
+
+    token = token_file.read_text()
+    claims = token_claims(token)
+    assert claims["iss"] == "https://kubernetes.default.svc"
+    assert claims["sub"] == f"system:serviceaccount:{NAMESPACE}:default-editor"
+    assert claims["aud"] == ["pipelines.kubeflow.org"]
+    assert report["env"] == {"KF_PIPELINES_ENDPOINT": "http://localhost:8080/pipeline",
+                             "KF_PIPELINES_SA_TOKEN_PATH": str(token_file)}  # fmt: skip
+    assert f"existing_token=open({str(token_file)!r}).read().strip()" in report["python"]
+    assert token not in result.stdout + result.stderr
+    logs = "".join(path.read_text() for path in Path(env["KFINSTALL_LOG_DIR"]).glob("*client*.log"))
+    assert "serviceaccounts/default-editor/token" in logs and token not in logs  # kubectl's answer, redacted

@@ -6,8 +6,9 @@ Two ways in, as the gateway of the install allows (kubeflow/pipelines sdk/python
   The cookie ends with the gateway's session (oauth2-proxy: `cookie_expire`, 24h in Kubeflow's
   common/oauth2-proxy/base/oauth2_proxy.cfg, the lifetime of Dex's ID token in it): the expiry is the one the
   gateway set, and running `client` again gives a fresh one.
-- `--token`: a Kubernetes service-account token of the user's namespace (`kubectl create token default-editor`,
-  audience `pipelines.kubeflow.org` as upstream's access-ml-pipeline PodDefault asks), where the gateway trusts
+- `--token`: a Kubernetes service-account token of the user's namespace (the TokenRequest of `kubectl create token
+  default-editor`, audience `pipelines.kubeflow.org` as upstream's access-ml-pipeline PodDefault asks), where the
+  gateway trusts
   the cluster's tokens: oauth2-proxy's overlay `m2m-dex-and-kind` adds the Istio RequestAuthentication
   `m2m-token-issuer` (common/oauth2-proxy/components/istio-m2m, issuers patched in
   common/oauth2-proxy/overlays/m2m-dex-and-kind), the default `m2m-dex-only` trusts Dex's tokens only. Upstream's CI
@@ -74,6 +75,8 @@ class ClientResult:
     #: True: the URL is --url's (the login went there); False: the default port-forward's.
     url_given: bool = False
     rows: tuple[Row, ...] = field(default_factory=tuple)
+    #: The Pipelines API of the release (pins' gateway.kfp_api): v1beta1 is KFP 1.x, which kfp 2 does not speak.
+    kfp_api: str = "v2beta1"
 
     @property
     def exit_code(self) -> int:
@@ -86,6 +89,7 @@ class ClientResult:
             "email": self.email,
             "namespace": self.namespace,
             "credential": self.credential,
+            "kfp_api": self.kfp_api,
             "file": str(self.path) if self.path else None,
             "expires": _utc(self.expires) if self.expires is not None else None,
             "checks": [row.as_dict() for row in self.rows],
@@ -183,7 +187,7 @@ def _cookie(
     return ClientResult(
         release.tag, url, email, namespace, "cookie", path, sdk.expiry(cookies),
         sdk.cookie_snippet(url, str(path), namespace), options.env, result.url_given,
-        (verdicts.passed("login", login.reason),),
+        (verdicts.passed("login", login.reason),), release.gateway.kfp_api,
     )  # fmt: skip
 
 
@@ -212,12 +216,16 @@ def _token(
             "only (m2m-dex-only; there is no RequestAuthentication m2m-token-issuer in istio-system)",
             _overlay_hint(release),
         )
-    minted = kubectl.run(
-        "create", "token", EDITOR, "-n", namespace, "--audience", sdk.PIPELINES_AUDIENCE, "-o", "json", timeout=60
-    )
+    # The TokenRequest `kubectl create token` sends (kubernetes/kubernetes staging/src/k8s.io/kubectl/pkg/cmd/create/
+    # create_token.go), posted as JSON with `create --raw`: kubectl's `create token` needs kubectl 1.24 or later,
+    # and the answer is the whole TokenRequest (its status.token is redacted in the log like any `token` value).
+    request = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+               "spec": {"audiences": [sdk.PIPELINES_AUDIENCE]}}  # fmt: skip
+    uri = f"/api/v1/namespaces/{namespace}/serviceaccounts/{EDITOR}/token"
+    minted = kubectl.run("create", "--raw", uri, "-f", "-", input=json.dumps(request), timeout=60)
     if not minted.ok:
         raise KfError(
-            f"kubectl create token {EDITOR} -n {namespace} failed: {minted.stderr.strip() or minted.output}",
+            f"a token of {EDITOR} in {namespace} was refused: {minted.stderr.strip() or minted.output}",
             f"does the namespace exist? `kubectl get profile {namespace}`; see `kfinstall verify`",
         )
     token = str((json.loads(minted.stdout).get("status") or {}).get("token", ""))
@@ -239,6 +247,7 @@ def _token(
     return ClientResult(
         release.tag, url, email, namespace, "token", path, int(expires) if isinstance(expires, int) else None,
         sdk.token_snippet(url, str(path), namespace), options.env, options.login.url is not None,
+        kfp_api=release.gateway.kfp_api,
     )  # fmt: skip
 
 
@@ -304,6 +313,9 @@ def render(result: ClientResult, out: Any, err: Any) -> None:
     else:
         err.print("  the gateway set no expiry: it lasts while the gateway keeps the session; `kfinstall client` again "
                   "gives a fresh one")  # fmt: skip
+    if result.kfp_api == "v1beta1":  # kfp 2's client.py: "only works with Kubeflow Pipeline v2.0.0-beta.2 and later"
+        err.print(f"  Pipelines of Kubeflow {result.release} is KFP 1.x (API v1beta1): use the SDK 1.8, "
+                  "`pip install 'kfp<2'` (kfp 2 speaks v2beta1 only)")  # fmt: skip
     if not result.url_given:
         err.print(f"  the lines use {result.url}: keep `kfinstall port-forward` running (or pass --url)")
     if result.show_env:
