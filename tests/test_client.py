@@ -347,3 +347,57 @@ def test_token_with_the_m2m_overlay_is_a_0600_token_the_gateway_trusts(fake_tool
     assert token not in result.stdout + result.stderr
     logs = "".join(path.read_text() for path in Path(env["KFINSTALL_LOG_DIR"]).glob("*client*.log"))
     assert "serviceaccounts/default-editor/token" in logs and token not in logs  # kubectl's answer, redacted
+
+
+@needs_bundle
+@pytest.mark.timeout(900)
+def test_token_is_refused_when_the_overlay_trusts_another_issuer(fake_tools, bundle_releases, tmp_path) -> None:
+    """v1.9.1's m2m-dex-and-kind trusts https://kubernetes.default.svc.cluster.local only, while the release's
+    apiserver flags (its README's kind config, in the pins) make minikube issue tokens as kubernetes.default.svc:
+    Istio would answer every request with such a token 401; `client --token` says so instead of writing it."""
+    fake_tools.set(double_args=FAST, minikube_version="v1.37.0", kustomize="absent")
+    env = isolated_env(fake_tools.env, tmp_path)
+    release = bundle_releases["v1.9.1"]
+    installed = kfinstall("up", "--pins", str(release.pins), "-k", "v1.9.1", "--yes", "--profile", "minimal",
+                          "--with", "pipelines", "--variant", "oauth2-proxy=m2m-dex-and-kind", "--timeout", "300",
+                          env=env)  # fmt: skip
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    result, report = client(env, release, "--token")
+    assert result.returncode == 1 and report is None
+    assert (
+        "the gateway trusts tokens issued by https://kubernetes.default.svc.cluster.local, but this cluster "
+        "issues them as kubernetes.default.svc: it would refuse them"
+    ) in " ".join(result.stderr.split())
+    assert not (Path(env["KFINSTALL_CACHE_DIR"]) / "sessions" / "kubeflow" / "token").exists()
+
+
+# the pure parts: gateway/sdk.py -----------------------------------------------------------------------------
+
+
+def test_a_split_oauth2_proxy_cookie_is_sent_whole_and_in_order_without_the_csrf_cookie() -> None:
+    from kfinstall.gateway.sdk import Cookie, cookie_header, expiry, session_cookies
+
+    jar = [Cookie("oauth2_proxy_kubeflow_1", "B", 200), Cookie("oauth2_proxy_kubeflow_csrf", "x"),
+           Cookie("oauth2_proxy_kubeflow_0", "A", 100), Cookie("other", "y")]  # fmt: skip
+    mine = session_cookies(jar, "oauth2_proxy_kubeflow")
+    assert cookie_header(mine) == "oauth2_proxy_kubeflow_0=A; oauth2_proxy_kubeflow_1=B"
+    assert expiry(mine) == 100
+
+
+def test_token_claims_are_read_without_a_signature_and_a_non_jwt_has_none() -> None:
+    import base64
+
+    from kfinstall.gateway.sdk import token_claims
+
+    payload = base64.urlsafe_b64encode(b'{"iss": "https://kubernetes.default.svc", "exp": 5}').rstrip(b"=").decode()
+    assert token_claims(f"e30.{payload}.sig") == {"iss": "https://kubernetes.default.svc", "exp": 5}
+    assert token_claims("not-a-token") == {} and token_claims("a.%%%.c") == {}
+
+
+def test_the_issuers_a_request_authentication_trusts() -> None:
+    from kfinstall.gateway.sdk import jwt_issuers
+
+    ra = {"spec": {"jwtRules": [{"issuer": "https://kubernetes.default.svc.cluster.local"},
+                                {"issuer": "https://kubernetes.default.svc"}, {"jwksUri": "x"}]}}  # fmt: skip
+    assert jwt_issuers(ra) == ["https://kubernetes.default.svc.cluster.local", "https://kubernetes.default.svc"]
+    assert jwt_issuers({}) == []
