@@ -480,3 +480,52 @@ def verify_command(
         gpu=gpu,
         timeout=timeout,
     )
+
+
+@app.command("client")
+def client_command(
+    minikube_profile: MinikubeProfileOpt = "kubeflow",
+    context: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--context", help="Use Kubeflow on this kubeconfig context instead of the minikube profile."),
+    ] = None,
+    url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--url", help="The gateway as your code reaches it (default: http://localhost:8080)."),
+    ] = None,
+    password_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--password-file", help="Log in with the password on the first line of this file."),
+    ] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    email: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--email", help="Log in as this user (default: the installed one)."),
+    ] = None,
+    token: Annotated[
+        bool, typer.Option("--token", help="A service-account token instead of the session cookie (m2m overlay).")
+    ] = False,
+    env: Annotated[bool, typer.Option("--env", help="Print the KF_PIPELINES_* variables the kfp SDK reads.")] = False,
+    pins: PinsOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Log in and print the Python lines of a kfp.Client for your namespace (the credential in a 0600 file).
+
+    Example: kfinstall client, then paste its lines into Python with `kfinstall port-forward` running.
+    """
+    from kfinstall.commands import client as command
+    from kfinstall.commands import frame
+
+    frame.run(
+        command.COMMAND,
+        json_output=json_output,
+        minikube_profile=minikube_profile,
+        context=context,
+        url=url,
+        password_file=password_file,
+        password_stdin=password_stdin,
+        email=email,
+        token=token,
+        env=env,
+        pins=pins,
+    )

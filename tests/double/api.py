@@ -381,3 +381,52 @@ def _validate_quantities(rt: ResourceType, body: Obj) -> None:
                     version = rt.group_version.rpartition("/")[2]
                     message = f'{rt.kind} in version "{version}" cannot be handled as a {rt.kind}: {error}'
                     raise errors.bad_request(message)
+
+
+def _b64url(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token_request(api: Api, namespace: str, name: str, body: Obj) -> Obj:
+    """POST serviceaccounts/NAME/token (TokenRequest, authentication.k8s.io/v1), as the API server answers it
+    (kubernetes/kubernetes pkg/registry/core/serviceaccount/storage/token.go `TokenREST.Create`): the
+    ServiceAccount must exist; `spec.expirationSeconds` defaults to 3600 (pkg/apis/authentication/v1/defaults.go)
+    and may not be under 600 (pkg/apis/authentication/validation/validation.go `ValidateTokenRequest`); no
+    audience means the API server's own (`--api-audiences`, which defaults to the `--service-account-issuer`);
+    the token is a JWT with the claims of pkg/serviceaccount/claims.go (`iss` the issuer, `sub`
+    system:serviceaccount:NS:NAME, `aud`, `exp`, `iat`, `nbf`, `kubernetes.io`). Its signature is not RS256 with a
+    real key: nothing here verifies it (the gateway's RequestAuthentication is not simulated by the double)."""
+    import time
+    import uuid
+
+    with api.c.lock:
+        account = api.c.get(("", "ServiceAccount"), namespace, name)
+    if account is None:
+        raise errors.not_found("serviceaccounts", name)
+    spec = dict(body.get("spec") or {})
+    seconds = int(spec.get("expirationSeconds") or 3600)
+    if seconds < 600:
+        raise errors.ApiError(
+            422, "Invalid", f'TokenRequest.authentication.k8s.io "{name}" is invalid: spec.expirationSeconds: '
+            f"Invalid value: {seconds}: may not specify a duration less than 10 minutes",
+        )  # fmt: skip
+    issuer = api.c.scenario.service_account_issuer
+    audiences = list(spec.get("audiences") or [issuer])
+    now = int(time.time())
+    claims = {
+        "aud": audiences, "exp": now + seconds, "iat": now, "iss": issuer, "jti": str(uuid.uuid4()), "nbf": now,
+        "sub": f"system:serviceaccount:{namespace}:{name}",
+        "kubernetes.io": {"namespace": namespace,
+                          "serviceaccount": {"name": name, "uid": account["metadata"].get("uid", "")}},
+    }  # fmt: skip
+    header = {"alg": "RS256", "kid": "double"}
+    token = ".".join(_b64url(json.dumps(part).encode()) for part in (header, claims)) + "." + _b64url(b"double")
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + seconds))
+    return {
+        "kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {"name": name, "namespace": namespace, "creationTimestamp": None},
+        "spec": {"audiences": audiences, "expirationSeconds": seconds, "boundObjectRef": spec.get("boundObjectRef")},
+        "status": {"token": token, "expirationTimestamp": expires},
+    }  # fmt: skip

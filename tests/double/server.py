@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.double import discovery, errors
-from tests.double.api import Api, parse_body, predicate, render
+from tests.double.api import Api, parse_body, predicate, render, token_request
 from tests.double.catalog import ResourceType, deprecation_warning
 from tests.double.cluster import Cluster
 from tests.double.controllers.manager import Controllers
@@ -276,6 +276,18 @@ class _Base(BaseHTTPRequestHandler):
         """Quiet: the request log replaces the default stderr lines."""
 
     def _body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            # a body of unknown length (kubectl create --raw -f -: Go's net/http sends it chunked, transfer.go),
+            # which the API server's net/http server reads like any other (RFC 9112 7.1)
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():  # trailer fields, then the empty line
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()  # the CRLF after each chunk
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
@@ -473,6 +485,8 @@ class ApiHandler(_Base):
                 return self._watch(rt, ns, query)
             result = api.list(rt, ns, query.get("labelSelector"), query.get("fieldSelector"))
             return self._send_obj(200, result, accept, rt)
+        if sub == "token" and method == "POST" and rt.kind == "ServiceAccount" and name is not None:
+            return self._send(201, token_request(api, ns or "", name, parse_body(body) if body.strip() else {}))
         if sub == "scale" and method in ("GET", "PUT"):
             return self._send(
                 200, api.scale(rt, ns or "", name, None, parse_body(body) if method == "PUT" else None, manager)

@@ -31,6 +31,7 @@ FAKE_KFP_RUN_RESULT=failed makes submitted pipeline runs fail (tests/fakes/kfp_a
 from __future__ import annotations
 
 import base64
+import email.utils
 import html
 import json
 import os
@@ -38,6 +39,7 @@ import re
 import secrets
 import subprocess
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +60,8 @@ OAUTH2_COOKIE = "oauth2_proxy_kubeflow"
 OAUTH2_CSRF_COOKIE = OAUTH2_COOKIE + "_csrf"
 OAUTH2_API_ROUTES = (re.compile("/api/"), re.compile("/apis/"), re.compile("^/ml_metadata"))
 OAUTH2_CALLBACK = "/oauth2/callback"
+#: `cookie_expire = "24h"` of the same oauth2_proxy.cfg (v1.9.1 – 26.03), in seconds.
+OAUTH2_COOKIE_EXPIRE = 24 * 3600
 #: arrikto/oidc-authservice: session.go `UserSessionCookie`, state.go `oidcStateCookie`; v1.4.0's
 #: common/oidc-authservice/base/params.env: REDIRECT_URL=/login/oidc, OIDC_AUTH_URL=/dex/auth, SKIP_AUTH_URI=/dex.
 AUTHSERVICE_COOKIE = "authservice_session"
@@ -241,21 +245,25 @@ def handler(kubectl: list[str], on_request: Callable[[], None]) -> type[BaseHTTP
         # -- plumbing -------------------------------------------------------------------------------------------
 
         def send(self, status: int, body: str = "", *, content_type: str = "text/html; charset=utf-8",
-                 headers: dict[str, str] | None = None, cookies: dict[str, str] | None = None) -> None:  # fmt: skip
+                 headers: dict[str, str] | None = None, cookies: dict[str, str] | None = None,
+                 lifetimes: dict[str, int] | None = None) -> None:  # fmt: skip
             data = body.encode()
             self.send_response(status)
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             for name, value in (cookies or {}).items():
                 expiry = "; Max-Age=0" if value == "" else ""
+                if name in (lifetimes or {}):  # oauth2-proxy pkg/cookies/cookies.go: Expires = now + cookie_expire
+                    expiry = "; Expires=" + email.utils.formatdate(time.time() + (lifetimes or {})[name], usegmt=True)
                 self.send_header("Set-Cookie", f"{name}={value}; Path=/; HttpOnly{expiry}")
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
 
-        def redirect(self, where: str, status: int = 302, cookies: dict[str, str] | None = None) -> None:
-            self.send(status, "", headers={"Location": where}, cookies=cookies)
+        def redirect(self, where: str, status: int = 302, cookies: dict[str, str] | None = None,
+                     lifetimes: dict[str, int] | None = None) -> None:  # fmt: skip
+            self.send(status, "", headers={"Location": where}, cookies=cookies, lifetimes=lifetimes)
 
         def cookie(self, name: str) -> str | None:
             jar = SimpleCookie(self.headers.get("Cookie", ""))
@@ -328,7 +336,8 @@ def handler(kubectl: list[str], on_request: Callable[[], None]) -> type[BaseHTTP
                         return None
                     session = secrets.token_urlsafe(24)
                     memory.sessions[session] = email
-                self.redirect(rd, cookies={OAUTH2_COOKIE: session, OAUTH2_CSRF_COOKIE: ""})
+                self.redirect(rd, cookies={OAUTH2_COOKIE: session, OAUTH2_CSRF_COOKIE: ""},
+                              lifetimes={OAUTH2_COOKIE: OAUTH2_COOKIE_EXPIRE})  # fmt: skip
                 return None
             with memory.lock:
                 email = memory.sessions.get(self.cookie(OAUTH2_COOKIE) or "")

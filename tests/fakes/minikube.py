@@ -745,7 +745,10 @@ def boot(profile: str, parsed: Parsed, config: dict[str, Any], gpus: int) -> int
     if not wait_for_start_gate():
         raise fail("GUEST_START", 80, "failed to start node: the test's start gate never opened")
     try:
-        info = cluster.start_double(profile, version, config["CPUs"], config["Memory"], gpus, runtime)
+        options = config["KubernetesConfig"]["ExtraOptions"] or []
+        issuer = next((o["Value"] for o in options if (o["Component"], o["Key"]) == ("apiserver",
+                       "service-account-issuer")), None)  # fmt: skip
+        info = cluster.start_double(profile, version, config["CPUs"], config["Memory"], gpus, runtime, issuer)
     except cluster.DoubleFailed as error:
         raise fail("GUEST_START", 80, f"failed to start node: {error}") from None
     step("SubStep", "Generating certificates and keys ...")

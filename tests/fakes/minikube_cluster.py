@@ -121,8 +121,9 @@ def _gpu_logs(gpus: int) -> list[str]:
 
 
 def start_double(
-    name: str, k8s_version: str, cpus: int, memory_mb: int, gpus: int, runtime: str = "docker"
-) -> dict[str, Any]:
+    name: str, k8s_version: str, cpus: int, memory_mb: int, gpus: int, runtime: str = "docker",
+    issuer: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Start the double for profile `name` in the background and wait until it listens; returns apiserver.json.
 
     The node's container runtime (minikube's `--container-runtime`) decides how the double's kubelet words a
@@ -152,6 +153,9 @@ def start_double(
         *_gpu_logs(gpus),
         "--set",
         f"container_runtime={runtime}",
+        # --extra-config=apiserver.service-account-issuer=X reaches kube-apiserver through kubeadm's extraArgs
+        # (kubernetes/minikube pkg/minikube/bootstrapper/bsutil/kubeadm.go): the issuer of its tokens
+        *(("--set", f"service_account_issuer={issuer}") if issuer else ()),
         *shlex.split(os.environ.get("FAKE_MINIKUBE_DOUBLE_ARGS", "")),
     ]
     owner = os.environ.get("FAKE_TOOLS_OWNER_PID")

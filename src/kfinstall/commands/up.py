@@ -115,6 +115,10 @@ def show(done: Installed, log_path: Path | None) -> None:
         console.print(f"  Login:     {result.email} (with the password you set)")
     if result.namespace:
         console.print(f"  Namespace: {result.namespace} (yours: notebooks and pipelines run there)")
+    console.print("  Next:      [bold]kfinstall verify[/] (log in and check what you will use)")
+    if "pipelines" in (*result.installed, *result.skipped):
+        console.print("             [bold]kfinstall client[/] (the Python lines of a kfp.Client for your namespace)")
+    console.print("             README: After `up`: log in, open a notebook, run a pipeline")
     console.print(f"  Log:       {log_path}")
 
 

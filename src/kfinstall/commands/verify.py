@@ -83,7 +83,8 @@ def free_port(address: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def _password(options: VerifyOptions, record: install_record.InstallRecord) -> str:
+def password_for(options: VerifyOptions, record: install_record.InstallRecord) -> str:
+    """The password given, else the default one while the record says it is in use, else the prompt's."""
     if options.password is not None:
         return options.password
     if record.default_password:
@@ -112,7 +113,7 @@ def verify(options: VerifyOptions, say: Callable[[str], None]) -> VerifyResult:
             f"the pins say nothing of how to log in to Kubeflow {record.release}", "use `--pins` of a newer kfinstall"
         )
     email = dex_login.check_email(options.email) if options.email else record.email
-    password = _password(options, record)
+    password = password_for(options, record)
     from kfinstall.redact import conceal
 
     conceal(password)

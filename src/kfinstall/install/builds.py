@@ -39,6 +39,19 @@ def fetch_manifests(
     return checkout.fetch(install.release.tag, install.release.commit, install.repo_url, on_wait=on_wait)
 
 
+def _pipeline_access(install: InstallPlan, source: checkout.Checkout, report: Reporter) -> list[objects.Obj]:
+    """The pins' `pipeline_access` file of the checkout, when Pipelines is among the components (else nothing; a
+    `--manifests-dir` without the file gets a note, not a failure: the PodDefault is a convenience)."""
+    relative = install.release.pipeline_access
+    if relative is None or "pipelines" not in {c.id for c in install.selection.components}:
+        return []
+    try:
+        return objects.parse((source.path / relative).read_text())
+    except OSError:
+        report(Event("note", f"no access-ml-pipeline PodDefault for the user's namespace: {relative} is not there"))
+        return []
+
+
 class ComponentBuilds:
     """Every selected component built, labelled and hashed in the background, in install (dependency) order.
 
@@ -55,6 +68,8 @@ class ComponentBuilds:
         self._components = list(install.selection.components)
         self._login = given
         self._report = report
+        # upstream's access-ml-pipeline PodDefault, for the user's namespace when Pipelines is installed
+        self._pipeline_access = _pipeline_access(install, source, report)
         # the longest chains first: their builds are the first ones the install waits for
         targets = [build.BuildTarget(c.id, path) for c in install.selection.critical_first() for path in c.paths]
         self._builds = build.Builds(source.path, targets, commit=source.commit)
@@ -89,6 +104,8 @@ class ComponentBuilds:
             labelled = objects.labelled(objects.with_port_protocols(built), component.id, self._release)
             # the user's Profile named after the login before hashing: a new --email is a change to apply
             labelled = login.own_profiles(labelled, self._login.email) or labelled
+            access = login.pipeline_access(labelled, self._pipeline_access)
+            labelled += objects.labelled(access, component.id, self._release)
             work = ComponentWork(
                 component.id,
                 component.depends_on,

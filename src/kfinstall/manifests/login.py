@@ -245,6 +245,34 @@ def own_profiles(objects: Sequence[Obj], email: str, *, old_email: str = DEFAULT
     return result
 
 
+def pipeline_access(objects: Sequence[Obj], templates: Sequence[Obj]) -> list[Obj]:
+    """Upstream's `access-ml-pipeline` PodDefault (`templates`, read from the tag: the pins' `pipeline_access`) for
+    the namespace of each Kubeflow Profile among `objects` (pure; after `own_profiles`, so it follows `--email`).
+
+    Upstream's CI applies it to the user's namespace before running a pipeline from a notebook (kubeflow/
+    community-distribution .github/workflows/full_kubeflow_integration_test.yaml: `sed` of the namespace, `kubectl
+    apply`); a pod labelled `access-ml-pipeline: "true"` (the notebook form's "Allow access to Kubeflow Pipelines")
+    gets a projected service-account token with audience pipelines.kubeflow.org and `KF_PIPELINES_SA_TOKEN_PATH`,
+    which `kfp.Client()` reads (kubeflow/pipelines sdk/python/kfp/client/set_volume_credentials.py). The Profile's
+    namespace exists only once the profile controller made it: its apply is retried as "namespace not created yet"
+    (kube/classify.py), as the profile's own readiness check waits for that namespace.
+    """
+    namespaces = [
+        str(obj["metadata"]["name"])
+        for obj in objects
+        if obj.get("kind") == "Profile" and str(obj.get("apiVersion", "")).startswith("kubeflow.org/")
+    ]
+    result = []
+    for namespace in namespaces:
+        for template in templates:
+            if template.get("kind") != "PodDefault":
+                continue
+            copy_ = copy.deepcopy(template)
+            copy_.setdefault("metadata", {})["namespace"] = namespace
+            result.append(copy_)
+    return result
+
+
 def _set_secret_value(objects: list[Obj], name: str, value: str) -> set[str]:
     """Set key `name` wherever a Secret has it; the names of those Secrets."""
     done = set()

@@ -410,6 +410,10 @@ class Release(_Model):
     notes: str | None = None
     #: How `kfinstall verify` logs in and what it asks (None: not established for this release).
     gateway: Gateway | None = None
+    #: Upstream's `access-ml-pipeline` PodDefault, the file in the tag (its CI applies it to the user's namespace so
+    #: that `kfp.Client()` works in notebooks); `up` puts it into the user's namespace with Pipelines. None: the tag
+    #: ships none.
+    pipeline_access: str | None = None
 
     @field_validator("tag", mode="before")
     @classmethod
