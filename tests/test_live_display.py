@@ -143,6 +143,14 @@ def spinner_frames_on(lines: list[str], words: str) -> set[str]:
     return {match.group(1) for line in lines if (match := _TASK.match(line)) and words in match.group(3)}
 
 
+def katib_pull_problem(lines: list[str]) -> bool:
+    """katib's row, and under it its pod's problem with the image."""
+    return any(
+        re.match(r"^ \S katib\s", line) and after.startswith("     ImagePullBackOff: image docker.io/kfsynthetic/mysql")
+        for line, after in itertools.pairwise(lines)
+    )
+
+
 def test_the_timer_and_spinner_move_while_minikube_starts_and_nothing_else_happens(
     fake_tools: FakeTools, env: dict[str, str], synthetic_release: LocalRelease, tmp_path: Path
 ) -> None:
@@ -173,10 +181,7 @@ def test_a_pods_image_pull_problem_shows_on_its_row_before_the_deadline_and_the_
     fake_tools.set(double_args=MYSQL_REFUSED)
     args = up_args(synthetic_release, "--profile", "minimal", "--timeout", "30")
     with Terminal(args, env | fake_tools.env) as terminal:
-        lines = terminal.wait_for(
-            "katib's row with ImagePullBackOff",
-            lambda lines: any(re.match(r"^ \S katib\s", line) and "ImagePullBackOff" in line for line in lines),
-        )
+        lines = terminal.wait_for("katib's row with ImagePullBackOff under it", katib_pull_problem)
         assert not any("not ready after" in line for line in lines)  # the reason came long before the deadline
         assert any(re.search(r"\d+/13 ready · 1 problem · \d", line) for line in lines)
         # the rows that waited for others said for which
@@ -194,10 +199,7 @@ def test_in_a_short_terminal_finished_rows_fold_into_one_line(
     with Terminal(up_args(synthetic_release, "--timeout", "600"), env | fake_tools.env, rows=12) as terminal:
         lines = terminal.wait_for(
             "the finished rows folded while katib waits",
-            lambda lines: (
-                any(re.match(r"^ ✓ \d+ components ready$", line) for line in lines)
-                and any("ImagePullBackOff" in line for line in lines)
-            ),
+            lambda lines: katib_pull_problem(lines) and any(re.match(r"^ ✓ \d+ components ready$", x) for x in lines),
         )
         assert terminal.interrupt() == 130
     folded = [index for index, line in enumerate(lines) if re.match(r"^ ✓ \d+ components ready$", line)]

@@ -96,6 +96,8 @@ class Display:
     started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _live: Any = None
+    #: The live table was started (once: events after `stop` print plain lines, they never start it again).
+    _started: bool = False
     _final: float | None = None
 
     def __post_init__(self) -> None:
@@ -108,16 +110,17 @@ class Display:
     def __call__(self, event: Event) -> None:
         with self._lock:
             lines = self._component(event) if event.component is not None else self._whole_run(event)
-            starting = self.live and self._live is None and bool(self.tasks or self.rows)
+            starting = self._claim_start() if self.tasks or self.rows else False
+        live = self._live  # one look: `stop` may clear it from another thread
         for line in lines:  # above the live table; in a pipe or log whole, however long (one line per change)
-            if self._live is not None:
-                self._live.console.print(line)
+            if live is not None:
+                live.console.print(line)
             else:
                 self.console.print(line, soft_wrap=not self.live)
         if starting:
             self._start_live()
-        elif self._live is not None:
-            self._live.refresh()
+        elif live is not None:
+            live.refresh()
 
     def _whole_run(self, event: Event) -> list[str]:
         """Lines to print for an event of the whole run; a `begin` starts a task, its `step` or `failed` ends it."""
@@ -172,15 +175,26 @@ class Display:
         with self._lock:
             for component_id in ids:
                 self.rows.setdefault(component_id, _Row())
-            starting = self.live and self._live is None
+            starting = self._claim_start()
         if starting:
             self._start_live()
+
+    def _claim_start(self) -> bool:
+        """Whether this caller starts the live table (called with `_lock` held: one caller, once, never after stop)."""
+        if not self.live or self._started or self._final is not None:
+            return False
+        self._started = True
+        return True
 
     def _start_live(self) -> None:
         from rich.live import Live
 
-        self._live = Live(self, console=self.console, refresh_per_second=REFRESH_PER_SECOND, transient=False)
-        self._live.start()
+        live = Live(self, console=self.console, refresh_per_second=REFRESH_PER_SECOND, transient=False)
+        live.start()
+        self._live = live
+        if self._final is not None and self._live is live:  # `stop` came while it started (from another thread)
+            self._live = None
+            live.stop()
 
     def stop(self) -> None:
         """The last frame: every row as it ended (rows still in progress say `stopped`)."""
@@ -220,12 +234,16 @@ class Display:
         rows = list(self.rows.items())
         folded: list[tuple[str, str]] = []
         budget = max(3, height - 2 - len(self.tasks) - 1)  # the overall line, and room for the cursor
-        if self._final is None and len(rows) > budget:
+
+        def needed(rows: list[tuple[str, _Row]]) -> int:  # a row with a problem has it on a line of its own
+            return sum(1 + bool(_shown_problem(row)) for _, row in rows) + len(folded)
+
+        if self._final is None and needed(rows) > budget:
             done = [item for item in rows if item[1].phase in ("ready", "skipped")]
             rows = [item for item in rows if item[1].phase not in ("ready", "skipped")]
             if done:
                 folded.append((f" [green]✓[/] {count(len(done), 'component')} ready", ""))
-            if len(rows) + len(folded) > budget:
+            if needed(rows) > budget:
                 pending = [item for item in rows if item[1].phase == "pending"]
                 rows = [item for item in rows if item[1].phase != "pending"]
                 if pending:
@@ -233,7 +251,10 @@ class Display:
                     folded.append((f" [dim]· {count(len(pending), 'component')} pending:[/] ", f"[dim]{names}[/]"))
         width = max(len(name) for name in self.rows)
         lines += folded
-        lines += [self._cells(name, row, now, spin, width) for name, row in rows]
+        for name, row in rows:
+            lines.append(self._cells(name, row, now, spin, width))
+            if problem := _shown_problem(row):  # under its row, with the whole width: the image must show
+                lines.append(("     ", f"[red]{_escape(problem)}[/]"))
         lines.append((self._overall(now), ""))
         return lines
 
@@ -248,12 +269,8 @@ class Display:
             message = f"waiting for {', '.join(left)}" if left else row.message
         else:
             message = row.message
-        if row.phase == "failed":
-            message = f"[red]{_escape(message)}[/]" + (f" [red]({_escape(row.problem)})[/]" if row.problem else "")
-        elif row.problem and row.phase not in ("ready", "skipped"):
-            message = f"[red]{_escape(row.problem)}[/]"
-        else:
-            message = f"[dim]{_escape(message)}[/]"
+        style = "red" if row.phase == "failed" else "dim"
+        message = f"[{style}]{_escape(message)}[/]"
         return f" {icon} {name:<{width}} {phase:<8} {counted:<13} [dim]{took:>5}[/] ", message
 
     def _overall(self, now: float) -> str:
@@ -268,6 +285,11 @@ class Display:
             parts.append(f"[red]{count(problems, 'problem')}[/]")
         parts.append(duration(now - self.started))
         return " [bold]" + " · ".join(parts) + "[/]"
+
+
+def _shown_problem(row: _Row) -> str:
+    """The problem shown under a row: while it waits, or the one that made it fail (none once it is ready)."""
+    return row.problem if row.phase not in ("ready", "skipped") else ""
 
 
 def _fit(markup: str, message: str, width: int) -> Any:
