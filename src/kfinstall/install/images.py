@@ -260,8 +260,8 @@ class Prefetch:
             return
         if self.cancel.is_set():
             return
-        self.report(Event("step", f"pulling {len(self.images)} images into minikube in the background"))
-        self.report(Event("begin", "pulling images into minikube", task="images", ready=0, total=len(self.images)))
+        pulling = f"pulling {len(self.images)} images into minikube in the background"
+        self.report(Event("begin", pulling, task="images", ready=0, total=len(self.images)))
         self.outcome = pull(
             self.profile, self.images, concurrency=self.concurrency, on_result=noted, cancel=self.cancel
         )
