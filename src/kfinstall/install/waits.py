@@ -270,14 +270,15 @@ def pod_problems(work: ComponentWork, pods: dict[tuple[str, str], Obj]) -> list[
             if match:
                 selectors.append((namespace, match))
     problems = []
-    for (namespace, _), pod in sorted(pods.items()):
+    for (namespace, _), pod in pods.items():
         labels = (pod.get("metadata") or {}).get("labels") or {}
         if not any(namespace == where and match.items() <= labels.items() for where, match in selectors):
             continue
         problem = pod_problem(pod)
         if problem is not None and problem.reason in FAILING_REASONS and problem.message != _STARTING:
             problems.append(problem)
-    return sorted(problems, key=lambda problem: problem.reason == "Pending")  # a pull or a crash loop first
+    # a pull or a crash loop first (the scheduler's Pending after), then by pod: the same one stays first
+    return sorted(problems, key=lambda problem: (problem.reason == "Pending", problem.namespace, problem.pod))
 
 
 def _webhooks_without_endpoints(work: ComponentWork, snapshot: Snapshot | WatchSnapshot) -> list[str]:

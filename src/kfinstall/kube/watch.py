@@ -148,7 +148,12 @@ class ClusterWatch:
         self._objects: dict[str, dict[Key, Obj]] = {resource.name: {} for resource in self._resources}
         self._synced: set[str] = set()
         self._generation = 0
+        #: Pod changes are counted apart and wake no waiter: pods change far more often than workloads, and a
+        #: waiter woken at each would redo its checks (kubectl calls) many times a second; it sees them at its next
+        #: wake (a workload's change, or its poll interval).
+        self._pod_changes = 0
         self._cached: WatchSnapshot | None = None
+        self._cached_pods = 0
         self._stopping = threading.Event()
         self._processes: dict[int, runner.Background] = {}
         self._threads: list[threading.Thread] = []
@@ -209,8 +214,11 @@ class ClusterWatch:
     def snapshot(self) -> WatchSnapshot:
         """The current view; never waits for the network."""
         with self._cond:
-            if self._cached is None or self._cached.generation != self._generation:
-                self._cached = self._build()
+            if self._cached is None or (self._cached.generation, self._cached_pods) != (
+                self._generation,
+                self._pod_changes,
+            ):
+                self._cached, self._cached_pods = self._build(), self._pod_changes
             return self._cached
 
     def wait_newer(self, generation: int, timeout: float) -> WatchSnapshot:
@@ -254,7 +262,10 @@ class ClusterWatch:
                     return
             else:
                 objects[_key(obj)] = _with_kind(obj, resource)
-            self._changed()
+            if resource is _PODS:
+                self._pod_changes += 1
+            else:
+                self._changed()
 
     # Background ------------------------------------------------------------------------------------------
 
