@@ -165,7 +165,7 @@ def test_watch_refreshes_until_the_install_is_ready(fake_tools: FakeTools, insta
     seen = []
     for line in watching.stdout:  # the broken state is on screen before it is repaired: no race with the test
         seen.append(line)
-        if "1 of 13 components are not ready." in line:
+        if "1 of 13 components is not ready." in line:
             break
     assert "not ready" in seen[-1], "".join(seen)
     set_knob(fake_tools, "image_pull_backoff=[]")
@@ -174,3 +174,21 @@ def test_watch_refreshes_until_the_install_is_ready(fake_tools: FakeTools, insta
     rest, _ = watching.communicate(timeout=60)
     assert watching.returncode == 0, "".join(seen) + rest
     assert rest.rstrip().endswith("All 13 components are ready.")
+
+
+def test_watch_stopped_with_ctrl_c_while_not_ready_exits_1_and_says_so(
+    fake_tools: FakeTools, installed: dict[str, str]
+) -> None:
+    import signal
+
+    break_katib_mysql_image(fake_tools)
+    watching = subprocess.Popen([sys.executable, "-m", "kfinstall", "status", "--watch", "--interval", "0.3"],
+                                env=installed, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert watching.stdout is not None
+    for line in watching.stdout:  # the not-ready screen is shown: the Ctrl-C comes while it is what the user sees
+        if "1 of 13 components is not ready." in line:
+            break
+    watching.send_signal(signal.SIGINT)
+    _, err = watching.communicate(timeout=60)
+    assert watching.returncode == 1, err
+    assert "stopped watching: 1 component not ready (exit code 1)" in err

@@ -89,11 +89,11 @@ def test_watch_keeps_watching_through_an_api_server_restart_and_says_since_when(
     kubectl(fake_tools, "rollout", "restart", "deployment/katib-mysql", "-n", "kubeflow")
     watching = Watching(installed)
     try:
-        watching.wait_for("1 of 13 components are not ready.")
+        watching.wait_for("1 of 13 components is not ready.")
         double(fake_tools, "fault", "--restart", "9")
         blip = watching.wait_for("cluster not answering since ")
         assert "still watching" in blip and watching.process.poll() is None
-        watching.wait_for("1 of 13 components are not ready.")  # the screen again: the cluster answers again
+        watching.wait_for("1 of 13 components is not ready.")  # the screen again: the cluster answers again
         double(fake_tools, "knobs", "image_pull_backoff=[]")
         repaired = '{"spec": {"template": {"metadata": {"annotations": {"test/repaired": "yes"}}}}}'
         kubectl(fake_tools, "patch", "deployment", "katib-mysql", "-n", "kubeflow", "--type", "merge", "-p", repaired)

@@ -29,6 +29,7 @@ from kfinstall.kube import record as install_record
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.manifests.objects import COMPONENT_LABEL
 from kfinstall.minikube import cluster
+from kfinstall.ui.words import count
 
 if TYPE_CHECKING:
     from kfinstall.ui.messages import Voice
@@ -160,7 +161,7 @@ def remove_components(kubectl: Kubectl, say: Callable[[str], None], timeout: flo
         objects = labelled_objects(kubectl)
         steps = removal_steps(objects, record)
         for step in steps:
-            say(f"removing {step.title} ({len(step.refs)} objects)")
+            say(f"removing {step.title} ({count(len(step.refs), 'object')})")
             _delete(kubectl, step, timeout)
         had_record = record is not None or reading.problem is not None
         if had_record:
@@ -240,6 +241,10 @@ def prepare(
                 "add --yes to confirm",
             )
         if not prompts.confirm(request.question):
+            from kfinstall.ui import results
+
+            kept = request.target if request.keep_cluster else f"minikube profile {request.minikube_profile!r}"
+            results.declined_down(kept)  # said here: the frame prints nothing for a Declined (exit 1)
             raise Declined()
     return request
 

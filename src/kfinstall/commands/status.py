@@ -213,15 +213,18 @@ class StatusRequest:
 
 @dataclass(frozen=True)
 class Status:
-    """The last report; `shown` when the watch already put it on the screen. No report: the watch was stopped
-    (Ctrl-C), which is how a user ends it: exit 0."""
+    """The last report; `shown` when the watch already put it on the screen; `stopped` when Ctrl-C ended the watch.
+
+    A stopped watch exits with the code of the last report it showed, as `status` would: 0 all ready, 1 not ready,
+    2 nothing installed (no report yet: 2 as well, nothing was seen to be installed)."""
 
     report: StatusReport | None
     shown: bool = False
+    stopped: bool = False
 
     @property
     def exit_code(self) -> int:
-        return EXIT_READY if self.report is None else self.report.exit_code
+        return EXIT_NOTHING if self.report is None else self.report.exit_code
 
 
 def prepare(*, minikube_profile: str, context: str | None, watch: bool, interval: float, json: bool) -> StatusRequest:
@@ -238,12 +241,29 @@ def status(request: StatusRequest, say: Voice) -> Status:
         return Status(collect(request.query))
     from kfinstall.ui import output, status_screen
 
+    seen: list[StatusReport] = []
     try:
         return Status(
-            status_screen.watch(request.query, output.stdout(soft_wrap=True), collect, request.interval), True
+            status_screen.watch(
+                request.query, output.stdout(soft_wrap=True), collect, request.interval, on_report=seen.append
+            ),
+            True,
         )
     except KeyboardInterrupt:
-        return Status(None, True)
+        stopped = Status(seen[-1] if seen else None, True, stopped=True)
+        say.step(f"stopped watching: {_state_words(stopped.report)} (exit code {stopped.exit_code})")
+        return stopped
+
+
+def _state_words(report: StatusReport | None) -> str:
+    """The last state the watch showed, in a few words, for the line a Ctrl-C leaves."""
+    if report is None or report.exit_code == EXIT_NOTHING:
+        return "nothing installed seen yet" if report is None else "nothing installed"
+    if report.exit_code == EXIT_READY:
+        return "every component is ready"
+    from kfinstall.ui.words import count
+
+    return f"{count(sum(c.state != 'ready' for c in report.components), 'component')} not ready"
 
 
 def show(result: Status) -> None:

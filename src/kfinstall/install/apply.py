@@ -22,6 +22,7 @@ from kfinstall.kube.classify import classify_apply_failure
 from kfinstall.kube.kinds import never_served
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.manifests.objects import as_apply_input
+from kfinstall.ui.words import count
 
 #: Seconds one `kubectl apply` may take before it is killed and retried.
 APPLY_CALL_TIMEOUT = 120.0
@@ -56,7 +57,7 @@ class Applier:
         self.timeout = timeout
 
     def apply(self, work: ComponentWork, objects: list[Obj], deadline: float) -> None:
-        self.report(Event("applying", f"{len(objects)} objects", work.id))
+        self.report(Event("applying", count(len(objects), "object"), work.id))
         payload = as_apply_input(objects)
         delay = 0.2
         while True:

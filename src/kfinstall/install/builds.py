@@ -14,6 +14,7 @@ from kfinstall.install.events import Event, Reporter
 from kfinstall.install.work import ComponentWork, LazyWork, Work
 from kfinstall.manifests import build, checkout, login, objects
 from kfinstall.manifests.login import Login
+from kfinstall.ui.words import count
 
 if TYPE_CHECKING:
     from kfinstall.install.up import InstallPlan, UpOptions
@@ -29,14 +30,18 @@ def local_checkout(install: InstallPlan, options: UpOptions) -> checkout.Checkou
 
 
 def fetch_manifests(
-    install: InstallPlan, options: UpOptions, on_wait: Callable[[str], None] | None = None
+    install: InstallPlan,
+    options: UpOptions,
+    on_wait: Callable[[str], None] | None = None,
+    on_clone: Callable[[str], None] | None = None,
 ) -> checkout.Checkout:
     """The manifests of the plan: `--manifests-dir`, else the cached clone of the release's tag at its pinned
-    commit (`on_wait` is told when another kfinstall is fetching it)."""
+    commit (`on_wait` is told when another kfinstall is fetching it, `on_clone` when a clone starts)."""
     local = local_checkout(install, options)
     if local is not None:
         return local
-    return checkout.fetch(install.release.tag, install.release.commit, install.repo_url, on_wait=on_wait)
+    release = install.release
+    return checkout.fetch(release.tag, release.commit, install.repo_url, on_wait=on_wait, on_clone=on_clone)
 
 
 def _pipeline_access(install: InstallPlan, source: checkout.Checkout, report: Reporter) -> list[objects.Obj]:
@@ -76,6 +81,8 @@ class ComponentBuilds:
         self._lock = threading.Lock()
         self._left = len(self._components)
         self._futures: dict[str, Future[ComponentWork]] = {c.id: Future() for c in self._components}
+        self._building = f"building {count(len(self._components), 'component')}"
+        report(Event("begin", self._building, task="builds", ready=0, total=len(self._components)))
         self.works: list[Work] = [LazyWork(c.id, c.depends_on, self._futures[c.id]) for c in self._components]
         for component in self._components:
             paths = [self._builds.future(build.BuildTarget(component.id, path)) for path in component.paths]
@@ -123,6 +130,9 @@ class ComponentBuilds:
         with self._lock:
             self._left -= 1
             last = self._left == 0
+            built = len(self._components) - self._left
+        if not last:
+            self._report(Event("progress", self._building, task="builds", ready=built, total=len(self._components)))
         if last:
             self._all_built()
 
@@ -130,7 +140,8 @@ class ComponentBuilds:
         works = [future.result() for future in self._futures.values() if not future.exception()]
         if len(works) != len(self._futures):
             return  # a failure: the installer reports it
-        self._report(Event("step", f"built {len(works)} components ({sum(len(w.objects) for w in works)} objects)"))
+        made = f"built {count(len(works), 'component')} ({count(sum(len(w.objects) for w in works), 'object')})"
+        self._report(Event("step", made, task="builds"))
         if self._login.changes_anything and not any(login.has_dex(w.objects) for w in works):
             self._report(Event("note", "no Dex among the components: the password and email options change nothing"))
 

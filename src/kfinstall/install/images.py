@@ -243,7 +243,14 @@ class Prefetch:
         return self
 
     def _run(self) -> None:
+        pulled = [0]
+        counting = threading.Lock()  # the pulls report from their own threads
+
         def noted(image: str, message: str | None) -> None:
+            with counting:
+                pulled[0] += 1
+                self.report(Event("progress", "pulling images into minikube", task="images",
+                                  ready=pulled[0], total=len(self.images)))  # fmt: skip
             if message is not None:
                 self.report(Event("note", f"could not pre-pull {image} ({message}); the kubelet will pull it"))
 
@@ -253,7 +260,8 @@ class Prefetch:
             return
         if self.cancel.is_set():
             return
-        self.report(Event("step", f"pulling {len(self.images)} images into minikube in the background"))
+        pulling = f"pulling {len(self.images)} images into minikube in the background"
+        self.report(Event("begin", pulling, task="images", ready=0, total=len(self.images)))
         self.outcome = pull(
             self.profile, self.images, concurrency=self.concurrency, on_result=noted, cancel=self.cancel
         )
@@ -264,7 +272,7 @@ class Prefetch:
             self.cancel.set()
         self._thread.join()
         if not cancel and self.images:
-            self.report(Event("step", f"pre-pulled {len(self.outcome.done)}/{len(self.images)} images"))
+            self.report(Event("step", f"pre-pulled {len(self.outcome.done)}/{len(self.images)} images", task="images"))
 
 
 def release_images(install: InstallPlan, options: UpOptions) -> list[str]:

@@ -22,10 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from kfinstall import runner
-from kfinstall.errors import KfError
+from kfinstall.errors import Interrupted, KfError
 from kfinstall.install import diagnose
 from kfinstall.install.apply import Applier
-from kfinstall.install.cancel import Cancel
+from kfinstall.install.cancel import Cancel, Cancelled
 from kfinstall.install.events import Event, Reporter
 from kfinstall.install.schedule import run_in_order
 from kfinstall.install.unchanged import unchanged_and_ready
@@ -96,13 +96,31 @@ class Installer:
                 self.on_ready(work)
                 self.skipped.append(work.id)
                 done.append(work.id)
-            run_in_order(works, self._install, pool, done)
+            planned = {work.id for work in works}
+            for work in works:  # what each row waits for (a dependency left out of the install is none)
+                if work.id not in done:
+                    deps = tuple(dep for dep in work.depends_on if dep in planned and dep not in done)
+                    waits_for = f"waiting for {', '.join(deps)}" if deps else "ready to go"
+                    self.report(Event("pending", waits_for, work.id, depends_on=deps))
+            run_in_order(works, self._failing_visibly, pool, done)
         except BaseException:  # a failure, or an interrupt (runner is stopping the kubectl processes)
             self._cancel.set()  # the components' threads stop at their next wait
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             self._waits.stop()
+
+    def _failing_visibly(self, source: Work) -> None:
+        """`_install`, its row ending `failed` with the first line of the reason when it fails (not when it only
+        stopped because another component failed, or an interrupt)."""
+        try:
+            self._install(source)
+        except (Cancelled, Interrupted):
+            raise
+        except KfError as error:
+            first = (error.message.splitlines() or ["failed"])[0]
+            self.report(Event("failed", first.removeprefix(f"{source.id}: ").rstrip(":"), source.id))
+            raise
 
     def _install(self, source: Work) -> None:
         """One component: Namespaces, CRDs and workloads; its CRDs established; its custom resources; ready."""

@@ -33,6 +33,7 @@ from kfinstall.kube import record as install_record
 from kfinstall.kube.presence import Presence
 from kfinstall.manifests import login
 from kfinstall.minikube import cluster
+from kfinstall.ui.words import count
 
 if TYPE_CHECKING:
     from kfinstall.install.up import InstallPlan, UpOptions
@@ -169,12 +170,13 @@ class CheckPrerequisites:
             if not ctx.json_output:
                 tables.print_checks(plan.release, plan.profile, results, console, ctx.reason)
             raise KfError(
-                f"{len(failures)} prerequisite check(s) failed: " + "; ".join(f.name for f in failures),
+                f"{count(len(failures), 'prerequisite check')} failed: " + "; ".join(f.name for f in failures),
                 "fix what the table above says (or see `kfinstall check`); --skip-checks goes ahead anyway",
             )
         warnings = [result for result in results if result.status == "warn"]
         if not ctx.json_output:
-            console.print(f" [green]✓[/] prerequisites: {len(results) - len(warnings)} ok, {len(warnings)} warning(s)")
+            passed = len(results) - len(warnings)
+            console.print(f" [green]✓[/] prerequisites: {passed} ok, {count(len(warnings), 'warning')}")
             for warning in warnings:
                 console.print(f"   [yellow]![/] {warning.name}: {warning.message}")
 
@@ -215,9 +217,14 @@ class FetchManifests:
 
     def run(self, ctx: UpContext) -> None:
         if ctx.checkout is None:
-            ctx.checkout = fetch_manifests(ctx.plan, ctx.options, lambda text: ctx.report(Event("note", text)))
+            ctx.checkout = fetch_manifests(
+                ctx.plan,
+                ctx.options,
+                on_wait=lambda text: ctx.report(Event("note", text)),
+                on_clone=lambda text: ctx.report(Event("begin", text, task="manifests")),
+            )
         release, checkout = ctx.plan.release, ctx.checkout
-        ctx.report(Event("step", f"manifests {release.tag} at {checkout.path} ({checkout.source})"))
+        ctx.report(Event("step", f"manifests {release.tag} at {checkout.path} ({checkout.source})", task="manifests"))
 
 
 @dataclass(frozen=True)
@@ -239,7 +246,15 @@ class LockCluster:
     def run(self, ctx: UpContext) -> None:
         # one kfinstall at a time changes a cluster; the builds go on meanwhile (a second `up` then finds it done)
         resource = locks.cluster(ctx.plan.context, minikube=ctx.plan.cluster is not None)
-        ctx.exits.enter_context(locks.hold(resource, say=lambda text: ctx.report(Event("note", text))))
+        waited: list[str] = []
+
+        def waiting(text: str) -> None:  # another kfinstall holds it: a ticking timer while this one waits
+            waited.append(text)
+            ctx.report(Event("begin", text, task="lock"))
+
+        ctx.exits.enter_context(locks.hold(resource, say=waiting))
+        if waited:
+            ctx.report(Event("step", f"{ctx.plan.context!r} is free: this kfinstall holds its lock now", task="lock"))
 
 
 @dataclass(frozen=True)
@@ -249,7 +264,12 @@ class StartMinikube:
 
     def run(self, ctx: UpContext) -> None:
         assert ctx.plan.cluster is not None and ctx.builds is not None
-        ctx.report(Event("step", cluster.ensure_running(ctx.plan.cluster, before_start=ctx.builds.wait_all)))
+        done = cluster.ensure_running(
+            ctx.plan.cluster,
+            before_start=ctx.builds.wait_all,
+            on_start=lambda text: ctx.report(Event("begin", text, task="minikube")),
+        )
+        ctx.report(Event("step", done, task="minikube"))
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from kfinstall.errors import KfError
 from kfinstall.install.cancel import Cancel
 from kfinstall.install.events import Event, Reporter
 from kfinstall.install.work import ComponentWork, Obj
+from kfinstall.kube.health import FAILING_REASONS
 from kfinstall.kube.kubectl import Kubectl
-from kfinstall.kube.readiness import WAITED_KINDS, endpoints_ready, readiness
+from kfinstall.kube.readiness import WAITED_KINDS, PodProblem, endpoints_ready, pod_problem, readiness
 from kfinstall.kube.watch import ClusterWatch, WatchSnapshot
 from kfinstall.manifests.objects import COMPONENT_LABEL
 
@@ -30,6 +31,10 @@ KIND_RESOURCES = {
     "DaemonSet": "daemonsets.apps",
 }
 _WEBHOOK_KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
+#: The kinds `up` and `status` count as a component's workloads (`3/3 workloads`).
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+#: What `pod_problem` says of a pod that is only starting (kube/readiness.py): no problem worth a row's attention.
+_STARTING = "containers not ready yet"
 
 
 @dataclass(frozen=True)
@@ -78,12 +83,14 @@ class Waits:
         self._watch_lock = threading.Lock()
         #: The last progress reported per component, so an unchanged wait is not reported again at every change.
         self._last_waiting: dict[str, tuple[str, int, int]] = {}
+        #: The last pod problem reported per component ("" once it passed).
+        self._last_problem: dict[str, str] = {}
 
     def view(self) -> ClusterWatch:
         """The shared watch of labelled workloads and endpoints, started on first use (a no-op re-run needs none)."""
         with self._watch_lock:
             if self._watch is None:
-                self._watch = ClusterWatch(self.kubectl).start()
+                self._watch = ClusterWatch(self.kubectl, pods=True).start()
             return self._watch
 
     def stop(self) -> None:
@@ -161,6 +168,7 @@ class Waits:
         }
         waiting: list[str] = []
         ready_count = 0
+        workload_count = sum(1 for kind, _, _ in expected if kind in WORKLOAD_KINDS)
         if expected:
             items = snapshot.workloads.get(work.id, [])
             found = {
@@ -168,23 +176,35 @@ class Waits:
             }
             for key in sorted(expected, key=str):
                 if crds_ready and key[0] == "CustomResourceDefinition":
-                    ready_count += 1
                     continue
                 item = found.get(key)
                 state = readiness(item) if item is not None else None
                 if state is not None and state.ready:
-                    ready_count += 1
+                    ready_count += key[0] in WORKLOAD_KINDS
                 else:
                     kind, namespace, name = key
                     detail = state.detail if state is not None else "not created yet"
                     waiting.append(f"{kind.lower()}/{name}" + (f" -n {namespace}" if namespace else "") + f": {detail}")
         if not waiting:
             waiting.extend(self._last_checks(work, snapshot))
-        progress = (waiting[0] if waiting else "", ready_count, len(expected))
+        progress = (waiting[0] if waiting else "", ready_count, workload_count)
         if self._last_waiting.get(work.id) != progress:
             self._last_waiting[work.id] = progress
-            self.report(Event("waiting", progress[0], work.id, ready_count, len(expected)))
+            self.report(Event("waiting", progress[0], work.id, ready_count, workload_count))
+        if isinstance(snapshot, WatchSnapshot) and snapshot.synced:
+            self._report_problem(work, pod_problems(work, snapshot.pods) if waiting else [])
         return waiting
+
+    def _report_problem(self, work: ComponentWork, problems: list[PodProblem]) -> None:
+        """The component's worst pod problem as an event, once per change (an empty message: it passed)."""
+        text = ""
+        if problems:  # the reason first: on a row cut to the terminal's width, it is what must show
+            first = problems[0]
+            more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+            text = f"{first.reason}: {first.message} (pod {first.namespace}/{first.pod}{more})"
+        if self._last_problem.get(work.id, "") != text:
+            self._last_problem[work.id] = text
+            self.report(Event("problem", text, work.id, hint=problems[0].hint if problems else None))
 
     def _last_checks(self, work: ComponentWork, snapshot: Snapshot | WatchSnapshot) -> list[str]:
         """Webhook endpoints and the README's wait lines, once the workloads are ready: each is one `kubectl get`
@@ -232,6 +252,33 @@ class Waits:
             return self.kubectl.items(*args, timeout=30)
         except (KfError, ValueError):
             return None
+
+
+def pod_problems(work: ComponentWork, pods: dict[tuple[str, str], Obj]) -> list[PodProblem]:
+    """The problems of the pods of `work`'s workloads that will not pass by waiting a moment (an image that cannot
+    be pulled, a crash loop, a pod the scheduler cannot place), worst first, from the watch's pods.
+
+    A pod is the workload's when it is in its namespace and carries its selector's `matchLabels` (as
+    `diagnose.pod_problems` matches them); the pod's own status says why (no events: the watch has none, so an
+    image pull's error is the one the kubelet wrote into the status, kubernetes/kubernetes#127918 from 1.32).
+    """
+    selectors: list[tuple[str, dict[str, str]]] = []
+    for obj in work.objects:
+        if obj.get("kind") in WORKLOAD_KINDS:
+            namespace = (obj.get("metadata") or {}).get("namespace") or "default"
+            match = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+            if match:
+                selectors.append((namespace, match))
+    problems = []
+    for (namespace, _), pod in pods.items():
+        labels = (pod.get("metadata") or {}).get("labels") or {}
+        if not any(namespace == where and match.items() <= labels.items() for where, match in selectors):
+            continue
+        problem = pod_problem(pod)
+        if problem is not None and problem.reason in FAILING_REASONS and problem.message != _STARTING:
+            problems.append(problem)
+    # a pull or a crash loop first (the scheduler's Pending after), then by pod: the same one stays first
+    return sorted(problems, key=lambda problem: (problem.reason == "Pending", problem.namespace, problem.pod))
 
 
 def _webhooks_without_endpoints(work: ComponentWork, snapshot: Snapshot | WatchSnapshot) -> list[str]:

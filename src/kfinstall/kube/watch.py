@@ -64,6 +64,9 @@ _WORKLOADS = (
     _Resource("daemonsets.apps", "/apis/apps/v1/daemonsets", "DaemonSet", "apps/v1", True),
 )
 _ENDPOINTS = _Resource("endpoints", "/api/v1/endpoints", "Endpoints", "v1", False)
+#: Pods (opt-in, `pods=True`): `up` shows a pod's problem (ImagePullBackOff, CrashLoopBackOff, unschedulable) on its
+#: component's row as soon as the kubelet or the scheduler writes it to the pod's status.
+_PODS = _Resource("pods", "/api/v1/pods", "Pod", "v1", False)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class WatchSnapshot:
     workloads: dict[str, list[Obj]] = field(default_factory=dict)
     endpoints: dict[Key, Obj] = field(default_factory=dict)
     synced: bool = False
+    #: Every pod by (namespace, name), when the watch was made with `pods=True` (else empty).
+    pods: dict[Key, Obj] = field(default_factory=dict)
 
 
 class _JsonStream:
@@ -131,18 +136,24 @@ class ClusterWatch:
         *,
         label: str = COMPONENT_LABEL,
         endpoints: bool = True,
+        pods: bool = False,
         resync: float = 300.0,
     ) -> None:
         self.kubectl = kubectl
         self.label = label
         #: Seconds after which the API server ends a watch (it is then listed and watched again): a safety net.
         self.resync = resync
-        self._resources = (*_WORKLOADS, *((_ENDPOINTS,) if endpoints else ()))
+        self._resources = (*_WORKLOADS, *((_ENDPOINTS,) if endpoints else ()), *((_PODS,) if pods else ()))
         self._cond = threading.Condition()
         self._objects: dict[str, dict[Key, Obj]] = {resource.name: {} for resource in self._resources}
         self._synced: set[str] = set()
         self._generation = 0
+        #: Pod changes are counted apart and wake no waiter: pods change far more often than workloads, and a
+        #: waiter woken at each would redo its checks (kubectl calls) many times a second; it sees them at its next
+        #: wake (a workload's change, or its poll interval).
+        self._pod_changes = 0
         self._cached: WatchSnapshot | None = None
+        self._cached_pods = 0
         self._stopping = threading.Event()
         self._processes: dict[int, runner.Background] = {}
         self._threads: list[threading.Thread] = []
@@ -203,8 +214,11 @@ class ClusterWatch:
     def snapshot(self) -> WatchSnapshot:
         """The current view; never waits for the network."""
         with self._cond:
-            if self._cached is None or self._cached.generation != self._generation:
-                self._cached = self._build()
+            if self._cached is None or (self._cached.generation, self._cached_pods) != (
+                self._generation,
+                self._pod_changes,
+            ):
+                self._cached, self._cached_pods = self._build(), self._pod_changes
             return self._cached
 
     def wait_newer(self, generation: int, timeout: float) -> WatchSnapshot:
@@ -221,7 +235,7 @@ class ClusterWatch:
                 workloads.setdefault(owner, []).append(obj)
         endpoints = dict(self._objects.get(_ENDPOINTS.name, {}))
         synced = len(self._synced) == len(self._resources)
-        return WatchSnapshot(self._generation, workloads, endpoints, synced)
+        return WatchSnapshot(self._generation, workloads, endpoints, synced, dict(self._objects.get(_PODS.name, {})))
 
     def _changed(self) -> None:
         """Called with the condition held: a new generation, and every waiter wakes."""
@@ -248,7 +262,10 @@ class ClusterWatch:
                     return
             else:
                 objects[_key(obj)] = _with_kind(obj, resource)
-            self._changed()
+            if resource is _PODS:
+                self._pod_changes += 1
+            else:
+                self._changed()
 
     # Background ------------------------------------------------------------------------------------------
 

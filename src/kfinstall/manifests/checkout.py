@@ -60,8 +60,12 @@ def fetch(
     attempts: int = 3,
     backoff: float = 2.0,
     on_wait: Callable[[str], None] | None = None,
+    on_clone: Callable[[str], None] | None = None,
 ) -> Checkout:
     """The cached checkout of `tag`, cloning it first if needed; its HEAD must be the pinned `commit`.
+
+    `on_clone` is told, before a clone starts, what is cloned (`up` shows it with a ticking timer: a first clone
+    over a slow network takes a while).
 
     Under the checkout's lock (`locks.checkout`): a second kfinstall fetching the same release waits for the first
     (`on_wait` tells the user), then finds the clone in the cache. A cached checkout must also be clean
@@ -91,6 +95,8 @@ def fetch(
             shutil.rmtree(target)  # a broken cache entry, or one whose HEAD moved: fetch it again
         staging = target.with_name(f".{target.name}.{os.getpid()}.partial")
         try:
+            if on_clone is not None:
+                on_clone(f"cloning {repo_url} at {tag}")
             _clone(tag, repo_url, staging, attempts=attempts, backoff=backoff)
             head = _head(staging)
             if head != commit:

@@ -185,11 +185,17 @@ def _runtime_name(runtime: str | None) -> str | None:
     return "cri-o" if runtime == "crio" else runtime
 
 
-def ensure_running(spec: ClusterSpec, *, before_start: Callable[[], object] | None = None) -> str:
+def ensure_running(
+    spec: ClusterSpec,
+    *,
+    before_start: Callable[[], object] | None = None,
+    on_start: Callable[[str], None] | None = None,
+) -> str:
     """Start (or reuse) the minikube profile; returns what happened, for the progress line.
 
     `before_start` runs only when minikube has to be started (`up` waits there for its builds, so a broken
-    build never costs a minikube start); an exception from it stops before the start.
+    build never costs a minikube start); an exception from it stops before the start. `on_start` is told, as
+    `minikube start` begins, what it does (`up` shows it with a ticking timer: a first start takes minutes).
     """
     state = profile_state(spec.profile)
     if state.status != "missing":
@@ -203,6 +209,10 @@ def ensure_running(spec: ClusterSpec, *, before_start: Callable[[], object] | No
             return f"reusing running minikube profile {spec.profile!r}"
     if before_start is not None:
         before_start()
+    if on_start is not None:
+        first = " (a first start downloads the node image: minutes)" if state.status == "missing" else ""
+        verb = "starting" if state.status == "missing" else "restarting"
+        on_start(f"{verb} minikube profile {spec.profile!r}, Kubernetes {spec.kubernetes_version}{first}")
     result = runner.run("minikube", *start_args(spec), timeout=1800)
     if not result.ok:
         said = result.stderr if "Exiting due to" in result.stderr else result.output  # its progress lines: stdout

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from kfinstall.ui import output
 from kfinstall.ui.messages import hint_line
+from kfinstall.ui.words import count
 
 if TYPE_CHECKING:
     from kfinstall.commands.down import Down
@@ -23,6 +24,11 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+def declined_down(target: str) -> None:
+    """The line `down` leaves when its question was answered no (it then exits 1: nothing was done)."""
+    output.stderr().print(_escape(f"Nothing deleted: you answered no; {target} is as it was."))
+
+
 def show_down(result: Down) -> None:
     console = output.stderr()
     if result.cluster is not None:
@@ -33,7 +39,7 @@ def show_down(result: Down) -> None:
         console.print(_escape(f"Nothing of kfinstall's is on {result.request.target}."))
     else:
         console.print(
-            f"[green]✓[/] removed {len(removed.components)} components ({removed.objects} objects)"
+            f"[green]✓[/] removed {count(len(removed.components), 'component')} ({count(removed.objects, 'object')})"
             + (" and the install record" if removed.record else "")
         )
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from kfinstall.minikube.units import format_mb
 from kfinstall.ui.messages import hint_line
+from kfinstall.ui.words import plural, workloads
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -84,10 +85,10 @@ def component_lines(report: StatusReport) -> list[str]:
     width = max(len(c.id) for c in report.components)
     lines = []
     for component in report.components:
-        counts = f"{component.ready}/{component.total}" if component.total else "-"
+        counts = workloads(component.ready, component.total)  # the same words as `up`'s rows: `3/3 workloads`
         style = _STATE_STYLE.get(component.state, "")
         lines.append(
-            f"  {_ICONS.get(component.state, ' ')} {component.id:<{width}}  {counts:>5}  [{style}]{component.state}[/]"
+            f"  {_ICONS.get(component.state, ' ')} {component.id:<{width}}  {counts:<13}  [{style}]{component.state}[/]"
         )
         for problem in component.problems[:_MAX_PODS]:
             lines.append(f"      [red]{_escape(str(problem))}[/]")
@@ -109,7 +110,9 @@ def summary_line(report: StatusReport) -> str:
     waiting = [c for c in report.components if c.state != "ready"]
     if not waiting and not report.incomplete:
         return f"[bold green]All {len(report.components)} components are ready.[/]"
-    text = f"[bold yellow]{len(waiting)} of {len(report.components)} components are not ready.[/]"
+    text = (
+        f"[bold yellow]{len(waiting)} of {len(report.components)} components {plural(len(waiting), 'is')} not ready.[/]"
+    )
     if report.incomplete:
         text += " Run the same `kfinstall up` again to finish the install."
     return text
@@ -191,8 +194,12 @@ def watch(
     collect: Callable[[StatusQuery], StatusReport],
     interval: float = 2.0,
     give_up_after: float = GIVE_UP_AFTER,
+    on_report: Callable[[StatusReport], None] | None = None,
 ) -> StatusReport:
     """Refresh the screen until every component is ready (or nothing is installed); Ctrl-C ends it.
+
+    `on_report` is told each report as it is shown: after a Ctrl-C (a KeyboardInterrupt out of here) the caller
+    knows the last state on screen, and exits with its code.
 
     On a terminal the screen is redrawn in place; elsewhere (a log, CI) a new screen is printed only when it
     changed, so the output stays readable. A cluster that stops answering for a while (an API server restart,
@@ -202,6 +209,15 @@ def watch(
     from rich.text import Text
 
     watcher = _Watcher(collect, query, give_up_after)
+    if on_report is not None:
+        on_report_given = on_report
+
+        def next_report() -> StatusReport:
+            report = watcher.next()
+            on_report_given(report)
+            return report
+    else:
+        next_report = watcher.next
 
     def render(report: StatusReport) -> Text:
         stamp = time.strftime("%H:%M:%S")
@@ -211,7 +227,7 @@ def watch(
     def done(report: StatusReport) -> bool:
         return not report.not_ready and not watcher.blipping
 
-    report = watcher.next()
+    report = next_report()
     if not console.is_terminal:
         previous: list[str] = []
         while True:
@@ -225,11 +241,11 @@ def watch(
             if done(report):
                 return report
             time.sleep(interval)
-            report = watcher.next()
+            report = next_report()
     with Live(render(report), console=console, auto_refresh=False) as live:
         while not done(report):
             time.sleep(interval)
-            report = watcher.next()
+            report = next_report()
             live.update(render(report), refresh=True)
         live.update(Text.from_markup("\n".join(screen(report))), refresh=True)
     return report
