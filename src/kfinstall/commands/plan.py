@@ -35,12 +35,13 @@ def prepare(
 ) -> Plan:
     """The plan of `up` for these options, by `up`'s own rules (`up --dry-run` reads its password options too,
     never prompting: a plan changes nothing)."""
-    from kfinstall.commands.options import read_login, up_options
+    from kfinstall.commands.options import continue_install, read_login, up_options
 
     if password_file is not None or password_stdin or email is not None:
         values["login"] = read_login(password_file, password_stdin, email, prompt=False)
+    continuing, _ = continue_install(values)  # `up` continues what a minikube profile holds: so does its plan
     options = up_options(**values)
-    install, _, reason = plan_for(options)
+    install, _, reason = plan_for(options, continuing)
     return Plan(install, steps(install, options), reason)
 
 

@@ -24,6 +24,7 @@ from kfinstall.install.up import UpOptions, UpResult
 from kfinstall.manifests.login import DEFAULT_LOGIN, DEFAULT_PASSWORD
 
 if TYPE_CHECKING:
+    from kfinstall.commands.options import Existing
     from kfinstall.install.steps import Step
     from kfinstall.install.up import InstallPlan
     from kfinstall.manifests.checkout import Checkout
@@ -59,17 +60,65 @@ def prepare(
     *, password_file: Path | None, password_stdin: bool, email: str | None, prompt: bool, json: bool,
     verbose: bool, **values: Any,
 ) -> UpRequest:  # fmt: skip
-    from kfinstall.commands.options import read_login, up_options
+    """Everything decided before anything runs. With no release, profile or GPU options, an existing minikube
+    profile is continued as it is (`continue_install`); one that cannot hold the plan is explained now. The
+    password is read from its file or stdin now, but asked for on a terminal only after the checks passed
+    (`AskPassword`), and only when it will be used."""
+    from kfinstall.commands.options import continue_install, read_login, refuse_incompatible, up_options
     from kfinstall.locks import wait_limit
     from kfinstall.minikube.units import check_seconds
 
     check_seconds(values["timeout"])
-    login = read_login(password_file, password_stdin, email, prompt=prompt)
+    login = read_login(password_file, password_stdin, email, prompt=False)
+    continuing, existing = continue_install(values)
     options = up_options(login=login, **values)
-    install, pins, reason = plan_for(options)  # a bad input stops here: no log, no cache, no cluster change
+    install, pins, reason = plan_for(options, continuing)  # a bad input stops here: no log, no cache, no cluster change
+    refuse_incompatible(install, existing)
     wait_limit()  # a KFINSTALL_LOCK_TIMEOUT that is not seconds is bad input too
     local = check_inputs(install, options)
-    return UpRequest(install, options, pins, reason, local, steps(install, options), json, verbose)
+    todo = steps(install, options)
+    if prompt and login.hash is None and _uses_password(install, existing):
+        todo = _ask_after_checks(todo, email)
+    return UpRequest(install, options, pins, reason, local, todo, json, verbose)
+
+
+def _uses_password(install: InstallPlan, existing: Existing | None) -> bool:
+    """A password typed now is used when the plan installs Dex (the component `dex` in every pinned release)
+    and the install does not already have a password of the user's (which Enter would not keep)."""
+    record = existing.record if existing is not None else None
+    return "dex" in install.selection.ids and (record is None or record.default_password)
+
+
+@dataclass(frozen=True)
+class AskPassword:
+    """The step before it (the checks, or the first step under --skip-checks), then the password prompt: its
+    name and description are the step's own, so the steps `kfinstall plan` lists are the steps `up` runs."""
+
+    step: Step
+    email: str | None
+
+    @property
+    def name(self) -> str:
+        return self.step.name
+
+    @property
+    def description(self) -> str:
+        return self.step.description
+
+    def run(self, ctx: UpContext) -> None:
+        from dataclasses import replace
+
+        from kfinstall.commands.options import read_login
+
+        if self.step.name == "check-prerequisites":
+            self.step.run(ctx)
+        ctx.options = replace(ctx.options, login=read_login(None, False, self.email, prompt=True))
+        if self.step.name != "check-prerequisites":
+            self.step.run(ctx)
+
+
+def _ask_after_checks(todo: list[Step], email: str | None) -> list[Step]:
+    return [AskPassword(todo[0], email), *todo[1:]] if todo else todo
 
 
 def up(request: UpRequest, say: Voice) -> Installed:
@@ -89,6 +138,10 @@ def up(request: UpRequest, say: Voice) -> Installed:
         result = run_up(ctx, request.todo)
     finally:
         display.stop()
+        if ctx.writer is not None and request.install.cluster is not None:  # a stopped cluster is continued as is
+            from kfinstall.commands.options import remember
+
+            remember(request.install.cluster.profile, ctx.writer.record)
     if request.json_output:
         if result.default_password:
             display(Event("note", DEFAULT_PASSWORD_WARNING))

@@ -175,7 +175,7 @@ def prepare(
     from kfinstall.redact import conceal
     from kfinstall.ui import prompts
 
-    plaintext = dex_login.read_password(password_file, password_stdin, prompt=False)
+    plaintext = dex_login.read_password(password_file, password_stdin)
     if plaintext is not None:
         conceal(plaintext)
     return VerifyOptions(

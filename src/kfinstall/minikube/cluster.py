@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from kfinstall.release.pins import Release
     from kfinstall.release.selection import Selection
 
+#: What deleting a cluster loses, said by every hint that suggests deleting one (`kfinstall down`).
+LOST_WITH_CLUSTER = "it deletes the cluster and everything in it: notebooks, their volumes, pipeline history"
 #: `minikube status` exit codes: 0 running; 7 host, kubelet and apiserver all stopped; 85 no such profile.
 _STATUS_MISSING = 85
 
@@ -197,7 +199,8 @@ def ensure_running(spec: ClusterSpec, *, before_start: Callable[[], object] | No
         if problems:
             raise UsageError(
                 f"minikube profile {spec.profile!r} exists but " + "; ".join(problems),
-                f"delete it with `kfinstall down -p {spec.profile}`, or use another one with -p NAME",
+                f"use another cluster beside it with -p NAME; or `kfinstall down -p {spec.profile}` first: "
+                f"{LOST_WITH_CLUSTER}",
             )
         if state.status == "running":
             return f"reusing running minikube profile {spec.profile!r}"
