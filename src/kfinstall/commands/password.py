@@ -83,13 +83,17 @@ class PasswordChanged:
 def prepare(
     *, minikube_profile: str, context: str | None, password_file: Path | None, password_stdin: bool
 ) -> PasswordRequest:
-    """The new password read (prompted for on a terminal) and hashed; none given is bad input."""
-    from kfinstall.commands.options import read_login
+    """The cluster looked for first (no password asked for a cluster that is not there); then the new password
+    read (asked for on a terminal, where Enter keeps nothing: a new one is the point) and hashed."""
+    from kfinstall.commands.options import read_login, require_cluster
     from kfinstall.ui import prompts
 
-    new = read_login(password_file, password_stdin, None, prompt=prompts.can_ask())
+    require_cluster("password", minikube_profile, context)
+    new = read_login(password_file, password_stdin, None, prompt=prompts.can_ask(), keep_default=False)
     if new.hash is None:
-        raise UsageError("no new password given", "use --password-file FILE or --password-stdin, or a terminal")
+        raise UsageError(
+            "no new password given", "use --password-file FILE or --password-stdin, or run it in a terminal"
+        )
     return PasswordRequest(context or minikube_profile, new.hash)
 
 
