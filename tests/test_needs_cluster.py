@@ -86,14 +86,6 @@ def test_a_context_that_does_not_exist_is_named_with_where_to_look(env: dict[str
     assert_one_clear_message(result.stderr)
 
 
-def test_the_password_is_not_asked_for_a_cluster_that_is_not_there(env: dict[str, str]) -> None:
-    """stdin holds a password that would be refused: the missing cluster is said, not the password's fault."""
-    result = kfinstall("password", "--password-stdin", env=env, stdin="short\n")
-    assert result.returncode == 1, result.stderr
-    assert "there is no minikube profile 'kubeflow'" in result.stderr
-    assert "shorter than" not in result.stderr
-
-
 def test_images_refuses_an_unknown_action_before_it_looks_or_clones(fake_tools: FakeTools, env: dict[str, str]):
     result = kfinstall("images", "pul", env=env)
     assert result.returncode == 2, result.stderr

@@ -147,6 +147,13 @@ def test_kfinstall_password_offers_no_default_and_asks_again_after_enter(
     assert "use --password-file FILE or --password-stdin, or a terminal" not in stderr  # it is a terminal
 
 
+def test_kfinstall_password_asks_nothing_for_a_cluster_that_is_not_there(env: dict[str, str]) -> None:
+    code, stderr = Terminal(env, "password").finish()
+    assert code == 1, stderr
+    assert "there is no minikube profile 'kubeflow'" in stderr
+    assert "Dashboard password" not in stderr and RULE not in stderr
+
+
 # the rules themselves (pure) ------------------------------------------------------------------------------------
 
 

@@ -67,7 +67,7 @@ def test_a_plain_up_after_a_stop_continues_the_installed_profile_on_the_same_clu
     result = up(minimal, synthetic_release)
     assert result.returncode == 0, result.stderr
     assert "continuing what minikube profile 'kubeflow' (stopped) holds" in said(result.stderr)
-    assert "Kubeflow v0.1.0 (profile minimal)" in said(result.stderr)
+    assert "Kubeflow v0.1.0, profile minimal" in said(result.stderr)
     again = starts(fake_tools)[-1]
     assert {"--cpus=5", "--memory=9216mb", "--kubernetes-version=v1.34.0"} <= set(again), again
     assert record(fake_tools)["profile"] == "minimal"
@@ -79,7 +79,7 @@ def test_a_plain_up_on_a_running_install_continues_it_from_the_install_record(
 ) -> None:
     result = up(minimal, synthetic_release)
     assert result.returncode == 0, result.stderr
-    assert "from the install record on the cluster: Kubeflow v0.1.0 (profile minimal)" in said(result.stderr)
+    assert "from the install record on the cluster: Kubeflow v0.1.0, profile minimal" in said(result.stderr)
     assert "(0 installed, 13 unchanged" in said(result.stderr)
     assert len(starts(fake_tools)) == 1  # the running cluster is reused, not refused for its 5 CPUs
 
@@ -92,7 +92,7 @@ def test_status_on_a_stopped_cluster_says_up_starts_it_and_continues_what_it_hol
     assert result.returncode == 2
     assert (
         "minikube profile 'kubeflow' is stopped: `kfinstall up` starts it and continues what it holds "
-        "(Kubeflow v0.1.0 (profile minimal), Kubernetes v1.34.0, 5 CPUs, 9 GB)"
+        "(Kubeflow v0.1.0, profile minimal, Kubernetes v1.34.0, 5 CPUs, 9 GB)"
     ) in said(result.stdout)
     assert "minikube start" not in said(result.stdout)
 
@@ -103,11 +103,11 @@ def test_standard_on_a_minimal_cluster_too_small_for_it_is_explained_before_anyt
     calls_before = len(fake_tools.calls("minikube")), len(fake_tools.calls("kustomize"))
     result = up(minimal, synthetic_release, "--profile", "standard")
     assert result.returncode == 2, result.stderr
-    assert "minikube profile 'kubeflow' holds Kubeflow v0.1.0 (profile minimal)" in said(result.stderr)
+    assert "minikube profile 'kubeflow' holds Kubeflow v0.1.0, profile minimal" in said(result.stderr)
     assert "it has 9216 MB of memory, less than the 12288 MB asked for" in said(result.stderr)
     assert "What can change in place: adding pipelines" in said(result.stderr)
     assert "What cannot: minikube keeps a cluster's Kubernetes version, CPUs, memory" in said(result.stderr)
-    assert "--cpus 5 --memory 9216mb" in said(result.stderr)  # keeping the cluster as it is
+    assert "add `--cpus 5 --memory 9216mb` to keep the cluster as it is (it may be too small)" in said(result.stderr)
     deletes = f"`kfinstall down -p kubeflow` first: it deletes the cluster and everything in it: {LOST}"
     assert deletes in said(result.stderr)
     assert len(fake_tools.calls("kustomize")) == calls_before[1]  # nothing built

@@ -104,13 +104,13 @@ class Existing:
     source: str | None = None
 
     def summary(self) -> str:
-        """`Kubeflow v1.10.2 (profile minimal), Kubernetes v1.31.0, 4 CPUs, 8 GB` as far as known."""
+        """`Kubeflow v1.10.2, profile minimal, Kubernetes v1.31.0, 4 CPUs, 8 GB` as far as known."""
         from kfinstall.minikube.cluster import kubernetes_version_text
         from kfinstall.minikube.units import format_mb
 
         parts = []
         if self.record is not None:
-            parts.append(f"Kubeflow {self.record.release} (profile {self.record.profile})")
+            parts += [f"Kubeflow {self.record.release}", f"profile {self.record.profile}"]
         state = self.state
         if state.kubernetes_version:
             parts.append(f"Kubernetes {kubernetes_version_text(state.kubernetes_version)}")
@@ -262,13 +262,15 @@ def refuse_incompatible(install: InstallPlan, existing: Existing | None) -> None
             "Kubernetes version, CPUs, memory, disk, driver and GPUs as it was created with."
         )
     keep = []
-    if existing.state.cpus:
-        keep.append(f"--cpus {existing.state.cpus}")
-    if existing.state.memory_mb:
-        keep.append(f"--memory {existing.state.memory_mb}mb")
+    if all(problem.startswith("it has ") for problem in problems):  # only CPUs or memory: the rest would fit
+        if existing.state.cpus:
+            keep.append(f"--cpus {existing.state.cpus}")
+        if existing.state.memory_mb:
+            keep.append(f"--memory {existing.state.memory_mb}mb")
+    kept = f"add `{' '.join(keep)}` to keep the cluster as it is (it may be too small); or " if keep else ""
     hint = (
-        f"keep the cluster as it is{' (' + ' '.join(keep) + ': it may be too small)' if keep else ''}; or make a new "
-        f"one beside it with -p NAME; or `kfinstall down -p {spec.profile}` first: {LOST_WITH_CLUSTER}"
+        f"{kept}make another cluster beside it with -p NAME; or `kfinstall down -p {spec.profile}` first: "
+        f"{LOST_WITH_CLUSTER}"
     )
     raise UsageError("\n".join(lines), hint)
 

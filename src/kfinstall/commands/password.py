@@ -83,13 +83,17 @@ class PasswordChanged:
 def prepare(
     *, minikube_profile: str, context: str | None, password_file: Path | None, password_stdin: bool
 ) -> PasswordRequest:
-    """The cluster looked for first (no password asked for a cluster that is not there); then the new password
-    read (asked for on a terminal, where Enter keeps nothing: a new one is the point) and hashed."""
+    """The new password read from its file or stdin (bad input: exit 2), or asked for on a terminal only once the
+    cluster is known to be there (Enter keeps nothing: a new one is the point); hashed at once."""
     from kfinstall.commands.options import read_login, require_cluster
     from kfinstall.ui import prompts
 
-    require_cluster("password", minikube_profile, context)
+    given = password_file is not None or password_stdin  # bad input there is said first, as always
+    if not given:
+        require_cluster("password", minikube_profile, context)
     new = read_login(password_file, password_stdin, None, prompt=prompts.can_ask(), keep_default=False)
+    if given:
+        require_cluster("password", minikube_profile, context)
     if new.hash is None:
         raise UsageError(
             "no new password given", "use --password-file FILE or --password-stdin, or run it in a terminal"
