@@ -224,6 +224,24 @@ def continue_install(values: dict[str, Any]) -> tuple[str | None, Existing | Non
     ), existing
 
 
+def plan_continuing(
+    values: dict[str, Any], login: Login | None = None
+) -> tuple[UpOptions, InstallPlan, Pins, str | None, Existing | None]:
+    """`up`'s and `plan`'s options and plan: first by the user's own values (bad input refused before minikube is
+    asked anything but its version), then, when nothing names the release, profile or GPUs, continuing what an
+    existing minikube profile holds (`continue_install`). Also the existing profile (None: none)."""
+    from kfinstall.release.selection import DEFAULT_PROFILE
+
+    extra: dict[str, Any] = {} if login is None else {"login": login}
+    options = up_options(**extra, **{**values, "profile": values.get("profile") or DEFAULT_PROFILE})
+    install, pins, reason = plan_for(options)
+    continuing, existing = continue_install(values)
+    if continuing is not None:
+        options = up_options(**extra, **values)
+        install, pins, reason = plan_for(options, continuing)
+    return options, install, pins, reason, existing
+
+
 def _components_delta(values: dict[str, Any], record: InstallRecord) -> tuple[list[str], list[str]]:
     """The --with/--without that give the record's components from its profile (an install made with them)."""
     from kfinstall.errors import KfError

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from kfinstall import runner
 from kfinstall.commands.frame import Command
-from kfinstall.commands.options import plan_for
 from kfinstall.install.context import UpContext
 from kfinstall.install.events import Event
 from kfinstall.install.steps import check_inputs, run_up, steps
@@ -64,17 +63,16 @@ def prepare(
     profile is continued as it is (`continue_install`); one that cannot hold the plan is explained now. The
     password is read from its file or stdin now, but asked for on a terminal only after the checks passed
     (`AskPassword`), and only when it will be used."""
-    from kfinstall.commands.options import continue_install, read_login, refuse_incompatible, up_options
+    from kfinstall.commands.options import plan_continuing, read_login, refuse_incompatible
     from kfinstall.locks import wait_limit
     from kfinstall.minikube.units import check_seconds
 
     check_seconds(values["timeout"])
-    login = read_login(password_file, password_stdin, email, prompt=False)
-    continuing, existing = continue_install(values)
-    options = up_options(login=login, **values)
-    install, pins, reason = plan_for(options, continuing)  # a bad input stops here: no log, no cache, no cluster change
-    refuse_incompatible(install, existing)
     wait_limit()  # a KFINSTALL_LOCK_TIMEOUT that is not seconds is bad input too
+    login = read_login(password_file, password_stdin, email, prompt=False)
+    # a bad input stops here: no log, no cache, no cluster change
+    options, install, pins, reason, existing = plan_continuing(values, login)
+    refuse_incompatible(install, existing)
     local = check_inputs(install, options)
     todo = steps(install, options)
     if prompt and login.hash is None and _uses_password(install, existing):
