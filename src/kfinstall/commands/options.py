@@ -7,6 +7,7 @@ input ends with exit 2 and nothing changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -225,16 +226,18 @@ def continue_install(values: dict[str, Any]) -> tuple[str | None, Existing | Non
 
 
 def plan_continuing(
-    values: dict[str, Any], login: Login | None = None
+    values: dict[str, Any], login: Login | None = None, check: Callable[[InstallPlan, UpOptions], object] | None = None
 ) -> tuple[UpOptions, InstallPlan, Pins, str | None, Existing | None]:
-    """`up`'s and `plan`'s options and plan: first by the user's own values (bad input refused before minikube is
-    asked anything but its version), then, when nothing names the release, profile or GPUs, continuing what an
-    existing minikube profile holds (`continue_install`). Also the existing profile (None: none)."""
+    """`up`'s and `plan`'s options and plan: first by the user's own values (bad input refused, by `check` too,
+    before minikube is asked anything but its version), then, when nothing names the release, profile or GPUs,
+    continuing what an existing minikube profile holds (`continue_install`). Also the existing profile."""
     from kfinstall.release.selection import DEFAULT_PROFILE
 
     extra: dict[str, Any] = {} if login is None else {"login": login}
     options = up_options(**extra, **{**values, "profile": values.get("profile") or DEFAULT_PROFILE})
     install, pins, reason = plan_for(options)
+    if check is not None:
+        check(install, options)
     continuing, existing = continue_install(values)
     if continuing is not None:
         options = up_options(**extra, **values)

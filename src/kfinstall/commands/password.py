@@ -89,15 +89,16 @@ def prepare(
     from kfinstall.ui import prompts
 
     given = password_file is not None or password_stdin  # bad input there is said first, as always
-    if not given:
-        require_cluster("password", minikube_profile, context)
-    new = read_login(password_file, password_stdin, None, prompt=prompts.can_ask(), keep_default=False)
-    if given:
-        require_cluster("password", minikube_profile, context)
-    if new.hash is None:
+    if not given and not prompts.can_ask():
         raise UsageError(
             "no new password given", "use --password-file FILE or --password-stdin, or run it in a terminal"
         )
+    if not given:
+        require_cluster("password", minikube_profile, context)
+    new = read_login(password_file, password_stdin, None, prompt=not given, keep_default=False)
+    if given:
+        require_cluster("password", minikube_profile, context)
+    assert new.hash is not None  # a source gave one, or the prompt did (it raises after 3 tries, never None here)
     return PasswordRequest(context or minikube_profile, new.hash)
 
 

@@ -71,7 +71,7 @@ def prepare(
     wait_limit()  # a KFINSTALL_LOCK_TIMEOUT that is not seconds is bad input too
     login = read_login(password_file, password_stdin, email, prompt=False)
     # a bad input stops here: no log, no cache, no cluster change
-    options, install, pins, reason, existing = plan_continuing(values, login)
+    options, install, pins, reason, existing = plan_continuing(values, login, check_inputs)
     refuse_incompatible(install, existing)
     local = check_inputs(install, options)
     todo = steps(install, options)
