@@ -60,7 +60,8 @@ def prepare(*, action: str, file: Path | None, concurrency: int, **options: Any)
         raise UsageError("images save needs a target file: kfinstall images save FILE", "e.g. images save kf.tar")
     if action == "save" and file is not None:
         check_save_target(file)
-    if action != "list":  # pull, save and load work on the minikube profile: look for it before any clone
+    if action in ("pull", "save"):  # they work on the minikube profile: look for it before any clone (load first
+        # reads its tarball, whose problems are said before the cluster's)
         from kfinstall.commands.options import require_cluster
 
         require_cluster(f"images {action}", str(options["minikube_profile"]), None)
