@@ -17,7 +17,7 @@ import yaml
 
 from kfinstall.errors import UsageError
 from kfinstall.manifests.login import ask_password
-from tests.cli_helpers import isolated_env
+from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.releases import LocalRelease
 
@@ -98,9 +98,27 @@ def test_up_asks_after_the_checks_states_the_rule_first_and_asks_again_after_eac
     assert "the password from the prompt is shorter than 8 characters: try again" in said(stderr)
     assert "the two passwords differ: try again" in said(stderr)
     assert SECRET not in stderr
+    assert bcrypt.checkpw(SECRET.encode(), dex_hash(fake_tools).encode())
+
+
+def dex_hash(fake_tools: FakeTools) -> str:
     result = fake_tools.run("kubectl", "--context", "kubeflow", "get", "configmap", "dex", "-n", "auth", "-o", "json")
     dex = yaml.safe_load(json.loads(result.stdout)["data"]["config.yaml"])  # the synthetic set keeps it inline
-    assert bcrypt.checkpw(SECRET.encode(), dex["staticPasswords"][0]["hash"].encode())
+    return dex["staticPasswords"][0]["hash"]
+
+
+def test_up_on_an_install_that_has_the_users_password_asks_for_none(
+    fake_tools: FakeTools, env: dict[str, str], synthetic_release: LocalRelease, tmp_path: Path
+) -> None:
+    """The same release again: Dex's config is unchanged and skipped, so a password typed would not be used."""
+    secret = tmp_path / "password.txt"
+    secret.write_text(SECRET + "\n")
+    args = ("up", "--pins", str(synthetic_release.pins), "-k", "v0.1.0", "--profile", "minimal")
+    assert kfinstall(*args, "--yes", "--password-file", str(secret), env=env).returncode == 0
+    code, stderr = Terminal(env, *args).finish()
+    assert code == 0, stderr
+    assert "Dashboard password" not in stderr and RULE not in stderr
+    assert bcrypt.checkpw(SECRET.encode(), dex_hash(fake_tools).encode())
 
 
 def test_up_asks_no_password_when_a_check_fails(

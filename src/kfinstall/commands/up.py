@@ -81,10 +81,12 @@ def prepare(
 
 
 def _uses_password(install: InstallPlan, existing: Existing | None) -> bool:
-    """A password typed now is used when the plan installs Dex (the component `dex` in every pinned release)
-    and the install does not already have a password of the user's (which Enter would not keep)."""
+    """A password typed now is used when the plan installs Dex (the component `dex` in every pinned release),
+    unless the install already has a password of the user's and stays on its release: then Dex's config is
+    unchanged and skipped, and the password stays (while another release's Dex would bring the default back)."""
     record = existing.record if existing is not None else None
-    return "dex" in install.selection.ids and (record is None or record.default_password)
+    keeps_own = record is not None and not record.default_password and record.release == install.release.tag
+    return "dex" in install.selection.ids and not keeps_own
 
 
 @dataclass(frozen=True)
