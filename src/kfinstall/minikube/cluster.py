@@ -125,6 +125,10 @@ def profile_state(profile: str) -> ProfileState:
 
 
 def _with_config(profile: str, status: str) -> ProfileState:
+    """`state` with the profile's settings: its saved ClusterConfig (MINIKUBE_HOME/.minikube/profiles/NAME/
+    config.json, kubernetes/minikube pkg/minikube/config/profile.go `profileFilePath`), as minikube itself reads
+    it for `profile list -o json` (cmd/minikube/cmd/config/profile_list.go), which lists stopped profiles too.
+    Asking minikube rather than reading the file keeps its MINIKUBE_HOME rules (localpath.MiniPath) minikube's."""
     listing = runner.run("minikube", "profile", "list", "-o", "json", timeout=60)
     try:
         valid = json.loads(listing.stdout).get("valid") or []
