@@ -131,3 +131,17 @@ def test_a_plain_up_with_no_cluster_installs_the_default_profile(
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     assert plan["profile"] == "standard" and "continuing" not in (plan["release_reason"] or "")
+
+
+def test_a_profile_deleted_and_made_anew_by_hand_is_not_taken_for_the_old_install(
+    fake_tools: FakeTools, minimal: dict[str, str], synthetic_release: LocalRelease
+) -> None:
+    """The copy `up` kept is of a cluster with its settings: a new profile of that name made otherwise holds nothing."""
+    assert fake_tools.run("minikube", "delete", "-p", "kubeflow").returncode == 0
+    assert fake_tools.run("minikube", "start", "-p", "kubeflow", "--cpus", "3", "--memory", "12g").returncode == 0
+    assert fake_tools.run("minikube", "stop", "-p", "kubeflow").returncode == 0
+    result = kfinstall("plan", "--pins", str(synthetic_release.pins), "--json", env=minimal)
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["profile"] == "standard" and "continuing" not in (plan["release_reason"] or "")
+    assert {"--cpus=3", "--memory=12288mb"} <= set(plan["minikube"])  # the new profile's own settings are kept

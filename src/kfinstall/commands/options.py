@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from kfinstall.install.up import InstallPlan, UpOptions
     from kfinstall.kube.record import InstallRecord
     from kfinstall.manifests.login import Login
-    from kfinstall.minikube.cluster import ProfileState
+    from kfinstall.minikube.cluster import ClusterSpec, ProfileState
     from kfinstall.release.pins import Pins
 
 
@@ -124,16 +124,35 @@ class Existing:
         return ", ".join(parts)
 
 
-def remember(minikube_profile: str, record: InstallRecord) -> None:
-    """Keep a copy of `record` on this machine (best effort: a cache that cannot be written costs only this)."""
+def cluster_settings(state: ProfileState) -> dict[str, Any]:
+    """What tells one cluster of a profile's name from another made later: minikube keeps these as created."""
+    from kfinstall.minikube.cluster import kubernetes_version_text
+
+    return {"kubernetes": kubernetes_version_text(state.kubernetes_version or ""), "cpus": state.cpus,
+            "memory_mb": state.memory_mb}  # fmt: skip
+
+
+def settings_of(spec: ClusterSpec, existing: Existing | None) -> dict[str, Any]:
+    """The settings of the cluster `up` works on: the existing profile's, else those it creates it with."""
+    from kfinstall.minikube.cluster import ProfileState
+
+    if existing is not None:
+        return cluster_settings(existing.state)
+    return cluster_settings(ProfileState("running", spec.kubernetes_version, spec.cpus, spec.memory_mb))
+
+
+def remember(minikube_profile: str, record: InstallRecord, settings: dict[str, Any]) -> None:
+    """Keep a copy of `record` on this machine, with the `settings` of its cluster (best effort: a cache that
+    cannot be written costs only this)."""
     import contextlib
+    import json
 
     from kfinstall.cachedir import cache_root
 
     path = cache_root() / REMEMBERED_DIR / f"{minikube_profile}.json"
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(record.to_json())
+        path.write_text(json.dumps({"cluster": settings, "record": json.loads(record.to_json())}, indent=1))
 
 
 def forget(minikube_profile: str) -> None:
@@ -146,14 +165,20 @@ def forget(minikube_profile: str) -> None:
         (cache_root() / REMEMBERED_DIR / f"{minikube_profile}.json").unlink()
 
 
-def remembered(minikube_profile: str) -> InstallRecord | None:
-    """The copy `remember` kept for `minikube_profile` (None: none, or unreadable)."""
+def remembered(minikube_profile: str, state: ProfileState) -> InstallRecord | None:
+    """The copy `remember` kept for `minikube_profile`, if it was of a cluster with `state`'s settings (None:
+    none, unreadable, or of another cluster made later under the same name)."""
+    import json
+
     from kfinstall.cachedir import cache_root
     from kfinstall.kube.record import InstallRecord, UnreadableRecord
 
     try:
-        return InstallRecord.from_json((cache_root() / REMEMBERED_DIR / f"{minikube_profile}.json").read_text())
-    except (OSError, UnreadableRecord):
+        kept = json.loads((cache_root() / REMEMBERED_DIR / f"{minikube_profile}.json").read_text())
+        if not isinstance(kept, dict) or kept.get("cluster") != cluster_settings(state):
+            return None
+        return InstallRecord.from_json(json.dumps(kept.get("record")))
+    except (OSError, ValueError, UnreadableRecord):
         return None
 
 
@@ -180,7 +205,7 @@ def existing_install(minikube_profile: str) -> Existing | None:
                 return Existing(state, reading.record, "the install record on the cluster")
             if reading.problem is None:
                 return Existing(state)  # the cluster runs and kfinstall installed nothing there
-    copy = remembered(minikube_profile)
+    copy = remembered(minikube_profile, state)
     if copy is None or copy.minikube_profile not in (None, minikube_profile):
         return Existing(state)
     return Existing(state, copy, f"what the last `kfinstall up` of {minikube_profile!r} recorded on this machine")
@@ -238,8 +263,9 @@ def plan_continuing(
     install, pins, reason = plan_for(options)
     if check is not None:
         check(install, options)
+    given = {**values, "profile": values.get("profile") or DEFAULT_PROFILE}
     continuing, existing = continue_install(values)
-    if continuing is not None:
+    if values != given:  # the profile's settings (and, when it is continued, its install) filled in
         options = up_options(**extra, **values)
         install, pins, reason = plan_for(options, continuing)
     return options, install, pins, reason, existing
@@ -340,7 +366,7 @@ def require_cluster(command: str, minikube_profile: str, context: str | None) ->
             f"minikube profile {minikube_profile!r} is paused: `kfinstall {command}` needs it running",
             f"`minikube unpause -p {minikube_profile}` resumes it as it was",
         )
-    existing = Existing(state, remembered(minikube_profile))
+    existing = Existing(state, remembered(minikube_profile, state))
     raise KfError(
         f"minikube profile {minikube_profile!r} is {state.status}: `kfinstall {command}` needs it running",
         start_hint(minikube_profile, existing),

@@ -202,7 +202,7 @@ def _cluster_message(state: cluster.ProfileState, profile: str) -> str:
         return f"there is no minikube profile {profile!r}: {start_hint(profile)}"
     if state.status == "paused":
         return f"minikube profile {profile!r} is paused: `minikube unpause -p {profile}` resumes it as it was"
-    existing = Existing(state, remembered(profile))
+    existing = Existing(state, remembered(profile, state))
     return f"minikube profile {profile!r} is {state.status}: {start_hint(profile, existing)}"
 
 

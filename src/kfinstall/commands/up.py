@@ -47,6 +47,8 @@ class UpRequest:
     todo: list[Step]
     json_output: bool
     verbose: bool
+    #: The cluster's settings, kept with the copy of the record (`remember`): they tell this cluster from another.
+    settings: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,10 @@ def prepare(
     todo = steps(install, options)
     if prompt and login.hash is None and _uses_password(install, existing):
         todo = _ask_after_checks(todo, email)
-    return UpRequest(install, options, pins, reason, local, todo, json, verbose)
+    from kfinstall.commands.options import settings_of
+
+    settings = settings_of(install.cluster, existing) if install.cluster is not None else None
+    return UpRequest(install, options, pins, reason, local, todo, json, verbose, settings)
 
 
 def _uses_password(install: InstallPlan, existing: Existing | None) -> bool:
@@ -138,10 +143,11 @@ def up(request: UpRequest, say: Voice) -> Installed:
         result = run_up(ctx, request.todo)
     finally:
         display.stop()
-        if ctx.writer is not None and request.install.cluster is not None:  # a stopped cluster is continued as is
+        if ctx.writer is not None and request.install.cluster is not None and request.settings is not None:
+            # a stopped cluster is continued as it is: from this copy
             from kfinstall.commands.options import remember
 
-            remember(request.install.cluster.profile, ctx.writer.record)
+            remember(request.install.cluster.profile, ctx.writer.record, request.settings)
     if request.json_output:
         if result.default_password:
             display(Event("note", DEFAULT_PASSWORD_WARNING))
