@@ -161,7 +161,7 @@ def test_up_with_gpus_refuses_a_running_containerd_cluster_naming_the_runtime(
     result = up(env, synthetic_release, "--gpus", "all")
     assert result.returncode == 2
     assert "it runs the containerd container runtime, but --gpus needs docker" in result.stderr
-    assert "delete it with `kfinstall down -p kubeflow`" in result.stderr
+    assert "`kfinstall down -p kubeflow` first: it deletes the cluster and everything in it" in result.stderr
     assert len([call for call in fake_tools.calls("minikube") if call[:1] == ["start"]]) == 1
 
 
@@ -230,7 +230,7 @@ def test_up_with_gpus_refuses_a_running_cluster_created_without_them(
     result = up(env, synthetic_release, "--gpus", "all")
     assert result.returncode == 2
     assert "it was created without --gpus" in result.stderr
-    assert "delete it with `kfinstall down -p kubeflow`" in result.stderr
+    assert "`kfinstall down -p kubeflow` first: it deletes the cluster and everything in it" in result.stderr
 
 
 def test_the_double_fails_a_never_restarted_pod_whose_image_exits_non_zero(make_cluster) -> None:

@@ -197,6 +197,7 @@ def test_password_and_images_pull_refuse_too_while_another_kfinstall_holds_the_p
     fake_tools: FakeTools, env: dict[str, str], synthetic_release: LocalRelease
 ) -> None:
     busy = {**env, "KFINSTALL_LOCK_TIMEOUT": "0"}
+    assert fake_tools.run("minikube", "start", "-p", "kubeflow").returncode == 0  # they look for the cluster first
     with locks.hold(locks.cluster("kubeflow", minikube=True)):
         password = kfinstall("password", "--password-stdin", env=busy, stdin="a-new-password\n")
         pull = kfinstall("images", "pull", "--pins", str(synthetic_release.pins), "-k", "v0.1.0", env=busy)

@@ -270,7 +270,7 @@ def test_a_password_on_stdin_that_is_not_utf_8_is_refused_without_a_traceback(fa
 
 
 def test_the_prompt_refuses_a_password_longer_than_dex_s_72_bytes(fake_tools: FakeTools, env, synthetic_release):
-    """On a terminal too: refused after the first prompt, before the confirmation, and nothing is started."""
+    """On a terminal too: refused before the confirmation (asked again, 3 tries in all), and nothing is started."""
     import os
     import pty
     import sys
@@ -284,15 +284,17 @@ def test_the_prompt_refuses_a_password_longer_than_dex_s_72_bytes(fake_tools: Fa
     os.close(terminal)
     assert process.stderr is not None
     seen = ""
-    while "Dashboard password" not in seen:
-        chunk = os.read(process.stderr.fileno(), 1)
-        assert chunk, seen
-        seen += chunk.decode()
-    os.write(controller, ("y" * 73 + "\n").encode())
+    for _ in range(3):
+        asked = seen.count("Dashboard password: ")
+        while seen.count("Dashboard password: ") == asked:
+            chunk = os.read(process.stderr.fileno(), 1)
+            assert chunk, seen
+            seen += chunk.decode()
+        os.write(controller, ("y" * 73 + "\n").encode())
     _, rest = process.communicate(timeout=120)
     os.close(controller)
     stderr = seen + rest
     assert process.returncode == 2, stderr
     assert "error: the password from the prompt is 73 bytes long: Dex's bcrypt reads at most 72" in stderr
     assert "Traceback" not in stderr
-    assert fake_tools.calls("minikube") == []
+    assert not any(call[:1] == ["start"] for call in fake_tools.calls("minikube"))

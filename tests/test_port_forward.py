@@ -245,3 +245,18 @@ def test_listening_beyond_loopback_warns(env, forwards) -> None:
     running.wait_for("anyone who can reach this machine on port")
     running.wait_for(f"Kubeflow is at http://localhost:{port}")
     assert running.interrupt() == 0
+
+
+def test_a_port_an_earlier_kfinstall_port_forward_holds_is_said_to_be_that_forward(env, forwards) -> None:
+    """The listener is the earlier kfinstall's kubectl, which it restarts: the hint names kfinstall, not kubectl."""
+    port = free_port()
+    earlier = start(forwards, env, "--context", "kubeflow", "--port", str(port))
+    earlier.wait_for(f"Kubeflow is at http://localhost:{port}")
+    result = kfinstall("port-forward", "--context", "kubeflow", "--port", str(port), env=env)
+    assert result.returncode == 1, result.stderr
+    said = " ".join(result.stderr.split())
+    assert (
+        f"Kubeflow is already forwarded at http://localhost:{port} (kfinstall port-forward, pid {earlier.process.pid})"
+    ) in said
+    assert f"kill {earlier.process.pid}" in said and "kubectl" not in said
+    assert get(port).status == 302  # the earlier forward goes on

@@ -73,13 +73,13 @@ def test_minikube_v1_37_gets_26_03_by_default(machine: Callable[..., dict[str, s
             "v1.32.0",
             "v1.4.0",
             "minikube v1.32.0 supports Kubernetes v1.16.0 – v1.28.3: the newest release it runs is v1.4.0 "
-            "(Kubernetes v1.19.3); minikube ≥ v1.37.0 runs 26.03 (Kubernetes v1.34.0)",
+            "(Kubernetes v1.19.3); upgrade minikube to v1.37.0 or later for the newest, 26.03 (Kubernetes v1.34.0)",
         ),
         (
             "v1.35.0",
             "v1.10.2",
             "minikube v1.35.0 supports Kubernetes v1.20.0 – v1.32.0: the newest release it runs is v1.10.2 "
-            "(Kubernetes v1.32.0); minikube ≥ v1.37.0 runs 26.03 (Kubernetes v1.34.0)",
+            "(Kubernetes v1.32.0); upgrade minikube to v1.37.0 or later for the newest, 26.03 (Kubernetes v1.34.0)",
         ),
         (
             "v1.37.0",
@@ -191,8 +191,8 @@ def reason(pins: Pins, version: str | None) -> str | None:
 def test_the_reason_for_a_minikube_that_supports_no_pinned_release_names_the_nearest(pins: Pins) -> None:
     assert reason(pins, "v1.33.0") == (
         "minikube v1.33.0 supports Kubernetes v1.20.0 – v1.30.0, older than every pinned release it starts: v1.9.1 "
-        "(Kubernetes v1.31.0) is the nearest, and minikube warns before trying it; minikube ≥ v1.37.0 runs 26.03 "
-        "(Kubernetes v1.34.0)"
+        "(Kubernetes v1.31.0) is the nearest, and minikube warns before trying it; upgrade minikube to v1.37.0 or "
+        "later for the newest, 26.03 (Kubernetes v1.34.0)"
     )
 
 

@@ -136,7 +136,7 @@ def test_json_is_one_document_with_cluster_install_and_components(
 def test_no_minikube_profile_exits_2_and_says_to_run_up(env: dict[str, str]) -> None:
     result = kfinstall("status", env=env)
     assert result.returncode == 2
-    assert "there is no minikube profile 'kubeflow': run `kfinstall up`" in result.stdout
+    assert "there is no minikube profile 'kubeflow': `kfinstall up` creates it and installs Kubeflow" in result.stdout
 
 
 def test_a_cluster_without_kubeflow_exits_2(fake_tools: FakeTools, env: dict[str, str]) -> None:

@@ -47,6 +47,12 @@ KubeflowVersionOpt = Annotated[
     typer.Option("--kubeflow-version", "-k", help="Kubeflow release to install (default: newest that fits)."),
 ]
 ProfileOpt = Annotated[str, typer.Option("--profile", help="Install profile: minimal, standard or full.")]
+InstalledProfileOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--profile", help="Install profile: minimal, standard or full (default: what is installed, else standard)."
+    ),
+]
 PinsOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option("--pins", help="Use another pins file (a fork or a mirror of kubeflow/manifests)."),
@@ -182,7 +188,7 @@ EmailOpt = Annotated[
 @app.command()
 def up(
     kubeflow_version: KubeflowVersionOpt = None,
-    profile: ProfileOpt = "standard",
+    profile: InstalledProfileOpt = None,
     with_ids: WithOpt = None,
     without_ids: WithoutOpt = None,
     variant: VariantOpt = None,
@@ -301,7 +307,7 @@ def images_command(
 @app.command("plan")
 def plan_command(
     kubeflow_version: KubeflowVersionOpt = None,
-    profile: ProfileOpt = "standard",
+    profile: InstalledProfileOpt = None,
     with_ids: WithOpt = None,
     without_ids: WithoutOpt = None,
     variant: VariantOpt = None,

@@ -506,7 +506,10 @@ def extra_options(parsed: Parsed) -> list[dict[str, str]]:
 
 
 def cluster_config(profile: str, parsed: Parsed, driver: str, version: str, cpus: int, memory: int) -> dict[str, Any]:
-    """The ClusterConfig minikube saves (and `profile list -o json` prints), with its real field names."""
+    """The ClusterConfig minikube saves as MINIPATH/profiles/NAME/config.json (and `profile list -o json` prints
+    as each profile's Config), every field of v1.37.0's struct in its order: Go's encoding/json writes them all,
+    none is tagged omitempty (kubernetes/minikube pkg/minikube/config/types.go `ClusterConfig`,
+    `KubernetesConfig`, `Node`; pkg/minikube/config/profile.go `profileFilePath`)."""
     disk = size_in_mb(parsed.get("disk-size") or "20000mb")
     runtime = validate_runtime(parsed) or "docker"
     config: dict[str, Any] = {
@@ -527,7 +530,14 @@ def cluster_config(profile: str, parsed: Parsed, driver: str, version: str, cpus
         "RegistryMirror": [],
         "HostOnlyCIDR": "192.168.59.1/24",
         "HypervVirtualSwitch": "",
+        "HypervUseExternalSwitch": False,
+        "HypervExternalAdapter": "",
         "KVMNetwork": "default",
+        "KVMQemuURI": "qemu:///system",
+        "KVMGPU": False,
+        "KVMHidden": False,
+        "KVMNUMACount": 1,
+        "APIServerPort": 8443,
         "DockerOpt": None,
         "DisableDriverMounts": False,
         "NFSShare": [],
@@ -602,6 +612,7 @@ def cluster_config(profile: str, parsed: Parsed, driver: str, version: str, cpus
         "BinaryMirror": "",
         "DisableOptimizations": False,
         "DisableMetrics": False,
+        "DisableCoreDNSLog": False,
         "CustomQemuFirmwarePath": "",
         "SocketVMnetClientPath": "",
         "SocketVMnetPath": "",

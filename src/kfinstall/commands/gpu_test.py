@@ -37,6 +37,9 @@ def prepare(*, context: str | None, minikube_profile: str, image: str | None, ti
     from kfinstall.minikube.units import check_seconds
 
     check_seconds(timeout)
+    from kfinstall.commands.options import require_cluster
+
+    require_cluster("gpu-test", minikube_profile, context)
     return GpuTestRequest(context or minikube_profile, image or gpu.DEFAULT_TEST_IMAGE, timeout)
 
 

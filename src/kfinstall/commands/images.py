@@ -60,6 +60,11 @@ def prepare(*, action: str, file: Path | None, concurrency: int, **options: Any)
         raise UsageError("images save needs a target file: kfinstall images save FILE", "e.g. images save kf.tar")
     if action == "save" and file is not None:
         check_save_target(file)
+    if action in ("pull", "save"):  # they work on the minikube profile: look for it before any clone (load first
+        # reads its tarball, whose problems are said before the cluster's)
+        from kfinstall.commands.options import require_cluster
+
+        require_cluster(f"images {action}", str(options["minikube_profile"]), None)
     return ImagesRequest(action, up_options(**options), file, concurrency)
 
 
@@ -110,7 +115,7 @@ def _moved(verb: str, outcome: Outcome, where: str = "") -> Moved:
         first = next(iter(outcome.failed.items()))
         error = KfError(
             f"{len(outcome.failed)} image(s) not {verb}{where} ({len(outcome.done)} were), e.g. {first[0]}: {first[1]}",
-            "is the minikube profile running (`minikube status -p PROFILE`) and the registry reachable?",
+            "can this machine reach the registry? `kfinstall check --images` asks each one",
         )
     return Moved(verb, outcome, where, error)
 

@@ -83,13 +83,22 @@ class PasswordChanged:
 def prepare(
     *, minikube_profile: str, context: str | None, password_file: Path | None, password_stdin: bool
 ) -> PasswordRequest:
-    """The new password read (prompted for on a terminal) and hashed; none given is bad input."""
-    from kfinstall.commands.options import read_login
+    """The new password read from its file or stdin (bad input: exit 2), or asked for on a terminal only once the
+    cluster is known to be there (Enter keeps nothing: a new one is the point); hashed at once."""
+    from kfinstall.commands.options import read_login, require_cluster
     from kfinstall.ui import prompts
 
-    new = read_login(password_file, password_stdin, None, prompt=prompts.can_ask())
-    if new.hash is None:
-        raise UsageError("no new password given", "use --password-file FILE or --password-stdin, or a terminal")
+    given = password_file is not None or password_stdin  # bad input there is said first, as always
+    if not given and not prompts.can_ask():
+        raise UsageError(
+            "no new password given", "use --password-file FILE or --password-stdin, or run it in a terminal"
+        )
+    if not given:
+        require_cluster("password", minikube_profile, context)
+    new = read_login(password_file, password_stdin, None, prompt=not given, keep_default=False)
+    if given:
+        require_cluster("password", minikube_profile, context)
+    assert new.hash is not None  # a source gave one, or the prompt did (it raises after 3 tries, never None here)
     return PasswordRequest(context or minikube_profile, new.hash)
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kfinstall.commands.frame import Command
-from kfinstall.commands.options import plan_for
 from kfinstall.install.steps import steps
 
 if TYPE_CHECKING:
@@ -35,12 +34,12 @@ def prepare(
 ) -> Plan:
     """The plan of `up` for these options, by `up`'s own rules (`up --dry-run` reads its password options too,
     never prompting: a plan changes nothing)."""
-    from kfinstall.commands.options import read_login, up_options
+    from kfinstall.commands.options import plan_continuing, read_login
 
+    login = None
     if password_file is not None or password_stdin or email is not None:
-        values["login"] = read_login(password_file, password_stdin, email, prompt=False)
-    options = up_options(**values)
-    install, _, reason = plan_for(options)
+        login = read_login(password_file, password_stdin, email, prompt=False)
+    options, install, _, reason, _ = plan_continuing(values, login)  # `up` continues what a profile holds: so does plan
     return Plan(install, steps(install, options), reason)
 
 

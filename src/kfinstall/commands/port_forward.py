@@ -40,7 +40,9 @@ class Forwarded:
 def prepare(
     *, minikube_profile: str, context: str | None, port: int, address: str, open_browser: bool
 ) -> ForwardRequest:
-    """Port and address checked: a bad input leaves no log file."""
+    """Port and address checked: a bad input leaves no log file. A port an earlier `kfinstall port-forward`
+    holds is that forward, said as such; then the cluster is looked for (one clear error when there is none)."""
+    from kfinstall.commands.options import require_cluster
     from kfinstall.kube import localport
     from kfinstall.kube import portforward as pf
 
@@ -48,6 +50,16 @@ def prepare(
     if not localport.in_range(port):
         pf.check_port(options)
     localport.check_address(address)
+    if not localport.is_free(address, port):
+        earlier = localport.kfinstall_forward(port)
+        if earlier is not None:
+            suggestion = localport.next_free(address, port)
+            another = f"`kfinstall port-forward --port {suggestion}`" if suggestion else "--port"
+            raise KfError(
+                f"Kubeflow is already forwarded at {options.url} (kfinstall port-forward, pid {earlier.pid})",
+                f"open it; stop that forward with Ctrl-C in its terminal or `kill {earlier.pid}`; another: {another}",
+            )
+    require_cluster("port-forward", minikube_profile, context)
     return ForwardRequest(options, open_browser)
 
 

@@ -108,7 +108,7 @@ def collect(query: StatusQuery) -> StatusReport:
                 profile.status,
                 context,
                 profile.kubernetes_version and cluster.kubernetes_version_text(profile.kubernetes_version),
-                message=_cluster_message(profile.status, profile_name),
+                message=_cluster_message(profile, profile_name),
                 minikube_profile=profile_name,
             )
         cluster_state = "running"
@@ -194,10 +194,16 @@ def _server_version(text: str) -> str | None:
         return None
 
 
-def _cluster_message(status: str, profile: str) -> str:
-    if status == "missing":
-        return f"there is no minikube profile {profile!r}: run `kfinstall up`"
-    return f"minikube profile {profile!r} is {status}: start it with `kfinstall up` (it resumes)"
+def _cluster_message(state: cluster.ProfileState, profile: str) -> str:
+    """What `up` will do with the profile: create it, or start it and continue what it holds."""
+    from kfinstall.commands.options import Existing, remembered, start_hint
+
+    if state.status == "missing":
+        return f"there is no minikube profile {profile!r}: {start_hint(profile)}"
+    if state.status == "paused":
+        return f"minikube profile {profile!r} is paused: `minikube unpause -p {profile}` resumes it as it was"
+    existing = Existing(state, remembered(profile, state))
+    return f"minikube profile {profile!r} is {state.status}: {start_hint(profile, existing)}"
 
 
 # the command ---------------------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from kfinstall import runner
 from kfinstall.commands.frame import Command
-from kfinstall.commands.options import plan_for
 from kfinstall.install.context import UpContext
 from kfinstall.install.events import Event
 from kfinstall.install.steps import check_inputs, run_up, steps
@@ -24,6 +23,7 @@ from kfinstall.install.up import UpOptions, UpResult
 from kfinstall.manifests.login import DEFAULT_LOGIN, DEFAULT_PASSWORD
 
 if TYPE_CHECKING:
+    from kfinstall.commands.options import Existing
     from kfinstall.install.steps import Step
     from kfinstall.install.up import InstallPlan
     from kfinstall.manifests.checkout import Checkout
@@ -47,6 +47,8 @@ class UpRequest:
     todo: list[Step]
     json_output: bool
     verbose: bool
+    #: The cluster's settings, kept with the copy of the record (`remember`): they tell this cluster from another.
+    settings: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,17 +61,69 @@ def prepare(
     *, password_file: Path | None, password_stdin: bool, email: str | None, prompt: bool, json: bool,
     verbose: bool, **values: Any,
 ) -> UpRequest:  # fmt: skip
-    from kfinstall.commands.options import read_login, up_options
+    """Everything decided before anything runs. With no release, profile or GPU options, an existing minikube
+    profile is continued as it is (`continue_install`); one that cannot hold the plan is explained now. The
+    password is read from its file or stdin now, but asked for on a terminal only after the checks passed
+    (`AskPassword`), and only when it will be used."""
+    from kfinstall.commands.options import plan_continuing, read_login, refuse_incompatible
     from kfinstall.locks import wait_limit
     from kfinstall.minikube.units import check_seconds
 
     check_seconds(values["timeout"])
-    login = read_login(password_file, password_stdin, email, prompt=prompt)
-    options = up_options(login=login, **values)
-    install, pins, reason = plan_for(options)  # a bad input stops here: no log, no cache, no cluster change
     wait_limit()  # a KFINSTALL_LOCK_TIMEOUT that is not seconds is bad input too
+    login = read_login(password_file, password_stdin, email, prompt=False)
+    # a bad input stops here: no log, no cache, no cluster change
+    options, install, pins, reason, existing = plan_continuing(values, login, check_inputs)
+    refuse_incompatible(install, existing)
     local = check_inputs(install, options)
-    return UpRequest(install, options, pins, reason, local, steps(install, options), json, verbose)
+    todo = steps(install, options)
+    if prompt and login.hash is None and _uses_password(install, existing):
+        todo = _ask_after_checks(todo, email)
+    from kfinstall.commands.options import settings_of
+
+    settings = settings_of(install.cluster, existing) if install.cluster is not None else None
+    return UpRequest(install, options, pins, reason, local, todo, json, verbose, settings)
+
+
+def _uses_password(install: InstallPlan, existing: Existing | None) -> bool:
+    """A password typed now is used when the plan installs Dex (the component `dex` in every pinned release),
+    unless the install already has a password of the user's and stays on its release: then Dex's config is
+    unchanged and skipped, and the password stays (while another release's Dex would bring the default back)."""
+    record = existing.record if existing is not None else None
+    keeps_own = record is not None and not record.default_password and record.release == install.release.tag
+    return "dex" in install.selection.ids and not keeps_own
+
+
+@dataclass(frozen=True)
+class AskPassword:
+    """The step before it (the checks, or the first step under --skip-checks), then the password prompt: its
+    name and description are the step's own, so the steps `kfinstall plan` lists are the steps `up` runs."""
+
+    step: Step
+    email: str | None
+
+    @property
+    def name(self) -> str:
+        return self.step.name
+
+    @property
+    def description(self) -> str:
+        return self.step.description
+
+    def run(self, ctx: UpContext) -> None:
+        from dataclasses import replace
+
+        from kfinstall.commands.options import read_login
+
+        if self.step.name == "check-prerequisites":
+            self.step.run(ctx)
+        ctx.options = replace(ctx.options, login=read_login(None, False, self.email, prompt=True))
+        if self.step.name != "check-prerequisites":
+            self.step.run(ctx)
+
+
+def _ask_after_checks(todo: list[Step], email: str | None) -> list[Step]:
+    return [AskPassword(todo[0], email), *todo[1:]] if todo else todo
 
 
 def up(request: UpRequest, say: Voice) -> Installed:
@@ -89,6 +143,11 @@ def up(request: UpRequest, say: Voice) -> Installed:
         result = run_up(ctx, request.todo)
     finally:
         display.stop()
+        if ctx.writer is not None and request.install.cluster is not None and request.settings is not None:
+            # a stopped cluster is continued as it is: from this copy
+            from kfinstall.commands.options import remember
+
+            remember(request.install.cluster.profile, ctx.writer.record, request.settings)
     if request.json_output:
         if result.default_password:
             display(Event("note", DEFAULT_PASSWORD_WARNING))

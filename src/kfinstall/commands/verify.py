@@ -245,7 +245,7 @@ def prepare(
 
     if timeout <= 0:
         raise UsageError(f"--timeout must be more than 0 seconds, not {timeout:g}", "e.g. --timeout 900")
-    plaintext = dex_login.read_password(password_file, password_stdin, prompt=False)
+    plaintext = dex_login.read_password(password_file, password_stdin)
     if plaintext is not None:
         conceal(plaintext)
     return VerifyOptions(

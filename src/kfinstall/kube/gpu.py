@@ -70,7 +70,8 @@ def wait_for_gpus(kubectl: Kubectl, profile: str, timeout: float) -> str:
         f"{timeout:.0f}s: {why}",
         f"check the GPU prerequisites with `kfinstall check --gpus all`; then "
         f"`minikube -p {profile} addons enable nvidia-device-plugin`, or recreate the cluster "
-        f"(`minikube delete -p {profile}`, `kfinstall up --gpus all`)",
+        f"(`kfinstall down -p {profile}`, which deletes its notebooks, their volumes and pipeline history; then "
+        "`kfinstall up --gpus all`)",
     )
 
 

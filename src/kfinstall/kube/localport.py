@@ -132,6 +132,39 @@ def holder(port: int, proc: Path = Path("/proc")) -> Holder | None:
     return None
 
 
+def parent_pid(pid: int, proc: Path = Path("/proc")) -> int | None:
+    """The parent of `pid`: the 4th field of /proc/PID/stat, after the `(comm)` that may hold spaces (proc(5))."""
+    text = _read(proc / str(pid) / "stat")
+    try:
+        return int(text.rsplit(")", 1)[1].split()[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def is_kfinstall_forward(command: str) -> bool:
+    """Whether a command line is `kfinstall port-forward` (the console script or `python -m kfinstall`)."""
+    words = command.split()
+    named = any(Path(word).name == "kfinstall" for word in words) or "kfinstall" in words  # `-m kfinstall`
+    return named and "port-forward" in words
+
+
+def kfinstall_forward(port: int, proc: Path = Path("/proc")) -> Holder | None:
+    """The `kfinstall port-forward` that holds `port`: the listener is its `kubectl port-forward` (which it
+    restarts when it drops, so killing that kubectl frees nothing), and kfinstall is the kubectl's parent."""
+    listener = holder(port, proc)
+    if listener is None:
+        return None
+    if is_kfinstall_forward(listener.command):
+        return listener
+    parent = parent_pid(listener.pid, proc)
+    if parent is None or parent <= 1:
+        return None
+    command = _read(proc / str(parent) / "cmdline").replace("\0", " ").strip()
+    if not is_kfinstall_forward(command):
+        return None
+    return Holder(parent, _read(proc / str(parent) / "comm"), command)
+
+
 def _readlink(path: Path) -> str:
     try:
         return os.readlink(path)

@@ -19,7 +19,7 @@ import base64
 import copy
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,24 +76,66 @@ def _strip_line_end(text: str) -> str:
     return text
 
 
-def _checked(plaintext: str, source: str) -> str:
+#: The rule a new password must meet, said before it is asked for (the prompt) and when it is not met.
+RULE = f"at least {MIN_LENGTH} characters"
+
+
+def problem(plaintext: str, source: str) -> UsageError | None:
+    """What is wrong with `plaintext` as a Dex password (None: nothing), naming where it came from."""
     if not plaintext:
-        raise UsageError(f"the password from {source} is empty", "put the password on the first line")
+        return UsageError(f"the password from {source} is empty", "put the password on the first line")
     if "\n" in plaintext or "\r" in plaintext:
-        raise UsageError(f"the password from {source} has more than one line", "put only the password in it")
+        return UsageError(f"the password from {source} has more than one line", "put only the password in it")
     if len(plaintext) < MIN_LENGTH:
-        raise UsageError(f"the password from {source} is shorter than {MIN_LENGTH} characters", "choose a longer one")
+        return UsageError(f"the password from {source} is shorter than {MIN_LENGTH} characters", "choose a longer one")
     size = len(plaintext.encode("utf-8"))
     if size > MAX_BYTES:
-        raise UsageError(
+        return UsageError(
             f"the password from {source} is {size} bytes long: Dex's bcrypt reads at most {MAX_BYTES}",
             f"choose a password of at most {MAX_BYTES} bytes (UTF-8; a non-ASCII character takes 2 to 4)",
         )
+    return None
+
+
+def _checked(plaintext: str, source: str) -> str:
+    error = problem(plaintext, source)
+    if error is not None:
+        raise error
     return plaintext
 
 
-def read_password(password_file: Path | None, password_stdin: bool, *, prompt: bool, stdin: Any = None) -> str | None:
-    """The new password, or None to keep the default. `prompt`: ask on the terminal when no source is given.
+#: How often a prompt asks again after a password that breaks the rule or a confirmation that differs.
+PROMPT_TRIES = 3
+
+
+def ask_password(
+    ask: Callable[[str], str], tell: Callable[[str], None], *, keep_default: bool, tries: int = PROMPT_TRIES
+) -> str | None:
+    """A new password asked for on a terminal: the rule stated first; Enter keeps the default only where
+    `keep_default` offers it (None); a password breaking the rule, or a confirmation that differs, asks again,
+    `tries` times in all, then a UsageError. `ask` reads without echo, `tell` writes a line."""
+    offer = f"; Enter keeps the default {DEFAULT_PASSWORD}" if keep_default else ""
+    tell(f"The dashboard password: {RULE}, at most {MAX_BYTES} bytes{offer}.")
+    last: UsageError | None = None
+    for attempt in range(1, tries + 1):
+        first = ask("Dashboard password: ")
+        if not first and keep_default:
+            return None
+        last = problem(first, "the prompt")
+        if last is None:
+            if ask("Again, to confirm: ") == first:
+                return first
+            last = UsageError("the two passwords differ", "type the same password twice")
+        if attempt < tries:
+            tell(f"{last.message}: try again ({tries - attempt} {'try' if tries - attempt == 1 else 'tries'} left)")
+    assert last is not None
+    last.hint = f"{last.hint}; or give it with --password-file FILE or --password-stdin"
+    raise last
+
+
+def read_password(password_file: Path | None, password_stdin: bool, *, stdin: Any = None) -> str | None:
+    """The new password from a file or stdin, or None when neither is given (then a terminal may be asked:
+    `ask_password`).
 
     Errors (missing or empty file, both sources at once) are UsageErrors raised before anything is changed.
     """
@@ -115,16 +157,6 @@ def read_password(password_file: Path | None, password_stdin: bool, *, prompt: b
             message = f"the password from standard input is not UTF-8 text: {error}"
             raise UsageError(message, "check its encoding") from None
         return _checked(_strip_line_end(text), "standard input")
-    if prompt:
-        import getpass
-
-        first = getpass.getpass(f"Dashboard password (Enter keeps the default {DEFAULT_PASSWORD}): ")
-        if not first:
-            return None
-        _checked(first, "the prompt")
-        if getpass.getpass("Again: ") != first:
-            raise UsageError("the two passwords differ", "run the command again")
-        return first
     return None
 
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from kfinstall.release.pins import Release
     from kfinstall.release.selection import Selection
 
+#: What deleting a cluster loses, said by every hint that suggests deleting one (`kfinstall down`).
+LOST_WITH_CLUSTER = "it deletes the cluster and everything in it: notebooks, their volumes, pipeline history"
 #: `minikube status` exit codes: 0 running; 7 host, kubelet and apiserver all stopped; 85 no such profile.
 _STATUS_MISSING = 85
 
@@ -123,6 +125,10 @@ def profile_state(profile: str) -> ProfileState:
 
 
 def _with_config(profile: str, status: str) -> ProfileState:
+    """`state` with the profile's settings: its saved ClusterConfig (MINIKUBE_HOME/.minikube/profiles/NAME/
+    config.json, kubernetes/minikube pkg/minikube/config/profile.go `profileFilePath`), as minikube itself reads
+    it for `profile list -o json` (cmd/minikube/cmd/config/profile_list.go), which lists stopped profiles too.
+    Asking minikube rather than reading the file keeps its MINIKUBE_HOME rules (localpath.MiniPath) minikube's."""
     listing = runner.run("minikube", "profile", "list", "-o", "json", timeout=60)
     try:
         valid = json.loads(listing.stdout).get("valid") or []
@@ -203,7 +209,8 @@ def ensure_running(
         if problems:
             raise UsageError(
                 f"minikube profile {spec.profile!r} exists but " + "; ".join(problems),
-                f"delete it with `kfinstall down -p {spec.profile}`, or use another one with -p NAME",
+                f"use another cluster beside it with -p NAME; or `kfinstall down -p {spec.profile}` first: "
+                f"{LOST_WITH_CLUSTER}",
             )
         if state.status == "running":
             return f"reusing running minikube profile {spec.profile!r}"

@@ -92,7 +92,8 @@ def explain_choice(pins: Pins, minikube: Version | None, chosen: Release) -> str
     if chosen.tag != newest.tag:
         first = first_minikube_running(newest)
         ahead = (
-            f"; minikube ≥ {first} runs {newest.tag} (Kubernetes {newest.kubernetes.default})"
+            f"; upgrade minikube to {first} or later for the newest, {newest.tag} "
+            f"(Kubernetes {newest.kubernetes.default})"
             if first
             else f"; no recorded minikube supports {newest.tag}'s Kubernetes {newest.kubernetes.default} yet"
         )

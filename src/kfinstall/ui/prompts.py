@@ -27,3 +27,19 @@ def secret(question: str) -> Callable[[], str]:
         return getpass.getpass(question)
 
     return ask
+
+
+def new_password(*, keep_default: bool) -> str | None:
+    """A new dashboard password typed twice, by the rules of manifests/login.py `ask_password` (the rule said
+    first, asked again after a mistake); None: Enter kept the default, where `keep_default` offers it.
+
+    getpass reads the terminal without echo and writes its prompt there (or, with no /dev/tty, to stderr); the
+    rule and the retries go to stderr, where every question of kfinstall is asked."""
+    import getpass
+
+    from kfinstall.manifests.login import ask_password
+
+    def tell(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    return ask_password(getpass.getpass, tell, keep_default=keep_default)
