@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kfinstall.commands.frame import Command
-from kfinstall.errors import KfError, UsageError
+from kfinstall.errors import KfError, NotInstalled, UsageError
 from kfinstall.gateway import verdicts
 from kfinstall.gateway.http import Session, Unreachable
 from kfinstall.gateway.login import log_in
@@ -42,6 +42,8 @@ class VerifyOptions:
     ask: Callable[[], str] | None = None
     email: str | None = None
     pins: Path | None = None
+    #: The minikube profile the context belongs to (None with `--context`): its absence means nothing installed.
+    minikube_profile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,11 +90,13 @@ def _password(options: VerifyOptions, record: install_record.InstallRecord) -> s
 
 def verify(options: VerifyOptions, say: Callable[[str], None]) -> VerifyResult:
     """Log in and check; a KfError only when there is nothing to verify (no install, no gateway at all)."""
+    from kfinstall.kube import presence
     from kfinstall.release.pins import load_pins
 
+    presence.require_cluster(options.context, options.minikube_profile)
     record = install_record.read(Kubectl(options.context))
     if record is None:
-        raise KfError(f"kfinstall installed nothing on context {options.context!r}", "run `kfinstall up` first")
+        raise NotInstalled(f"kfinstall installed nothing on context {options.context!r}", "run `kfinstall up` first")
     release = load_pins(options.pins).get(record.release)
     if release.gateway is None:
         raise KfError(
@@ -185,6 +189,7 @@ def prepare(
         ask=prompts.secret("Dashboard password: ") if prompts.can_ask() else None,
         email=email,
         pins=pins,
+        minikube_profile=None if context else minikube_profile,
     )
 
 

@@ -21,12 +21,28 @@ import threading
 import time
 
 from kfinstall import runner
-from kfinstall.errors import KfError
+from kfinstall.errors import KfError, NotInstalled
 from kfinstall.minikube import cluster
 
 
 class ClusterGone(KfError):
     """The cluster `up` installs into no longer exists: stop at once, nothing more can be applied."""
+
+
+def require_cluster(context: str, minikube_profile: str | None) -> None:
+    """Before a command acts on an install (verify, port-forward, password): `NotInstalled` (exit 3) when there is
+    no cluster to act on, the minikube profile (without `--context`) or the kubeconfig context missing, instead of
+    kubectl's `context "kubeflow" does not exist` as a failure (exit 1), retried by port-forward."""
+    if minikube_profile is not None and cluster.profile_state(minikube_profile).status == "missing":
+        raise NotInstalled(
+            f"there is no minikube profile {minikube_profile!r}: nothing is installed",
+            "install Kubeflow with `kfinstall up` (or name another profile with -p, a cluster with --context)",
+        )
+    if not Presence._context_exists(context):
+        raise NotInstalled(
+            f"there is no kubeconfig context {context!r}: nothing is installed there",
+            "`kubectl config get-contexts` lists the contexts; `kfinstall up` installs on minikube",
+        )
 
 
 class Presence:
