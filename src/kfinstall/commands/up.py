@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kfinstall import runner
 from kfinstall.commands.frame import Command
 from kfinstall.commands.options import plan_for
 from kfinstall.install.context import UpContext
@@ -46,7 +45,6 @@ class UpRequest:
     local: Checkout | None
     todo: list[Step]
     json_output: bool
-    verbose: bool
 
 
 @dataclass(frozen=True)
@@ -56,9 +54,8 @@ class Installed:
 
 
 def prepare(
-    *, password_file: Path | None, password_stdin: bool, email: str | None, prompt: bool, json: bool,
-    verbose: bool, **values: Any,
-) -> UpRequest:  # fmt: skip
+    *, password_file: Path | None, password_stdin: bool, email: str | None, prompt: bool, json: bool, **values: Any
+) -> UpRequest:
     from kfinstall.commands.options import read_login, up_options
     from kfinstall.locks import wait_limit
     from kfinstall.minikube.units import check_seconds
@@ -69,21 +66,18 @@ def prepare(
     install, pins, reason = plan_for(options)  # a bad input stops here: no log, no cache, no cluster change
     wait_limit()  # a KFINSTALL_LOCK_TIMEOUT that is not seconds is bad input too
     local = check_inputs(install, options)
-    return UpRequest(install, options, pins, reason, local, steps(install, options), json, verbose)
+    return UpRequest(install, options, pins, reason, local, steps(install, options), json)
 
 
 def up(request: UpRequest, say: Voice) -> Installed:
-    """Run the steps under the live display (or JSON lines); the display stops however they end."""
-    from kfinstall.ui import output
-    from kfinstall.ui.progress import Display, JsonLines
+    """Run the steps under the live display (JSON lines; nothing with `--quiet`, whose `say` is silent); the
+    display stops however they end."""
+    from kfinstall.ui.progress import Display, JsonLines, Silent
 
-    if request.verbose:
-        console = output.stderr()
-        runner.set_echo(lambda line: console.print(f"[dim]{line}[/]", soft_wrap=True))
-    display = JsonLines() if request.json_output else Display()
+    display = JsonLines() if request.json_output else Display() if say.console is not None else Silent()
     ctx = UpContext(
         request.install, request.options, display, request.pins, request.reason, request.json_output,
-        display.start_components, checkout=request.local,
+        display.start_components, checkout=request.local, quiet=say.console is None and not request.json_output,
     )  # fmt: skip
     try:
         result = run_up(ctx, request.todo)
@@ -118,4 +112,6 @@ def show(done: Installed, log_path: Path | None) -> None:
     console.print(f"  Log:       {log_path}")
 
 
-COMMAND = Command(log="up", prepare=prepare, run=up, show=show, interrupted_hint=INTERRUPTED, show_names_log=True)
+COMMAND = Command(
+    log="up", prepare=prepare, run=up, show=show, interrupted_hint=INTERRUPTED, show_names_log=True, json_lines=True
+)
