@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass
 class Event:
     """One step of progress. `component` is None for whole-run steps (checks, cluster, manifests)."""
 
-    phase: str  # step | building | applying | retrying | waiting | ready | skipped | failed | note
+    phase: str  # step | building | applying | retrying | waiting | ready | skipped | failed | note | warning | done
+    # (`up --json` ends a failure with an "error" line of the frame's own: commands/frame.py `json_error`)
     message: str
     component: str | None = None
     ready: int | None = None
