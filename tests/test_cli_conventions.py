@@ -182,8 +182,15 @@ def test_a_json_command_that_fails_prints_an_error_document(env: dict[str, str])
 
 @pytest.mark.parametrize(
     "args",
-    [("status",), ("verify",), ("port-forward",), ("down", "--yes"), ("password", "--password-stdin")],
-    ids=lambda args: args[0],
+    [
+        ("status",),
+        ("verify",),
+        ("port-forward",),
+        ("down", "--yes"),
+        ("down", "--keep-cluster", "--yes"),
+        ("password", "--password-stdin"),
+    ],
+    ids=lambda args: " ".join(args[:2]),
 )
 def test_nothing_installed_exits_3(env: dict[str, str], args: tuple[str, ...]) -> None:
     result = kfinstall(*args, env=env, stdin="a-new-password\n", timeout=120)

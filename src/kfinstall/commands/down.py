@@ -277,6 +277,11 @@ def down(request: DownRequest, say: Voice) -> Down:
     if not request.keep_cluster:
         said = delete_cluster(request.minikube_profile)
         return Down(request, cluster=said, nothing=said == NOTHING_TO_DELETE.format(profile=request.minikube_profile))
+    from kfinstall.kube import presence
+
+    presence.require_cluster(
+        request.context or request.minikube_profile, None if request.context else request.minikube_profile
+    )
     kubectl = Kubectl(request.context or request.minikube_profile)
     removed = remove_components(kubectl, say.step, request.timeout)
     return Down(request, removed=removed, nothing=not removed.objects and not removed.record)
