@@ -233,8 +233,10 @@ def make_active(profile: str, context_before: str | None) -> list[str]:
     profile alone; `minikube profile NAME` sets it and also switches kubectl's context, profile.go), and say what
     changed: the active profile, and kubectl's current context (which `minikube start` switches too, start.go
     "kubectl is now configured to use"), each with the way back. Returns those lines (none: nothing changed)."""
+    import os
+
     said = []
-    active = active_profile()
+    active = None if os.environ.get("MINIKUBE_PROFILE") else active_profile()  # the user's explicit choice stays
     if active is not None and active != profile and runner.run("minikube", "profile", profile, timeout=60).ok:
         said.append(f"minikube's active profile is now {profile!r} (was {active!r}): `minikube status`, "
                     f"`minikube dashboard` need no -p; `minikube profile {active}` switches back")  # fmt: skip
