@@ -48,8 +48,8 @@ Each command but versions writes a log; --verbose shows the programs it runs.
 def _for_help(params: list) -> list:  # type: ignore[type-arg]
     """The parameters as the help shows them: a flag takes no value, so it shows no metavar (Typer's default is the
     type, `<bool>`; this covers the options Typer adds itself too: --help, --install-completion), an argument shows
-    its metavar alone (not `ACTION <str>`); the panels in
-    `PANELS` order, whatever the order of a command's parameters (a stable sort: within a panel, as declared)."""
+    its metavar alone (not `ACTION <str>`); the panels in `PANELS` order, whatever the order of a command's
+    parameters (a stable sort: within a panel, as declared). A new command gets this with `**_examples(...)`."""
     for param in params:
         if getattr(param, "is_flag", False) and param.metavar is None:
             param.metavar = ""
@@ -109,14 +109,7 @@ def _root(
 
 # Options shared by `check`, `up` and `plan` -----------------------------------------------------------------
 
-RELEASE, COMPONENTS, CLUSTER, LOGIN, OUTPUT, ADVANCED = (
-    "Release",
-    "Components",
-    "Cluster",
-    "Login",
-    "Output",
-    "Advanced",
-)
+RELEASE, COMPONENTS, CLUSTER, LOGIN, OUTPUT, ADVANCED = PANELS
 
 KubeflowVersionOpt = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
