@@ -37,7 +37,7 @@ Exit codes:
   0    done (status, verify: everything ready and working)
   {EXIT_FAILURE}    failed: a check failed, something is not ready, a program failed
   {EXIT_USAGE}    bad input: an unknown option or value; nothing was changed
-  {EXIT_NOT_INSTALLED}    nothing installed: no cluster, or no Kubeflow of kfinstall's on it
+  {EXIT_NOT_INSTALLED}    nothing installed (no cluster, no Kubeflow on it), or not running
   130  interrupted by Ctrl-C (143 SIGTERM, 129 SIGHUP): run it again
 
 Shell completion: kfinstall --install-completion, then open a new shell.
@@ -618,7 +618,7 @@ def status(
 ) -> None:
     """Is Kubeflow OK? Cluster, installed release, and every component with why it is not ready.
 
-    Exit code 0: everything ready; 1: something is not ready; 3: nothing installed or no cluster.
+    Exit code 0: everything ready; 1: something is not ready; 3: nothing installed, or the cluster is not running.
     """
     from kfinstall.commands import frame
     from kfinstall.commands import status as command

@@ -10,7 +10,8 @@ The exit codes (`kfinstall --help` and the README list them):
 - 2 `EXIT_USAGE`: bad input, refused before anything changed (click's own code for a bad option, so one code
   whoever refuses it);
 - 3 `EXIT_NOT_INSTALLED`: nothing installed to act on: no minikube profile, or a cluster without kfinstall's
-  install record (`status`, `verify`, `port-forward`, `password`, `down` with nothing to delete). Not 2: the
+  install record (`status`, `verify`, `port-forward`, `password`, `down` with nothing to delete); for `status`
+  also a cluster that is not running (stopped, paused, not answering). Not 2: the
   command line was right, and a script polling `kfinstall status` must tell "not installed yet" from a typo;
   not 1: nothing failed. 3 is what the LSB asks of an init script's `status` for "program is not running"
   (Linux Standard Base Core, "Init Script Actions"), and gh likewise gives a non-failure state its own small
