@@ -127,7 +127,10 @@ def test_version_prints_the_version() -> None:
 
 
 def test_shell_completion_completes_commands_and_options(tmp_path: Path) -> None:
-    script = kfinstall("--show-completion", "bash", env={**WIDE, "HOME": str(tmp_path)})
+    # Typer guesses the shell from the parent processes (shellingham), which a test's process tree need not show;
+    # with its own switch off, --show-completion takes the shell's name instead
+    chosen = {**WIDE, "HOME": str(tmp_path), "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    script = kfinstall("--show-completion", "bash", env=chosen)
     assert script.returncode == 0, script.stderr
     assert "_KFINSTALL_COMPLETE=complete_bash" in script.stdout
     completing = {**WIDE, "_KFINSTALL_COMPLETE": "complete_bash", "COMP_WORDS": "kfinstall sta", "COMP_CWORD": "1"}
