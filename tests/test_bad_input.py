@@ -8,6 +8,7 @@ each case with its message.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,3 +184,12 @@ def test_the_shipped_release_s_kubernetes_range_is_checked_by_the_same_rule(
     assert result.returncode == 2, result.stderr
     assert "v1.34.0" in result.stderr
     assert fake_tools.calls("minikube") == []
+
+
+def test_nothing_installed_is_not_bad_input(fake_tools: FakeTools, tmp_path: Path) -> None:
+    """No cluster is a fact about the machine, not a typo: exit 3 (errors.py), not the usage code 2, and a log."""
+    env = isolated_env(fake_tools.env, tmp_path)
+    result = kfinstall("status", "--json", env=env)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert json.loads(result.stdout)["cluster"]["state"] == "missing"
+    assert list((tmp_path / "logs").glob("*-status-*.log"))

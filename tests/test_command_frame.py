@@ -13,19 +13,19 @@ import pytest
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 
-FAILURES = {
-    "gpu-test": (("gpu-test",), None, "error: no node offers a nvidia.com/gpu"),
-    "password": (("password", "--password-stdin"), "a-new-password\n", "kfinstall installed nothing on context"),
+FAILURES = {  # the command line, its stdin, its error, its exit code (3: nothing installed, errors.py)
+    "gpu-test": (("gpu-test",), None, "error: no node offers a nvidia.com/gpu", 1),
+    "password": (("password", "--password-stdin"), "a-new-password\n", "kfinstall installed nothing on context", 3),
 }
 
 
 @pytest.mark.parametrize("name", list(FAILURES))
 def test_a_failure_after_the_log_opened_names_the_log_file(name: str, fake_tools: FakeTools, tmp_path: Path) -> None:
-    args, stdin, message = FAILURES[name]
+    args, stdin, message, code = FAILURES[name]
     fake_tools.set(minikube_version="v1.37.0")
     assert fake_tools.run("minikube", "start", "-p", "kubeflow").returncode == 0  # a cluster with nothing of ours
     result = kfinstall(*args, env=isolated_env(fake_tools.env, tmp_path), stdin=stdin)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == code, result.stderr
     assert message in result.stderr
     (log,) = (tmp_path / "logs").glob(f"*-{name}-*.log")
     assert result.stderr.rstrip("\n").splitlines()[-1] == f"log: {log}"

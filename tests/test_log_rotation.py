@@ -36,7 +36,7 @@ def test_a_run_keeps_the_newest_logs_and_spares_those_still_being_written(fake_t
 
     result = kfinstall("down", "--yes", "-p", "ghost", env=env)
 
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # nothing to delete (errors.py EXIT_NOT_INSTALLED)
     newest = (logs / "latest.log").resolve()
     assert "-down-" in newest.name and newest.exists()
     kept = sorted(path for path in logs.glob("2*.log"))
@@ -49,5 +49,5 @@ def test_a_run_with_fewer_logs_than_the_limit_deletes_none(fake_tools: FakeTools
     logs = Path(env["KFINSTALL_LOG_DIR"])
     logs.mkdir()
     old = [old_log(logs, day) for day in range(1, KEEP_LOGS)]
-    assert kfinstall("down", "--yes", "-p", "ghost", env=env).returncode == 0
+    assert kfinstall("down", "--yes", "-p", "ghost", env=env).returncode == 3
     assert all(path.exists() for path in old) and len(list(logs.glob("2*.log"))) == KEEP_LOGS

@@ -55,7 +55,7 @@ def test_with_no_minikube_profile_a_command_says_kfinstall_up_creates_it(
     fake_tools: FakeTools, env: dict[str, str], tmp_path: Path, name: str
 ) -> None:
     result = run(env, name, tmp_path)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 3, result.stderr
     text = said(result.stderr)
     assert f"there is no minikube profile 'kubeflow': `kfinstall {name}` needs a cluster with Kubeflow" in text
     assert "hint: `kfinstall up` creates it and installs Kubeflow" in text
@@ -70,7 +70,7 @@ def test_on_a_stopped_profile_a_command_says_kfinstall_up_starts_it_and_continue
     assert fake_tools.run("minikube", "start", "-p", "kubeflow", "--cpus", "4", "--memory", "8g").returncode == 0
     assert fake_tools.run("minikube", "stop", "-p", "kubeflow").returncode == 0
     result = run(env, name, tmp_path)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 3, result.stderr
     text = said(result.stderr)
     assert f"minikube profile 'kubeflow' is stopped: `kfinstall {name}` needs it running" in text
     assert "hint: `kfinstall up` starts it and continues what it holds (Kubernetes v1.34.0, 4 CPUs, 8 GB)" in text
@@ -79,7 +79,7 @@ def test_on_a_stopped_profile_a_command_says_kfinstall_up_starts_it_and_continue
 
 def test_a_context_that_does_not_exist_is_named_with_where_to_look(env: dict[str, str]) -> None:
     result = kfinstall("gpu-test", "--context", "nowhere", env=env)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 3, result.stderr
     text = said(result.stderr)
     assert "kubeconfig context 'nowhere' does not exist: `kfinstall gpu-test` needs a cluster" in text
     assert "`kubectl config get-contexts` lists the contexts of your kubeconfig" in text

@@ -9,6 +9,7 @@ printed only once the gateway answers, broken forwards are restarted, and no kub
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import queue
 import signal
@@ -260,3 +261,13 @@ def test_a_port_an_earlier_kfinstall_port_forward_holds_is_said_to_be_that_forwa
     ) in said
     assert f"kill {earlier.process.pid}" in said and "kubectl" not in said
     assert get(port).status == 302  # the earlier forward goes on
+
+
+def test_json_prints_one_line_with_the_url_once_the_gateway_answers(env, forwards) -> None:
+    port = free_port()
+    running = start(forwards, env, "--context", "kubeflow", "--port", str(port), "--json")
+    line = running.wait_for('"phase": "forwarding"')
+    document = json.loads(line)
+    assert document["schema_version"] == 1 and document["url"] == f"http://localhost:{port}"
+    assert document["email"] == "user@example.com" and document["default_password"] is True
+    assert get(port).status == 302

@@ -133,16 +133,16 @@ def test_json_is_one_document_with_cluster_install_and_components(
     assert document["nodes"][0]["cpu_capacity"] > 0
 
 
-def test_no_minikube_profile_exits_2_and_says_to_run_up(env: dict[str, str]) -> None:
+def test_no_minikube_profile_exits_3_and_says_to_run_up(env: dict[str, str]) -> None:
     result = kfinstall("status", env=env)
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "there is no minikube profile 'kubeflow': `kfinstall up` creates it and installs Kubeflow" in result.stdout
 
 
-def test_a_cluster_without_kubeflow_exits_2(fake_tools: FakeTools, env: dict[str, str]) -> None:
+def test_a_cluster_without_kubeflow_exits_3(fake_tools: FakeTools, env: dict[str, str]) -> None:
     assert fake_tools.run("minikube", "start", "-p", "kubeflow").returncode == 0
     result = kfinstall("status", "--json", env=env)
-    assert result.returncode == 2
+    assert result.returncode == 3
     document = json.loads(result.stdout)
     assert document["install"] is None and "not installed" in document["message"]
 
@@ -152,7 +152,7 @@ def test_an_existing_context_is_looked_at_without_minikube(cluster, tmp_path: Pa
 
     env = isolated_env({**os.environ, **cluster.env}, tmp_path)
     result = kfinstall("status", "--context", cluster.context, env=env)
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert f"context '{cluster.context}': reachable" in result.stdout
     assert "Kubeflow is not installed on this cluster" in result.stdout
 

@@ -53,7 +53,7 @@ def test_an_unfinished_up_is_not_ready_even_when_every_component_is() -> None:
     assert "has not finished" in text(report) and "Run the same `kfinstall up` again" in text(report)
 
 
-def test_a_stopped_cluster_is_exit_2_with_its_message() -> None:
+def test_a_stopped_cluster_is_exit_3_with_its_message() -> None:
     report = StatusReport("stopped", "kubeflow", message="minikube profile 'kubeflow' is stopped: start it")
-    assert report.exit_code == 2
+    assert report.exit_code == 3  # errors.py EXIT_NOT_INSTALLED: nothing installed, or no cluster running
     assert "minikube profile 'kubeflow' is stopped" in text(report)

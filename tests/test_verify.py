@@ -173,7 +173,8 @@ def test_verify_without_an_install_says_so(env, synthetic_release, fake_tools: F
     started = fake_tools.run("minikube", "start", "-p", "kubeflow")
     assert started.returncode == 0, started.stderr
     result, report = verify(env, synthetic_release)
-    assert result.returncode == 1 and report is None
+    assert result.returncode == 3 and report is not None  # nothing installed (errors.py), as a JSON error document
+    assert report["ok"] is False and report["error"]["exit_code"] == 3
     assert "kfinstall installed nothing on context 'kubeflow'" in result.stderr
     assert "log: " in result.stderr
 
@@ -202,6 +203,6 @@ def test_verify_uses_a_running_port_forward_given_by_url(env, synthetic_release)
 def test_a_set_password_must_be_given_when_there_is_no_terminal(env, synthetic_release) -> None:
     up(env, synthetic_release, "--password-stdin", stdin=SECRET + "\n")
     result, report = verify(env, synthetic_release)
-    assert result.returncode == 2 and report is None
+    assert result.returncode == 2 and report is not None and report["ok"] is False  # --json: an error document
     assert "no password was given" in result.stderr
     assert "--password-file" in result.stderr

@@ -3,6 +3,11 @@
 What a command does is in `commands/<name>.py`; how it starts, fails and ends (log, errors, JSON, exit code) is
 `commands/frame.py`; how its output looks is `ui/`. Imports stay inside the command functions: `kfinstall
 --help` loads none of them.
+
+The help follows kind, minikube, gh and uv: `-h` as well as `--help`; options grouped in panels (`rich_help_panel`);
+a value's metavar names what it is (`RELEASE`, `SIZE`), a flag shows none (Typer would print `<bool>`, `<str>`,
+`<list[str]>`); every command ends its help with examples that run; the commands listed in the order a user needs
+them (`ORDER`), not in the order of this file; the exit codes in `kfinstall --help` (errors.py holds them).
 """
 
 from __future__ import annotations
@@ -12,17 +17,79 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from kfinstall import __version__
+from kfinstall.errors import EXIT_FAILURE, EXIT_NOT_INSTALLED, EXIT_USAGE
 from kfinstall.manifests.login import DEFAULT_EMAIL
+
+#: The commands in `kfinstall --help` in the order a user meets them: look, install, use, maintain, remove.
+ORDER = (
+    "check", "plan", "up", "status", "port-forward", "verify", "client", "password", "images", "gpu-test", "down",
+    "versions",
+)  # fmt: skip
+
+#: The option panels of a command's help, in this order (options without one come first, under "Options").
+PANELS = ("Release", "Components", "Cluster", "Login", "Output", "Advanced")
+
+EXIT_CODES = f"""
+Exit codes:
+  0    done (status, verify: everything ready and working)
+  {EXIT_FAILURE}    failed: a check failed, something is not ready, a program failed
+  {EXIT_USAGE}    bad input: an unknown option or value; nothing was changed
+  {EXIT_NOT_INSTALLED}    nothing installed (no cluster, no Kubeflow on it), or not running
+  130  interrupted by Ctrl-C (143 SIGTERM, 129 SIGHUP): run it again
+
+Shell completion: kfinstall --install-completion, then open a new shell.
+Each command but versions writes a log; --verbose shows the programs it runs.
+"""
+
+
+def _for_help(params: list) -> list:  # type: ignore[type-arg]
+    """The parameters as the help shows them: a flag takes no value, so it shows no metavar (Typer's default is the
+    type, `<bool>`; this covers the options Typer adds itself too: --help, --install-completion), an argument shows
+    its metavar alone (not `ACTION <str>`); the panels in `PANELS` order, whatever the order of a command's
+    parameters (a stable sort: within a panel, as declared). A new command gets this with `**_examples(...)`."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+        elif param.param_type_name == "argument" and param.metavar:  # its metavar says it: no `<str>` beside
+            param.display_type_rich = lambda ctx: None
+    order = {panel: index for index, panel in enumerate(PANELS)}
+    return sorted(params, key=lambda param: order.get(getattr(param, "rich_help_panel", None), -1))
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx):  # type: ignore[no-untyped-def]
+        return _for_help(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx):  # type: ignore[no-untyped-def]
+        return _for_help(super().get_params(ctx))
+
+    def list_commands(self, ctx):  # type: ignore[no-untyped-def]
+        """`ORDER`, then any command it does not name yet."""
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda name: ORDER.index(name) if name in ORDER else len(ORDER))
+
 
 app = typer.Typer(
     name="kfinstall",
+    cls=_Group,
     help="From a bare machine to a working Kubeflow on minikube in one command.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _examples(*lines: str) -> dict[str, object]:
+    """A command's `cls` and its epilog of examples (the leading newline keeps their indentation: Typer
+    dedents the epilog by its lines after the first)."""
+    return {"cls": _Command, "epilog": "\nExamples:\n" + "\n".join(f"  {line}" for line in lines)}
 
 
 def _version_callback(value: bool) -> None:
@@ -34,7 +101,7 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Print kfinstall's version."
+        False, "--version", "-V", callback=_version_callback, is_eager=True, help="Print kfinstall's version and exit."
     ),
 ) -> None:
     """From a bare machine to a working Kubeflow on minikube in one command."""
@@ -42,56 +109,111 @@ def _root(
 
 # Options shared by `check`, `up` and `plan` -----------------------------------------------------------------
 
+RELEASE, COMPONENTS, CLUSTER, LOGIN, OUTPUT, ADVANCED = PANELS
+
 KubeflowVersionOpt = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
-    typer.Option("--kubeflow-version", "-k", help="Kubeflow release to install (default: newest that fits)."),
+    typer.Option(
+        "--kubeflow-version", "-k", metavar="RELEASE", rich_help_panel=RELEASE,
+        help="Kubeflow release to install, e.g. v1.10.2 (default: the newest that fits; see `kfinstall versions`).",
+    ),
+]  # fmt: skip
+ProfileOpt = Annotated[
+    str,
+    typer.Option(
+        "--profile", metavar="PROFILE", rich_help_panel=COMPONENTS, help="Install profile: minimal, standard or full."
+    ),
 ]
-ProfileOpt = Annotated[str, typer.Option("--profile", help="Install profile: minimal, standard or full.")]
 InstalledProfileOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
-        "--profile", help="Install profile: minimal, standard or full (default: what is installed, else standard)."
+        "--profile",
+        metavar="PROFILE",
+        rich_help_panel=COMPONENTS,
+        help="Install profile: minimal, standard or full (default: what is installed, else standard).",
     ),
 ]
 PinsOpt = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option("--pins", help="Use another pins file (a fork or a mirror of kubeflow/manifests)."),
+    typer.Option(
+        "--pins", metavar="FILE", rich_help_panel=ADVANCED,
+        help="Use another pins file (a fork or a mirror of kubeflow/manifests).",
+    ),
+]  # fmt: skip
+CpusOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--cpus", metavar="N", rich_help_panel=CLUSTER, help="CPUs for minikube (default: the release's)."),
 ]
-CpusOpt = Annotated[Optional[str], typer.Option("--cpus", help="CPUs for minikube (default: the release's).")]  # noqa: UP045
 MemoryOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--memory", help="Memory for minikube, e.g. 16g or 16384 (MB) (default: the release's)."),
-]
+    typer.Option(
+        "--memory", metavar="SIZE", rich_help_panel=CLUSTER,
+        help="Memory for minikube, e.g. 16g or 16384 (MB) (default: the release's).",
+    ),
+]  # fmt: skip
 K8sVersionOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--k8s-version", help="Kubernetes version for minikube (default: the release's)."),
+    typer.Option(
+        "--k8s-version", metavar="VERSION", rich_help_panel=CLUSTER,
+        help="Kubernetes version for minikube (default: the release's).",
+    ),
+]  # fmt: skip
+DriverOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--driver", metavar="DRIVER", rich_help_panel=CLUSTER, help="minikube driver (default: docker)."),
 ]
-DriverOpt = Annotated[Optional[str], typer.Option("--driver", help="minikube driver (default: docker).")]  # noqa: UP045
 GpusOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--gpus", help="Give the cluster the host's GPUs: all or nvidia (docker driver)."),
-]
+    typer.Option(
+        "--gpus", metavar="all|nvidia", rich_help_panel=CLUSTER,
+        help="Give the cluster the host's GPUs (docker driver).",
+    ),
+]  # fmt: skip
 ContextOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--context", help="Install into this existing kubeconfig context instead of minikube."),
+    typer.Option(
+        "--context", metavar="CONTEXT", rich_help_panel=CLUSTER,
+        help="Install into this existing kubeconfig context instead of minikube.",
+    ),
+]  # fmt: skip
+JsonOpt = Annotated[
+    bool, typer.Option("--json", rich_help_panel=OUTPUT, help="Machine-readable output on stdout (schema_version 1).")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show each external command as it runs.")]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", rich_help_panel=OUTPUT, help="Print only the result and errors.")
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", rich_help_panel=OUTPUT, help="Also show each external command as it runs."),
+]
+
+
+def _context_opt(help: str) -> object:
+    """`--context` of a command that works on an installed cluster: the help says what it does there."""
+    return typer.Option("--context", metavar="CONTEXT", rich_help_panel=CLUSTER, help=help)
 
 
 # versions / check --------------------------------------------------------------------------------------------
 
 
-@app.command()
-def versions(pins: PinsOpt = None, json_output: JsonOpt = False) -> None:
+@app.command(**_examples("kfinstall versions", "kfinstall versions --json"))
+def versions(
+    pins: PinsOpt = None, json_output: JsonOpt = False, quiet: QuietOpt = False, verbose: VerboseOpt = False
+) -> None:
     """List the pinned Kubeflow releases: Kubernetes range, kustomize, and the components of each profile."""
     from kfinstall.commands import frame
     from kfinstall.commands import versions as command
 
-    frame.run(command.COMMAND, pins=pins, json_output=json_output)
+    frame.run(command.COMMAND, json_output=json_output, quiet=quiet, verbose=verbose, pins=pins)
 
 
-@app.command()
+@app.command(
+    **_examples(
+        "kfinstall check",
+        "kfinstall check -k v1.10.2 --profile minimal --memory 12g",
+        "kfinstall check --images --json",
+    )
+)
 def check(
     kubeflow_version: KubeflowVersionOpt = None,
     profile: ProfileOpt = "standard",
@@ -106,11 +228,14 @@ def check(
         bool,
         typer.Option(
             "--images",
+            rich_help_panel=ADVANCED,
             help="Also ask the registries whether they still serve every image of the plan, for this machine's "
             "platform (fetches and builds the manifests; needs the network).",
         ),
     ] = False,
     json_output: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Check the prerequisites of a release on this machine (or cluster); exit 1 if any check fails."""
     from kfinstall.commands import check as command
@@ -119,6 +244,8 @@ def check(
     frame.run(
         command.COMMAND,
         json_output=json_output,
+        quiet=quiet,
+        verbose=verbose,
         kubeflow_version=kubeflow_version,
         profile=profile,
         pins_path=pins,
@@ -132,26 +259,44 @@ def check(
     )
 
 
-@app.command("gpu-test")
+@app.command(
+    "gpu-test",
+    **_examples("kfinstall gpu-test", "kfinstall gpu-test --image nvcr.io/nvidia/cuda:12.4.1-base-ubuntu22.04"),
+)
 def gpu_test(
     context: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--context", help="kubeconfig context of the cluster (default: the minikube profile's)."),
+        _context_opt("kubeconfig context of the cluster (default: the minikube profile's)."),
     ] = None,
     minikube_profile: Annotated[
-        str, typer.Option("--minikube-profile", "-p", help="minikube profile (cluster) name.")
+        str,
+        typer.Option(
+            "--minikube-profile", "-p", metavar="NAME", rich_help_panel=CLUSTER, help="minikube profile (cluster) name."
+        ),
     ] = "kubeflow",
     image: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--image", help="CUDA image to run nvidia-smi in (default: nvidia/cuda base; or a mirror's)."),
+        typer.Option(
+            "--image",
+            metavar="IMAGE",
+            help="CUDA image to run nvidia-smi in (default: nvidia/cuda base; or a mirror's).",
+        ),
     ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds the pod may take (image pull).")] = 300.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", help="Seconds the pod may take (image pull).")
+    ] = 300.0,
+    json_output: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Run a pod that requests one GPU and runs nvidia-smi; show its output, delete it; exit 0 only if it worked."""
     from kfinstall.commands import frame
     from kfinstall.commands import gpu_test as command
 
-    frame.run(command.COMMAND, context=context, minikube_profile=minikube_profile, image=image, timeout=timeout)
+    frame.run(
+        command.COMMAND, json_output=json_output, quiet=quiet, verbose=verbose,
+        context=context, minikube_profile=minikube_profile, image=image, timeout=timeout,
+    )  # fmt: skip
 
 
 def main() -> None:
@@ -163,29 +308,70 @@ def main() -> None:
 
 # up / plan ---------------------------------------------------------------------------------------------------
 
-MinikubeProfileOpt = Annotated[str, typer.Option("--minikube-profile", "-p", help="minikube profile (cluster) name.")]
+MinikubeProfileOpt = Annotated[
+    str,
+    typer.Option(
+        "--minikube-profile", "-p", metavar="NAME", rich_help_panel=CLUSTER, help="minikube profile (cluster) name."
+    ),
+]
 
 
-WithOpt = Annotated[Optional[list[str]], typer.Option("--with", help="Also install this component.")]  # noqa: UP045
-WithoutOpt = Annotated[Optional[list[str]], typer.Option("--without", help="Leave this component out.")]  # noqa: UP045
+WithOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--with", metavar="COMPONENT", rich_help_panel=COMPONENTS, help="Also install this component (repeatable)."
+    ),
+]
+WithoutOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--without", metavar="COMPONENT", rich_help_panel=COMPONENTS, help="Leave this component out (repeatable)."
+    ),
+]
 VariantOpt = Annotated[
     Optional[list[str]],  # noqa: UP045
-    typer.Option("--variant", help="Use a component's alternative, e.g. pipelines=pns."),
-]
+    typer.Option(
+        "--variant", metavar="COMPONENT=VARIANT", rich_help_panel=COMPONENTS,
+        help="Use a component's alternative, e.g. pipelines=pns.",
+    ),
+]  # fmt: skip
 
 
 PasswordFileOpt = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option("--password-file", help="Set the dashboard password from the first line of this file."),
+    typer.Option(
+        "--password-file", metavar="FILE", rich_help_panel=LOGIN,
+        help="Set the dashboard password from the first line of this file.",
+    ),
+]  # fmt: skip
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", rich_help_panel=LOGIN, help="Read the dashboard password from stdin.")
 ]
-PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the dashboard password from stdin.")]
 EmailOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--email", help=f"The dashboard user's email (default: {DEFAULT_EMAIL})."),
+    typer.Option(
+        "--email",
+        metavar="EMAIL",
+        rich_help_panel=LOGIN,
+        help=f"The dashboard user's email (default: {DEFAULT_EMAIL}).",
+    ),
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", rich_help_panel=OUTPUT, help="Never prompt.")]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option("--timeout", metavar="SECONDS", rich_help_panel=ADVANCED, help="Seconds each component may take."),
 ]
 
 
-@app.command()
+@app.command(
+    **_examples(
+        "kfinstall up",
+        "kfinstall up --profile minimal --cpus 4 --memory 12g",
+        "kfinstall up -k v1.10.2 --password-file ~/.kubeflow-password --yes",
+        "kfinstall up --without katib --gpus all",
+        "kfinstall up --dry-run",
+    )
+)
 def up(
     kubeflow_version: KubeflowVersionOpt = None,
     profile: InstalledProfileOpt = None,
@@ -195,31 +381,62 @@ def up(
     pins: PinsOpt = None,
     cpus: CpusOpt = None,
     memory: MemoryOpt = None,
-    disk_size: Annotated[Optional[str], typer.Option("--disk-size", help="minikube disk size, e.g. 50g.")] = None,  # noqa: UP045
+    disk_size: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--disk-size", metavar="SIZE", rich_help_panel=CLUSTER, help="minikube disk size, e.g. 50g."),
+    ] = None,
     driver: DriverOpt = None,
     k8s_version: K8sVersionOpt = None,
     gpus: GpusOpt = None,
     context: ContextOpt = None,
     minikube_profile: MinikubeProfileOpt = "kubeflow",
     manifests_repo: Annotated[
-        Optional[str], typer.Option("--manifests-repo", help="Clone the manifests from this mirror or fork.")  # noqa: UP045
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--manifests-repo",
+            metavar="URL",
+            rich_help_panel=RELEASE,
+            help="Clone the manifests from this mirror or fork.",
+        ),
     ] = None,
     manifests_dir: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--manifests-dir", help="Use this local manifests checkout (not verified against the pins)."),
+        typer.Option(
+            "--manifests-dir",
+            metavar="DIR",
+            rich_help_panel=RELEASE,
+            help="Use this local manifests checkout (not verified against the pins).",
+        ),
     ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each component may take.")] = 900.0,
-    skip_checks: Annotated[bool, typer.Option("--skip-checks", help="Do not stop on failed checks.")] = False,
-    prefetch_images: Annotated[
-        bool, typer.Option("--prefetch-images", help="Pull all images into minikube in parallel while installing.")
+    timeout: TimeoutOpt = 900.0,
+    skip_checks: Annotated[
+        bool, typer.Option("--skip-checks", rich_help_panel=ADVANCED, help="Do not stop on failed checks.")
     ] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Never prompt.")] = False,
+    prefetch_images: Annotated[
+        bool,
+        typer.Option(
+            "--prefetch-images",
+            rich_help_panel=ADVANCED,
+            help="Pull all images into minikube in parallel while installing.",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", rich_help_panel=OUTPUT, help="Print the plan; change nothing.")
+    ] = False,
+    yes: YesOpt = False,
     password_file: PasswordFileOpt = None,
     password_stdin: PasswordStdinOpt = False,
     email: EmailOpt = None,
     verbose: VerboseOpt = False,
-    json_output: JsonOpt = False,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            rich_help_panel=OUTPUT,
+            help="One JSON event a line on stdout (steps, components, warnings, the error or the end).",
+        ),
+    ] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Install Kubeflow: start minikube, fetch and build the manifests, apply them in order, wait until ready."""
     from kfinstall.commands import frame
@@ -234,26 +451,33 @@ def up(
         prefetch_images=prefetch_images, password_file=password_file, password_stdin=password_stdin, email=email,
     )  # fmt: skip
     if dry_run:
-        frame.run(plan_command.COMMAND, json_output=json_output, **values)
+        frame.run(plan_command.COMMAND, json_output=json_output, quiet=quiet, verbose=verbose, **values)
     frame.run(
         up_command.COMMAND,
         json_output=json_output,
-        json=json_output,
+        quiet=quiet,
         verbose=verbose,
+        json=json_output,
         prompt=not yes and sys.stdin.isatty(),
         **values,
     )
 
 
-@app.command("password")
+@app.command(
+    "password",
+    **_examples("kfinstall password", "kfinstall password --password-file ~/.kubeflow-password"),
+)
 def password_command(
     minikube_profile: MinikubeProfileOpt = "kubeflow",
     context: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--context", help="Change it on this kubeconfig context instead of the minikube profile."),
+        _context_opt("Change it on this kubeconfig context instead of the minikube profile."),
     ] = None,
     password_file: PasswordFileOpt = None,
     password_stdin: PasswordStdinOpt = False,
+    json_output: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Change the dashboard password of the installed Kubeflow (prompts on a terminal), then restart Dex."""
     from kfinstall.commands import frame
@@ -261,6 +485,9 @@ def password_command(
 
     frame.run(
         command.COMMAND,
+        json_output=json_output,
+        quiet=quiet,
+        verbose=verbose,
         minikube_profile=minikube_profile,
         context=context,
         password_file=password_file,
@@ -268,10 +495,23 @@ def password_command(
     )
 
 
-@app.command("images")
+@app.command(
+    "images",
+    **_examples(
+        "kfinstall images list",
+        "kfinstall images pull -k v1.10.2 --profile minimal",
+        "kfinstall images save kubeflow-images.tar",
+        "kfinstall images load kubeflow-images.tar",
+    ),
+)
 def images_command(
-    action: Annotated[str, typer.Argument(help="list, pull (into minikube), save FILE or load FILE.")],
-    file: Annotated[Optional[Path], typer.Argument(help="The tarball for save and load.")] = None,  # noqa: UP045
+    action: Annotated[
+        str, typer.Argument(metavar="ACTION", help="list, pull (into minikube), save FILE or load FILE.")
+    ],
+    file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(metavar="FILE", help="The tarball for save and load."),
+    ] = None,
     kubeflow_version: KubeflowVersionOpt = None,
     profile: ProfileOpt = "standard",
     with_ids: WithOpt = None,
@@ -279,8 +519,15 @@ def images_command(
     variant: VariantOpt = None,
     pins: PinsOpt = None,
     minikube_profile: MinikubeProfileOpt = "kubeflow",
-    concurrency: Annotated[int, typer.Option("--concurrency", help="Images pulled, saved or loaded at a time.")] = 4,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency", metavar="N", rich_help_panel=ADVANCED, help="Images pulled, saved or loaded at a time."
+        ),
+    ] = 4,
     json_output: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """The container images of a release: list them, pull them into minikube, save them to a tarball, load it."""
     from kfinstall.commands import frame
@@ -289,6 +536,8 @@ def images_command(
     frame.run(
         command.COMMAND,
         json_output=json_output,
+        quiet=quiet,
+        verbose=verbose,
         action=action,
         file=file,
         concurrency=concurrency,
@@ -304,7 +553,10 @@ def images_command(
     )
 
 
-@app.command("plan")
+@app.command(
+    "plan",
+    **_examples("kfinstall plan", "kfinstall plan -k v1.9.1 --profile full", "kfinstall plan --without katib --json"),
+)
 def plan_command(
     kubeflow_version: KubeflowVersionOpt = None,
     profile: InstalledProfileOpt = None,
@@ -320,6 +572,8 @@ def plan_command(
     context: ContextOpt = None,
     minikube_profile: MinikubeProfileOpt = "kubeflow",
     json_output: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Show what `up` would do (release, minikube command, components in order and why, steps), changing nothing."""
     from kfinstall.commands import frame
@@ -328,6 +582,8 @@ def plan_command(
     frame.run(
         plan_command.COMMAND,
         json_output=json_output,
+        quiet=quiet,
+        verbose=verbose,
         kubeflow_version=kubeflow_version,
         profile=profile,
         with_ids=with_ids,
@@ -348,21 +604,30 @@ def plan_command(
 
 StatusContextOpt = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--context", help="Look at this kubeconfig context instead of the minikube profile."),
+    _context_opt("Look at this kubeconfig context instead of the minikube profile."),
 ]
 
 
-@app.command()
+@app.command(**_examples("kfinstall status", "kfinstall status --watch", "kfinstall status --json"))
 def status(
     minikube_profile: MinikubeProfileOpt = "kubeflow",
     context: StatusContextOpt = None,
-    watch: Annotated[bool, typer.Option("--watch", "-w", help="Refresh until all is ready (Ctrl-C stops).")] = False,
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between refreshes with --watch.")] = 2.0,
+    watch: Annotated[
+        bool, typer.Option("--watch", "-w", rich_help_panel=OUTPUT, help="Refresh until all is ready (Ctrl-C stops).")
+    ] = False,
+    interval: Annotated[
+        float,
+        typer.Option(
+            "--interval", metavar="SECONDS", rich_help_panel=OUTPUT, help="Seconds between refreshes with --watch."
+        ),
+    ] = 2.0,
     json_output: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Is Kubeflow OK? Cluster, installed release, and every component with why it is not ready.
 
-    Exit code 0: everything ready; 1: something is not ready; 2: nothing installed or no cluster.
+    Exit code 0: everything ready; 1: something is not ready; 3: nothing installed, or the cluster is not running.
     """
     from kfinstall.commands import frame
     from kfinstall.commands import status as command
@@ -370,6 +635,8 @@ def status(
     frame.run(
         command.COMMAND,
         json_output=json_output,
+        quiet=quiet,
+        verbose=verbose,
         json=json_output,
         minikube_profile=minikube_profile,
         context=context,
@@ -378,25 +645,44 @@ def status(
     )
 
 
-@app.command()
+@app.command(**_examples("kfinstall down", "kfinstall down --keep-cluster --yes", "kfinstall down -p kubeflow2 --yes"))
 def down(
     minikube_profile: MinikubeProfileOpt = "kubeflow",
     context: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--context", help="Remove Kubeflow from this kubeconfig context (implies --keep-cluster)."),
+        _context_opt("Remove Kubeflow from this kubeconfig context (implies --keep-cluster)."),
     ] = None,
     keep_cluster: Annotated[
-        bool, typer.Option("--keep-cluster", help="Remove only what kfinstall installed; keep the cluster.")
+        bool,
+        typer.Option(
+            "--keep-cluster", rich_help_panel=CLUSTER, help="Remove only what kfinstall installed; keep the cluster."
+        ),
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each deletion step may take.")] = 300.0,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", rich_help_panel=OUTPUT, help="Do not ask for confirmation.")
+    ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout", metavar="SECONDS", rich_help_panel=ADVANCED, help="Seconds each deletion step may take."
+        ),
+    ] = 300.0,
+    json_output: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
-    """Delete the minikube cluster, or with --keep-cluster remove only the Kubeflow components kfinstall installed."""
+    """Delete the minikube cluster, or with --keep-cluster remove only the Kubeflow components kfinstall installed.
+
+    Exit code 0: deleted; 3: there was nothing to delete.
+    """
     from kfinstall.commands import down as command
     from kfinstall.commands import frame
 
     frame.run(
         command.COMMAND,
+        json_output=json_output,
+        quiet=quiet,
+        verbose=verbose,
         minikube_profile=minikube_profile,
         context=context,
         keep_cluster=keep_cluster,
@@ -405,18 +691,34 @@ def down(
     )
 
 
-@app.command("port-forward")
+@app.command(
+    "port-forward",
+    **_examples("kfinstall port-forward", "kfinstall port-forward --port 8081 --open", "kfinstall port-forward --json"),
+)
 def port_forward(
     minikube_profile: MinikubeProfileOpt = "kubeflow",
     context: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--context", help="Forward from this kubeconfig context instead of the minikube profile."),
+        _context_opt("Forward from this kubeconfig context instead of the minikube profile."),
     ] = None,
-    port: Annotated[int, typer.Option("--port", help="Local port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Local port to listen on.")] = 8080,
     address: Annotated[
-        str, typer.Option("--address", help="Local address to listen on (not loopback: reachable by others).")
+        str,
+        typer.Option(
+            "--address", metavar="ADDRESS", help="Local address to listen on (not loopback: reachable by others)."
+        ),
     ] = "127.0.0.1",
     open_browser: Annotated[bool, typer.Option("--open", help="Open the dashboard in the browser.")] = False,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            rich_help_panel=OUTPUT,
+            help="Once the forward works, one JSON document on stdout (url, email); it runs on until Ctrl-C.",
+        ),
+    ] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Forward a local port to Kubeflow's gateway and keep it alive until Ctrl-C; prints the URL and login."""
     from kfinstall.commands import frame
@@ -424,6 +726,10 @@ def port_forward(
 
     frame.run(
         command.COMMAND,
+        json_output=json_output,
+        quiet=quiet,
+        verbose=verbose,
+        json=json_output,
         minikube_profile=minikube_profile,
         context=context,
         port=port,
@@ -432,25 +738,45 @@ def port_forward(
     )
 
 
-@app.command("verify")
+@app.command(
+    "verify",
+    **_examples(
+        "kfinstall verify",
+        "kfinstall verify --password-file ~/.kubeflow-password --json",
+        "kfinstall verify --url http://localhost:8080",
+    ),
+)
 def verify_command(
     minikube_profile: MinikubeProfileOpt = "kubeflow",
     context: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--context", help="Verify Kubeflow on this kubeconfig context instead of the minikube profile."),
+        _context_opt("Verify Kubeflow on this kubeconfig context instead of the minikube profile."),
     ] = None,
     url: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--url", help="Reach the gateway here (e.g. http://localhost:8080) instead of a port-forward."),
+        typer.Option(
+            "--url",
+            metavar="URL",
+            help="Reach the gateway here (e.g. http://localhost:8080) instead of a port-forward.",
+        ),
     ] = None,
     password_file: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--password-file", help="Log in with the password on the first line of this file."),
+        typer.Option(
+            "--password-file",
+            metavar="FILE",
+            rich_help_panel=LOGIN,
+            help="Log in with the password on the first line of this file.",
+        ),
     ] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", rich_help_panel=LOGIN, help="Read the password from stdin.")
+    ] = False,
     email: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--email", help="Log in as this user (default: the installed one)."),
+        typer.Option(
+            "--email", metavar="EMAIL", rich_help_panel=LOGIN, help="Log in as this user (default: the installed one)."
+        ),
     ] = None,
     pipeline: Annotated[
         bool, typer.Option("--pipeline", help="Also run a tiny CPU pipeline in the user's namespace and wait for it.")
@@ -459,15 +785,18 @@ def verify_command(
         bool, typer.Option("--gpu", help="Also run a pipeline whose one step asks for an nvidia.com/gpu.")
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds each pipeline run may take (--pipeline, --gpu).")
+        float,
+        typer.Option("--timeout", metavar="SECONDS", help="Seconds each pipeline run may take (--pipeline, --gpu)."),
     ] = 600.0,
     pins: PinsOpt = None,
     json_output: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Log in as the installed user and check the dashboard, the user's namespace, Pipelines, notebooks and Katib.
 
     Exit code 0: every check passed (or its component is not installed); 1: a check failed; 2: bad input (also
-    --gpu on a cluster without GPUs).
+    --gpu on a cluster without GPUs); 3: nothing installed.
     """
     from kfinstall.commands import frame
     from kfinstall.commands import verify as command
@@ -475,6 +804,8 @@ def verify_command(
     frame.run(
         command.COMMAND,
         json_output=json_output,
+        quiet=quiet,
+        verbose=verbose,
         minikube_profile=minikube_profile,
         context=context,
         url=url,
@@ -488,36 +819,65 @@ def verify_command(
     )
 
 
-@app.command("client")
+@app.command(
+    "client",
+    **_examples(
+        "kfinstall client",
+        "kfinstall client --env",
+        "kfinstall client --password-file ~/.kubeflow-password --json",
+    ),
+)
 def client_command(
     minikube_profile: MinikubeProfileOpt = "kubeflow",
     context: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--context", help="Use Kubeflow on this kubeconfig context instead of the minikube profile."),
+        _context_opt("Use Kubeflow on this kubeconfig context instead of the minikube profile."),
     ] = None,
     url: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--url", help="The gateway as your code reaches it (default: http://localhost:8080)."),
+        typer.Option(
+            "--url", metavar="URL", help="The gateway as your code reaches it (default: http://localhost:8080)."
+        ),
     ] = None,
     password_file: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--password-file", help="Log in with the password on the first line of this file."),
+        typer.Option(
+            "--password-file",
+            metavar="FILE",
+            rich_help_panel=LOGIN,
+            help="Log in with the password on the first line of this file.",
+        ),
     ] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", rich_help_panel=LOGIN, help="Read the password from stdin.")
+    ] = False,
     email: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--email", help="Log in as this user (default: the installed one)."),
+        typer.Option(
+            "--email", metavar="EMAIL", rich_help_panel=LOGIN, help="Log in as this user (default: the installed one)."
+        ),
     ] = None,
     token: Annotated[
-        bool, typer.Option("--token", help="A service-account token instead of the session cookie (m2m overlay).")
+        bool,
+        typer.Option(
+            "--token",
+            rich_help_panel=LOGIN,
+            help="A service-account token instead of the session cookie (m2m overlay).",
+        ),
     ] = False,
-    env: Annotated[bool, typer.Option("--env", help="Print the KF_PIPELINES_* variables the kfp SDK reads.")] = False,
+    env: Annotated[
+        bool,
+        typer.Option("--env", rich_help_panel=OUTPUT, help="Print the KF_PIPELINES_* variables the kfp SDK reads."),
+    ] = False,
     pins: PinsOpt = None,
     json_output: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Log in and print the Python lines of a kfp.Client for your namespace (the credential in a 0600 file).
 
-    Example: kfinstall client, then paste its lines into Python with `kfinstall port-forward` running.
+    Paste the lines into Python while `kfinstall port-forward` runs. Exit code 0: the lines are printed; 1: the
+    login failed; 2: bad input; 3: nothing installed.
     """
     from kfinstall.commands import client as command
     from kfinstall.commands import frame
@@ -525,6 +885,8 @@ def client_command(
     frame.run(
         command.COMMAND,
         json_output=json_output,
+        quiet=quiet,
+        verbose=verbose,
         minikube_profile=minikube_profile,
         context=context,
         url=url,

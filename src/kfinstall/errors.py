@@ -1,14 +1,31 @@
 """The errors a user can see.
 
 Every failure the user should understand is a `KfError`: one clear message, a hint that says what to do, and
-the process exit code (2 for bad input, 1 for a failure). The CLI turns them into one line each, never a
-traceback.
+the process exit code. The CLI turns them into one line each, never a traceback.
+
+The exit codes (`kfinstall --help` and the README list them):
+
+- 0: done (`status`, `verify`: everything ready and working);
+- 1 `EXIT_FAILURE`: something failed or is not ready;
+- 2 `EXIT_USAGE`: bad input, refused before anything changed (click's own code for a bad option, so one code
+  whoever refuses it);
+- 3 `EXIT_NOT_INSTALLED`: nothing installed to act on: no minikube profile, or a cluster without kfinstall's
+  install record (`status`, `verify`, `port-forward`, `password`, `down` with nothing to delete); for `status`
+  also a cluster that is not running (stopped, paused, not answering). Not 2: the
+  command line was right, and a script polling `kfinstall status` must tell "not installed yet" from a typo;
+  not 1: nothing failed. 3 is what the LSB asks of an init script's `status` for "program is not running"
+  (Linux Standard Base Core, "Init Script Actions"), and gh likewise gives a non-failure state its own small
+  code (cli.github.com/manual/gh_help_exit-codes: 4 "authentication required"; gh_pr_checks: 8 checks pending)
+  instead of minikube's large reason codes (kubernetes/minikube pkg/minikube/reason/exitcodes.go: 85
+  ExGuestNotFound), which would read as a failure of minikube;
+- 128 + N: interrupted by signal N (`Interrupted`); 130 also for end of input at a prompt.
 """
 
 from __future__ import annotations
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_NOT_INSTALLED = 3
 
 
 class KfError(Exception):
@@ -28,6 +45,12 @@ class UsageError(KfError):
     """The user asked for something that cannot be (unknown release, bad `--memory`, ...): exit code 2."""
 
     exit_code = EXIT_USAGE
+
+
+class NotInstalled(KfError):
+    """Nothing is installed to act on (no minikube profile, no install record on the cluster): exit code 3."""
+
+    exit_code = EXIT_NOT_INSTALLED
 
 
 class Declined(KfError):

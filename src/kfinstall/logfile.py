@@ -14,7 +14,7 @@ KEEP_LOGS = 20
 #: A log modified this recently may belong to a kfinstall still running: it is never deleted.
 IN_USE_SECONDS = 60
 #: The names `start_log` gives (time, command, pid): only these are ever pruned, nothing else in the directory.
-_LOG_NAME = re.compile(r"^\d{8}-\d{6}-[a-z0-9-]+-(?P<pid>\d+)\.log$")
+_LOG_NAME = re.compile(r"^\d{8}-\d{6}-(?P<command>[a-z0-9-]+)-(?P<pid>\d+)\.log$")
 
 
 def default_log_dir() -> Path:
@@ -67,7 +67,9 @@ def prune(directory: Path, *, keep: Path | None = None, now: float | None = None
     """Delete the logs older than the newest `KEEP_LOGS` runs, except any that another kfinstall may still write.
 
     A log is spared when it was modified in the last `IN_USE_SECONDS` or the process its name carries is still
-    running (a `port-forward` quiet for hours). One directory listing and a `stat` per log: cheap at every start.
+    running (a `port-forward` quiet for hours), and so is the newest log of each command: every command writes
+    one, and twenty `kfinstall status` in a loop must not take the log of the `up` that failed before them.
+    One directory listing and a `stat` per log: cheap at every start.
     Returns what it deleted; a log it cannot delete stays (the next start tries again).
     """
     now = time.time() if now is None else now
@@ -84,9 +86,14 @@ def prune(directory: Path, *, keep: Path | None = None, now: float | None = None
         except OSError:
             continue
     logs.sort(reverse=True)  # newest first: the name starts with the time the run started
+    newest_of_each = {}
+    for name, _, path in logs:
+        newest_of_each.setdefault(_LOG_NAME.match(name)["command"], path)  # type: ignore[index]
     deleted = []
     for name, mtime, path in logs[KEEP_LOGS:]:
         if path == keep or now - mtime < IN_USE_SECONDS or _running(int(_LOG_NAME.match(name)["pid"])):  # type: ignore[index]
+            continue
+        if path in newest_of_each.values():
             continue
         try:
             path.unlink()

@@ -74,6 +74,9 @@ class FakeTools:
         monkeypatch.setenv("KUBECONFIG", str(self.kubeconfig))
         monkeypatch.setenv("KUBECACHEDIR", str(root / "kubecache"))
         monkeypatch.setenv("KFINSTALL_KUBECTL", str(self.kubectl))
+        # every kfinstall command but `versions` writes a log: the test's own, never the (guarded) home's;
+        # tests/cli_helpers.py isolated_env still sets one of its own
+        monkeypatch.setenv("KFINSTALL_LOG_DIR", str(root / "logs"))
         self._link_tools()
 
     def set(self, **knobs: Any) -> FakeTools:

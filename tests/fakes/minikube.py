@@ -172,8 +172,36 @@ def parse(args: list[str], value_flags: set[str], bool_flags: set[str]) -> Parse
     return parsed
 
 
+def config_file() -> Path:
+    """localpath.ConfigFile(): $MINIKUBE_HOME/.minikube/config/config.json, here under the fakes' state."""
+    return common.state_dir() / "minikube" / "config" / "config.json"
+
+
+def read_config() -> dict[str, Any]:
+    path = config_file()
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def write_config(config: dict[str, Any]) -> None:
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_text(json.dumps(config, indent=4))
+
+
 def profile_of(parsed: Parsed) -> str:
-    return parsed.get("profile") or os.environ.get("MINIKUBE_PROFILE") or DEFAULT_PROFILE
+    """viper's `profile`: the -p flag, else MINIKUBE_PROFILE (setupViper: SetEnvPrefix + AutomaticEnv), else the
+    config file's `profile` key (`minikube profile NAME` sets it; cmd/minikube/cmd/root.go initConfig), else the
+    flag's default `minikube` (constants.DefaultClusterName)."""
+    flag = parsed.get("profile") or os.environ.get("MINIKUBE_PROFILE")
+    return flag or read_config().get("profile") or DEFAULT_PROFILE
+
+
+def unset_active_profile() -> None:
+    """cmd/minikube/cmd/delete.go deleteContext: after a profile's context is deleted, `cmdcfg.Unset(ProfileName)`
+    (whichever profile was deleted): the next command without -p is back on `minikube`."""
+    config = read_config()
+    if "profile" in config:
+        del config["profile"]
+        write_config(config)
 
 
 def example(profile: str, action: str) -> str:
@@ -865,6 +893,7 @@ def cmd_delete(args: list[str]) -> int:
     if not cluster.exists(profile):
         err("Meh", f'"{profile}" profile does not exist, trying anyways.')
         cluster.remove_context(profile)
+        unset_active_profile()
         step("Deleted", f'Removed all traces of the "{profile}" cluster.')
         return 0
     delete_profile(profile)
@@ -879,6 +908,7 @@ def delete_profile(profile: str) -> None:
     step("DeletingHost", f"Removing {os.path.expanduser('~')}/.minikube/machines/{profile} ...")
     cluster.delete(profile)
     cluster.remove_context(profile)
+    unset_active_profile()
     (common.state_dir() / f"images-{profile}.txt").unlink(missing_ok=True)  # the node's images go with it
     step("Deleted", f'Removed all traces of the "{profile}" cluster.')
 
@@ -886,11 +916,10 @@ def delete_profile(profile: str) -> None:
 def cmd_profile(args: list[str]) -> int:
     parsed = parse(args, {"output"}, {"light"})
     if parsed.positional[:1] != ["list"]:
-        if parsed.positional:
-            step("Empty", f'profile "{parsed.positional[0]}" not found')  # switching profiles is not simulated
-            return 85
-        print(profile_of(parsed))
-        return 0
+        if not parsed.positional:
+            print(profile_of(parsed))  # ClusterFlagValue(): the active profile
+            return 0
+        return switch_profile(parsed.positional[0])
     output = (parsed.get("output") or "table").lower()
     valid = []
     for name in cluster.names():
@@ -899,7 +928,7 @@ def cmd_profile(args: list[str]) -> int:
         shown = "Skipped" if parsed.true("light") else ("Running" if status_exit_code(status) == 0 else status["Host"])
         if status["APIServer"] == "Paused":
             shown = "Paused"
-        valid.append({"Name": name, "Status": shown, "Config": config, "Active": name == DEFAULT_PROFILE,
+        valid.append({"Name": name, "Status": shown, "Config": config, "Active": name == profile_of(parsed),
                       "ActiveKubeContext": cluster.current_context() == name})  # fmt: skip
     if output == "json":
         print(json.dumps({"invalid": [], "valid": valid}, separators=(",", ":")))
@@ -921,6 +950,26 @@ def cmd_profile(args: list[str]) -> int:
         if row is header:
             print(rule)
     print(rule)
+    return 0
+
+
+def switch_profile(name: str) -> int:
+    """`minikube profile NAME` (cmd/minikube/cmd/config/profile.go): `default` means `minikube`; a profile that does
+    not exist is refused with a tip and exit 0; else the config's `profile` is set and the kubeconfig's current
+    context switched to it (kubeconfig.SetCurrentContext), unless the profile was started with --keep-context."""
+    profile = DEFAULT_PROFILE if name == "default" else name
+    if profile != DEFAULT_PROFILE and not cluster.exists(profile):
+        err("Failure", f'profile "{profile}" not found')  # ValidateProfile's message (cmd/config/util.go)
+    if not cluster.exists(profile):
+        err("Tip", f"if you want to create a profile you can by this command: minikube start -p {profile}")
+        return 0
+    write_config({**read_config(), "profile": profile})
+    if cluster.load_config(profile).get("KeepContext"):
+        step("Success", f"Skipped switching kubectl context for {profile} because --keep-context was set.")
+        step("Success", f"To connect to this cluster, use: kubectl --context={profile}")
+    else:
+        cluster.use_context(profile)
+    step("Success", f"minikube profile was successfully set to {profile}")
     return 0
 
 

@@ -288,6 +288,14 @@ def write_context(name: str, url: str, keep_context: bool) -> None:
         _save_kubeconfig(config)
 
 
+def use_context(name: str) -> None:
+    """pkg/minikube/kubeconfig SetCurrentContext: the kubeconfig's current-context becomes `name`."""
+    config = _load_kubeconfig()
+    if config:
+        config["current-context"] = name
+        _save_kubeconfig(config)
+
+
 def unset_current_context(name: str) -> None:
     """What `minikube stop` does to the kubeconfig: the entries stay, the current context is cleared."""
     config = _load_kubeconfig()

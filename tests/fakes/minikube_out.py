@@ -36,6 +36,7 @@ STYLES: dict[str, tuple[str, str | None]] = {
     "Shrug": ("🤷  ", None),
     "Workaround": ("👉  ", "  "),
     "Tip": ("💡  ", None),
+    "Success": ("✅  ", None),
     "Documentation": ("📘  ", None),
     "Pause": ("⏸️  ", None),
     "Unpause": ("⏯️  ", None),

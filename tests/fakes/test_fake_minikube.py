@@ -213,3 +213,27 @@ def test_the_node_runs_the_container_runtime_minikube_was_started_with(fake_tool
         check=True,
     )
     assert json.loads(knobs.stdout)["container_runtime"] == runtime
+
+
+def test_profile_makes_a_profile_the_one_used_without_p_until_it_is_deleted(fake_tools: FakeTools) -> None:
+    """cmd/minikube/cmd/config/profile.go sets the config's `profile` and the kubectl context; delete.go unsets it."""
+    assert fake_tools.run("minikube", "start", "-p", "kubeflow").returncode == 0
+    assert fake_tools.run("minikube", "profile").stdout == "minikube\n"
+    assert fake_tools.run("minikube", "status").returncode == 85  # `minikube` does not exist
+    switched = fake_tools.run("minikube", "profile", "kubeflow")
+    assert switched.returncode == 0 and "minikube profile was successfully set to kubeflow" in switched.stdout
+    assert fake_tools.run("minikube", "profile").stdout == "kubeflow\n"
+    status = fake_tools.run("minikube", "status")
+    assert status.returncode == 0 and status.stdout.startswith("kubeflow\n")
+    current = fake_tools.run("kubectl", "config", "current-context")
+    assert current.stdout.strip() == "kubeflow"
+    (listed,) = json.loads(fake_tools.run("minikube", "profile", "list", "-o", "json").stdout)["valid"]
+    assert listed["Active"] is True
+    assert fake_tools.run("minikube", "delete").returncode == 0  # the active profile, without -p
+    assert fake_tools.run("minikube", "profile").stdout == "minikube\n"
+
+
+def test_profile_of_a_profile_that_does_not_exist_changes_nothing(fake_tools: FakeTools) -> None:
+    result = fake_tools.run("minikube", "profile", "ghost")
+    assert result.returncode == 0 and "minikube start -p ghost" in result.stderr
+    assert fake_tools.run("minikube", "profile").stdout == "minikube\n"

@@ -56,4 +56,4 @@ def as_json(result: Checked) -> dict[str, Any]:
     return tables.check_dict(result.results, result.request.release, result.request.choice_reason)
 
 
-COMMAND = Command(log=None, prepare=prepare, run=check, show=show, json=as_json)
+COMMAND = Command(log="check", prepare=prepare, run=check, show=show, json=as_json)

@@ -130,13 +130,18 @@ def write_secret(path: Path, text: str) -> None:
 
 
 def client(options: ClientOptions, say: Any) -> ClientResult:
+    from kfinstall.commands.options import require_cluster
+    from kfinstall.errors import NotInstalled
     from kfinstall.release.pins import load_pins
 
     login = options.login
+    require_cluster(
+        "client", login.minikube_profile or login.context, None if login.minikube_profile else login.context
+    )
     kubectl = Kubectl(login.context)
     record = install_record.read(kubectl)
     if record is None:
-        raise KfError(f"kfinstall installed nothing on context {login.context!r}", "run `kfinstall up` first")
+        raise NotInstalled(f"kfinstall installed nothing on context {login.context!r}", "run `kfinstall up` first")
     release = load_pins(login.pins).get(record.release)
     if "pipelines" not in record.components:
         raise KfError(

@@ -183,11 +183,15 @@ def _delete(kubectl: Kubectl, step: Step, timeout: float) -> None:
         )
 
 
+#: What `delete_cluster` says when the profile is not there.
+NOTHING_TO_DELETE = "there is no minikube profile {profile!r}: nothing to delete"
+
+
 def delete_cluster(profile: str) -> str:
     """`minikube delete -p PROFILE`; returns what happened."""
     with locks.hold(locks.cluster(profile, minikube=True)):  # not under an `up` that is installing into it
         if cluster.profile_state(profile).status == "missing":
-            return f"there is no minikube profile {profile!r}: nothing to delete"
+            return NOTHING_TO_DELETE.format(profile=profile)
         result = runner.run("minikube", "delete", "-p", profile, timeout=600)
     if not result.ok:
         raise KfError(f"minikube delete -p {profile} failed: {result.output}", "the full output is in the log file")
@@ -223,6 +227,31 @@ class Down:
     #: What `minikube delete` did (the profile deleted, or there was none); None with `keep_cluster`.
     cluster: str | None = None
     removed: Removed | None = None
+    #: Whether there was anything to delete: a missing profile, or no labelled object and no record.
+    nothing: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """3 when there was nothing to delete (errors.py `EXIT_NOT_INSTALLED`): the end state is the same, but a
+        script learns it deleted nothing; still not a failure."""
+        from kfinstall.errors import EXIT_NOT_INSTALLED
+
+        return EXIT_NOT_INSTALLED if self.nothing else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        removed = self.removed
+        return {
+            "minikube_profile": None if self.request.keep_cluster else self.request.minikube_profile,
+            "context": self.request.context or self.request.minikube_profile,
+            "keep_cluster": self.request.keep_cluster,
+            "deleted_cluster": not self.request.keep_cluster and not self.nothing,
+            "removed": None
+            if removed is None
+            else {"components": list(removed.components), "objects": removed.objects, "record": removed.record},
+            "message": self.cluster,
+            "nothing_installed": self.nothing,
+            "exit_code": self.exit_code,
+        }
 
 
 def prepare(
@@ -251,9 +280,14 @@ def prepare(
 
 def down(request: DownRequest, say: Voice) -> Down:
     if not request.keep_cluster:
-        return Down(request, cluster=delete_cluster(request.minikube_profile))
+        said = delete_cluster(request.minikube_profile)
+        return Down(request, cluster=said, nothing=said == NOTHING_TO_DELETE.format(profile=request.minikube_profile))
+    from kfinstall.commands.options import require_cluster
+
+    require_cluster("down --keep-cluster", request.minikube_profile, request.context)
     kubectl = Kubectl(request.context or request.minikube_profile)
-    return Down(request, removed=remove_components(kubectl, say.step, request.timeout))
+    removed = remove_components(kubectl, say.step, request.timeout)
+    return Down(request, removed=removed, nothing=not removed.objects and not removed.record)
 
 
 def show(result: Down) -> None:
@@ -262,4 +296,4 @@ def show(result: Down) -> None:
     results.show_down(result)
 
 
-COMMAND = Command(log="down", prepare=prepare, run=down, show=show)
+COMMAND = Command(log="down", prepare=prepare, run=down, show=show, json=Down.as_dict)

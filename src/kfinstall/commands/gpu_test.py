@@ -57,4 +57,10 @@ def show(result: GpuTest) -> None:
     results.show_gpu_test(result.result)
 
 
-COMMAND = Command(log="gpu-test", prepare=prepare, run=gpu_test, show=show, progress="stdout")
+def as_json(result: GpuTest) -> dict[str, object]:
+    from dataclasses import asdict
+
+    return {**asdict(result.result), "ok": result.result.ok, "exit_code": result.exit_code}
+
+
+COMMAND = Command(log="gpu-test", prepare=prepare, run=gpu_test, show=show, json=as_json, progress="stdout")

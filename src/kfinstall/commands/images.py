@@ -135,4 +135,4 @@ def as_json(result: Listed | Moved) -> dict[str, Any]:
     return {result.verb: result.outcome.done, "failed": result.outcome.failed}
 
 
-COMMAND = Command(log=None, prepare=prepare, run=images, show=show, json=as_json)
+COMMAND = Command(log="images", prepare=prepare, run=images, show=show, json=as_json)

@@ -337,13 +337,14 @@ def start_hint(minikube_profile: str, existing: Existing | None = None) -> str:
 def require_cluster(command: str, minikube_profile: str, context: str | None) -> None:
     """Before a command that needs a running cluster does anything: one clear error when there is none (no
     kubectl or minikube error text, no `minikube start` advice). kube/presence.py tells a deleted cluster from a
-    restarting one the same way: the kubeconfig context, then the minikube profile."""
-    from kfinstall.errors import KfError, ToolNotFoundError
+    restarting one the same way: the kubeconfig context, then the minikube profile. Exit code 3 (`NotInstalled`:
+    nothing installed, or the cluster not running), as `status` says it; `--context` given: only the context."""
+    from kfinstall.errors import NotInstalled, ToolNotFoundError
     from kfinstall.minikube import cluster
 
     if context is not None:
         if not cluster.context_exists(context):
-            raise KfError(
+            raise NotInstalled(
                 f"kubeconfig context {context!r} does not exist: `kfinstall {command}` needs a cluster",
                 "`kubectl config get-contexts` lists the contexts of your kubeconfig",
             )
@@ -357,17 +358,17 @@ def require_cluster(command: str, minikube_profile: str, context: str | None) ->
     if state.status == "running":
         return
     if state.status == "missing":
-        raise KfError(
+        raise NotInstalled(
             f"there is no minikube profile {minikube_profile!r}: `kfinstall {command}` needs a cluster with Kubeflow",
             start_hint(minikube_profile),
         )
     if state.status == "paused":
-        raise KfError(
+        raise NotInstalled(
             f"minikube profile {minikube_profile!r} is paused: `kfinstall {command}` needs it running",
             f"`minikube unpause -p {minikube_profile}` resumes it as it was",
         )
     existing = Existing(state, remembered(minikube_profile, state))
-    raise KfError(
+    raise NotInstalled(
         f"minikube profile {minikube_profile!r} is {state.status}: `kfinstall {command}` needs it running",
         start_hint(minikube_profile, existing),
     )

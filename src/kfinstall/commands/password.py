@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kfinstall.commands.frame import Command
-from kfinstall.errors import KfError, UsageError
+from kfinstall.errors import KfError, NotInstalled, UsageError
 from kfinstall.kube import record as install_record
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.manifests import login
@@ -36,7 +36,7 @@ def change_password(context: str, password_hash: str) -> str:
 def _change_password(kubectl: Kubectl, context: str, password_hash: str) -> str:
     record = install_record.read(kubectl)
     if record is None:
-        raise KfError(f"kfinstall installed nothing on context {context!r}", "run `kfinstall up` first")
+        raise NotInstalled(f"kfinstall installed nothing on context {context!r}", "run `kfinstall up` first")
     live = kubectl.items("configmaps,secrets", "--all-namespaces", "-l", COMPONENT_LABEL)
     updated = login.set_login(live, login.Login(record.email, password_hash), old_email=record.email)
     if updated is None:
@@ -73,6 +73,8 @@ class PasswordRequest:
     context: str
     #: bcrypt hash of the new password: the plaintext never goes further than `prepare`.
     password_hash: str
+    #: The minikube profile the context belongs to (None with `--context`).
+    minikube_profile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def prepare(
     if given:
         require_cluster("password", minikube_profile, context)
     assert new.hash is not None  # a source gave one, or the prompt did (it raises after 3 tries, never None here)
-    return PasswordRequest(context or minikube_profile, new.hash)
+    return PasswordRequest(context or minikube_profile, new.hash, None if context else minikube_profile)
 
 
 def password(request: PasswordRequest, say: Voice) -> PasswordChanged:
@@ -112,4 +114,8 @@ def show(result: PasswordChanged) -> None:
     output.echo(f"password changed for {result.email}; Dex restarted")
 
 
-COMMAND = Command(log="password", prepare=prepare, run=password, show=show)
+def as_json(result: PasswordChanged) -> dict[str, object]:
+    return {"email": result.email, "changed": True, "dex_restarted": True}
+
+
+COMMAND = Command(log="password", prepare=prepare, run=password, show=show, json=as_json)

@@ -109,4 +109,4 @@ def _render_steps(todo: list[Step], console: Console) -> None:
         console.print(f" {index:>2}. [bold]{step.name}[/]  [dim]{step.description}[/]")
 
 
-COMMAND = Command(log=None, prepare=prepare, run=plan, show=show, json=as_json, progress="stdout")
+COMMAND = Command(log="plan", prepare=prepare, run=plan, show=show, json=as_json, progress="stdout")

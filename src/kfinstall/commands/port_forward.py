@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 class ForwardRequest:
     options: ForwardOptions
     open_browser: bool = False
+    #: `--json`: the URL and login as one JSON line once the forward works (a script waits for it).
+    json: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Forwarded:
 
 
 def prepare(
-    *, minikube_profile: str, context: str | None, port: int, address: str, open_browser: bool
+    *, minikube_profile: str, context: str | None, port: int, address: str, open_browser: bool, json: bool = False
 ) -> ForwardRequest:
     """Port and address checked: a bad input leaves no log file. A port an earlier `kfinstall port-forward`
     holds is that forward, said as such; then the cluster is looked for (one clear error when there is none)."""
@@ -60,7 +62,7 @@ def prepare(
                 f"open it; stop that forward with Ctrl-C in its terminal or `kill {earlier.pid}`; another: {another}",
             )
     require_cluster("port-forward", minikube_profile, context)
-    return ForwardRequest(options, open_browser)
+    return ForwardRequest(options, open_browser, json)
 
 
 def dashboard_login(context: str) -> DashboardLogin:
@@ -89,7 +91,14 @@ def port_forward(request: ForwardRequest, say: Voice) -> Forwarded:
         results.show_exposed(options.address, options.port)
 
     def ready() -> None:
-        results.show_forwarding(options.url, dashboard_login(options.context))
+        login = dashboard_login(options.context)
+        if request.json:
+            from kfinstall.ui import output
+
+            output.json_line({"phase": "forwarding", "url": options.url, "email": login.email,
+                              "default_password": login.default_password is not None})  # fmt: skip
+        else:
+            results.show_forwarding(options.url, login)
         if request.open_browser:
             import webbrowser
 
@@ -105,4 +114,4 @@ def show(result: Forwarded) -> None:
     results.show_forward_stopped()
 
 
-COMMAND = Command(log="port-forward", prepare=prepare, run=port_forward, show=show)
+COMMAND = Command(log="port-forward", prepare=prepare, run=port_forward, show=show, json_lines=True)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kfinstall.commands.frame import Command
-from kfinstall.errors import KfError, ToolNotFoundError
+from kfinstall.errors import EXIT_NOT_INSTALLED, KfError, ToolNotFoundError
 from kfinstall.kube import health
 from kfinstall.kube import record as install_record
 from kfinstall.kube.kubectl import Kubectl
@@ -22,8 +22,8 @@ from kfinstall.minikube import cluster
 if TYPE_CHECKING:
     from kfinstall.ui.messages import Voice
 
-#: Exit codes: all ready; something not ready; nothing installed or no cluster.
-EXIT_READY, EXIT_NOT_READY, EXIT_NOTHING = 0, 1, 2
+#: Exit codes: all ready; something not ready; nothing installed or no cluster (errors.py: not the usage code).
+EXIT_READY, EXIT_NOT_READY, EXIT_NOTHING = 0, 1, EXIT_NOT_INSTALLED
 
 
 @dataclass(frozen=True)
@@ -284,4 +284,4 @@ def as_json(result: Status) -> dict[str, Any]:
     return result.report.as_dict()
 
 
-COMMAND = Command(log=None, prepare=prepare, run=status, show=show, json=as_json)
+COMMAND = Command(log="status", prepare=prepare, run=status, show=show, json=as_json)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kfinstall import runner
 from kfinstall.commands.frame import Command
 from kfinstall.install.context import UpContext
 from kfinstall.install.events import Event
@@ -46,7 +45,6 @@ class UpRequest:
     local: Checkout | None
     todo: list[Step]
     json_output: bool
-    verbose: bool
     #: The cluster's settings, kept with the copy of the record (`remember`): they tell this cluster from another.
     settings: dict[str, Any] | None = None
 
@@ -58,9 +56,8 @@ class Installed:
 
 
 def prepare(
-    *, password_file: Path | None, password_stdin: bool, email: str | None, prompt: bool, json: bool,
-    verbose: bool, **values: Any,
-) -> UpRequest:  # fmt: skip
+    *, password_file: Path | None, password_stdin: bool, email: str | None, prompt: bool, json: bool, **values: Any
+) -> UpRequest:
     """Everything decided before anything runs. With no release, profile or GPU options, an existing minikube
     profile is continued as it is (`continue_install`); one that cannot hold the plan is explained now. The
     password is read from its file or stdin now, but asked for on a terminal only after the checks passed
@@ -82,7 +79,7 @@ def prepare(
     from kfinstall.commands.options import settings_of
 
     settings = settings_of(install.cluster, existing) if install.cluster is not None else None
-    return UpRequest(install, options, pins, reason, local, todo, json, verbose, settings)
+    return UpRequest(install, options, pins, reason, local, todo, json, settings)
 
 
 def _uses_password(install: InstallPlan, existing: Existing | None) -> bool:
@@ -127,17 +124,14 @@ def _ask_after_checks(todo: list[Step], email: str | None) -> list[Step]:
 
 
 def up(request: UpRequest, say: Voice) -> Installed:
-    """Run the steps under the live display (or JSON lines); the display stops however they end."""
-    from kfinstall.ui import output
-    from kfinstall.ui.progress import Display, JsonLines
+    """Run the steps under the live display (JSON lines; nothing with `--quiet`, whose `say` is silent); the
+    display stops however they end."""
+    from kfinstall.ui.progress import Display, JsonLines, Silent
 
-    if request.verbose:
-        console = output.stderr()
-        runner.set_echo(lambda line: console.print(f"[dim]{line}[/]", soft_wrap=True))
-    display = JsonLines() if request.json_output else Display()
+    display = JsonLines() if request.json_output else Display() if say.console is not None else Silent()
     ctx = UpContext(
         request.install, request.options, display, request.pins, request.reason, request.json_output,
-        display.start_components, checkout=request.local,
+        display.start_components, checkout=request.local, quiet=say.console is None and not request.json_output,
     )  # fmt: skip
     try:
         result = run_up(ctx, request.todo)
@@ -181,4 +175,6 @@ def show(done: Installed, log_path: Path | None) -> None:
     console.print(f"  Log:       {log_path}")
 
 
-COMMAND = Command(log="up", prepare=prepare, run=up, show=show, interrupted_hint=INTERRUPTED, show_names_log=True)
+COMMAND = Command(
+    log="up", prepare=prepare, run=up, show=show, interrupted_hint=INTERRUPTED, show_names_log=True, json_lines=True
+)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kfinstall.commands.frame import Command
-from kfinstall.errors import KfError, UsageError
+from kfinstall.errors import KfError, NotInstalled, UsageError
 from kfinstall.gateway import pipelines, verdicts
 from kfinstall.gateway.http import Session, Unreachable
 from kfinstall.gateway.login import log_in
@@ -48,6 +48,8 @@ class VerifyOptions:
     pipeline: bool = False
     gpu: bool = False
     timeout: float = pipelines.DEFAULT_TIMEOUT
+    #: The minikube profile the context belongs to (None with `--context`): its absence means nothing installed.
+    minikube_profile: str | None = None
 
     @property
     def pipelines(self) -> tuple[pipelines.Pipeline, ...]:
@@ -99,12 +101,16 @@ def password_for(options: VerifyOptions, record: install_record.InstallRecord) -
 
 def verify(options: VerifyOptions, say: Callable[[str], None]) -> VerifyResult:
     """Log in and check; a KfError only when there is nothing to verify (no install, no gateway at all)."""
+    from kfinstall.commands.options import require_cluster
     from kfinstall.release.pins import load_pins
 
+    require_cluster(
+        "verify", options.minikube_profile or options.context, None if options.minikube_profile else options.context
+    )
     kubectl = Kubectl(options.context)
     record = install_record.read(kubectl)
     if record is None:
-        raise KfError(f"kfinstall installed nothing on context {options.context!r}", "run `kfinstall up` first")
+        raise NotInstalled(f"kfinstall installed nothing on context {options.context!r}", "run `kfinstall up` first")
     if options.gpu:
         _refuse_without_gpus(kubectl)
     release = load_pins(options.pins).get(record.release)
@@ -258,6 +264,7 @@ def prepare(
         pipeline=pipeline,
         gpu=gpu,
         timeout=timeout,
+        minikube_profile=None if context else minikube_profile,
     )
 
 

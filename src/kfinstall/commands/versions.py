@@ -46,4 +46,6 @@ def as_json(result: Versions) -> dict[str, Any]:
     return tables.versions_dict(result.pins)
 
 
+#: No log: `versions` runs no program and reads no cluster, only the pins file, and its one failure (a broken pins
+#: file) is shown whole; a log would only push the last `up`'s out of `latest.log`.
 COMMAND = Command(log=None, prepare=prepare, run=versions, show=show, json=as_json)

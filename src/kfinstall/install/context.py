@@ -41,6 +41,8 @@ class UpContext:
     #: The manifests: `--manifests-dir` as checked before the log opened, else set by the fetch step.
     checkout: Checkout | None = None
     builds: ComponentBuilds | None = None
+    #: `--quiet`: the steps print nothing of their own but errors (the reporter is silent too).
+    quiet: bool = False
     #: The install record found in the cluster (None: none, or unreadable), and the one this run writes.
     previous: InstallRecord | None = None
     writer: RecordWriter | None = None

@@ -21,7 +21,11 @@ FINISHED = ("ready", "skipped", "failed")
 class Event:
     """One step of progress. `component` is None for whole-run steps (checks, cluster, manifests)."""
 
-    phase: str  # step | begin | progress | note | pending | building | applying | retrying | waiting | problem | ...
+    phase: (
+        str  # step | begin | progress | note | warning | pending | building | applying | retrying | waiting | problem
+    )
+    # | ready | skipped | failed | done (`up --json` ends a failure with an "error" line of the frame's own:
+    # commands/frame.py `json_error`)
     message: str
     component: str | None = None
     ready: int | None = None

@@ -169,16 +169,20 @@ class CheckPrerequisites:
         if failures:
             if not ctx.json_output:
                 tables.print_checks(plan.release, plan.profile, results, console, ctx.reason)
+            for failure in failures if ctx.json_output else ():  # the table's rows, as events (`up --json`)
+                ctx.report(Event("failed", f"{failure.name}: {failure.message}"))
             raise KfError(
                 f"{count(len(failures), 'prerequisite check')} failed: " + "; ".join(f.name for f in failures),
                 "fix what the table above says (or see `kfinstall check`); --skip-checks goes ahead anyway",
             )
         warnings = [result for result in results if result.status == "warn"]
-        if not ctx.json_output:
+        if not ctx.json_output and not ctx.quiet:
             passed = len(results) - len(warnings)
             console.print(f" [green]✓[/] prerequisites: {passed} ok, {count(len(warnings), 'warning')}")
             for warning in warnings:
                 console.print(f"   [yellow]![/] {warning.name}: {warning.message}")
+        for warning in warnings if ctx.json_output else ():
+            ctx.report(Event("warning", f"{warning.name}: {warning.message}"))
 
 
 @dataclass(frozen=True)
@@ -264,12 +268,15 @@ class StartMinikube:
 
     def run(self, ctx: UpContext) -> None:
         assert ctx.plan.cluster is not None and ctx.builds is not None
+        context_before = cluster.current_context()
         done = cluster.ensure_running(
             ctx.plan.cluster,
             before_start=ctx.builds.wait_all,
             on_start=lambda text: ctx.report(Event("begin", text, task="minikube")),
         )
         ctx.report(Event("step", done, task="minikube"))
+        for switched in cluster.make_active(ctx.plan.cluster.profile, context_before):  # what a user must know
+            ctx.report(Event("note", switched))
 
 
 @dataclass(frozen=True)

@@ -230,6 +230,40 @@ def ensure_running(
     return f"started minikube profile {spec.profile!r}" if state.status == "missing" else "restarted minikube"
 
 
+def current_context() -> str | None:
+    """kubectl's current context (None: none set, or no kubeconfig)."""
+    result = runner.run("kubectl", "config", "current-context", timeout=30)
+    return result.stdout.strip() or None if result.ok else None
+
+
+def active_profile() -> str | None:
+    """minikube's active profile, what its commands use without -p: `minikube profile` prints it
+    (kubernetes/minikube cmd/minikube/cmd/config/profile.go: `ClusterFlagValue()`, the config's `profile` key,
+    else `minikube`)."""
+    result = runner.run("minikube", "profile", timeout=60)
+    return (result.stdout.strip().splitlines() or [None])[-1] if result.ok else None
+
+
+def make_active(profile: str, context_before: str | None) -> list[str]:
+    """After `up` started or reused `profile`: make it minikube's active profile, so that `minikube status` and
+    `minikube dashboard` work without -p as after a plain `minikube start` (`minikube start -p` leaves the active
+    profile alone; `minikube profile NAME` sets it and also switches kubectl's context, profile.go), and say what
+    changed: the active profile, and kubectl's current context (which `minikube start` switches too, start.go
+    "kubectl is now configured to use"), each with the way back. Returns those lines (none: nothing changed)."""
+    import os
+
+    said = []
+    active = None if os.environ.get("MINIKUBE_PROFILE") else active_profile()  # the user's explicit choice stays
+    if active is not None and active != profile and runner.run("minikube", "profile", profile, timeout=60).ok:
+        said.append(f"minikube's active profile is now {profile!r} (was {active!r}): `minikube status`, "
+                    f"`minikube dashboard` need no -p; `minikube profile {active}` switches back")  # fmt: skip
+    now = current_context()
+    if now == profile and context_before != profile:
+        was = f"was {context_before!r}: `kubectl config use-context {context_before}` switches back"
+        said.append(f"kubectl's current context is now {profile!r} ({was if context_before else 'there was none'})")
+    return said
+
+
 def _minikube_message(output: str) -> str:
     """minikube's own explanation: the warnings leading to its `Exiting due to REASON` block and the block itself
     (with its Suggestion and Documentation lines); without one, its ❌/💡 lines, else the last lines it printed."""

@@ -15,6 +15,17 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from rich.console import Console
 
+#: The version of every `--json` document and JSON line kfinstall prints, its first key. It changes only when a
+#: field is removed or changes meaning (a script may then refuse what it does not know); new fields keep it.
+SCHEMA_VERSION = 1
+
+
+def versioned(document: object) -> object:
+    """`document` with `schema_version` first (a document that is not an object is wrapped: `{"items": [...]}`)."""
+    if isinstance(document, dict):
+        return {"schema_version": SCHEMA_VERSION, **{k: v for k, v in document.items() if k != "schema_version"}}
+    return {"schema_version": SCHEMA_VERSION, "items": document}
+
 
 def stdout(*, soft_wrap: bool = False) -> Console:
     """A console for a command's result. `soft_wrap`: long lines stay whole (a pipe would otherwise fold them at
@@ -39,10 +50,11 @@ def echo(text: str, *, err: bool = False) -> None:
 
 
 def print_json(document: object) -> None:
-    """A `--json` document on stdout: indented, and non-ASCII text (names, quoted messages) left as it is."""
+    """A `--json` document on stdout: versioned, indented, and non-ASCII text (names, quoted messages) left as it
+    is."""
     import json
 
-    echo(json.dumps(document, indent=2, ensure_ascii=False))
+    echo(json.dumps(versioned(document), indent=2, ensure_ascii=False))
 
 
 def json_line(document: object, stream: TextIO | None = None) -> None:
@@ -52,5 +64,5 @@ def json_line(document: object, stream: TextIO | None = None) -> None:
     import sys
 
     target = stream or sys.stdout
-    target.write(json.dumps(document) + "\n")
+    target.write(json.dumps(versioned(document)) + "\n")
     target.flush()

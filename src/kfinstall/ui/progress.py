@@ -81,6 +81,19 @@ class JsonLines:
         pass
 
 
+class Silent:
+    """No progress at all (`--quiet`): the result and an error are all `up` prints."""
+
+    def __call__(self, event: Event) -> None:
+        pass
+
+    def start_components(self, ids: list[str]) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
 @dataclass
 class Display:
     """Human progress on stderr: a live table on a terminal, otherwise one line per change of state.
