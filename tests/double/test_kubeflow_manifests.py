@@ -136,9 +136,11 @@ def apply_until_ok(cluster: ClusterHandle, manifest: str, deadline: float) -> in
 @needs_bundle
 def test_v140_minimal_install_converges_when_reapplied_in_readme_order(v140_tree, make_cluster):
     """The README's single command, `while ! kustomize build example | kubectl apply -f -; do ...; done`, over the
-    minimal set in README order: the first apply must fail (kubectl maps every object's kind before it sends any, so
-    the ClusterIssuer, Gateways, Profile... of CRDs that same apply creates cannot be mapped, whatever the machine's
-    speed), the reapplies then meet CRDs not yet established and webhooks not yet serving, and it converges."""
+    minimal set in README order: the first apply must fail whatever the machine's speed (kubectl maps every object's
+    kind before it sends any: `Run` calls `GetObjects`, i.e. the builder's `Infos()`, before `applyOneObject`,
+    kubernetes/kubernetes staging/src/k8s.io/kubectl/pkg/cmd/apply/apply.go; so the ClusterIssuer, Gateways,
+    Profile... of the CRDs that same apply creates cannot be mapped), the reapplies then meet CRDs not yet
+    established and webhooks not yet serving, and it converges."""
     builds = []
     for path in V140_MINIMAL:
         built = subprocess.run(
