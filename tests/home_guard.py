@@ -8,6 +8,13 @@ user's home (a test that forgot `isolated_env`, a default path the product shoul
 naming the files; the directory is then emptied for the next test. The real directories are checked too (their
 listing with sizes and mtimes, before and after each test), for a process that finds the home some other way.
 
+Another process of the same user may write into the real directories meanwhile: an engineer running kfinstall by
+hand beside the suite. kfinstall names each log after the process that writes it (`TIME-COMMAND-PID.log`,
+src/kfinstall/logfile.py), so a change to the real log directory that consists only of the logs of processes that
+were never this test session's (`LogWriters`: a /proc watch of which processes carry the session's marker or descend
+from this pytest), with the `latest.log` link and the pruning of old logs that such a run does, is another
+process's and not an error; any other change, or a log whose writer was not seen at all, still is.
+
 Why not make the real directories unwritable instead: the suite runs as root in CI and in the workplace, and root
 writes through any permission bits, so that guard would not guard. Scanning one normally empty directory and four
 usually absent ones after each test costs microseconds.
@@ -16,12 +23,16 @@ usually absent ones after each test costs microseconds.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import processes
 
 #: What leads a process to a home of its own choosing instead of HOME's (removed for the session).
 _REDIRECTS = (
@@ -43,6 +54,94 @@ _TOOLCHAINS = {"RUSTUP_HOME": ".rustup", "CARGO_HOME": ".cargo"}
 _REAL_DIRS = "KFINSTALL_TESTS_REAL_DIRS"
 
 _state: dict[str, object] = {}
+
+#: kfinstall's log names (src/kfinstall/logfile.py `_LOG_NAME`): the writer's pid is the last part.
+_LOG_NAME = re.compile(r"^\d{8}-\d{6}-[a-z0-9-]+-(?P<pid>\d+)\.log$")
+_LATEST = "latest.log"
+
+
+class LogWriters:
+    """Which processes are this session's, for telling its kfinstall logs from another process's.
+
+    A thread lists /proc every `interval` seconds; each process it has not seen yet is this session's when its
+    environment carries the session's marker (tests/leaks.py) or its parent is this pytest or one of the session's
+    processes. A kfinstall run lasts far longer than the interval (its Python start alone does), so every writer of a
+    log is seen; one that was not counts as the session's (the strict answer).
+    """
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.ours: set[int] = {os.getpid()}
+        self.others: set[int] = set()
+        self._alive: set[int] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._interval = interval
+        self._thread = threading.Thread(target=self._watch, name="home-guard-log-writers", daemon=True)
+
+    def start(self) -> LogWriters:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            self.look()
+            self._stop.wait(self._interval)
+
+    def look(self) -> None:
+        """Classify the processes started since the last look (pids in ascending order: parents mostly first)."""
+        try:
+            pids = {int(name) for name in os.listdir("/proc") if name.isdigit()}
+        except OSError:
+            return
+        from tests.leaks import MARKER  # here, not at import: tests.leaks is a plugin pytest loads (and rewrites) later
+
+        marker = f"{MARKER}={os.environ.get(MARKER, '')}".encode()
+        with self._lock:
+            for pid in sorted(pids - self._alive):
+                self._classify(pid, marker)
+            self._alive = pids
+
+    def _classify(self, pid: int, marker: bytes) -> None:
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return  # ended already, or not ours to read: not seen, so a log it wrote counts as the session's
+        if (marker.split(b"=", 1)[1] and marker in environ) or parent in self.ours:
+            self.ours.add(pid)
+        else:
+            self.others.add(pid)
+
+    def another_process_wrote(self, pid: int) -> bool:
+        """Whether `pid` was seen, and only ever as a process that is not the session's."""
+        self.look()
+        with self._lock:
+            return pid in self.others and pid not in self.ours
+
+
+def _another_process_s_logs(directory: Path, before: frozenset | None, after: frozenset | None) -> bool:
+    """Whether the change between two snapshots of a real directory is only another process's kfinstall logs."""
+    writers = _state.get("writers")
+    if not isinstance(writers, LogWriters) or before is None or after is None:
+        return False
+    changed = {entry[0] for entry in after - before}
+    removed = {entry[0] for entry in before - after} - changed
+    if not changed - {_LATEST}:
+        return False  # only a link moved, or only logs went: nothing names a writer
+    for name in changed - {_LATEST}:
+        match = _LOG_NAME.match(name)  # directly in the log directory: kfinstall writes no subdirectories there
+        if match is None or not writers.another_process_wrote(int(match["pid"])):
+            return False
+    if _LATEST in changed:
+        try:
+            if os.readlink(directory / _LATEST) not in changed:
+                return False
+        except OSError:
+            pass  # removed again by then: a later run of the other process
+    return all(_LOG_NAME.match(name) for name in removed)  # the pruning such a run does (logfile.py)
 
 
 def real_directories() -> list[Path]:
@@ -100,9 +199,14 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["HOME"] = str(home)
     for name in _REDIRECTS:
         os.environ.pop(name, None)
+    if processes.supported():
+        _state["writers"] = LogWriters().start()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    writers = _state.pop("writers", None)
+    if isinstance(writers, LogWriters):
+        writers.stop()
     home = _state.pop("home", None)
     saved = _state.pop("saved", {})
     for name, value in saved.items():  # type: ignore[union-attr]
@@ -141,6 +245,8 @@ def home_guard() -> Iterator[None]:
         after = snapshot(directory)
         if after != before:
             real[directory] = after  # reported once, by the test during which it changed
+            if _another_process_s_logs(directory, before, after):  # type: ignore[arg-type]
+                continue
             problems.append(f"{directory} changed during the test (the user's own directory)")
     if problems:
         pytest.fail("; ".join(problems), pytrace=False)

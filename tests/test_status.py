@@ -42,6 +42,27 @@ def installed(env: dict[str, str], synthetic_release: LocalRelease) -> dict[str,
     return env
 
 
+@pytest.fixture(scope="module")
+def installed_once(
+    module_fake_tools: FakeTools, shared_cache: Path, synthetic_release: LocalRelease, tmp_path_factory
+) -> dict[str, str]:
+    """The same finished minimal install, made once for the module's tests that only read it (`status` changes
+    nothing); a test that breaks something takes `installed`, its own."""
+    module_fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
+    env = {**isolated_env(module_fake_tools.env, tmp_path_factory.mktemp("installed-once")),
+           "KFINSTALL_CACHE_DIR": str(shared_cache)}  # fmt: skip
+    result = kfinstall("up", "--pins", str(synthetic_release.pins), "-k", "v0.1.0", "--yes", "--profile", "minimal",
+                       env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return env
+
+
+@pytest.fixture
+def read_only(installed_once: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """`installed_once` with a log directory of this test's own."""
+    return {**installed_once, "KFINSTALL_LOG_DIR": str(tmp_path / "logs")}
+
+
 def kubectl(fake_tools: FakeTools, *args: str) -> None:
     result = fake_tools.run("kubectl", "--context", "kubeflow", *args)
     assert result.returncode == 0, result.stderr
@@ -65,8 +86,8 @@ def ask_for_too_much_memory(fake_tools: FakeTools) -> None:
             "-p", patch)  # fmt: skip
 
 
-def test_a_healthy_install_is_all_ready_and_exits_0(installed: dict[str, str]) -> None:
-    result = kfinstall("status", env=installed)
+def test_a_healthy_install_is_all_ready_and_exits_0(read_only: dict[str, str]) -> None:
+    result = kfinstall("status", env=read_only)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "minikube profile 'kubeflow': running" in result.stdout
     assert "Kubernetes v1.34.0" in result.stdout
@@ -108,8 +129,8 @@ def test_status_counts_pods_requesting_micro_cpus_and_kilobytes_instead_of_crash
     assert after["memory_requested"] - before["memory_requested"] == pytest.approx(64000)
 
 
-def test_status_on_an_ascii_terminal_prints_ascii_stand_ins_instead_of_a_traceback(installed: dict[str, str]) -> None:
-    result = kfinstall("status", env={**installed, "PYTHONIOENCODING": "ascii"})
+def test_status_on_an_ascii_terminal_prints_ascii_stand_ins_instead_of_a_traceback(read_only: dict[str, str]) -> None:
+    result = kfinstall("status", env={**read_only, "PYTHONIOENCODING": "ascii"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "UnicodeEncodeError" not in result.stderr and result.stdout.isascii()
     assert "requested - memory" in result.stdout  # `CPU ... requested · memory ...`

@@ -30,6 +30,22 @@ def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
     return isolated_env(fake_tools.env, tmp_path)
 
 
+@pytest.fixture(scope="module")
+def default_install(module_fake_tools: FakeTools, synthetic_release: LocalRelease, tmp_path_factory) -> dict[str, str]:
+    """One standard install with the default password for the module's tests that only read it (verify changes
+    nothing on the cluster: its port-forward ends with it)."""
+    module_fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
+    env = isolated_env(module_fake_tools.env, tmp_path_factory.mktemp("default-install"))
+    up(env, synthetic_release)
+    return env
+
+
+@pytest.fixture
+def installed(default_install: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The module's default install, with a log directory of this test's own."""
+    return {**default_install, "KFINSTALL_LOG_DIR": str(tmp_path / "logs")}
+
+
 def up(env: dict[str, str], release: LocalRelease, *args: str, stdin: str | None = None) -> None:
     result = kfinstall(
         "up", "--pins", str(release.pins), "-k", release.tag, "--yes", "--profile", "standard", *args,
@@ -50,9 +66,8 @@ def rows(report: dict) -> dict[str, dict]:
     return {row["check"]: row for row in report["checks"]}
 
 
-def test_verify_passes_after_up_with_the_default_password(env, synthetic_release: LocalRelease) -> None:
-    up(env, synthetic_release)
-    result, report = verify(env, synthetic_release)
+def test_verify_passes_after_up_with_the_default_password(installed, synthetic_release: LocalRelease) -> None:
+    result, report = verify(installed, synthetic_release)
     assert result.returncode == 0, result.stdout + result.stderr
     checks = rows(report)
     assert {name: row["state"] for name, row in checks.items()} == {
@@ -64,11 +79,10 @@ def test_verify_passes_after_up_with_the_default_password(env, synthetic_release
     assert "/pipeline/apis/v1beta1/healthz" in checks["pipelines API"]["reason"]
 
 
-def test_verify_stops_the_port_forward_it_started(env, synthetic_release) -> None:
-    up(env, synthetic_release)
-    result, _ = verify(env, synthetic_release)
+def test_verify_stops_the_port_forward_it_started(installed, synthetic_release) -> None:
+    result, _ = verify(installed, synthetic_release)
     assert result.returncode == 0, result.stdout + result.stderr
-    pids = [int(pid) for pid in (Path(env["FAKE_TOOLS_STATE"]) / "kubectl-portforward.pids").read_text().split()]
+    pids = [int(pid) for pid in (Path(installed["FAKE_TOOLS_STATE"]) / "kubectl-portforward.pids").read_text().split()]
     assert pids and all(gone(pid) for pid in pids)
 
 
@@ -140,9 +154,8 @@ def test_a_new_password_from_kfinstall_password_is_the_one_dex_accepts(env, synt
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_a_pipelines_api_answering_503_fails_its_row_only(env, synthetic_release) -> None:
-    up(env, synthetic_release)
-    result, report = verify(env, synthetic_release, FAKE_GW_KFP_STATUS="503")
+def test_a_pipelines_api_answering_503_fails_its_row_only(installed, synthetic_release) -> None:
+    result, report = verify(installed, synthetic_release, FAKE_GW_KFP_STATUS="503")
     assert result.returncode == 1
     checks = rows(report)
     assert checks["pipelines API"]["state"] == "fail"
@@ -160,10 +173,9 @@ def test_components_left_out_are_not_installed_rather_than_failed(env, synthetic
     assert (pipelines["state"], pipelines["reason"]) == ("skip", "not installed (no pipelines in this install)")
 
 
-def test_the_human_output_has_one_row_per_check_and_the_verdict(env, synthetic_release) -> None:
-    up(env, synthetic_release)
+def test_the_human_output_has_one_row_per_check_and_the_verdict(installed, synthetic_release) -> None:
     gateway = {"KFINSTALL_KUBECTL": str(FAKE_KUBECTL), "FAKE_PF_ANSWER": "gateway"}
-    result = kfinstall("verify", "--pins", str(synthetic_release.pins), env={**env, **gateway})
+    result = kfinstall("verify", "--pins", str(synthetic_release.pins), env={**installed, **gateway})
     assert result.returncode == 0, result.stderr
     assert "✓ login" in result.stderr and "✓ katib" in result.stderr
     assert f"Kubeflow {synthetic_release.tag} works for user@example.com" in result.stderr
@@ -179,20 +191,19 @@ def test_verify_without_an_install_says_so(env, synthetic_release, fake_tools: F
     assert "log: " in result.stderr
 
 
-def test_verify_uses_a_running_port_forward_given_by_url(env, synthetic_release) -> None:
-    up(env, synthetic_release)
+def test_verify_uses_a_running_port_forward_given_by_url(installed, synthetic_release) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     gateway = {"KFINSTALL_KUBECTL": str(FAKE_KUBECTL), "FAKE_PF_ANSWER": "gateway"}
     command = [sys.executable, "-m", "kfinstall", "port-forward", "--port", str(port)]
     quiet = {"stdout": subprocess.PIPE, "stderr": subprocess.DEVNULL, "text": True}
-    forward = subprocess.Popen(command, env={**env, **gateway}, **quiet)
+    forward = subprocess.Popen(command, env={**installed, **gateway}, **quiet)
     try:
         assert forward.stdout is not None
         assert forward.stdout.readline().strip() == f"Kubeflow is at http://localhost:{port}"
         url = f"http://localhost:{port}"  # verify's env has no fake kubectl: it could start no forward of its own
-        result = kfinstall("verify", "--pins", str(synthetic_release.pins), "--json", "--url", url, env=env)
+        result = kfinstall("verify", "--pins", str(synthetic_release.pins), "--json", "--url", url, env=installed)
         assert result.returncode == 0, result.stdout + result.stderr
         assert json.loads(result.stdout)["url"] == f"http://localhost:{port}"
     finally:

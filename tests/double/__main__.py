@@ -58,6 +58,7 @@ def _fault(args: argparse.Namespace) -> int:
             "error_paths": args.error_paths,
             "latency": args.latency,
             "duration": args.duration,
+            "count": args.count,
         }.items()
         if v is not None
     }
@@ -140,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     fault.add_argument("--error-paths", help="regex: only matching request paths may fail")
     fault.add_argument("--latency", type=float, help="seconds added to each API request")
     fault.add_argument("--duration", type=float, help="seconds until these faults are lifted again")
+    fault.add_argument("--count", type=int, help="lift these faults once this many requests failed")
     fault.add_argument("--restart", type=float, metavar="SECONDS", help="stop listening this long (same port after)")
     fault.set_defaults(func=_fault)
 

@@ -57,10 +57,17 @@ class ClusterHandle:
         error_paths: str | None = None,
         latency: float | None = None,
         duration: float | None = None,
+        count: int | None = None,
     ) -> None:
-        """Make API requests fail or slow down now; with `duration`, only for that many seconds."""
+        """Make API requests fail or slow down now; with `duration`, only for that many seconds; with `count`, only
+        until that many requests failed."""
         self.server.set_fault(
-            error_rate=error_rate, error_code=error_code, error_paths=error_paths, latency=latency, duration=duration
+            error_rate=error_rate,
+            error_code=error_code,
+            error_paths=error_paths,
+            latency=latency,
+            duration=duration,
+            count=count,
         )
 
     def pull(self, image: str, load: bool = False, timeout: float = 60) -> dict[str, Any]:

@@ -70,6 +70,10 @@ class DoubleServer:
         self._log_lock = threading.Lock()
         self._log_file = None
         self._fault_rng = random.Random(scenario.seed + 1)
+        #: A count-based fault: how many more matching requests fail, and the knobs to put back after the last one.
+        self._fault_lock = threading.Lock()
+        self._fault_left: int | None = None
+        self._fault_restore: dict[str, Any] = {}
         self._timers: list[threading.Timer] = []
         self.down = False
         self.stopped = threading.Event()
@@ -172,8 +176,12 @@ class DoubleServer:
         error_paths: str | None = None,
         latency: float | None = None,
         duration: float | None = None,
+        count: int | None = None,
     ) -> None:
-        """Change fault knobs now; with `duration`, put the previous values back afterwards."""
+        """Change fault knobs now; with `duration`, put the previous values back afterwards; with `count`, after that
+        many requests failed. A count makes a test independent of how fast the machine is: a time window can expire
+        before a loaded client sends its first request (seen under two xdist workers beside other jobs), a count of
+        refused requests cannot."""
         previous = {k: getattr(self.scenario, k) for k in ("error_rate", "error_code", "error_paths", "latency")}
         changes = {
             k: v
@@ -185,17 +193,29 @@ class DoubleServer:
             }.items()
             if v is not None
         }
-        self.scenario.update(**changes)
+        with self._fault_lock:
+            self.scenario.update(**changes)
+            if count is not None:
+                self._fault_left = count
+                self._fault_restore = {k: previous[k] for k in changes}
         if duration:
             self._later(duration, lambda: self.scenario.update(**{k: previous[k] for k in changes}))
 
     def should_fail(self, path: str) -> bool:
-        s = self.scenario
-        if s.error_rate <= 0:
-            return False
-        if s.error_paths and not re.search(s.error_paths, path):
-            return False
-        return self._fault_rng.random() < s.error_rate
+        with self._fault_lock:
+            s = self.scenario
+            if s.error_rate <= 0:
+                return False
+            if s.error_paths and not re.search(s.error_paths, path):
+                return False
+            if self._fault_rng.random() >= s.error_rate:
+                return False
+            if self._fault_left is not None:
+                self._fault_left -= 1
+                if self._fault_left <= 0:
+                    self._fault_left = None
+                    self.scenario.update(**self._fault_restore)
+            return True
 
     # ----------------------------------------------------------------------------------------------- log
 

@@ -142,6 +142,16 @@ def test_injected_errors_fail_kubectl_with_the_apiservers_503_then_stop(cluster)
     assert working.returncode == 0, working.stderr
 
 
+def test_a_counted_fault_refuses_that_many_requests_then_stops(cluster):
+    cluster.fault(error_rate=1.0, error_code=503, error_paths=r"/namespaces$", count=2)
+
+    results = [cluster.kubectl("get", "namespaces", "-o", "json") for _ in range(3)]
+
+    assert [r.returncode for r in results] == [1, 1, 0], [r.stderr for r in results]
+    assert "the server is currently unable to handle the request" in results[0].stderr
+    assert cluster.scenario.error_rate == 0.0
+
+
 def test_errors_can_be_limited_to_matching_paths(cluster):
     cluster.fault(error_rate=1.0, error_code=500, error_paths=r"/configmaps")
 

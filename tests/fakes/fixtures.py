@@ -3,6 +3,9 @@
 `fake_tools` gives each test its own world: a bin directory (fake minikube, docker, nvidia-smi, kustomize and
 the real kubectl), its own FAKE_TOOLS_STATE, KUBECONFIG and kubectl cache, and knobs to change what the fakes
 report. Any API server double a fake `minikube start` launched is stopped at teardown.
+
+`module_fake_tools` is the same world shared by a module's tests: for a cluster installed once that several tests
+only read (each checks its one behaviour; a test that changes the cluster takes `fake_tools` and installs its own).
 """
 
 from __future__ import annotations
@@ -146,6 +149,17 @@ class FakeTools:
 
 def run_tool(argv: Sequence[str], env: Mapping[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(argv), env=dict(env), capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def module_fake_tools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeTools]:
+    """`fake_tools` for a whole module: its environment stays set until the module's last test ended."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        tools = FakeTools(tmp_path_factory.mktemp("module-fake-tools"), monkeypatch)
+        try:
+            yield tools
+        finally:
+            tools.stop_all()
 
 
 @pytest.fixture
