@@ -155,6 +155,9 @@ def test_on_a_terminal_down_asks_and_no_keeps_the_cluster(fake_tools: FakeTools,
     out, err = process.communicate(timeout=60)
     os.close(controller)
     assert process.returncode == 1
-    assert "Delete the minikube profile 'kubeflow' and everything in it? [y/N]" in out
+    assert (
+        "Delete the minikube profile 'kubeflow' and everything in it (notebooks, their volumes, pipeline "
+        "history)? [y/N]" in " ".join(out.split())
+    )
     assert "Nothing deleted: you answered no; minikube profile 'kubeflow' is as it was." in err
     assert not [call for call in fake_tools.calls("minikube") if call[:1] == ["delete"]]

@@ -128,7 +128,7 @@ def test_up_asks_no_password_when_a_check_fails(
     term = Terminal({**env, "FAKE_DOCKER": "down"}, "up", "--pins", pins, "-k", "v0.1.0", "--profile", "minimal")
     code, stderr = term.finish()
     assert code == 1, stderr
-    assert "prerequisite check(s) failed" in stderr
+    assert "prerequisite check failed" in stderr
     assert "Dashboard password" not in stderr and "at least 8 characters" not in stderr
 
 

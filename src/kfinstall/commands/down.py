@@ -218,7 +218,8 @@ class DownRequest:
         if self.keep_cluster:
             return (f"Remove every Kubeflow component kfinstall installed on {self.target} (their custom resources, "
                     "e.g. notebooks and pipeline runs, go with their CRDs)?")  # fmt: skip
-        return f"Delete the minikube profile {self.minikube_profile!r} and everything in it?"
+        return (f"Delete the minikube profile {self.minikube_profile!r} and everything in it (notebooks, their "
+                "volumes, pipeline history)?")  # fmt: skip
 
 
 @dataclass(frozen=True)

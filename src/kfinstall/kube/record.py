@@ -110,7 +110,8 @@ class UnreadableRecord(KfError):
         self.problem = problem
         super().__init__(
             f"the install record (ConfigMap {NAMESPACE}/{NAME}) is unreadable: {problem}",
-            "`kfinstall up` re-applies every component and writes a new record; `kfinstall down` removes by label",
+            "`kfinstall up` re-applies every component and writes a new record; "
+            "`kfinstall down --keep-cluster` removes what kfinstall labelled and keeps the cluster",
         )
 
 

@@ -102,8 +102,8 @@ def component_lines(report: StatusReport) -> list[str]:
 def summary_line(report: StatusReport) -> str:
     if report.record_problem is not None:
         return f"[red]{_escape(report.message)}[/]\n" + hint_line(
-            "`kfinstall up` re-applies every component and writes a new record; `kfinstall down` removes what "
-            "kfinstall labelled"
+            "`kfinstall up` re-applies every component and writes a new record; `kfinstall down --keep-cluster` "
+            "removes what kfinstall labelled and keeps the cluster"
         )
     if report.record is None:
         return f"[red]{_escape(report.message)}[/]" if report.message else ""

@@ -136,12 +136,15 @@ def print_checks(
         console.print(f"[{colour}]{symbol} {result.name}[/]: {result.hint}", soft_wrap=True)
     failures = sum(r.status == "fail" for r in results)
     warnings = sum(r.status == "warn" for r in results)
+    from kfinstall.ui.words import count
+
     if failures:
         console.print(
-            f"[red]{failures} check(s) failed[/], {warnings} warning(s): fix the ✗ rows before `kfinstall up`."
+            f"[red]{count(failures, 'check')} failed[/], {count(warnings, 'warning')}: fix the ✗ rows before "
+            "`kfinstall up`."
         )
     else:
-        console.print(f"[green]ready[/] for `kfinstall up` ({warnings} warning(s)).")
+        console.print(f"[green]ready[/] for `kfinstall up` ({count(warnings, 'warning')}).")
 
 
 def readme_table(pins: Pins) -> str:
