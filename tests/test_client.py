@@ -57,10 +57,15 @@ def port_forward(env: dict[str, str]) -> Iterator[str]:
 
 
 def client(env: dict[str, str], release: LocalRelease, *args: str, stdin: str = "", gateway: bool = True):
-    """`kfinstall client --json` (stdin never the terminal pytest may run in: no prompt)."""
+    """`kfinstall client --json` (stdin never the terminal pytest may run in: no prompt) and its report; None when
+    it failed before a report (then stdout is the frame's error document, `"ok": false`)."""
     extra = GATEWAY if gateway else {}
     result = kfinstall("client", "--pins", str(release.pins), "--json", *args, env={**env, **extra}, stdin=stdin)
-    return result, (json.loads(result.stdout) if result.stdout.strip() else None)
+    document = json.loads(result.stdout) if result.stdout.strip() else None
+    if document is not None and "error" in document:
+        assert document["ok"] is False and document["exit_code"] == result.returncode
+        return result, None
+    return result, document
 
 
 def get(url: str, cookie: str | None = None) -> int:

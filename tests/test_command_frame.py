@@ -30,3 +30,16 @@ def test_a_failure_after_the_log_opened_names_the_log_file(name: str, fake_tools
     (log,) = (tmp_path / "logs").glob(f"*-{name}-*.log")
     assert result.stderr.rstrip("\n").splitlines()[-1] == f"log: {log}"
     assert result.stderr.count("log: ") == 1
+
+
+def test_the_programs_a_command_runs_before_its_log_opens_are_in_the_log_after_its_first_line(
+    fake_tools: FakeTools, tmp_path: Path
+) -> None:
+    """`plan` asks minikube about the profile while it decides (prepare, before the log exists): that call is in
+    the log too, after the line naming the run, as every external command must be."""
+    result = kfinstall("plan", "--profile", "minimal", env=isolated_env(fake_tools.env, tmp_path))
+    assert result.returncode == 0, result.stderr
+    (log,) = (tmp_path / "logs").glob("*-plan-*.log")
+    lines = log.read_text().splitlines()
+    assert " kfinstall " in lines[0] and "plan --profile minimal" in lines[0]
+    assert any("minikube status -p kubeflow -o json" in line for line in lines[1:]), lines

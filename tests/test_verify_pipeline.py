@@ -204,6 +204,9 @@ def verify(env: dict[str, str], release: LocalRelease, *args: str, **knobs: str)
     gateway = {"KFINSTALL_KUBECTL": str(FAKE_KUBECTL), "FAKE_PF_ANSWER": "gateway", **knobs}
     result = kfinstall("verify", "--pins", str(release.pins), "--json", *args, env={**env, **gateway}, stdin="")
     report = json.loads(result.stdout) if result.stdout.strip() else None
+    if report is not None and "error" in report:  # the frame's error document: refused before any check
+        assert report["ok"] is False and report["exit_code"] == result.returncode
+        return result, {}
     return result, ({row["check"]: row for row in report["checks"]} if report else {})
 
 

@@ -27,6 +27,54 @@ def default_log_dir() -> Path:
     return Path(user_log_dir("kfinstall", appauthor=False))
 
 
+def check_directory() -> None:
+    """Before a command does anything (its `prepare` may already ask minikube or kubectl): the log directory can
+    be written, else the one error `start_log` would give later, when programs had already run unlogged."""
+    directory = default_log_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as error:
+        raise _unwritable(directory, error) from None
+
+
+def hold_early_records() -> None:
+    """Keep what is logged before the log file exists (the programs `prepare` runs: minikube's version, its
+    profiles) in memory, for `flush_early_records` to write into the log once it is open: every external command
+    goes to the log, also those that decided the plan. Nothing is written when `prepare` refuses the input."""
+    from logging.handlers import MemoryHandler
+
+    root = logging.getLogger("kfinstall")
+    root.handlers = [h for h in root.handlers if not isinstance(h, MemoryHandler)]
+    root.addHandler(MemoryHandler(capacity=1_000_000, flushLevel=logging.CRITICAL + 1, target=None))
+    root.setLevel(logging.DEBUG)
+    root.propagate = False
+
+
+def flush_early_records() -> None:
+    """Write the records `hold_early_records` kept into the open log (redacted as every line is), then drop them."""
+    from logging.handlers import MemoryHandler
+
+    root = logging.getLogger("kfinstall")
+    files = [h for h in root.handlers if isinstance(h, logging.FileHandler)]
+    for held in [h for h in root.handlers if isinstance(h, MemoryHandler)]:
+        root.removeHandler(held)
+        for record in held.buffer:
+            for handler in files:
+                handler.handle(record)
+        held.buffer.clear()
+
+
+def _unwritable(directory: Path, error: OSError) -> Exception:
+    from kfinstall.errors import KfError
+
+    return KfError(
+        f"cannot write the log file in {directory}: {error.strerror or error}",
+        "make that directory writable, or set KFINSTALL_LOG_DIR to one that is (HOME decides the default)",
+    )
+
+
 def start_log(command: str) -> Path:
     """Open a fresh log file for one kfinstall invocation and route the command log into it.
 
@@ -39,12 +87,7 @@ def start_log(command: str) -> Path:
         path.touch(mode=0o600)  # it holds every applied manifest, Secrets included: the user's eyes only
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError as error:  # HOME or the log directory unwritable, a file in the way, a read-only disk
-        from kfinstall.errors import KfError
-
-        raise KfError(
-            f"cannot write the log file in {directory}: {error.strerror or error}",
-            "make that directory writable, or set KFINSTALL_LOG_DIR to one that is (HOME decides the default)",
-        ) from None
+        raise _unwritable(directory, error) from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     handler.addFilter(_redact_record)
     root = logging.getLogger("kfinstall")

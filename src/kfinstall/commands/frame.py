@@ -80,6 +80,11 @@ def run(
     from kfinstall.ui.messages import Voice
 
     try:
+        if command.log is not None:
+            from kfinstall import logfile
+
+            logfile.check_directory()
+            logfile.hold_early_records()
         request = command.prepare(**options)
     except KfError as error:
         if json_output and not isinstance(error, Declined):
@@ -129,6 +134,7 @@ def _start_log(name: str) -> Path:
 
     path = logfile.start_log(name)
     logging.getLogger("kfinstall").info("kfinstall %s: %s", __version__, shlex.join(["kfinstall", *sys.argv[1:]]))
+    logfile.flush_early_records()  # what prepare ran, after the line that names the run
     return path
 
 

@@ -186,12 +186,15 @@ def existing_install(minikube_profile: str) -> Existing | None:
     """What the minikube profile holds (None: there is no such profile). Running: the install record on the
     cluster; stopped or paused (or not answering): the copy the last `up` of this profile left here (dropped
     when the profile is found missing: one made anew later holds something else)."""
-    from kfinstall.errors import KfError
+    from kfinstall.errors import KfError, ToolNotFoundError
     from kfinstall.kube import record as install_record
     from kfinstall.kube.kubectl import Kubectl
     from kfinstall.minikube.cluster import profile_state
 
-    state = profile_state(minikube_profile)
+    try:
+        state = profile_state(minikube_profile)
+    except ToolNotFoundError:  # no minikube on this machine: no profile to continue (`check` says what is missing)
+        return None
     if state.status == "missing":
         forget(minikube_profile)
         return None
