@@ -738,6 +738,27 @@ def port_forward(
     )
 
 
+#: How verify and client log in as the installed user (never a password in argv).
+LoginPasswordFileOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--password-file",
+        metavar="FILE",
+        rich_help_panel=LOGIN,
+        help="Log in with the password on the first line of this file.",
+    ),
+]
+LoginPasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", rich_help_panel=LOGIN, help="Read the password from stdin.")
+]
+LoginEmailOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--email", metavar="EMAIL", rich_help_panel=LOGIN, help="Log in as this user (default: the installed one)."
+    ),
+]
+
+
 @app.command(
     "verify",
     **_examples(
@@ -760,24 +781,9 @@ def verify_command(
             help="Reach the gateway here (e.g. http://localhost:8080) instead of a port-forward.",
         ),
     ] = None,
-    password_file: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(
-            "--password-file",
-            metavar="FILE",
-            rich_help_panel=LOGIN,
-            help="Log in with the password on the first line of this file.",
-        ),
-    ] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", rich_help_panel=LOGIN, help="Read the password from stdin.")
-    ] = False,
-    email: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(
-            "--email", metavar="EMAIL", rich_help_panel=LOGIN, help="Log in as this user (default: the installed one)."
-        ),
-    ] = None,
+    password_file: LoginPasswordFileOpt = None,
+    password_stdin: LoginPasswordStdinOpt = False,
+    email: LoginEmailOpt = None,
     pipeline: Annotated[
         bool, typer.Option("--pipeline", help="Also run a tiny CPU pipeline in the user's namespace and wait for it.")
     ] = False,
@@ -839,24 +845,9 @@ def client_command(
             "--url", metavar="URL", help="The gateway as your code reaches it (default: http://localhost:8080)."
         ),
     ] = None,
-    password_file: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(
-            "--password-file",
-            metavar="FILE",
-            rich_help_panel=LOGIN,
-            help="Log in with the password on the first line of this file.",
-        ),
-    ] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", rich_help_panel=LOGIN, help="Read the password from stdin.")
-    ] = False,
-    email: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(
-            "--email", metavar="EMAIL", rich_help_panel=LOGIN, help="Log in as this user (default: the installed one)."
-        ),
-    ] = None,
+    password_file: LoginPasswordFileOpt = None,
+    password_stdin: LoginPasswordStdinOpt = False,
+    email: LoginEmailOpt = None,
     token: Annotated[
         bool,
         typer.Option(

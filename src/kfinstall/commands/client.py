@@ -32,7 +32,6 @@ from kfinstall.commands.frame import Command
 from kfinstall.errors import KfError
 from kfinstall.gateway import sdk
 from kfinstall.gateway.verdicts import Row
-from kfinstall.kube import record as install_record
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.manifests import login as dex_login
 
@@ -130,18 +129,10 @@ def write_secret(path: Path, text: str) -> None:
 
 
 def client(options: ClientOptions, say: Any) -> ClientResult:
-    from kfinstall.commands.options import require_cluster
-    from kfinstall.errors import NotInstalled
     from kfinstall.release.pins import load_pins
 
     login = options.login
-    require_cluster(
-        "client", login.minikube_profile or login.context, None if login.minikube_profile else login.context
-    )
-    kubectl = Kubectl(login.context)
-    record = install_record.read(kubectl)
-    if record is None:
-        raise NotInstalled(f"kfinstall installed nothing on context {login.context!r}", "run `kfinstall up` first")
+    kubectl, record = verify.installed("client", login)
     release = load_pins(login.pins).get(record.release)
     if "pipelines" not in record.components:
         raise KfError(

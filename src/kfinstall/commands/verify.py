@@ -99,18 +99,25 @@ def password_for(options: VerifyOptions, record: install_record.InstallRecord) -
     )
 
 
-def verify(options: VerifyOptions, say: Callable[[str], None]) -> VerifyResult:
-    """Log in and check; a KfError only when there is nothing to verify (no install, no gateway at all)."""
+def installed(command: str, options: VerifyOptions) -> tuple[Kubectl, install_record.InstallRecord]:
+    """The cluster (one clear error when there is none) and kfinstall's record on it: `NotInstalled` (exit 3)
+    when there is nothing to log in to. `verify` and `client` start here."""
     from kfinstall.commands.options import require_cluster
-    from kfinstall.release.pins import load_pins
 
-    require_cluster(
-        "verify", options.minikube_profile or options.context, None if options.minikube_profile else options.context
-    )
-    kubectl = Kubectl(options.context)
+    profile, context = options.minikube_profile, options.context
+    require_cluster(command, profile or context, None if profile else context)
+    kubectl = Kubectl(context)
     record = install_record.read(kubectl)
     if record is None:
-        raise NotInstalled(f"kfinstall installed nothing on context {options.context!r}", "run `kfinstall up` first")
+        raise NotInstalled(f"kfinstall installed nothing on context {context!r}", "run `kfinstall up` first")
+    return kubectl, record
+
+
+def verify(options: VerifyOptions, say: Callable[[str], None]) -> VerifyResult:
+    """Log in and check; a KfError only when there is nothing to verify (no install, no gateway at all)."""
+    from kfinstall.release.pins import load_pins
+
+    kubectl, record = installed("verify", options)
     if options.gpu:
         _refuse_without_gpus(kubectl)
     release = load_pins(options.pins).get(record.release)
