@@ -29,14 +29,18 @@ def default_log_dir() -> Path:
 
 def check_directory() -> None:
     """Before a command does anything (its `prepare` may already ask minikube or kubectl): the log directory can
-    be written, else the one error `start_log` would give later, when programs had already run unlogged."""
+    be written (or made), else the one error `start_log` would give later, when programs had already run unlogged.
+    Nothing is created here: a bad input leaves no log and no log directory."""
+    import errno
+
     directory = default_log_dir()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        if not os.access(directory, os.W_OK | os.X_OK):
-            raise PermissionError(13, "Permission denied")
-    except OSError as error:
-        raise _unwritable(directory, error) from None
+    existing = directory
+    while not existing.exists() and existing != existing.parent:  # created only when the log opens
+        existing = existing.parent
+    if not existing.is_dir():
+        raise _unwritable(directory, NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _unwritable(directory, PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
 
 
 def hold_early_records() -> None:
