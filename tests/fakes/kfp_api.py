@@ -457,13 +457,16 @@ class KfpApi:
         if experiment_id:
             namespace = self.experiment(user, experiment_id).namespace
         self.authorize(user, namespace, "list", "runs")
-        name = display_name_filter(call.query.get("filter"))
-        runs = [
+        runs = self.runs_in(namespace, experiment_id, display_name_filter(call.query.get("filter")))
+        listed = [self.v2_run(r) for r in runs]
+        return {"runs": listed, "total_size": len(listed)} if listed else {}
+
+    def runs_in(self, namespace: str, experiment_id: str, name: str | None) -> list[Any]:
+        """The runs a list returns: of the namespace, of the experiment when one is named, of the display name."""
+        return [
             r for r in self.runs.values()
             if r.namespace == namespace and experiment_id in ("", r.experiment_id) and name in (None, r.display_name)
         ]  # fmt: skip
-        listed = [self.v2_run(r) for r in runs]
-        return {"runs": listed, "total_size": len(listed)} if listed else {}
 
     def list_runs_v1(self, user: str, call: Call) -> dict[str, Any]:
         """RunServer.ListRuns of 1.7.0: a NAMESPACE or EXPERIMENT resource reference is required."""
@@ -479,11 +482,7 @@ class KfpApi:
         else:
             raise ApiError(INVALID_ARGUMENT, f"Invalid resource references for ListRuns: {kind}")
         self.authorize(user, namespace, "list", "runs")
-        name = display_name_filter(call.query.get("filter"))
-        runs = [
-            r for r in self.runs.values()
-            if r.namespace == namespace and experiment_id in ("", r.experiment_id) and name in (None, r.display_name)
-        ]  # fmt: skip
+        runs = self.runs_in(namespace, experiment_id, display_name_filter(call.query.get("filter")))
         listed = [self.v1_run(r) for r in runs]
         return {"runs": listed, "total_size": len(listed)} if listed else {}
 

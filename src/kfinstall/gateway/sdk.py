@@ -105,17 +105,22 @@ def pipelines_host(url: str) -> str:
     return url.rstrip("/") + "/pipeline"
 
 
+def _client_lines(host: str, keyword: str, credential_file: str, namespace: str) -> str:
+    """The lines that make a kfp.Client with the credential read from its file (`cookies=` or `existing_token=`)."""
+    return "\n".join(
+        (
+            "import kfp",
+            f"client = kfp.Client(host={host!r}, {keyword}=open({credential_file!r}).read().strip(), "
+            f"namespace={namespace!r})",
+            "print(client.list_runs())",
+        )
+    )
+
+
 def cookie_snippet(url: str, cookie_file: str, namespace: str) -> Snippet:
     host = pipelines_host(url)
     return Snippet(
-        python="\n".join(
-            (
-                "import kfp",
-                f"client = kfp.Client(host={host!r}, cookies=open({cookie_file!r}).read().strip(), "
-                f"namespace={namespace!r})",
-                "print(client.list_runs())",
-            )
-        ),
+        python=_client_lines(host, "cookies", cookie_file, namespace),
         env={ENDPOINT_ENV: host},
         python_with_env="\n".join(
             (
@@ -130,14 +135,7 @@ def cookie_snippet(url: str, cookie_file: str, namespace: str) -> Snippet:
 def token_snippet(url: str, token_file: str, namespace: str) -> Snippet:
     host = pipelines_host(url)
     return Snippet(
-        python="\n".join(
-            (
-                "import kfp",
-                f"client = kfp.Client(host={host!r}, existing_token=open({token_file!r}).read().strip(), "
-                f"namespace={namespace!r})",
-                "print(client.list_runs())",
-            )
-        ),
+        python=_client_lines(host, "existing_token", token_file, namespace),
         env={ENDPOINT_ENV: host, TOKEN_PATH_ENV: token_file},
         python_with_env="\n".join(
             (
