@@ -18,7 +18,7 @@ import pytest
 
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
-from tests.paths import needs_bundle
+from tests.paths import needs_bundle, real_kubectl
 from tests.releases import LocalRelease
 from tests.test_readme import README, assert_shown_in_order, example
 from tests.test_verify import FAKE_KUBECTL, FAST, NAMESPACE, SECRET, up
@@ -100,6 +100,24 @@ def test_the_session_cookie_is_a_0600_file_that_opens_the_pipelines_api(env, syn
         assert get(healthz, cookie) == 200
     assert report["namespace"] == NAMESPACE and report["credential"] == "cookie"
     assert cookie.partition("=")[2] not in result.stdout + result.stderr  # the value is never printed
+
+
+def test_down_keep_cluster_and_down_remove_the_clusters_sessions(env, synthetic_release: LocalRelease) -> None:
+    up(env, synthetic_release)
+    result, report = client(env, synthetic_release)
+    assert result.returncode == 0, result.stdout + result.stderr
+    sessions = Path(report["file"]).parent
+    other = sessions.parent / "another-cluster"  # another cluster's session is not this down's to remove
+    other.mkdir()
+    removed = kfinstall("down", "--keep-cluster", "--yes", env=env)
+    assert removed.returncode == 0, removed.stderr
+    assert not sessions.exists() and other.is_dir()
+    assert client(env, synthetic_release)[0].returncode == 3  # nothing installed
+    up(env, synthetic_release)
+    assert client(env, synthetic_release)[0].returncode == 0 and sessions.is_dir()
+    deleted = kfinstall("down", "--yes", env=env)
+    assert deleted.returncode == 0, deleted.stderr
+    assert not sessions.exists() and other.is_dir()
 
 
 def test_the_printed_lines_name_the_file_the_host_and_the_namespace(env, synthetic_release) -> None:
@@ -308,6 +326,18 @@ def test_the_printed_lines_list_the_users_runs_with_the_kfp_sdk(fake_tools, bund
                                 text=True, timeout=120)  # fmt: skip
     assert listed.returncode == 0, listed.stdout + listed.stderr
     assert run_id in listed.stdout
+    # a session over 4 KB (a user in many groups): oauth2-proxy splits its cookie into NAME_0, NAME_1; the login
+    # sees it as set, the file keeps every chunk in order, and the SDK's requests with it are the user's
+    split_env = {**env, "FAKE_GW_SESSION_BYTES": "6000"}
+    with port_forward(split_env) as url:
+        result, report = client(split_env, release, "--url", url, gateway=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        saved = Path(report["file"]).read_text()
+        assert saved.startswith("oauth2_proxy_kubeflow_0=") and "; oauth2_proxy_kubeflow_1=" in saved
+        listed = subprocess.run([sys.executable, "-c", report["python"]], env=sdk_env, capture_output=True,
+                                text=True, timeout=120)  # fmt: skip
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert run_id in listed.stdout
     # README's example is what `client` prints for this release (the cache directory and the expiry aside)
     human = kfinstall("client", "--pins", str(release.pins), env={**env, **GATEWAY}, stdin="")
     assert human.returncode == 0, human.stderr
@@ -326,8 +356,7 @@ def test_the_printed_lines_list_the_users_runs_with_the_kfp_sdk(fake_tools, bund
 def test_token_with_the_m2m_overlay_is_a_0600_token_the_gateway_trusts(fake_tools, bundle_releases, tmp_path) -> None:
     """v1.10.2 with `--variant oauth2-proxy=m2m-dex-and-kind`: its RequestAuthentication m2m-token-issuer trusts
     https://kubernetes.default.svc, the issuer kfinstall gives minikube for this release (the pins' apiserver flags,
-    passed on to the double by the fake minikube). The test gateway does not play Istio's JWT check: this proves the
-    token, its file and the lines, not a request with it."""
+    passed on to the double by the fake minikube); the test gateway checks the token as Istio would."""
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0", kustomize="absent")
     env = isolated_env(fake_tools.env, tmp_path)
     release = bundle_releases["v1.10.2"]
@@ -352,14 +381,35 @@ def test_token_with_the_m2m_overlay_is_a_0600_token_the_gateway_trusts(fake_tool
     assert token not in result.stdout + result.stderr
     logs = "".join(path.read_text() for path in Path(env["KFINSTALL_LOG_DIR"]).glob("*client*.log"))
     assert "serviceaccounts/default-editor/token" in logs and token not in logs  # kubectl's answer, redacted
+    # through the gateway as Istio checks it (tests/fakes/istio_jwt.py): the printed lines list the namespace's runs
+    # with the token (its sub is the kubeflow-userid; the default-editor RoleBinding lets Pipelines' access check
+    # pass); the same token with one signature byte changed is Envoy's 401
+    with port_forward(env) as url:
+        result, report = client(env, release, "--token", "--url", url, gateway=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        listed = subprocess.run([sys.executable, "-c", report["python"]], env={**env, "PYTHONWARNINGS": "ignore"},
+                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        header, claims_part, signature = Path(report["file"]).read_text().split(".")
+        forged = ".".join(
+            (header, claims_part, ("B" if signature[10] == "A" else "A").join((signature[:10], signature[11:])))
+        )
+        runs = f"{url}/pipeline/apis/v2beta1/runs?namespace={NAMESPACE}"
+        request = urllib.request.Request(runs, headers={"Authorization": f"Bearer {forged}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert refused.value.code == 401 and refused.value.read().decode() == "Jwt verification fails"
 
 
 @needs_bundle
 @pytest.mark.timeout(900)
-def test_token_is_refused_when_the_overlay_trusts_another_issuer(fake_tools, bundle_releases, tmp_path) -> None:
-    """v1.9.1's m2m-dex-and-kind trusts https://kubernetes.default.svc.cluster.local only, while the release's
-    apiserver flags (its README's kind config, in the pins) make minikube issue tokens as kubernetes.default.svc:
-    Istio would answer every request with such a token 401; `client --token` says so instead of writing it."""
+def test_a_v1_9_1_token_is_trusted_and_refused_once_the_overlay_trusts_another_issuer(
+    fake_tools, bundle_releases, tmp_path
+) -> None:
+    """v1.9.1's m2m-dex-and-kind trusts https://kubernetes.default.svc.cluster.local only: the issuer kfinstall now
+    gives minikube for it (kubeadm's default). Where the two disagree (a cluster an older kfinstall started with the
+    README's kubernetes.default.svc, here the overlay edited to trust only that), Istio would answer every request
+    with such a token 401, so `client --token` says so instead of writing it."""
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0", kustomize="absent")
     env = isolated_env(fake_tools.env, tmp_path)
     release = bundle_releases["v1.9.1"]
@@ -368,12 +418,24 @@ def test_token_is_refused_when_the_overlay_trusts_another_issuer(fake_tools, bun
                           env=env)  # fmt: skip
     assert installed.returncode == 0, installed.stderr[-3000:]
     result, report = client(env, release, "--token")
-    assert result.returncode == 1 and report is None
+    assert result.returncode == 0, result.stdout + result.stderr
+    from kfinstall.gateway.sdk import token_claims
+
+    assert token_claims(Path(report["file"]).read_text())["iss"] == "https://kubernetes.default.svc.cluster.local"
+
+    kubectl = [str(real_kubectl()), "-n", "istio-system"]
+    shown = subprocess.run([*kubectl, "get", "requestauthentication", "m2m-token-issuer", "-o", "json"], env=env,
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    authentication = json.loads(shown.stdout)
+    authentication["spec"]["jwtRules"][0]["issuer"] = "https://kubernetes.default.svc"
+    subprocess.run([*kubectl, "replace", "-f", "-"], env=env, input=json.dumps(authentication), capture_output=True,
+                   text=True, check=True)  # fmt: skip
+    refused, report = client(env, release, "--token")
+    assert refused.returncode == 1 and report is None
     assert (
-        "the gateway trusts tokens issued by https://kubernetes.default.svc.cluster.local, but this cluster "
-        "issues them as kubernetes.default.svc: it would refuse them"
-    ) in " ".join(result.stderr.split())
-    assert not (Path(env["KFINSTALL_CACHE_DIR"]) / "sessions" / "kubeflow" / "token").exists()
+        "the gateway trusts tokens issued by https://kubernetes.default.svc, but this cluster issues them as "
+        "https://kubernetes.default.svc.cluster.local: it would refuse them"
+    ) in " ".join(refused.stderr.split())
 
 
 # the pure parts: gateway/sdk.py -----------------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""Where kfinstall keeps its cache (manifests checkouts, builds, locks): one function, so that the modules that
-use the directory (manifests/checkout.py, manifests/build.py, locks.py) need not import one another for it."""
+"""Where kfinstall keeps its cache (manifests checkouts, builds, locks, login sessions): here, so that the modules
+that use the directory (manifests/checkout.py, manifests/build.py, locks.py, commands/client.py and down.py) need
+not import one another for it."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 
@@ -15,3 +17,9 @@ def cache_root() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("kfinstall", appauthor=False))
+
+
+def session_dir(context: str) -> Path:
+    """`sessions/CONTEXT` under the cache: `kfinstall client`'s cookie and token for a cluster, which `down`
+    removes with it (a context name may hold `/` or `:`: EKS ARNs)."""
+    return cache_root() / "sessions" / re.sub(r"[^A-Za-z0-9._-]", "_", context)

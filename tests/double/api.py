@@ -383,12 +383,6 @@ def _validate_quantities(rt: ResourceType, body: Obj) -> None:
                     raise errors.bad_request(message)
 
 
-def _b64url(data: bytes) -> str:
-    import base64
-
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def token_request(api: Api, namespace: str, name: str, body: Obj) -> Obj:
     """POST serviceaccounts/NAME/token (TokenRequest, authentication.k8s.io/v1), as the API server answers it
     (kubernetes/kubernetes pkg/registry/core/serviceaccount/storage/token.go `TokenREST.Create`): the
@@ -396,8 +390,8 @@ def token_request(api: Api, namespace: str, name: str, body: Obj) -> Obj:
     and may not be under 600 (pkg/apis/authentication/validation/validation.go `ValidateTokenRequest`); no
     audience means the API server's own (`--api-audiences`, which defaults to the `--service-account-issuer`);
     the token is a JWT with the claims of pkg/serviceaccount/claims.go (`iss` the issuer, `sub`
-    system:serviceaccount:NS:NAME, `aud`, `exp`, `iat`, `nbf`, `kubernetes.io`). Its signature is not RS256 with a
-    real key: nothing here verifies it (the gateway's RequestAuthentication is not simulated by the double)."""
+    system:serviceaccount:NS:NAME, `aud`, `exp`, `iat`, `nbf`, `kubernetes.io`), signed RS256 with the double's key
+    (tests/double/signing.py), which /openid/v1/jwks publishes."""
     import time
     import uuid
 
@@ -421,8 +415,9 @@ def token_request(api: Api, namespace: str, name: str, body: Obj) -> Obj:
         "kubernetes.io": {"namespace": namespace,
                           "serviceaccount": {"name": name, "uid": account["metadata"].get("uid", "")}},
     }  # fmt: skip
-    header = {"alg": "RS256", "kid": "double"}
-    token = ".".join(_b64url(json.dumps(part).encode()) for part in (header, claims)) + "." + _b64url(b"double")
+    from tests.double import signing
+
+    token = signing.sign(claims)
     expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + seconds))
     return {
         "kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",

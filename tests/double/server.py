@@ -419,7 +419,9 @@ class ApiHandler(_Base):
                     },
                 )
             if path == "/openid/v1/jwks" and openid:
-                return self._send(200, {"keys": []}, "application/jwk-set+json")
+                from tests.double import signing
+
+                return self._send(200, signing.jwks(), "application/jwk-set+json")
             aggregated = s.aggregated_discovery if s.aggregated_discovery is not None else s.minor >= 30
             with cluster.lock:
                 types = cluster.types()

@@ -25,7 +25,8 @@ without authentication: common/istio/add-anonymous-user-filter's anonymous@kubef
 client sends is replaced, never passed on.
 
 Knobs (environment): FAKE_GW_KFP_STATUS=503 makes Pipelines' API answer that status (a crashing api-server);
-FAKE_KFP_RUN_RESULT=failed makes submitted pipeline runs fail (tests/fakes/kfp_api.py).
+FAKE_KFP_RUN_RESULT=failed makes submitted pipeline runs fail (tests/fakes/kfp_api.py); FAKE_GW_SESSION_BYTES=N makes
+oauth2-proxy's session cookie value N bytes long (a session with many groups: split over 4 KB).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from typing import Any
 import bcrypt
 import yaml
 
-from tests.fakes import kfp_api
+from tests.fakes import istio_jwt, kfp_api
 from tests.fakes.common import state_dir
 
 #: Kubeflow's oauth2-proxy config (common/oauth2-proxy/base/oauth2_proxy.cfg, v1.9.1 – 26.03): `cookie_name`,
@@ -60,6 +61,10 @@ OAUTH2_COOKIE = "oauth2_proxy_kubeflow"
 OAUTH2_CSRF_COOKIE = OAUTH2_COOKIE + "_csrf"
 OAUTH2_API_ROUTES = (re.compile("/api/"), re.compile("/apis/"), re.compile("^/ml_metadata"))
 OAUTH2_CALLBACK = "/oauth2/callback"
+#: oauth2-proxy's cookie store splits a session cookie whose Set-Cookie string reaches 4,000 bytes into NAME_0,
+#: NAME_1, ... (pkg/sessions/cookie/session_store.go splitCookie, maxCookieLength) and joins NAME_0.. back when
+#: NAME itself is absent (loadCookie/joinCookies).
+OAUTH2_MAX_COOKIE_LENGTH = 4000
 #: `cookie_expire = "24h"` of the same oauth2_proxy.cfg (v1.9.1 – 26.03), in seconds.
 OAUTH2_COOKIE_EXPIRE = 24 * 3600
 #: arrikto/oidc-authservice: session.go `UserSessionCookie`, state.go `oidcStateCookie`; v1.4.0's
@@ -130,6 +135,10 @@ class Cluster:
             return {}
         return json.loads(result.stdout)
 
+    def raw(self, path: str) -> dict[str, Any]:
+        result = subprocess.run([*self.kubectl, "get", "--raw", path], capture_output=True, text=True)
+        return json.loads(result.stdout) if result.returncode == 0 and result.stdout.strip() else {}
+
     def workloads(self) -> dict[tuple[str, str, str], dict[str, Any]]:
         items = self.get("deployments,statefulsets", "--all-namespaces").get("items") or []
         return {(w["kind"], w["metadata"]["namespace"], w["metadata"]["name"]): w for w in items}
@@ -168,6 +177,20 @@ class Memory:
     sessions: dict[str, str] = field(default_factory=dict)  # session cookie value -> email
     states: dict[str, str] = field(default_factory=dict)  # state -> where to go after the login
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def split_session_cookie(name: str, value: str) -> dict[str, str]:
+    """The cookies oauth2-proxy sets for a session value: one, or chunks whose Set-Cookie strings stay under
+    OAUTH2_MAX_COOKIE_LENGTH (the attributes counted roughly as Path, HttpOnly and an Expires date)."""
+    attributes = len("; Path=/; HttpOnly; Expires=Tue, 01 Dec 2026 00:00:00 GMT")
+    if len(name) + 1 + len(value) + attributes < OAUTH2_MAX_COOKIE_LENGTH:
+        return {name: value}
+    chunks: dict[str, str] = {}
+    while value:
+        chunk_name = f"{name}_{len(chunks)}"
+        size = OAUTH2_MAX_COOKIE_LENGTH - 1 - len(chunk_name) - 1 - attributes
+        chunks[chunk_name], value = value[:size], value[size:]
+    return chunks
 
 
 class Dex:
@@ -269,6 +292,15 @@ def handler(kubectl: list[str], on_request: Callable[[], None]) -> type[BaseHTTP
             jar = SimpleCookie(self.headers.get("Cookie", ""))
             return jar[name].value if name in jar else None
 
+        def session_cookie(self, name: str) -> str | None:
+            """NAME, or NAME_0, NAME_1, ... joined in order (oauth2-proxy's loadCookie)."""
+            if (whole := self.cookie(name)) is not None:
+                return whole
+            chunks = []
+            while (chunk := self.cookie(f"{name}_{len(chunks)}")) is not None:
+                chunks.append(chunk)
+            return "".join(chunks) or None
+
         def form(self) -> dict[str, str]:
             size = int(self.headers.get("Content-Length") or 0)
             self.body = self.rfile.read(size) if size else b""
@@ -296,7 +328,12 @@ def handler(kubectl: list[str], on_request: Callable[[], None]) -> type[BaseHTTP
             authservice = workloads.get(("StatefulSet", "istio-system", "authservice"))
             if url.path.startswith("/dex/"):  # skip_auth_routes ^/dex/ (oauth2-proxy), SKIP_AUTH_URI=/dex (authservice)
                 return self.dex(method, url.path, query, form, workloads.get(("Deployment", "auth", "dex")))
-            if oauth2_proxy is not None:
+            if oauth2_proxy is not None and self.headers.get("Authorization") is not None:
+                verdict = istio_jwt.check(self.headers["Authorization"], cluster.get, cluster.raw)  # no oauth2-proxy
+                if verdict.user is None:
+                    return self.send(verdict.status, verdict.text, content_type="text/plain")
+                email = verdict.user
+            elif oauth2_proxy is not None:
                 if not ready(oauth2_proxy):  # Istio's ext-authz provider unreachable: the request is denied
                     return self.send(403, "RBAC: access denied", content_type="text/plain")
                 email = self.oauth2_proxy(url.path, query)
@@ -335,12 +372,14 @@ def handler(kubectl: list[str], on_request: Callable[[], None]) -> type[BaseHTTP
                         self.send(500, "Internal Server Error: redeeming the code failed")
                         return None
                     session = secrets.token_urlsafe(24)
+                    session += "s" * max(0, int(os.environ.get("FAKE_GW_SESSION_BYTES") or 0) - len(session))
                     memory.sessions[session] = email
-                self.redirect(rd, cookies={OAUTH2_COOKIE: session, OAUTH2_CSRF_COOKIE: ""},
-                              lifetimes={OAUTH2_COOKIE: OAUTH2_COOKIE_EXPIRE})  # fmt: skip
+                chunks = split_session_cookie(OAUTH2_COOKIE, session)
+                self.redirect(rd, cookies={**chunks, OAUTH2_CSRF_COOKIE: ""},
+                              lifetimes=dict.fromkeys(chunks, OAUTH2_COOKIE_EXPIRE))  # fmt: skip
                 return None
             with memory.lock:
-                email = memory.sessions.get(self.cookie(OAUTH2_COOKIE) or "")
+                email = memory.sessions.get(self.session_cookie(OAUTH2_COOKIE) or "")
             if email is not None:
                 return email
             if any(route.search(path) for route in OAUTH2_API_ROUTES):  # api_routes: 401 JSON, no sign-in page

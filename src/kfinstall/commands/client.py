@@ -14,19 +14,19 @@ Two ways in, as the gateway of the install allows (kubeflow/pipelines sdk/python
   common/oauth2-proxy/overlays/m2m-dex-and-kind), the default `m2m-dex-only` trusts Dex's tokens only. Upstream's CI
   uses such tokens for its pipeline tests (.github/workflows/pipeline_test.yaml of each tag).
 The file lives under kfinstall's cache directory (`sessions/CONTEXT/`, directory 0700): the value is never printed,
-only the file, so it stays out of terminal scrollback, shell history and screenshots.
+only the file, so it stays out of terminal scrollback, shell history and screenshots; `down` removes it.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kfinstall.cachedir import session_dir
 from kfinstall.commands import verify
 from kfinstall.commands.frame import Command
 from kfinstall.errors import KfError
@@ -104,13 +104,6 @@ class ClientResult:
 
 def _utc(epoch: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
-
-
-def session_dir(context: str) -> Path:
-    """`sessions/CONTEXT` under kfinstall's cache directory (a context name may hold `/` or `:`: EKS ARNs)."""
-    from kfinstall.cachedir import cache_root
-
-    return cache_root() / "sessions" / re.sub(r"[^A-Za-z0-9._-]", "_", context)
 
 
 def write_secret(path: Path, text: str) -> None:

@@ -282,13 +282,25 @@ def prepare(
 def down(request: DownRequest, say: Voice) -> Down:
     if not request.keep_cluster:
         said = delete_cluster(request.minikube_profile)
+        forget_sessions(request.minikube_profile)
         return Down(request, cluster=said, nothing=said == NOTHING_TO_DELETE.format(profile=request.minikube_profile))
     from kfinstall.commands.options import require_cluster
 
     require_cluster("down --keep-cluster", request.minikube_profile, request.context)
     kubectl = Kubectl(request.context or request.minikube_profile)
     removed = remove_components(kubectl, say.step, request.timeout)
+    forget_sessions(request.context or request.minikube_profile)
     return Down(request, removed=removed, nothing=not removed.objects and not removed.record)
+
+
+def forget_sessions(context: str) -> None:
+    """`kfinstall client`'s cookie and token for this cluster go with what they opened: a session of a deleted
+    install is useless, and a secret kept for nothing."""
+    import shutil
+
+    from kfinstall.cachedir import session_dir
+
+    shutil.rmtree(session_dir(context), ignore_errors=True)
 
 
 def show(result: Down) -> None:

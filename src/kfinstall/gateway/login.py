@@ -20,7 +20,7 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass
 
-from kfinstall.gateway import pages, verdicts
+from kfinstall.gateway import pages, sdk, verdicts
 from kfinstall.gateway.http import Response, Session
 
 #: Pages a login passes at most (sign-in page, Dex form, approval, back: 4; a margin for a restarted flow).
@@ -66,6 +66,11 @@ def _submit(session: Session, response: Response, form: pages.Form, values: dict
     return session.post(action, values)
 
 
+def _has_session(session: Session, session_cookie: str) -> bool:
+    """The gateway has set its session cookie, whole or split into chunks (oauth2-proxy over 4 KB)."""
+    return any(sdk.is_session_cookie(name, session_cookie) for name in session.cookie_names())
+
+
 def log_in(session: Session, base_url: str, email: str, password: str, session_cookie: str) -> LoginResult:
     """Walk the login from `base_url` until the gateway has set `session_cookie` and shows the page past the login."""
     first = session.request("GET", base_url.rstrip("/") + "/")
@@ -74,7 +79,7 @@ def log_in(session: Session, base_url: str, email: str, password: str, session_c
     posted = False
     for _ in range(MAX_STEPS):
         html = response.text
-        if session_cookie in session.cookie_names() and _past_the_login(response):
+        if _has_session(session, session_cookie) and _past_the_login(response):
             return LoginResult(True, f"as {email} ({first_answer}, then Dex)", first_answer=first_answer)
         if (form := pages.sign_in_form(html)) is not None:
             response = _submit(session, response, form, form.inputs)
@@ -99,7 +104,7 @@ def log_in(session: Session, base_url: str, email: str, password: str, session_c
     component = "Dex" if where.startswith("/dex") else "the gateway"
     if response.status >= 400:
         reason = f"{component} answered {verdicts.answer(response.status)} at {where}"
-    elif session_cookie not in session.cookie_names():
+    elif not _has_session(session, session_cookie):
         reason = f"no {session_cookie} cookie after the login (ended at {where}, {response.status})"
     else:
         reason = f"the login ended at {where} with {response.status}"

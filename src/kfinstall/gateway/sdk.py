@@ -48,10 +48,15 @@ class Cookie:
     expires: int | None = None
 
 
+def is_session_cookie(name: str, session_cookie: str) -> bool:
+    """`name` is the session cookie or one of the chunks oauth2-proxy split it into (not the CSRF cookie)."""
+    return name == session_cookie or (name.startswith(session_cookie) and
+                                      _CHUNK.fullmatch(name[len(session_cookie):]) is not None)  # fmt: skip
+
+
 def session_cookies(cookies: Iterable[Cookie], session_cookie: str) -> list[Cookie]:
     """The session cookie, or the chunks oauth2-proxy split it into, in order; not the CSRF or state cookies."""
-    mine = [c for c in cookies if c.name == session_cookie or (c.name.startswith(session_cookie) and
-            _CHUNK.fullmatch(c.name[len(session_cookie):]))]  # fmt: skip
+    mine = [c for c in cookies if is_session_cookie(c.name, session_cookie)]
     return sorted(mine, key=lambda c: (len(c.name), c.name))
 
 

@@ -11,8 +11,9 @@
   mount it).
 - Kubeflow profiles: once the `profiles-deployment` is available, each Profile gets, `profile_reconcile_delay`
   after the double first saw it, its namespace of the Profile's name (owner annotation, the profile controller's
-  labels), the `default-editor`/`default-viewer` ServiceAccounts and a Ready condition (kubeflow/kubeflow
-  components/profile-controller/controllers/profile_controller.go). The namespace is created by the controller
+  labels), the `default-editor`/`default-viewer` ServiceAccounts with their RoleBindings (to kubeflow-edit and
+  kubeflow-view) and a Ready condition (kubeflow/kubeflow components/profile-controller/controllers/
+  profile_controller.go). The namespace is created by the controller
   itself, not through the API; a Profile whose name is no valid namespace name never gets here, because the API
   refuses the Profile first (tests/double/names.py: custom resources are DNS-1123 subdomains) — a Profile that is
   a subdomain but no label (`a.b`) is skipped, as the real controller's namespace create would fail.
@@ -212,11 +213,23 @@ def _profiles(ctrl: Controllers) -> None:
             )
         if not ctrl.ns_active(name):
             continue
-        for account in ("default-editor", "default-viewer"):
+        # updateServiceAccount: each account and a RoleBinding of its name to kubeflow-edit / kubeflow-view
+        for account, role in (("default-editor", "kubeflow-edit"), ("default-viewer", "kubeflow-view")):
             if c.get(("", "ServiceAccount"), name, account) is None:
                 ctrl.create(
                     ("", "ServiceAccount"),
                     {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": account, "namespace": name}},
+                )
+            if c.get(("rbac.authorization.k8s.io", "RoleBinding"), name, account) is None:
+                ctrl.create(
+                    ("rbac.authorization.k8s.io", "RoleBinding"),
+                    {
+                        "apiVersion": "rbac.authorization.k8s.io/v1",
+                        "kind": "RoleBinding",
+                        "metadata": {"name": account, "namespace": name},
+                        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                        "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": name}],
+                    },
                 )
         previous = (profile.get("status") or {}).get("conditions")
         ctrl.set_status(
