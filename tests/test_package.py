@@ -78,15 +78,19 @@ def test_the_wheel_carries_the_pins_file_and_the_license(dist: Path) -> None:
 
 
 def test_the_installed_wheel_carries_the_compiled_verify_pipelines(wheel_venv: Path, tmp_path: Path) -> None:
-    """`verify --pipeline`/`--gpu` read them as package data (kfinstall/gateway/pipelines/*.yaml)."""
+    """`verify --pipeline`/`--gpu` read them as package data (kfinstall/gateway/pipelines/*.yaml): the KFP v2
+    pipelines and the Argo Workflows for KFP 1.x."""
     code = (
         "from kfinstall.gateway import pipelines as p; "
-        "print(p.spec(p.CPU)['pipelineInfo']['name'], p.spec(p.GPU)['pipelineInfo']['name'])"
+        "print(p.spec(p.CPU)['pipelineInfo']['name'], p.spec(p.GPU)['pipelineInfo']['name'], "
+        "p.workflow(p.CPU)['kind'], p.workflow(p.GPU)['kind'])"
     )
     env = {"PATH": f"{wheel_venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
     result = subprocess.run([str(wheel_venv / "bin" / "python"), "-c", code], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert (result.returncode, result.stdout) == (0, "kfinstall-verify kfinstall-verify-gpu\n"), result.stderr
+    assert (result.returncode, result.stdout) == (0, "kfinstall-verify kfinstall-verify-gpu Workflow Workflow\n"), (
+        result.stderr
+    )
 
 
 def test_the_version_has_one_source(wheel_venv: Path, tmp_path: Path) -> None:

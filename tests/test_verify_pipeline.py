@@ -267,12 +267,40 @@ def test_verify_gpu_runs_the_gpu_pipeline_on_a_cluster_with_a_gpu(
     assert "pipeline run" not in rows  # --gpu alone runs only the GPU pipeline
 
 
-def test_verify_pipeline_on_kfp_1_says_not_supported(env, synthetic_release: LocalRelease) -> None:
+def test_verify_pipeline_on_kfp_1_runs_the_argo_workflow_through_the_v1beta1_api(env, synthetic_release) -> None:
+    """The synthetic release's Pipelines is KFP 1.7's (v1beta1, as Kubeflow v1.4.0's): verify submits the shipped
+    Argo Workflow as the kfp 1.8 SDK does and waits for its Argo phase; a run that fails is the row's failure."""
     up(env, synthetic_release)
     result, rows = verify(env, synthetic_release, "--pipeline")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert rows["pipeline run"]["state"] == "skip"
-    assert rows["pipeline run"]["reason"].startswith("not supported on v0.1.0: its Pipelines (v1beta1)")
+    assert rows["pipeline run"]["state"] == "pass"
+    assert re.fullmatch(rf"run [0-9a-f-]{{36}} SUCCEEDED in {NAMESPACE} \(\d+ s\)", rows["pipeline run"]["reason"])
+    result, rows = verify(env, synthetic_release, "--pipeline", FAKE_KFP_RUN_RESULT="failed")
+    assert result.returncode == 1
+    assert re.fullmatch(r"run [0-9a-f-]{36} FAILED", rows["pipeline run"]["reason"])
+
+
+def test_the_shipped_argo_workflows_are_the_v2_pipelines_steps() -> None:
+    """kfp 1.x cannot live beside the test environment's kfp 2, so the Workflows (compiled by kfp 1.8 from
+    tests/data/pipelines/verify_pipelines_v1.py) are held to the v2 pipelines: one step each, the same image,
+    command, arguments and limits, caching off (max_cache_staleness P0D), as Argo takes them."""
+    for pipeline in (pipelines.CPU, pipelines.GPU):
+        workflow, ir = pipelines.workflow(pipeline), pipelines.spec(pipeline)
+        assert (workflow["apiVersion"], workflow["kind"]) == ("argoproj.io/v1alpha1", "Workflow")
+        assert workflow["metadata"]["generateName"] == ir["pipelineInfo"]["name"] + "-"
+        steps = [t for t in workflow["spec"]["templates"] if "container" in t]
+        (executor,) = ir["deploymentSpec"]["executors"].values()
+        assert len(steps) == 1
+        container = steps[0]["container"]
+        wanted = executor["container"]
+        assert (container["image"], container["command"], container.get("args", [])) == (
+            wanted["image"], wanted["command"], wanted.get("args", []),
+        )  # fmt: skip
+        assert steps[0]["metadata"]["annotations"]["pipelines.kubeflow.org/max_cache_staleness"] == "P0D"
+        assert kfp_api.workflow_gpus(workflow) == kfp_api.gpus_asked(ir)
+    assert pipelines.workflow(pipelines.CPU)["spec"]["templates"][1]["container"]["resources"]["limits"] == {
+        "cpu": "500m", "memory": "256M",
+    }  # fmt: skip
 
 
 @contextlib.contextmanager

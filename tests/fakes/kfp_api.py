@@ -6,8 +6,9 @@ snake_case field names as the generated clients expect: kfp_server_api models' `
   `GET|POST /apis/v2beta1/experiments`, `GET /apis/v2beta1/experiments/{id}`,
   `GET|POST /apis/v2beta1/runs`, `GET /apis/v2beta1/runs/{run_id}`;
 - v1beta1 (KFP 1.7 of Kubeflow v1.4.0, backend/api/run.proto and experiment.proto at tag 1.7.0; KFP 2.x serves it
-  too): `GET /apis/v1beta1/runs` (filtered by `resource_reference_key.type=NAMESPACE|EXPERIMENT` and `.id`),
-  `GET /apis/v1beta1/runs/{id}`, `GET|POST /apis/v1beta1/experiments`.
+  too): `GET|POST /apis/v1beta1/runs` (listed by `resource_reference_key.type=NAMESPACE|EXPERIMENT` and `.id`;
+  created from an Argo `workflow_manifest` as the kfp 1.x SDK sends it), `GET /apis/v1beta1/runs/{id}`,
+  `GET|POST /apis/v1beta1/experiments`.
 Runs, experiments and how often each run was read live in a JSON file of the fakes' state directory when the
 gateway gives one (as the real ones live in the api-server's MySQL: each forward to the gateway is a new process,
 and `verify`'s run must still be there for the next client), else in this process's memory.
@@ -20,8 +21,10 @@ Multi-user mode, as Kubeflow deploys it (`KUBEFLOW_USERID_HEADER=kubeflow-userid
   `canAccessExperiment` -> resource/resource_manager.go `IsAuthorized`: a SubjectAccessReview of the user for
   `pipelines.kubeflow.org` runs/experiments in that namespace). What RBAC grants there is what the profile controller
   and KFAM bound: the Profile's owner (RoleBinding `namespaceAdmin`, kubeflow/kubeflow
-  components/profile-controller/controllers/profile_controller.go) and contributors (RoleBindings with a `User`
-  subject, components/access-management/kfam/bindings.go), in a namespace that exists. Anything else: 403
+  components/profile-controller/controllers/profile_controller.go), the namespace's `default-editor` and
+  `default-viewer` ServiceAccounts (RoleBindings of the same names, updateServiceAccount there; a bearer token's
+  identity) and contributors (RoleBindings with a `User` subject, components/access-management/kfam/bindings.go),
+  in a namespace that exists. Anything else: 403
   PermissionDenied. An empty namespace: 400 "A run cannot have an empty namespace in multi-user mode"; v1beta1's
   ListRuns without a resource reference: 400 "ListRuns must filter by resource reference in multi-user mode."
   (run_server.go of 1.7.0); a run without an experiment: 400 "Experiment id can not be empty in multi-user mode"
@@ -154,6 +157,8 @@ class Run:
     runtime_config: dict[str, Any]
     gpus: int
     finished_at: str = EPOCH
+    #: The v1beta1 run's Argo Workflow (`pipeline_spec.workflow_manifest`, kfp 1.x), or None for a v2 spec.
+    workflow_manifest: str | None = None
     #: The states it goes through, one per read; the last one stays.
     states: list[str] = field(default_factory=lambda: ["PENDING", "RUNNING", "SUCCEEDED"])
     reads: int = 0
@@ -190,15 +195,23 @@ class Cluster:
         if ((profile.get("spec") or {}).get("owner") or {}).get("name") == user:
             return True  # the profile controller's RoleBinding namespaceAdmin
         bindings = self.get("rolebindings", "-n", namespace).get("items") or []
-        return any(
-            subject.get("kind") == "User" and subject.get("name") == user
-            for binding in bindings
-            for subject in binding.get("subjects") or []
-        )
+        subjects = [subject for binding in bindings for subject in binding.get("subjects") or []]
+        return any(_names(subject, namespace) == user for subject in subjects)
 
     def gpus(self) -> int:
         nodes = self.get("nodes").get("items") or []
         return sum(int((node.get("status") or {}).get("allocatable", {}).get(GPU, 0) or 0) for node in nodes)
+
+
+def _names(subject: dict[str, Any], namespace: str) -> str | None:
+    """The user name a RoleBinding subject grants: a User's name, a ServiceAccount's
+    `system:serviceaccount:NS:NAME` (kubernetes/kubernetes plugin/pkg/auth/authorizer/rbac/subject_locator.go
+    appliesToUser; serviceaccount.MakeUsername), the namespace defaulting to the binding's."""
+    if subject.get("kind") == "User":
+        return str(subject.get("name"))
+    if subject.get("kind") == "ServiceAccount":
+        return f"system:serviceaccount:{subject.get('namespace') or namespace}:{subject.get('name')}"
+    return None
 
 
 #: PipelineSpec's fields (api/v2alpha1/pipeline_spec.proto of KFP 2.3.0), JSON names.
@@ -243,6 +256,13 @@ def gpus_asked(spec: dict[str, Any]) -> int:
     return most
 
 
+def workflow_gpus(workflow: dict[str, Any]) -> int:
+    """The most `nvidia.com/gpu` one template's container limits ask for (kfp 1.x `set_gpu_limit`)."""
+    templates = (workflow.get("spec") or {}).get("templates") or []
+    limits = [((t.get("container") or {}).get("resources") or {}).get("limits") or {} for t in templates]
+    return max((int(limit.get(GPU, 0) or 0) for limit in limits), default=0)
+
+
 def display_name_filter(raw: str | None) -> str | None:
     """The display name a filter asks for; None for no filter. Other filters are refused, not ignored."""
     if not raw:
@@ -254,7 +274,8 @@ def display_name_filter(raw: str | None) -> str | None:
     names = []
     for predicate in predicates:
         value = predicate.get("string_value", predicate.get("stringValue"))
-        if predicate.get("key") != "display_name" or predicate.get("operation") not in EQUALS or value is None:
+        operation = predicate.get("operation", predicate.get("op"))  # filter.proto: v2beta1 `operation`, v1 `op`
+        if predicate.get("key") not in ("display_name", "name") or operation not in EQUALS or value is None:
             raise ApiError(INVALID_ARGUMENT, f"the fake api-server supports only display_name EQUALS: {predicate}")
         names.append(str(value))
     return names[0] if len(names) == 1 else None
@@ -319,6 +340,7 @@ class KfpApi:
                     self.experiment(user, self.create_experiment_v1(user, call.json())["experiment_id"])
                 ),
                 ("v1beta1", "runs", "GET", 0): lambda: self.list_runs_v1(user, call),
+                ("v1beta1", "runs", "POST", 0): lambda: {"run": self.v1_run(self.create_run_v1(user, call.json()))},
                 ("v1beta1", "runs", "GET", 1): lambda: {"run": self.v1_run(self.read_run(user, rest[0]))},
             }
             if route not in handlers:
@@ -439,6 +461,50 @@ class KfpApi:
         self.runs[run.run_id] = run
         return self.v2_run(run)
 
+    def create_run_v1(self, user: str, body: Any) -> Run:
+        """RunServer.CreateRun of 1.7.0 (backend/src/apiserver/server/run_server.go validateCreateRunRequest, util.go
+        ValidatePipelineSpecAndResourceReferences, resource_manager.go CreateRun): a name, one way to name the
+        pipeline, an Argo Workflow, an EXPERIMENT owner reference in multi-user mode (its namespace is the run's).
+        The checks are those; the words of the refusals other than the name's are the fake's own."""
+        if not isinstance(body, dict) or not body.get("name"):
+            raise ApiError(INVALID_ARGUMENT, "The run name is empty. Please specify a valid name.")
+        spec = body.get("pipeline_spec") or {}
+        manifest = spec.get("workflow_manifest")
+        if not manifest or spec.get("pipeline_id") or spec.get("pipeline_manifest"):
+            raise ApiError(INVALID_ARGUMENT, "Please specify a pipeline by a workflow manifest or a pipeline id")
+        try:
+            workflow = json.loads(manifest)
+        except ValueError:
+            workflow = None
+        if (
+            not isinstance(workflow, dict)
+            or workflow.get("kind") != "Workflow"
+            or not str(workflow.get("apiVersion", "")).startswith("argoproj.io/")
+        ):
+            raise ApiError(INVALID_ARGUMENT, "Invalid argo workflow format. Workflow: " + str(manifest)[:80])
+        references = body.get("resource_references") or []
+        experiment_id = next(
+            (r["key"].get("id", "") for r in references
+             if (r.get("key") or {}).get("type") == "EXPERIMENT" and r.get("relationship") == "OWNER"), "",
+        )  # fmt: skip
+        if not experiment_id:
+            raise ApiError(INVALID_ARGUMENT, "Failed to get namespace from resource references: experiment is required")
+        experiment = self.experiments.get(experiment_id)
+        if experiment is None:
+            raise ApiError(NOT_FOUND, f"Failed to fetch namespace for experiment {experiment_id}")
+        self.authorize(user, experiment.namespace, "create", "runs")
+        run = Run(
+            run_id=str(uuid.uuid4()), display_name=str(body["name"]), experiment_id=experiment_id,
+            namespace=experiment.namespace, created_at=now(), pipeline_spec={}, runtime_config={},
+            gpus=workflow_gpus(workflow), workflow_manifest=manifest,
+        )  # fmt: skip
+        if run.gpus and self.cluster.gpus() < run.gpus:
+            run.states = ["PENDING", "RUNNING"]
+        elif os.environ.get("FAKE_KFP_RUN_RESULT") == "failed":
+            run.states = ["PENDING", "RUNNING", "FAILED"]
+        self.runs[run.run_id] = run
+        return run
+
     def read_run(self, user: str, run_id: str) -> Run:
         run = self.runs.get(run_id)
         if run is None:
@@ -516,7 +582,9 @@ class KfpApi:
             "id": run.run_id,
             "name": run.display_name,
             "storage_state": "STORAGESTATE_AVAILABLE",
-            "pipeline_spec": {"pipeline_manifest": json.dumps(run.pipeline_spec)},
+            "pipeline_spec": {"workflow_manifest": run.workflow_manifest}
+            if run.workflow_manifest
+            else {"pipeline_manifest": json.dumps(run.pipeline_spec)},
             "resource_references": [
                 {"key": {"type": "EXPERIMENT", "id": run.experiment_id}, "relationship": "OWNER"},
                 {"key": {"type": "NAMESPACE", "id": run.namespace}, "relationship": "OWNER"},

@@ -218,3 +218,47 @@ def test_runs_outlive_the_process_in_the_store_as_in_the_api_server_s_database(t
     later = kfp_api.KfpApi(kfp_api.Cluster(cluster_get()), store)  # another gateway process
     answer = call(later, "GET", f"/apis/v2beta1/runs/{run['run_id']}")
     assert (answer.status, answer.body["state"]) == (200, "RUNNING")  # its reads counted across processes too
+
+
+def v1_experiment(api: kfp_api.KfpApi, namespace: str = NAMESPACE) -> str:
+    owner = [{"key": {"type": "NAMESPACE", "id": namespace}, "relationship": "OWNER"}]
+    answer = call(api, "POST", "/apis/v1beta1/experiments", {"name": "e", "resource_references": owner})
+    assert answer.status == 200, answer.body
+    return str(answer.body["id"])
+
+
+def v1_run(experiment_id: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    """A v1beta1 run as the kfp 1.8 SDK's run_pipeline sends it."""
+    owner = [{"key": {"type": "EXPERIMENT", "id": experiment_id}, "relationship": "OWNER"}]
+    return {"name": "r", "pipeline_spec": {"workflow_manifest": json.dumps(manifest), "parameters": []},
+            "resource_references": owner}  # fmt: skip
+
+
+STEP = {"name": "step", "container": {"image": "python:3.12", "resources": {"limits": {"nvidia.com/gpu": 1}}}}
+WORKFLOW = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "spec": {"templates": [STEP]}}
+
+
+def test_a_v1beta1_run_of_an_argo_workflow_reports_its_argo_phase() -> None:
+    api = kfp_api.KfpApi(kfp_api.Cluster(cluster_get(gpus=1)))
+    created = call(api, "POST", "/apis/v1beta1/runs", v1_run(v1_experiment(api), WORKFLOW))
+    assert created.status == 200, created.body
+    run = created.body["run"]
+    phases = [call(api, "GET", f"/apis/v1beta1/runs/{run['id']}").body["run"]["status"] for _ in range(3)]
+    assert [run["status"], *phases] == ["Pending", "Running", "Succeeded", "Succeeded"]
+    assert json.loads(run["pipeline_spec"]["workflow_manifest"]) == WORKFLOW
+
+
+def test_a_v1beta1_run_needs_an_argo_workflow_and_an_experiment() -> None:
+    api = kfp_api.KfpApi(kfp_api.Cluster(cluster_get()))
+    experiment_id = v1_experiment(api)
+    not_argo = call(api, "POST", "/apis/v1beta1/runs", v1_run(experiment_id, {"kind": "PipelineSpec"}))
+    assert not_argo.status == 400 and "Invalid argo workflow format" in not_argo.body["message"]
+    orphan = {**v1_run(experiment_id, WORKFLOW), "resource_references": []}
+    assert call(api, "POST", "/apis/v1beta1/runs", orphan).status == 400
+
+
+def test_a_v1beta1_run_in_another_users_namespace_is_denied() -> None:
+    api = kfp_api.KfpApi(kfp_api.Cluster(cluster_get()))
+    experiment_id = v1_experiment(api)
+    denied = call(api, "POST", "/apis/v1beta1/runs", v1_run(experiment_id, WORKFLOW), user="other@example.com")
+    assert denied.status == 403

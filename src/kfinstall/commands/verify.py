@@ -224,14 +224,13 @@ def _pipeline_rows(
     for pipeline in options.pipelines:
         if "pipelines" not in record.components:
             done.append(verdicts.not_installed(pipeline.check, "pipelines"))
-        elif gateway.kfp_api != "v2beta1":
-            done.append(pipelines.unsupported(pipeline, record.release, gateway.kfp_api))
         elif states.get("pipelines API") == "fail":
             done.append(Row(pipeline.check, "skip", "not run: the Pipelines API does not answer"))
         elif states.get("user namespace") == "fail":
             done.append(Row(pipeline.check, "skip", f"not run: no namespace {namespace} of the user's"))
         else:
-            outcome = pipelines.submit_and_wait(session, url, namespace, pipeline, options.timeout, say=say)
+            submit = pipelines.submit_and_wait if gateway.kfp_api == "v2beta1" else pipelines.submit_and_wait_v1
+            outcome = submit(session, url, namespace, pipeline, options.timeout, say=say)
             done.append(pipelines.row(outcome, pipeline, namespace, ui, options.timeout))
     return done
 

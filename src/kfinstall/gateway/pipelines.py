@@ -11,11 +11,18 @@ resource/resource_manager.go GetValidExperimentNamespacePair). Then `GET /apis/v
 with the session cookie: the gateway turns the session into the `kubeflow-userid` header the api-server
 authorizes (it refuses a namespace the user neither owns nor contributes to).
 
-The pipelines are shipped compiled (the KFP v2 IR, `pipelines/*.yaml`, compiled by the kfp SDK from
-tests/data/pipelines/verify_pipelines.py): kfinstall needs no kfp import. Only the v2beta1 API runs them: KFP 1.x
-(Kubeflow v1.4.0, v1beta1) runs Argo workflows compiled by the kfp 1.x SDK, which kfinstall does not ship (its
-output cannot be reproduced and checked here), so there the row says so instead of pretending. The run is left
-in place: it is the user's to look at.
+KFP 1.x (Kubeflow v1.4.0's KFP 1.7, the v1beta1 API) takes what the kfp 1.8 SDK's `Client.run_pipeline` sends
+(sdk/python/kfp/_client.py at 1.8.22): the experiment found by a `name` EQUALS filter (`op`) with a NAMESPACE
+resource reference (`GET /apis/v1beta1/experiments?resource_reference_key.type=NAMESPACE&...id=NS`), created with
+`{name, resource_references: [NAMESPACE NS, OWNER]}` when missing; then `POST /apis/v1beta1/runs` `{name,
+pipeline_spec: {workflow_manifest: the Argo Workflow as a JSON string}, resource_references: [EXPERIMENT id,
+OWNER]}`, answered with a RunDetail whose `run.status` is the Argo phase (backend/api/run.proto at 1.7.0), polled
+at `GET /apis/v1beta1/runs/{id}`.
+
+The pipelines are shipped compiled: the KFP v2 IR (`pipelines/{cpu,gpu}.yaml`, by the kfp 2 SDK from
+tests/data/pipelines/verify_pipelines.py) and Argo Workflows for KFP 1.x (`pipelines/{cpu,gpu}-v1.yaml`, by the
+kfp 1.8 SDK from verify_pipelines_v1.py): kfinstall needs no kfp import. The run is left in place: it is the
+user's to look at.
 """
 
 from __future__ import annotations
@@ -46,21 +53,39 @@ DEFAULT_TIMEOUT = 600.0
 FIRST_POLL, LAST_POLL = 0.5, 5.0
 
 
+#: Argo's final phases, as KFP 1.x reports a run's `status` (argoproj workflow NodePhase).
+FINAL_V1 = {"Succeeded": "SUCCEEDED", "Skipped": "SKIPPED", "Failed": "FAILED", "Error": "FAILED"}
+
+
 @dataclass(frozen=True)
 class Pipeline:
     check: str
     file: str
     what: str
 
+    @property
+    def file_v1(self) -> str:
+        """The Argo Workflow of the same pipeline for KFP 1.x."""
+        return self.file.replace(".yaml", "-v1.yaml")
+
 
 CPU = Pipeline("pipeline run", "cpu.yaml", "a one-step CPU pipeline")
 GPU = Pipeline("GPU pipeline run", "gpu.yaml", "a one-step pipeline that asks for one nvidia.com/gpu")
 
 
+def _shipped(name: str) -> dict[str, Any]:
+    text = resources.files("kfinstall.gateway").joinpath("pipelines", name).read_text(encoding="utf-8")
+    return dict(yaml.safe_load(text))
+
+
 def spec(pipeline: Pipeline) -> dict[str, Any]:
     """The shipped IR document, as the SDK sends it (`_extract_pipeline_yaml(...).to_dict()`)."""
-    text = resources.files("kfinstall.gateway").joinpath("pipelines", pipeline.file).read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
+    return _shipped(pipeline.file)
+
+
+def workflow(pipeline: Pipeline) -> dict[str, Any]:
+    """The shipped Argo Workflow for KFP 1.x (the kfp 1.8 SDK's `_extract_pipeline_yaml`)."""
+    return _shipped(pipeline.file_v1)
 
 
 def name_filter(name: str) -> str:
@@ -150,6 +175,61 @@ def submit_and_wait(
     return Outcome("finished", run_id, str(run.get("state")), run_error(run), clock() - started)
 
 
+def submit_and_wait_v1(
+    session: Session,
+    url: str,
+    namespace: str,
+    pipeline: Pipeline,
+    timeout: float,
+    *,
+    say: Callable[[str], None] = lambda line: None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Outcome:
+    """submit_and_wait on KFP 1.x's v1beta1 API, as the kfp 1.8 SDK does it; the Argo phase mapped to the v2
+    states (Error counts as FAILED) so that one `row` judges both."""
+    api = f"{url}/pipeline/apis/v1beta1"
+    name_only = json.dumps({"predicates": [{"op": 1, "key": "name", "stringValue": EXPERIMENT}]})
+    query = urllib.parse.urlencode({"filter": name_only, "resource_reference_key.type": "NAMESPACE",
+                                    "resource_reference_key.id": namespace})  # fmt: skip
+    answer = session.get(f"{api}/experiments?{query}")
+    if answer.status != 200:
+        return Outcome("listing experiments", error=api_error(answer))
+    found = [e for e in _json(answer).get("experiments") or [] if isinstance(e, dict)]
+    if found:
+        experiment_id = str(found[0].get("id") or "")
+    else:
+        owner = [{"key": {"type": "NAMESPACE", "id": namespace}, "relationship": "OWNER"}]
+        answer = session.post_json(f"{api}/experiments", {"name": EXPERIMENT, "resource_references": owner})
+        if answer.status != 200:
+            return Outcome("creating the experiment", error=api_error(answer))
+        experiment_id = str(_json(answer).get("id") or "")
+    manifest = workflow(pipeline)
+    body = {
+        "name": f"{manifest['metadata']['generateName'].rstrip('-')} {time.strftime('%Y-%m-%d %H-%M-%S')}",
+        "pipeline_spec": {"workflow_manifest": json.dumps(manifest), "parameters": []},
+        "resource_references": [{"key": {"type": "EXPERIMENT", "id": experiment_id}, "relationship": "OWNER"}],
+    }
+    answer = session.post_json(f"{api}/runs", body)
+    if answer.status != 200:
+        return Outcome("creating the run", error=api_error(answer))
+    run = _json(answer).get("run") or {}
+    run_id = str(run.get("id") or "")
+    say(f"{pipeline.check}: run {run_id} of {pipeline.what} submitted to {namespace}; waiting up to {timeout:.0f} s")
+    started, wait = clock(), FIRST_POLL
+    while str(run.get("status")) not in FINAL_V1:
+        if clock() - started > timeout:
+            return Outcome("waiting", run_id, str(run.get("status") or "Pending"), seconds=clock() - started)
+        sleep(wait)
+        wait = min(wait * 2, LAST_POLL)
+        answer = session.get(f"{api}/runs/{urllib.parse.quote(run_id)}")
+        if answer.status != 200:
+            return Outcome("reading the run", run_id, error=api_error(answer), seconds=clock() - started)
+        run = _json(answer).get("run") or {}
+    error = str(run.get("error") or "") or None
+    return Outcome("finished", run_id, FINAL_V1[str(run.get("status"))], error, clock() - started)
+
+
 def row(outcome: Outcome, pipeline: Pipeline, namespace: str, ui: str, timeout: float) -> Row:
     """The row of one run: passed with its id, or failed with where to look."""
     pods = f"`kubectl -n {namespace} get pods`"
@@ -174,12 +254,3 @@ def row(outcome: Outcome, pipeline: Pipeline, namespace: str, ui: str, timeout: 
         )
     why = f": {outcome.error}" if outcome.error else ""
     return verdicts.failed(pipeline.check, f"run {outcome.run_id} {outcome.state}{why}", f"see {link} and {pods}")
-
-
-def unsupported(pipeline: Pipeline, release: str, api: str) -> Row:
-    return Row(
-        pipeline.check,
-        "skip",
-        f"not supported on {release}: its Pipelines ({api}) runs kfp 1.x Argo workflows; kfinstall ships only "
-        "KFP v2 pipelines (Kubeflow v1.9.1 and later)",
-    )
