@@ -154,8 +154,7 @@ def run(
                 argv, 128 + abs(exc.exit_code), _text(exc.stdout), _text(exc.stderr), time.monotonic() - started
             )
     except BaseException:  # the main thread's KeyboardInterrupt: the child must not outlive it
-        child.stop()
-        _children.forget(child)
+        _children.stop_own(child)
         raise
     _record(result, input if log_input else (None if input is None else f"<{len(input)} bytes not logged>"))
     _children.forget(child)  # after its record: an interrupt's last log line comes after those it stopped
@@ -291,12 +290,10 @@ class _Children:
         self.running: dict[int, _Child] = {}
         self.signum: int | None = None
         self.stopped: list[str] = []
+        #: The children already counted in `stopped` (the stopper and a child's own thread may both see it).
+        self.counted: set[int] = set()
         self.done = threading.Event()
         self.wake: tuple[int, int] | None = None
-
-    def add(self, child: _Child) -> None:
-        with self.lock:
-            self.running[id(child)] = child
 
     def forget(self, child: _Child) -> None:
         with self.lock:
@@ -305,13 +302,29 @@ class _Children:
     def refusal(self) -> Interrupted:
         return Interrupted(self.signum or signal.SIGINT, list(self.stopped))
 
+    def _count(self, children: list[_Child]) -> None:
+        """Note these children as stopped by the interrupt, each once (the caller holds the lock)."""
+        for child in children:
+            if id(child) not in self.counted:
+                self.counted.add(id(child))
+                self.stopped.append(child.tool)
+
+    def stop_own(self, child: _Child) -> None:
+        """The thread that waited for `child` stops it itself (the main thread's KeyboardInterrupt unwinds `run`):
+        it counts as stopped by the interrupt, whether or not the stopper thread saw it first."""
+        with self.lock:
+            if self.signum is not None and child.is_alive():
+                self._count([child])
+        child.stop()
+        self.forget(child)
+
     def stop_all(self, urgent: bool = False) -> None:
         """Stop every child running now (all at once, each with the grace unless `urgent`)."""
         with self.lock:
             targets = list(self.running.values())
-        alive = [child for child in targets if child.is_alive()]
-        if not urgent:
-            self.stopped += [child.tool for child in alive]
+            alive = [child for child in targets if child.is_alive()]
+            if not urgent:
+                self._count(alive)
         name = signal.Signals(self.signum or signal.SIGINT).name
         for child in alive:
             log.info("%s: stopping pid %d (%s)%s", name, child.pid, child.tool, " at once" if urgent else "")
@@ -364,11 +377,16 @@ _children = _Children()
 
 
 def _spawn(tool: str, make: Callable[[], object], *, waited: bool) -> _Child:
-    """Start a process with `make` and track it; after an interrupt only the main thread may start one."""
-    if _children.signum is not None and threading.current_thread() is not threading.main_thread():
-        raise _children.refusal()
-    child = _Child(tool, make(), waited)
-    _children.add(child)
+    """Start a process with `make` and track it; after an interrupt only the main thread may start one.
+
+    The process is started and registered under the children's lock, which `stop_all` takes to see what runs:
+    a signal that comes while a thread is starting one (sh forks, then sets up its I/O threads) waits for it to be
+    registered and stops it, instead of missing it and leaving it behind."""
+    with _children.lock:
+        if _children.signum is not None and threading.current_thread() is not threading.main_thread():
+            raise _children.refusal()
+        child = _Child(tool, make(), waited)
+        _children.running[id(child)] = child
     return child
 
 
