@@ -93,13 +93,16 @@ class Clock:
 
 
 def run_on_fake(pipeline: pipelines.Pipeline, *, user: str = USER, namespace: str = NAMESPACE, gpus: int = 0,
-                timeout: float = 60) -> tuple[pipelines.Outcome, kfp_api.KfpApi, Clock]:  # fmt: skip
+                timeout: float = 60, api_version: str = "v2beta1",
+                ) -> tuple[pipelines.Outcome, kfp_api.KfpApi, Clock]:  # fmt: skip
+    """submit_and_wait against the fake API serving `api_version` only (v1beta1: KFP 1.7's)."""
     api = kfp_api.KfpApi(kfp_api.Cluster(cluster_get(gpus=gpus)))
     clock = Clock()
-    with kfp_api.StandaloneServer(api, user) as server:
+    with kfp_api.StandaloneServer(api, user, serves=(api_version,)) as server:
         outcome = pipelines.submit_and_wait(
-            Session(), server.url, namespace, pipeline, timeout, sleep=clock.sleep, clock=clock
-        )
+            Session(), server.url, namespace, pipeline, timeout, api_version=api_version, sleep=clock.sleep,
+            clock=clock,
+        )  # fmt: skip
     return outcome, api, clock
 
 
@@ -110,6 +113,21 @@ def test_a_run_is_created_in_an_experiment_of_the_user_s_namespace_and_waited_fo
     assert (experiment.display_name, experiment.namespace) == (pipelines.EXPERIMENT, NAMESPACE)
     assert api.runs[str(outcome.run_id)].experiment_id == experiment.experiment_id
     assert clock.sleeps == [0.5, 1.0]  # polls start quick
+
+
+def test_on_kfp_1_the_argo_workflow_runs_in_an_experiment_of_the_user_s_namespace() -> None:
+    outcome, api, _ = run_on_fake(pipelines.CPU, api_version="v1beta1")
+    assert (outcome.step, outcome.state) == ("finished", "SUCCEEDED")
+    (experiment,) = api.experiments.values()
+    assert (experiment.display_name, experiment.namespace) == (pipelines.EXPERIMENT, NAMESPACE)
+    run = api.runs[str(outcome.run_id)]
+    assert run.experiment_id == experiment.experiment_id
+    assert json.loads(str(run.workflow_manifest)) == pipelines.workflow(pipelines.CPU)
+
+
+def test_on_kfp_1_a_gpu_run_that_cannot_be_scheduled_times_out_in_argo_s_words() -> None:
+    outcome, _, _ = run_on_fake(pipelines.GPU, gpus=0, timeout=30, api_version="v1beta1")
+    assert (outcome.step, outcome.state) == ("waiting", "Running")
 
 
 def test_a_second_run_reuses_the_experiment() -> None:

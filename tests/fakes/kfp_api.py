@@ -434,12 +434,7 @@ class KfpApi:
         if not isinstance(body, dict) or not body.get("display_name"):
             raise ApiError(INVALID_ARGUMENT, "The run name is empty. Please specify a valid name")
         experiment_id = str(body.get("experiment_id") or "")
-        if not experiment_id:
-            raise ApiError(INVALID_ARGUMENT, "Experiment id can not be empty in multi-user mode")
-        experiment = self.experiments.get(experiment_id)
-        if experiment is None:
-            raise ApiError(NOT_FOUND, f"Failed to fetch namespace for experiment {experiment_id}")
-        self.authorize(user, experiment.namespace, "create", "runs")
+        experiment = self.owning_experiment(user, experiment_id, "Experiment id can not be empty in multi-user mode")
         spec = body.get("pipeline_spec")
         problem = pipeline_problem(spec)
         if problem is not None:
@@ -454,12 +449,26 @@ class KfpApi:
             runtime_config=body.get("runtime_config") or {},
             gpus=gpus_asked(spec),
         )
+        self.start(run)
+        return self.v2_run(run)
+
+    def owning_experiment(self, user: str, experiment_id: str, missing: str) -> Experiment:
+        """The experiment a new run goes into (its namespace is the run's), the user authorized to create runs."""
+        if not experiment_id:
+            raise ApiError(INVALID_ARGUMENT, missing)
+        experiment = self.experiments.get(experiment_id)
+        if experiment is None:
+            raise ApiError(NOT_FOUND, f"Failed to fetch namespace for experiment {experiment_id}")
+        self.authorize(user, experiment.namespace, "create", "runs")
+        return experiment
+
+    def start(self, run: Run) -> None:
+        """Keep a new run, with the states it will go through."""
         if run.gpus and self.cluster.gpus() < run.gpus:
             run.states = ["PENDING", "RUNNING"]  # its pod stays Pending (Insufficient nvidia.com/gpu)
         elif os.environ.get("FAKE_KFP_RUN_RESULT") == "failed":
             run.states = ["PENDING", "RUNNING", "FAILED"]
         self.runs[run.run_id] = run
-        return self.v2_run(run)
 
     def create_run_v1(self, user: str, body: Any) -> Run:
         """RunServer.CreateRun of 1.7.0 (backend/src/apiserver/server/run_server.go validateCreateRunRequest, util.go
@@ -487,22 +496,14 @@ class KfpApi:
             (r["key"].get("id", "") for r in references
              if (r.get("key") or {}).get("type") == "EXPERIMENT" and r.get("relationship") == "OWNER"), "",
         )  # fmt: skip
-        if not experiment_id:
-            raise ApiError(INVALID_ARGUMENT, "Failed to get namespace from resource references: experiment is required")
-        experiment = self.experiments.get(experiment_id)
-        if experiment is None:
-            raise ApiError(NOT_FOUND, f"Failed to fetch namespace for experiment {experiment_id}")
-        self.authorize(user, experiment.namespace, "create", "runs")
+        missing = "Failed to get namespace from resource references: experiment is required"
+        experiment = self.owning_experiment(user, experiment_id, missing)
         run = Run(
             run_id=str(uuid.uuid4()), display_name=str(body["name"]), experiment_id=experiment_id,
             namespace=experiment.namespace, created_at=now(), pipeline_spec={}, runtime_config={},
             gpus=workflow_gpus(workflow), workflow_manifest=manifest,
         )  # fmt: skip
-        if run.gpus and self.cluster.gpus() < run.gpus:
-            run.states = ["PENDING", "RUNNING"]
-        elif os.environ.get("FAKE_KFP_RUN_RESULT") == "failed":
-            run.states = ["PENDING", "RUNNING", "FAILED"]
-        self.runs[run.run_id] = run
+        self.start(run)
         return run
 
     def read_run(self, user: str, run_id: str) -> Run:

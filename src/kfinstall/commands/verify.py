@@ -229,8 +229,8 @@ def _pipeline_rows(
         elif states.get("user namespace") == "fail":
             done.append(Row(pipeline.check, "skip", f"not run: no namespace {namespace} of the user's"))
         else:
-            submit = pipelines.submit_and_wait if gateway.kfp_api == "v2beta1" else pipelines.submit_and_wait_v1
-            outcome = submit(session, url, namespace, pipeline, options.timeout, say=say)
+            outcome = pipelines.submit_and_wait(session, url, namespace, pipeline, options.timeout,
+                                                api_version=gateway.kfp_api, say=say)  # fmt: skip
             done.append(pipelines.row(outcome, pipeline, namespace, ui, options.timeout))
     return done
 

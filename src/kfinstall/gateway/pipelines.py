@@ -125,6 +125,68 @@ def run_error(run: dict[str, Any]) -> str | None:
     return str(error.get("message") or "") or None if isinstance(error, dict) else None
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """How one Pipelines API version names the same four requests and the run's progress (see the module's
+    docstring): v2beta1 as the kfp 2 SDK speaks it, v1beta1 as the kfp 1.8 SDK does."""
+
+    version: str
+    experiments_query: Callable[[str], dict[str, str]]
+    new_experiment: Callable[[str], dict[str, Any]]
+    experiment_id: str
+    new_run: Callable[[Pipeline, str], dict[str, Any]]
+    #: The Run in an answer (v1beta1 wraps it in a RunDetail), its id, and its state in v2's words (None: not final).
+    run_of: Callable[[dict[str, Any]], dict[str, Any]]
+    run_id: str
+    final_state: Callable[[dict[str, Any]], str | None]
+    error_of: Callable[[dict[str, Any]], str | None]
+
+
+def _stamp() -> str:
+    return time.strftime("%Y-%m-%d %H-%M-%S")
+
+
+V2 = Dialect(
+    version="v2beta1",
+    experiments_query=lambda namespace: {"filter": name_filter(EXPERIMENT), "namespace": namespace},
+    new_experiment=lambda namespace: {"display_name": EXPERIMENT, "namespace": namespace},
+    experiment_id="experiment_id",
+    new_run=lambda pipeline, experiment_id: {
+        "display_name": f"{spec(pipeline)['pipelineInfo']['name']} {_stamp()}",
+        "experiment_id": experiment_id,
+        "pipeline_spec": spec(pipeline),
+        "runtime_config": {"parameters": {}},
+    },
+    run_of=lambda answer: answer,
+    run_id="run_id",
+    final_state=lambda run: str(run.get("state")) if str(run.get("state")) in FINAL else None,
+    error_of=run_error,
+)
+V1 = Dialect(
+    version="v1beta1",
+    experiments_query=lambda namespace: {
+        "filter": json.dumps({"predicates": [{"op": 1, "key": "name", "stringValue": EXPERIMENT}]}),
+        "resource_reference_key.type": "NAMESPACE",
+        "resource_reference_key.id": namespace,
+    },
+    new_experiment=lambda namespace: {
+        "name": EXPERIMENT,
+        "resource_references": [{"key": {"type": "NAMESPACE", "id": namespace}, "relationship": "OWNER"}],
+    },
+    experiment_id="id",
+    new_run=lambda pipeline, experiment_id: {
+        "name": f"{workflow(pipeline)['metadata']['generateName'].rstrip('-')} {_stamp()}",
+        "pipeline_spec": {"workflow_manifest": json.dumps(workflow(pipeline)), "parameters": []},
+        "resource_references": [{"key": {"type": "EXPERIMENT", "id": experiment_id}, "relationship": "OWNER"}],
+    },
+    run_of=lambda answer: answer.get("run") or {},
+    run_id="id",
+    final_state=lambda run: FINAL_V1.get(str(run.get("status"))),
+    error_of=lambda run: str(run.get("error") or "") or None,
+)
+DIALECTS = {dialect.version: dialect for dialect in (V2, V1)}
+
+
 def submit_and_wait(
     session: Session,
     url: str,
@@ -132,102 +194,44 @@ def submit_and_wait(
     pipeline: Pipeline,
     timeout: float,
     *,
+    api_version: str = "v2beta1",
     say: Callable[[str], None] = lambda line: None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Outcome:
-    """Find or create the experiment, create the run, poll it until it ends or `timeout` seconds pass."""
-    api = f"{url}/pipeline/apis/v2beta1"
-    query = urllib.parse.urlencode({"filter": name_filter(EXPERIMENT), "namespace": namespace})
-    answer = session.get(f"{api}/experiments?{query}")
+    """Find or create the experiment, create the run, poll it until it ends or `timeout` seconds pass. On v1beta1
+    the Argo phase is said in v2's states (Error counts as FAILED), so that one `row` judges both."""
+    dialect = DIALECTS[api_version]
+    api = f"{url}/pipeline/apis/{dialect.version}"
+    answer = session.get(f"{api}/experiments?{urllib.parse.urlencode(dialect.experiments_query(namespace))}")
     if answer.status != 200:
         return Outcome("listing experiments", error=api_error(answer))
     found = [e for e in _json(answer).get("experiments") or [] if isinstance(e, dict)]
     if found:
-        experiment_id = str(found[0].get("experiment_id") or "")
+        experiment_id = str(found[0].get(dialect.experiment_id) or "")
     else:
-        answer = session.post_json(f"{api}/experiments", {"display_name": EXPERIMENT, "namespace": namespace})
+        answer = session.post_json(f"{api}/experiments", dialect.new_experiment(namespace))
         if answer.status != 200:
             return Outcome("creating the experiment", error=api_error(answer))
-        experiment_id = str(_json(answer).get("experiment_id") or "")
-    body = {
-        "display_name": f"{spec(pipeline)['pipelineInfo']['name']} {time.strftime('%Y-%m-%d %H-%M-%S')}",
-        "experiment_id": experiment_id,
-        "pipeline_spec": spec(pipeline),
-        "runtime_config": {"parameters": {}},
-    }
-    answer = session.post_json(f"{api}/runs", body)
+        experiment_id = str(_json(answer).get(dialect.experiment_id) or "")
+    answer = session.post_json(f"{api}/runs", dialect.new_run(pipeline, experiment_id))
     if answer.status != 200:
         return Outcome("creating the run", error=api_error(answer))
-    run = _json(answer)
-    run_id = str(run.get("run_id") or "")
+    run = dialect.run_of(_json(answer))
+    run_id = str(run.get(dialect.run_id) or "")
     say(f"{pipeline.check}: run {run_id} of {pipeline.what} submitted to {namespace}; waiting up to {timeout:.0f} s")
     started, wait = clock(), FIRST_POLL
-    while str(run.get("state")) not in FINAL:
+    while (state := dialect.final_state(run)) is None:
         if clock() - started > timeout:
-            return Outcome("waiting", run_id, str(run.get("state")), seconds=clock() - started)
+            now = str(run.get("state") or run.get("status") or "PENDING")
+            return Outcome("waiting", run_id, now, seconds=clock() - started)
         sleep(wait)
         wait = min(wait * 2, LAST_POLL)
         answer = session.get(f"{api}/runs/{urllib.parse.quote(run_id)}")
         if answer.status != 200:
             return Outcome("reading the run", run_id, error=api_error(answer), seconds=clock() - started)
-        run = _json(answer)
-    return Outcome("finished", run_id, str(run.get("state")), run_error(run), clock() - started)
-
-
-def submit_and_wait_v1(
-    session: Session,
-    url: str,
-    namespace: str,
-    pipeline: Pipeline,
-    timeout: float,
-    *,
-    say: Callable[[str], None] = lambda line: None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> Outcome:
-    """submit_and_wait on KFP 1.x's v1beta1 API, as the kfp 1.8 SDK does it; the Argo phase mapped to the v2
-    states (Error counts as FAILED) so that one `row` judges both."""
-    api = f"{url}/pipeline/apis/v1beta1"
-    name_only = json.dumps({"predicates": [{"op": 1, "key": "name", "stringValue": EXPERIMENT}]})
-    query = urllib.parse.urlencode({"filter": name_only, "resource_reference_key.type": "NAMESPACE",
-                                    "resource_reference_key.id": namespace})  # fmt: skip
-    answer = session.get(f"{api}/experiments?{query}")
-    if answer.status != 200:
-        return Outcome("listing experiments", error=api_error(answer))
-    found = [e for e in _json(answer).get("experiments") or [] if isinstance(e, dict)]
-    if found:
-        experiment_id = str(found[0].get("id") or "")
-    else:
-        owner = [{"key": {"type": "NAMESPACE", "id": namespace}, "relationship": "OWNER"}]
-        answer = session.post_json(f"{api}/experiments", {"name": EXPERIMENT, "resource_references": owner})
-        if answer.status != 200:
-            return Outcome("creating the experiment", error=api_error(answer))
-        experiment_id = str(_json(answer).get("id") or "")
-    manifest = workflow(pipeline)
-    body = {
-        "name": f"{manifest['metadata']['generateName'].rstrip('-')} {time.strftime('%Y-%m-%d %H-%M-%S')}",
-        "pipeline_spec": {"workflow_manifest": json.dumps(manifest), "parameters": []},
-        "resource_references": [{"key": {"type": "EXPERIMENT", "id": experiment_id}, "relationship": "OWNER"}],
-    }
-    answer = session.post_json(f"{api}/runs", body)
-    if answer.status != 200:
-        return Outcome("creating the run", error=api_error(answer))
-    run = _json(answer).get("run") or {}
-    run_id = str(run.get("id") or "")
-    say(f"{pipeline.check}: run {run_id} of {pipeline.what} submitted to {namespace}; waiting up to {timeout:.0f} s")
-    started, wait = clock(), FIRST_POLL
-    while str(run.get("status")) not in FINAL_V1:
-        if clock() - started > timeout:
-            return Outcome("waiting", run_id, str(run.get("status") or "Pending"), seconds=clock() - started)
-        sleep(wait)
-        wait = min(wait * 2, LAST_POLL)
-        answer = session.get(f"{api}/runs/{urllib.parse.quote(run_id)}")
-        if answer.status != 200:
-            return Outcome("reading the run", run_id, error=api_error(answer), seconds=clock() - started)
-        run = _json(answer).get("run") or {}
-    error = str(run.get("error") or "") or None
-    return Outcome("finished", run_id, FINAL_V1[str(run.get("status"))], error, clock() - started)
+        run = dialect.run_of(_json(answer))
+    return Outcome("finished", run_id, state, dialect.error_of(run), clock() - started)
 
 
 def row(outcome: Outcome, pipeline: Pipeline, namespace: str, ui: str, timeout: float) -> Row:
