@@ -24,11 +24,11 @@ Multi-user mode, as Kubeflow deploys it (`KUBEFLOW_USERID_HEADER=kubeflow-userid
   components/profile-controller/controllers/profile_controller.go), the namespace's `default-editor` and
   `default-viewer` ServiceAccounts (RoleBindings of the same names, updateServiceAccount there; a bearer token's
   identity) and contributors (RoleBindings with a `User` subject, components/access-management/kfam/bindings.go),
-  in a namespace that exists. Anything else: 403
-  PermissionDenied. An empty namespace: 400 "A run cannot have an empty namespace in multi-user mode"; v1beta1's
-  ListRuns without a resource reference: 400 "ListRuns must filter by resource reference in multi-user mode."
-  (run_server.go of 1.7.0); a run without an experiment: 400 "Experiment id can not be empty in multi-user mode"
-  (resource_manager.go `GetValidExperimentNamespacePair`).
+  each as far as its ClusterRole lets it (ROLE_VERBS: kubeflow-view only reads), in a namespace that exists.
+  Anything else: 403 PermissionDenied. An empty namespace: 400 "A run cannot have an empty namespace in multi-user
+  mode"; v1beta1's ListRuns without a resource reference: 400 "ListRuns must filter by resource reference in
+  multi-user mode." (run_server.go of 1.7.0); a run without an experiment: 400 "Experiment id can not be empty in
+  multi-user mode" (resource_manager.go `GetValidExperimentNamespacePair`).
 
 A run goes PENDING -> RUNNING -> SUCCEEDED, one step each time it is read (no clock), or FAILED as its last step when
 FAKE_KFP_RUN_RESULT=failed. A run whose pipeline asks for `nvidia.com/gpu` while the cluster's node offers none stays
@@ -188,22 +188,25 @@ class Cluster:
     def __init__(self, get: Callable[..., dict[str, Any]]) -> None:
         self.get = get
 
-    def authorized(self, user: str, namespace: str) -> bool:
+    def authorized(self, user: str, namespace: str, verb: str = "get") -> bool:
         if not self.get("namespace", namespace):
             return False  # no namespace, no RoleBinding in it: the SubjectAccessReview denies
         profile = self.get("profiles.kubeflow.org", namespace)
         if ((profile.get("spec") or {}).get("owner") or {}).get("name") == user:
             return True  # the profile controller's RoleBinding namespaceAdmin
         bindings = self.get("rolebindings", "-n", namespace).get("items") or []
-        subjects = [subject for binding in bindings for subject in binding.get("subjects") or []]
-        return any(_names(subject, namespace) == user for subject in subjects)
+        return any(
+            verb in ROLE_VERBS.get(str((binding.get("roleRef") or {}).get("name")), ())
+            and any(_user_name(subject, namespace) == user for subject in binding.get("subjects") or [])
+            for binding in bindings
+        )
 
     def gpus(self) -> int:
         nodes = self.get("nodes").get("items") or []
         return sum(int((node.get("status") or {}).get("allocatable", {}).get(GPU, 0) or 0) for node in nodes)
 
 
-def _names(subject: dict[str, Any], namespace: str) -> str | None:
+def _user_name(subject: dict[str, Any], namespace: str) -> str | None:
     """The user name a RoleBinding subject grants: a User's name, a ServiceAccount's
     `system:serviceaccount:NS:NAME` (kubernetes/kubernetes plugin/pkg/auth/authorizer/rbac/subject_locator.go
     appliesToUser; serviceaccount.MakeUsername), the namespace defaulting to the binding's."""
@@ -212,6 +215,15 @@ def _names(subject: dict[str, Any], namespace: str) -> str | None:
     if subject.get("kind") == "ServiceAccount":
         return f"system:serviceaccount:{subject.get('namespace') or namespace}:{subject.get('name')}"
     return None
+
+
+#: What Kubeflow's ClusterRoles let a RoleBinding's subject do with Pipelines' runs and experiments
+#: (kubeflow/pipelines manifests installs/multi-user/view-edit-cluster-roles.yaml: kubeflow-pipelines-view, get and
+#: list, aggregated into kubeflow-view; kubeflow-pipelines-edit, also create and the rest, into kubeflow-edit, which
+#: kubeflow-admin aggregates). Any other role grants nothing here.
+_READ = ("get", "list")
+_WRITE = (*_READ, "create", "delete", "archive", "unarchive", "retry", "terminate")
+ROLE_VERBS = {"kubeflow-view": _READ, "kubeflow-edit": _WRITE, "kubeflow-admin": _WRITE}
 
 
 #: PipelineSpec's fields (api/v2alpha1/pipeline_spec.proto of KFP 2.3.0), JSON names.
@@ -366,7 +378,7 @@ class KfpApi:
     def authorize(self, user: str, namespace: str, verb: str, resource: str) -> None:
         if not namespace:
             raise ApiError(INVALID_ARGUMENT, "A run cannot have an empty namespace in multi-user mode")
-        if not self.cluster.authorized(user, namespace):
+        if not self.cluster.authorized(user, namespace, verb):
             raise ApiError(
                 PERMISSION_DENIED,
                 f"Check if you have access to namespace {namespace}: PermissionDenied: User '{user}' is not "

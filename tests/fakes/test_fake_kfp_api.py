@@ -19,6 +19,16 @@ NAMESPACE = "kubeflow-user-example-com"
 OTHER = "kubeflow-user-other"
 
 
+#: The ServiceAccounts the profile controller binds in every profile namespace, and their ClusterRoles.
+ACCOUNTS = (("default-editor", "kubeflow-edit"), ("default-viewer", "kubeflow-view"))
+
+
+def binding(account: str, role: str, namespace: str) -> dict[str, Any]:
+    return {"metadata": {"name": account, "namespace": namespace},
+            "roleRef": {"kind": "ClusterRole", "name": role},
+            "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}]}  # fmt: skip
+
+
 def cluster_get(*, gpus: int = 0, contributor: str | None = None):
     """`kubectl get ... -o json` of a cluster with the user's Profile and namespace and another user's."""
     profiles = {NAMESPACE: USER, OTHER: "other@example.com"}
@@ -30,9 +40,11 @@ def cluster_get(*, gpus: int = 0, contributor: str | None = None):
             owner = profiles.get(args[1])
             return {"spec": {"owner": {"kind": "User", "name": owner}}} if owner else {}
         if args[0] == "rolebindings":
-            if contributor and args[2] == OTHER:
-                return {"items": [{"subjects": [{"kind": "User", "name": contributor}]}]}
-            return {"items": []}
+            items = [binding(account, role, args[2]) for account, role in ACCOUNTS]  # the profile controller's
+            if contributor and args[2] == OTHER:  # KFAM's binding of a contributor
+                items.append({"roleRef": {"kind": "ClusterRole", "name": "kubeflow-edit"},
+                              "subjects": [{"kind": "User", "name": contributor}]})  # fmt: skip
+            return {"items": items}
         if args[0] == "nodes":
             allocatable = {"cpu": "8", "nvidia.com/gpu": str(gpus)} if gpus else {"cpu": "8"}
             return {"items": [{"status": {"allocatable": allocatable}}]}
@@ -262,3 +274,16 @@ def test_a_v1beta1_run_in_another_users_namespace_is_denied() -> None:
     experiment_id = v1_experiment(api)
     denied = call(api, "POST", "/apis/v1beta1/runs", v1_run(experiment_id, WORKFLOW), user="other@example.com")
     assert denied.status == 403
+
+
+def test_a_viewer_service_account_lists_runs_but_may_not_create_one() -> None:
+    """kubeflow-view aggregates kubeflow-pipelines-view: get and list only (the pipelines manifests'
+    installs/multi-user/view-edit-cluster-roles.yaml); kubeflow-edit may create."""
+    api = kfp_api.KfpApi(kfp_api.Cluster(cluster_get()))
+    viewer, editor = (f"system:serviceaccount:{NAMESPACE}:{account}" for account, _ in ACCOUNTS[::-1])
+    experiment = call(api, "POST", "/apis/v2beta1/experiments", {"display_name": "e", "namespace": NAMESPACE})
+    body = {"display_name": "r", "experiment_id": experiment.body["experiment_id"], "pipeline_spec": spec()}
+    assert call(api, "GET", "/apis/v2beta1/runs", user=viewer, namespace=NAMESPACE).status == 200
+    denied = call(api, "POST", "/apis/v2beta1/runs", body, user=viewer)
+    assert denied.status == 403 and "Verb:create" in denied.body["message"]
+    assert call(api, "POST", "/apis/v2beta1/runs", body, user=editor).status == 200
