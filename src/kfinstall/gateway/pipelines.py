@@ -146,17 +146,27 @@ def _stamp() -> str:
     return time.strftime("%Y-%m-%d %H-%M-%S")
 
 
+def _v2_run(pipeline: Pipeline, experiment_id: str) -> dict[str, Any]:
+    ir = spec(pipeline)
+    return {"display_name": f"{ir['pipelineInfo']['name']} {_stamp()}", "experiment_id": experiment_id,
+            "pipeline_spec": ir, "runtime_config": {"parameters": {}}}  # fmt: skip
+
+
+def _v1_run(pipeline: Pipeline, experiment_id: str) -> dict[str, Any]:
+    manifest = workflow(pipeline)
+    return {
+        "name": f"{manifest['metadata']['generateName'].rstrip('-')} {_stamp()}",
+        "pipeline_spec": {"workflow_manifest": json.dumps(manifest), "parameters": []},
+        "resource_references": [{"key": {"type": "EXPERIMENT", "id": experiment_id}, "relationship": "OWNER"}],
+    }
+
+
 V2 = Dialect(
     version="v2beta1",
     experiments_query=lambda namespace: {"filter": name_filter(EXPERIMENT), "namespace": namespace},
     new_experiment=lambda namespace: {"display_name": EXPERIMENT, "namespace": namespace},
     experiment_id="experiment_id",
-    new_run=lambda pipeline, experiment_id: {
-        "display_name": f"{spec(pipeline)['pipelineInfo']['name']} {_stamp()}",
-        "experiment_id": experiment_id,
-        "pipeline_spec": spec(pipeline),
-        "runtime_config": {"parameters": {}},
-    },
+    new_run=_v2_run,
     run_of=lambda answer: answer,
     run_id="run_id",
     final_state=lambda run: str(run.get("state")) if str(run.get("state")) in FINAL else None,
@@ -174,11 +184,7 @@ V1 = Dialect(
         "resource_references": [{"key": {"type": "NAMESPACE", "id": namespace}, "relationship": "OWNER"}],
     },
     experiment_id="id",
-    new_run=lambda pipeline, experiment_id: {
-        "name": f"{workflow(pipeline)['metadata']['generateName'].rstrip('-')} {_stamp()}",
-        "pipeline_spec": {"workflow_manifest": json.dumps(workflow(pipeline)), "parameters": []},
-        "resource_references": [{"key": {"type": "EXPERIMENT", "id": experiment_id}, "relationship": "OWNER"}],
-    },
+    new_run=_v1_run,
     run_of=lambda answer: answer.get("run") or {},
     run_id="id",
     final_state=lambda run: FINAL_V1.get(str(run.get("status"))),
