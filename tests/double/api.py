@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from tests.double import errors, listmapkeys, merge, names
+from tests.double import errors, listmapkeys, merge, names, typed
 from tests.double.catalog import ResourceType
 from tests.double.cluster import Cluster, Obj
 from tests.double.merge import clone
@@ -256,6 +256,10 @@ class Api:
         gk = (rt.group, rt.kind)
         if isinstance(body, dict):  # the typed patch object is built first (fieldmanager/structuredmerge.go)
             listmapkeys.check_apply(rt.group, rt.kind, body, self.c.scenario.k8s_version)
+            crd = self.c.get(("apiextensions.k8s.io", "CustomResourceDefinition"), "", f"{rt.plural}.{rt.group}")
+            typed.check_apply(
+                rt.group, rt.version, rt.kind, ns if rt.namespaced else "", name, body, self.c.scenario.minor, crd
+            )
         applied = self._check_body(rt, ns, clone(body), name)
         managed = None
         if current is not None:
