@@ -29,6 +29,11 @@ SYSTEM = Requests(cpu=0.75, memory=170 * MI)
 #: cmd/minikube/cmd/start.go `validateRequestedMemorySize`: "Recommend 1GB to handle OS/VM overhead",
 #: `maxAdvised := sysLimit - 1024`, beyond which `minikube start` warns of stability issues).
 HOST_MARGIN_MB = 1024
+#: What the measured figures leave out (the manifests do not hold it).
+NOT_COUNTED = (
+    "not counted: the sidecars Istio's webhook injects, pods made later (notebooks, pipeline runs, "
+    "InferenceServices), CronJobs"
+)
 #: Memory sizes suggested are rounded up to this many MB.
 _ROUND_MB = 512
 #: At most this many optional components are tried in `--without` combinations (2^12 subsets).
@@ -42,6 +47,13 @@ class Capacity:
     cpu: float
     memory: float
     what: str
+
+    @property
+    def requests(self) -> Requests:
+        return Requests(cpu=self.cpu, memory=self.memory)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"what": self.what, "cpu": round(self.cpu, 3), "memory_bytes": int(self.memory)}
 
     def holds(self, requests: Requests) -> bool:
         return requests.cpu <= self.cpu + 1e-9 and requests.memory <= self.memory

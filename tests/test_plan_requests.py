@@ -1,0 +1,159 @@
+"""`plan` shows what the plan's pods request, per component, measured from the built manifests, with the total
+and what it is judged against; `plan --json` has it; a plan an existing minikube profile cannot hold is refused
+(exit 1) with the smaller profile that fits as the hint. The real CLI on the fakes and the cluster double."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import isolated_env, kfinstall
+from tests.fakes.fixtures import FakeTools
+from tests.releases import SYNTHETIC_MANIFESTS, SYNTHETIC_PINS, LocalRelease, write_pins
+
+FAST = "--set crd_establish_delay=0.05 --set ready_delay=0.05 --set seed=3"
+#: A Pipelines Deployment that asks for 5 GiB and 2 CPUs: standard (with Pipelines) outgrows a 4 GB minikube.
+HEAVY = """---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: heavy-cache
+  namespace: kubeflow
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: heavy-cache}
+  template:
+    metadata:
+      labels: {app: heavy-cache}
+    spec:
+      containers:
+      - name: cache
+        image: docker.io/kfsynthetic/heavy-cache:1
+        resources:
+          requests: {cpu: "2", memory: 5Gi}
+"""
+
+
+@pytest.fixture(scope="module")
+def heavy_release(tmp_path_factory: pytest.TempPathFactory) -> LocalRelease:
+    """The synthetic release whose Pipelines also runs the 5 GiB `heavy-cache` Deployment."""
+    root = tmp_path_factory.mktemp("heavy")
+    repo = root / "manifests"
+    shutil.copytree(SYNTHETIC_MANIFESTS, repo)
+    pipelines = repo / "apps/pipeline/base/pipelines.yaml"
+    pipelines.write_text(pipelines.read_text() + HEAVY)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@kfinstall.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@kfinstall.invalid"}  # fmt: skip
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout
+
+    git("init", "--quiet", "-b", "master")
+    git("add", ".")
+    git("commit", "--quiet", "-m", "synthetic manifests with a heavy Pipelines Deployment")
+    git("tag", "v0.1.0")
+    commit = git("rev-parse", "HEAD").strip()
+    url = f"file://{repo}"
+    return LocalRelease("v0.1.0", write_pins(SYNTHETIC_PINS, root / "pins.yaml", url, {"v0.1.0": commit}), url, commit)
+
+
+@pytest.fixture
+def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
+    fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
+    return {**isolated_env(fake_tools.env, tmp_path), "COLUMNS": "200"}
+
+
+def run(env: dict[str, str], release: LocalRelease, *args: str) -> subprocess.CompletedProcess[str]:
+    return kfinstall(*args, "--pins", str(release.pins), env=env)
+
+
+def fetched(env: dict[str, str], release: LocalRelease, *args: str) -> dict[str, str]:
+    """The manifests in the cache, as `images list` leaves them (plan measures only what is on the machine)."""
+    result = run(env, release, "images", "list", *args)
+    assert result.returncode == 0, result.stderr
+    return env
+
+
+def said(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_plan_without_the_manifests_says_the_requests_are_not_measured_and_shows_the_pinned_size(
+    env: dict[str, str], synthetic_release: LocalRelease
+) -> None:
+    result = run(env, synthetic_release, "plan", "--profile", "minimal")
+    assert result.returncode == 0, result.stderr
+    assert "Requests: not measured (the manifests of v0.1.0 are not on this machine yet" in said(result.stdout)
+    assert "minikube's default size: 4 CPUs, 8 GB (pinned: synthetic)" in said(result.stdout)
+
+
+def test_plan_shows_each_components_requests_and_the_total_judged_against_the_new_minikube(
+    env: dict[str, str], heavy_release: LocalRelease
+) -> None:
+    result = run(fetched(env, heavy_release), heavy_release, "plan", "--profile", "standard")
+    assert result.returncode == 0, result.stderr
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert "component CPU memory storage" in lines
+    pipelines = next(line for line in lines if line.startswith("pipelines "))
+    assert "5" in pipelines and "GiB" in pipelines
+    assert any(line.startswith("total ") for line in lines)
+    assert (
+        "judged against: a new minikube with 4 CPUs and 12288 MB, less kube-system's 750m CPU and 170 MiB: fits"
+        in lines
+    )
+
+
+def test_plan_json_has_the_requests_per_component_and_the_verdict(
+    env: dict[str, str], heavy_release: LocalRelease
+) -> None:
+    result = run(fetched(env, heavy_release), heavy_release, "plan", "--profile", "standard", "--json")
+    assert result.returncode == 0, result.stderr
+    requests = json.loads(result.stdout)["requests"]
+    assert requests["measured"] is True
+    assert requests["components"]["pipelines"]["memory_bytes"] >= 5 * 2**30
+    assert requests["components"]["pipelines"]["cpu"] >= 2
+    assert requests["total"]["memory_bytes"] == sum(c["memory_bytes"] for c in requests["components"].values())
+    assert (requests["fits"], requests["pinned"]["memory_mb"]) == (True, 12288)
+
+
+def test_plan_says_a_new_minikube_too_small_does_not_fit_and_what_does(
+    env: dict[str, str], heavy_release: LocalRelease
+) -> None:
+    result = run(fetched(env, heavy_release), heavy_release, "plan", "--profile", "standard", "--memory", "4g")
+    assert result.returncode == 0, result.stderr
+    assert "4096 MB, less kube-system's 750m CPU and 170 MiB: does not fit; --profile minimal fits" in said(
+        result.stdout
+    )
+
+
+def test_plan_refuses_a_plan_the_existing_profile_cannot_hold_and_names_the_profile_that_fits(
+    env: dict[str, str], heavy_release: LocalRelease
+) -> None:
+    up = run(env, heavy_release, "up", "--yes", "--profile", "minimal", "--cpus", "4", "--memory", "4g")
+    assert up.returncode == 0, up.stderr
+    result = run(env, heavy_release, "plan", "--profile", "standard", "--cpus", "4", "--memory", "4g")
+    assert result.returncode == 1, result.stderr
+    message = said(result.stderr)
+    assert message.startswith("error: minikube profile 'kubeflow' with 4 CPUs and 4096 MB")
+    assert "cannot hold this plan: its pods request" in message
+    assert "more memory than the node has for them (3.25 CPU, 3.8 GiB)" in message
+    assert "hint: --profile minimal fits it" in said(result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_plan_refuses_what_up_refuses_on_an_existing_profile(
+    env: dict[str, str], synthetic_release: LocalRelease
+) -> None:
+    up = run(env, synthetic_release, "up", "--yes", "--profile", "minimal", "--cpus", "4", "--memory", "4g")
+    assert up.returncode == 0, up.stderr
+    planned = run(env, synthetic_release, "plan", "--profile", "standard")
+    refused = run(env, synthetic_release, "up", "--yes", "--profile", "standard")
+    assert (planned.returncode, refused.returncode) == (2, 2)
+    assert "minikube profile 'kubeflow' holds" in said(planned.stderr)
+    assert said(planned.stderr).split(" log:")[0] == said(refused.stderr).split(" log:")[0]
