@@ -139,7 +139,9 @@ def pod_problem(pod: Obj, events: list[Obj] | None = None) -> PodProblem | None:
         message = scheduled.get("message") or _last_event_message(events or [], name, "FailedScheduling")
         return PodProblem(namespace, name, "Pending", message, _scheduling_hint(message))
     phase = status.get("phase", "Unknown")
-    return PodProblem(namespace, name, phase, "containers not ready yet", "wait, or see `kfinstall status`")
+    # not `see kfinstall status`: status itself shows this hint, and would send the user in a circle
+    hint = f"still starting: wait; `kubectl describe pod -n {namespace} {name}` says what it waits for"
+    return PodProblem(namespace, name, phase, "containers not ready yet", hint)
 
 
 def pull_error(message: str, image: str, events: list[Obj], pod: str) -> str:
