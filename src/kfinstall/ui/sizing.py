@@ -21,7 +21,8 @@ def _storage(amount: float) -> str:
 def show(sizing: Sizing, console: Console) -> None:
     pinned = sizing.pinned
     size = f"{pinned.cpus} CPUs, {format_mb(pinned.memory_mb)}"
-    pinned_line = f"  minikube's default size: {size} (pinned: {pinned.source})"
+    source = pinned.source.split(". ")[0].rstrip(".")  # its first sentence (`--json` has it all)
+    pinned_line = f"  minikube's default size: {size} (pinned: {source})"
     demand = sizing.demand
     if demand is None:
         console.print(f"\n[bold]Requests[/]: not measured ({sizing.why})")
