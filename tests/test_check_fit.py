@@ -78,3 +78,25 @@ def test_a_host_too_small_for_the_measured_profile_gets_the_smaller_profile_that
     memory = check(on_host_of(fetched(env, heavy_release), 6144), heavy_release, "--profile", "standard")["memory"]
     assert memory["status"] == "fail"
     assert memory["hint"] == "use --memory 5120mb (this machine less 1024 MB for the system) with --profile minimal"
+
+
+def test_an_existing_cluster_too_full_for_the_measured_plan_fails_naming_the_profile_that_fits(
+    env: dict[str, str], heavy_release: LocalRelease, make_cluster: Any
+) -> None:
+    cluster = make_cluster(cpus=4, memory_mb=4096)  # kube-system's pods already request 750m and 170Mi of it
+    rows = check({**fetched(env, heavy_release), **cluster.env}, heavy_release, "--context", "minikube",
+                 "--profile", "standard")  # fmt: skip
+    fits = rows["cluster resources"]
+    assert fits["status"] == "fail"
+    assert fits["message"].startswith("the cluster's node ")
+    assert "allocatable less the 750m CPU, 170 MiB its pods request: not enough memory" in fits["message"]
+    assert fits["hint"] == "--profile minimal fits"
+
+
+def test_an_existing_cluster_with_room_for_the_measured_plan_passes(
+    env: dict[str, str], heavy_release: LocalRelease, make_cluster: Any
+) -> None:
+    cluster = make_cluster(cpus=8, memory_mb=16384)
+    rows = check({**fetched(env, heavy_release), **cluster.env}, heavy_release, "--context", "minikube",
+                 "--profile", "standard")  # fmt: skip
+    assert rows["cluster resources"]["status"] == "ok"

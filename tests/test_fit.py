@@ -94,3 +94,23 @@ def test_measured_requests_that_fit_are_enough() -> None:
 def test_cpus_the_pods_request_beyond_the_cluster_fail_with_the_count_that_fits() -> None:
     check = check_cpus(2, 4, 16, "standard", demand())
     assert (check.status, check.hint) == ("fail", "use --cpus 4")
+
+
+def pod(namespace: str, cpu: str, memory: str, phase: str = "Running", node: str = "n1") -> dict:
+    container = {"name": "c", "resources": {"requests": {"cpu": cpu, "memory": memory}}}
+    return {"metadata": {"namespace": namespace}, "spec": {"nodeName": node, "containers": [container]},
+            "status": {"phase": phase}}  # fmt: skip
+
+
+def test_an_existing_cluster_has_its_allocatable_less_what_running_pods_request() -> None:
+    nodes = [{"metadata": {"name": "n1"}, "status": {"allocatable": {"cpu": "4", "memory": "8Gi"}}}]
+    pods = [pod("kube-system", "750m", "170Mi"), pod("done", "1", "1Gi", phase="Succeeded"),
+            pod("kubeflow", "1", "1Gi")]  # fmt: skip
+    capacity = fit.cluster_capacity(nodes, pods, replaced={"kubeflow"})  # the install replaces kubeflow's pods
+    assert (capacity.cpu, capacity.memory) == (3.25, 8 * GI - 170 * MI)
+    assert capacity.what == "the cluster's node n1: allocatable less the 750m CPU, 170 MiB its pods request"
+
+
+def test_an_unschedulable_node_gives_no_room() -> None:
+    nodes = [{"metadata": {"name": "n1"}, "spec": {"unschedulable": True}, "status": {"allocatable": {"cpu": "4"}}}]
+    assert fit.cluster_capacity(nodes, []).cpu == 0

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kfinstall.manifests.requests import Requests, total
 from kfinstall.release.pins import PROFILES, Release
@@ -72,6 +73,35 @@ def minikube_capacity(cpus: int, memory_mb: int, what: str = "minikube") -> Capa
         f"{what} with {cpus} CPUs and {memory_mb} MB, less kube-system's {cpu_text(SYSTEM.cpu)} CPU and "
         f"{memory_text(SYSTEM.memory)}",
     )
+
+
+def cluster_capacity(nodes: Sequence[Mapping[str, Any]], pods: Sequence[Mapping[str, Any]],
+                     replaced: Collection[str] = ()) -> Capacity:  # fmt: skip
+    """An existing cluster's nodes together: their allocatable less what their pods request already (pods that
+    finished excepted; so are pods in `replaced`, the namespaces the install's own pods go to: an install there
+    replaces them). Nodes that are unschedulable are left out."""
+    from kfinstall.kube.health import parse_quantity
+    from kfinstall.manifests.requests import pod_requests
+
+    names, cpu, memory = [], 0.0, 0.0
+    for node in nodes:
+        if (node.get("spec") or {}).get("unschedulable"):
+            continue
+        allocatable = (node.get("status") or {}).get("allocatable") or {}
+        names.append((node.get("metadata") or {}).get("name", "?"))
+        cpu += parse_quantity(allocatable.get("cpu"))
+        memory += parse_quantity(allocatable.get("memory"))
+    used = Requests()
+    for pod in pods:
+        spec, metadata = pod.get("spec") or {}, pod.get("metadata") or {}
+        if spec.get("nodeName") not in names or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            continue
+        if metadata.get("namespace") in replaced:
+            continue
+        used = used + pod_requests(spec)
+    nodes_text = f"node {names[0]}" if len(names) == 1 else f"{len(names)} nodes"
+    what = f"the cluster's {nodes_text}: allocatable less the {requests_text(used)} its pods request"
+    return Capacity(cpu - used.cpu, memory - used.memory, what)
 
 
 def usable_host_memory_mb(host_mb: int) -> int:

@@ -30,6 +30,9 @@ class ClusterFacts:
     storage_classes: Result | None = None
     api_v1: Result | None = None
     openid: Result | None = None
+    #: `kubectl get nodes` and `get pods -A` (JSON): what the nodes have and their pods already request.
+    nodes: Result | None = None
+    pods: Result | None = None
 
 
 @dataclass(frozen=True)
@@ -98,12 +101,14 @@ def gather(request: CheckRequest) -> Facts:
         calls["storage_classes"] = lambda: _run("kubectl", *on, "get", "storageclasses", "-o", "json", timeout=30)
         calls["api_v1"] = lambda: _run("kubectl", *on, "get", "--raw", "/api/v1", timeout=30)
         calls["openid"] = lambda: _run("kubectl", *on, "get", "--raw", "/.well-known/openid-configuration", timeout=30)
+        calls["nodes"] = lambda: _run("kubectl", *on, "get", "nodes", "-o", "json", timeout=30)
+        calls["pods"] = lambda: _run("kubectl", *on, "get", "pods", "-A", "-o", "json", timeout=30)
     with ThreadPoolExecutor(max_workers=len(calls) + 1) as pool:
         measuring = pool.submit(measure, request)
         futures = {name: pool.submit(call) for name, call in calls.items()}
         answers = {name: future.result() for name, future in futures.items()}
         measured = measuring.result()
-    cluster_fields = ("version", "storage_classes", "api_v1", "openid")
+    cluster_fields = ("version", "storage_classes", "api_v1", "openid", "nodes", "pods")
     return Facts(
         kustomize=answers["kustomize"],
         kubectl=answers["kubectl"],

@@ -136,7 +136,28 @@ def _evaluate_cluster(request: CheckRequest, facts: Facts) -> list[CheckResult]:
     elif facts.kubectl is None:
         results.append(check_kubectl(None, request.kubernetes))
     results.append(check_git(facts.git))
-    return results + cluster_results
+    fits = _cluster_fit(request, facts, cluster)
+    return results + cluster_results + ([fits] if fits is not None and len(cluster_results) > 1 else [])
+
+
+def _cluster_fit(request: CheckRequest, facts: Facts, cluster: ClusterFacts) -> CheckResult | None:
+    """The measured requests against the cluster's free room (None: not measured, or the nodes unreadable)."""
+    import json
+
+    from kfinstall.checks.fit import cluster_capacity
+    from kfinstall.checks.resources import check_cluster_fit
+    from kfinstall.release.selection import select
+
+    demand = _demand(request, facts)
+    if demand is None or cluster.nodes is None or cluster.pods is None or not (cluster.nodes.ok and cluster.pods.ok):
+        return None
+    try:
+        nodes, pods = json.loads(cluster.nodes.stdout)["items"], json.loads(cluster.pods.stdout)["items"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    selection = select(request.release, request.profile)
+    replaced = {namespace for component in selection.components for namespace in component.namespaces}
+    return check_cluster_fit(demand, cluster_capacity(nodes, pods, replaced))
 
 
 def build_request(

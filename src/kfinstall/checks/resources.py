@@ -151,6 +151,24 @@ def _within_host(usable: int | None, needed: int, profile: str, demand: Demand |
     return f"use --memory {usable}mb ({margin})" + _or_smaller(profile)
 
 
+def check_cluster_fit(demand: Demand, capacity: fit.Capacity) -> CheckResult:
+    """An existing cluster (`--context`) against the plan's measured requests."""
+    found = f"{fit.requests_text(capacity.requests)} free"
+    required = f"{fit.requests_text(demand.total)} requested (measured)"
+    if capacity.holds(demand.total):
+        return CheckResult("cluster resources", "ok", found, required, f"{capacity.what}: enough")
+    short = " and ".join(capacity.short(demand.total))
+    alternative = demand.alternative(capacity)
+    return CheckResult(
+        "cluster resources",
+        "fail",
+        found,
+        required,
+        f"{capacity.what}: not enough {short}, some pods would stay Pending",
+        f"{alternative} fits" if alternative else "free some of the cluster, or add a node",
+    )
+
+
 def check_inotify(release: Release, values: dict[str, int]) -> CheckResult:
     wanted = release.inotify or README_INOTIFY
     low = {name: values.get(name, 0) for name, minimum in wanted.items() if values.get(name, 0) < minimum}
