@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,3 +112,26 @@ def test_plan_refuses_what_up_refuses_on_an_existing_profile(
     assert (planned.returncode, refused.returncode) == (2, 2)
     assert "minikube profile 'kubeflow' holds" in said(planned.stderr)
     assert said(planned.stderr).split(" log:")[0] == said(refused.stderr).split(" log:")[0]
+
+
+def test_plan_on_an_existing_context_refuses_what_its_nodes_cannot_hold(
+    env: dict[str, str], heavy_release: LocalRelease, make_cluster: Any
+) -> None:
+    cluster = make_cluster(cpus=4, memory_mb=4096)
+    result = run({**fetched(env, heavy_release), **cluster.env}, heavy_release, "plan", "--context", "minikube",
+                 "--profile", "standard")  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    message = said(result.stderr)
+    assert message.startswith("error: the cluster's node ")
+    assert "cannot hold this plan: its pods request" in message
+    assert "hint: --profile minimal fits it; or room freed on it, or another node" in message
+
+
+def test_plan_on_an_existing_context_with_room_says_it_fits(
+    env: dict[str, str], heavy_release: LocalRelease, make_cluster: Any
+) -> None:
+    cluster = make_cluster(cpus=8, memory_mb=16384)
+    result = run({**fetched(env, heavy_release), **cluster.env}, heavy_release, "plan", "--context", "minikube",
+                 "--profile", "standard")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "allocatable less the 750m CPU, 170 MiB its pods request: fits" in said(result.stdout)

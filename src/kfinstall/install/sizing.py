@@ -30,6 +30,8 @@ class Sizing:
     capacity: Capacity | None
     existing: bool = False
     why: str | None = None
+    #: False with --context: a cluster kfinstall did not make (the hints differ).
+    minikube: bool = True
 
     @property
     def fits(self) -> bool | None:
@@ -83,7 +85,23 @@ def plan_sizing(install: InstallPlan, state: ProfileState | None) -> Sizing:
         why = f"the manifests of {release.tag} are not on this machine yet: {FETCH_HINT}"
         return Sizing(pinned, None, capacity, existing, why)
     demand = fit.demand_for(release, install.selection, install.profile, measured)
+    if spec is None:  # --context: the cluster's nodes, less what their pods request (those the install replaces not)
+        capacity = _context_capacity(install)
+        return Sizing(pinned, demand, capacity, capacity is not None, minikube=False)
     return Sizing(pinned, demand, capacity, existing)
+
+
+def _context_capacity(install: InstallPlan) -> Capacity | None:
+    """The free room of the `--context` cluster (None: its nodes or pods cannot be read: not judged)."""
+    from kfinstall.kube.kubectl import Kubectl
+
+    kubectl = Kubectl(install.context)
+    try:
+        nodes, pods = kubectl.items("nodes", timeout=30), kubectl.items("pods", "-A", timeout=30)
+    except KfError:
+        return None
+    replaced = {namespace for component in install.selection.components for namespace in component.namespaces}
+    return fit.cluster_capacity(nodes, pods, replaced)
 
 
 def refuse_too_small(sizing: Sizing) -> None:
@@ -93,11 +111,8 @@ def refuse_too_small(sizing: Sizing) -> None:
     assert sizing.demand is not None and sizing.capacity is not None
     short = " and ".join(sizing.capacity.short(sizing.demand.total))
     alternative = sizing.alternative
-    hint = (
-        f"{alternative} fits it; or a bigger cluster beside it with -p NAME"
-        if alternative
-        else "make a bigger cluster beside it with -p NAME (nothing smaller of this release fits)"
-    )
+    bigger = "a bigger cluster beside it with -p NAME" if sizing.minikube else "room freed on it, or another node"
+    hint = f"{alternative} fits it; or {bigger}" if alternative else f"{bigger} (nothing smaller of this release fits)"
     raise KfError(
         f"{sizing.capacity.what} cannot hold this plan: its pods request {fit.requests_text(sizing.demand.total)}, "
         f"more {short} than the node has for them ({fit.requests_text(sizing.capacity.requests)})",

@@ -38,7 +38,7 @@ def show(sizing: Sizing, console: Console) -> None:
         line = f"  {name:<{width}}  {cpu:>7}  {memory:>9}  {_storage(requests.storage):>9}"
         console.print(f"[bold]{line}[/]" if name == "total" else line)
     if sizing.capacity is None:
-        console.print("  judged against: nothing (an existing context: `kfinstall check --context` asks it)")
+        console.print("  judged against: nothing (the cluster's nodes and pods could not be read)")
     else:
         verdict = "[green]fits[/]" if sizing.fits else "[red]does not fit[/]"
         alternative = sizing.alternative
