@@ -44,7 +44,7 @@ def test_too_little_memory_for_minimal_never_suggests_minimal_again(
 ) -> None:
     memory = check(env, synthetic_release, "--profile", "minimal", "--memory", "4g")["memory"]
     assert memory["status"] == "warn"
-    assert memory["hint"] == "use --memory 8192mb, or leave components out with --without"
+    assert memory["hint"] == "use --memory 8192mb (at most 15360mb: this machine less 1024 MB for the system)"
 
 
 def test_a_6_gb_host_is_never_told_to_give_minikube_all_6_gb(
@@ -56,10 +56,19 @@ def test_a_6_gb_host_is_never_told_to_give_minikube_all_6_gb(
     assert memory["hint"].startswith("use --memory 5120mb (this machine less 1024 MB for the system)")
 
 
-def test_measured_requests_that_fit_the_memory_asked_pass(env: dict[str, str], heavy_release: LocalRelease) -> None:
-    memory = check(fetched(env, heavy_release), heavy_release, "--profile", "minimal", "--memory", "4g")["memory"]
+def test_measured_requests_that_fit_the_pinned_size_pass(env: dict[str, str], heavy_release: LocalRelease) -> None:
+    memory = check(fetched(env, heavy_release), heavy_release, "--profile", "minimal")["memory"]
     assert memory["status"] == "ok"
     assert memory["required"].endswith("requested (measured, with kube-system)")
+
+
+def test_measured_requests_that_fit_less_than_the_pinned_size_warn_with_the_pinned_size(
+    env: dict[str, str], heavy_release: LocalRelease
+) -> None:
+    memory = check(fetched(env, heavy_release), heavy_release, "--profile", "minimal", "--memory", "4g")["memory"]
+    assert memory["status"] == "warn"
+    assert memory["message"].startswith("the pods' requests fit, but less memory than the minimal profile is pinned")
+    assert memory["hint"].startswith("use --memory 8192mb")
 
 
 def test_measured_requests_beyond_the_memory_asked_fail_with_the_memory_that_fits(

@@ -64,7 +64,8 @@ def test_memory_a_minimal_plan_lacks_never_suggests_the_minimal_profile_again() 
     minimal = Demand("minimal", {"core": Requests(cpu=1, memory=5 * GI)}, {}, {}, frozenset({"core"}))
     check = check_memory(4096, 8192, 32000, "minimal", minimal)
     assert check.status == "fail"
-    assert check.hint == "use --memory 5632mb (at most 30976mb: this machine less 1024 MB for the system)"
+    # the pinned 8 GB (what the pods use), not only the 5.5 GB their requests need
+    assert check.hint == "use --memory 8192mb (at most 30976mb: this machine less 1024 MB for the system)"
     assert "--profile minimal" not in (check.hint or "")
 
 
@@ -86,9 +87,25 @@ def test_a_small_host_gets_the_smaller_plan_that_fits_in_what_it_can_give() -> N
     assert check.hint == "use --memory 5120mb (this machine less 1024 MB for the system) with --profile minimal"
 
 
-def test_measured_requests_that_fit_are_enough() -> None:
+def test_measured_requests_that_fit_the_pinned_size_are_enough() -> None:
+    check = check_memory(12288, 12288, 32000, "standard", demand())
+    assert check.status == "ok"
+    assert check.required == "12 GB pinned for standard; 6.7 GiB requested (measured, with kube-system)"
+
+
+def test_requests_that_fit_less_than_the_pinned_size_warn_with_the_pinned_size() -> None:
+    # many of Kubeflow's containers request nothing: the requests fit 8 GB, what the pods use may not
     check = check_memory(8192, 12288, 32000, "standard", demand())
-    assert (check.status, check.required) == ("ok", "6.7 GiB requested (measured, with kube-system)")
+    assert check.status == "warn"
+    assert check.message.startswith("the pods' requests fit, but less memory than the standard profile is pinned")
+    assert check.hint == "use --memory 12288mb (at most 30976mb: this machine less 1024 MB for the system)"
+
+
+def test_a_host_that_holds_the_requests_but_not_the_pinned_size_gets_all_it_can_give() -> None:
+    check = check_memory(None, 12288, 10240, "standard", demand())
+    assert check.hint == (
+        "use --memory 9216mb (this machine less 1024 MB for the system): the pods' requests fit, not the 12 GB pinned"
+    )
 
 
 def test_cpus_the_pods_request_beyond_the_cluster_fail_with_the_count_that_fits() -> None:

@@ -34,10 +34,10 @@ def check_cpus(
     """The CPUs minikube gets against minikube's minimum and the host, and against the plan's measured requests
     (`demand`; without it, the pins' per-profile figure)."""
     wanted = asked or recommended
-    required = (
-        f"{fit.cpu_text(demand.total.cpu + fit.SYSTEM.cpu)} requested (measured, with kube-system)"
+    required = f"{recommended} pinned for {profile}" + (
+        f"; {fit.cpu_text(demand.total.cpu + fit.SYSTEM.cpu)} requested (measured, with kube-system)"
         if demand is not None
-        else f"{recommended} recommended for {profile}"
+        else ""
     )
     found = f"{wanted} asked, {host if host is not None else '?'} available"
     if wanted < minikube_support.MIN_CPUS:
@@ -51,10 +51,7 @@ def check_cpus(
             f"{wanted} CPUs asked but only {host} available",
             f"use --cpus {host}",
         )
-    if demand is not None:
-        capacity = fit.minikube_capacity(wanted, 1 << 30)
-        if capacity.holds(Requests(cpu=demand.total.cpu)):
-            return CheckResult("cpus", "ok", found, required, "enough for what the pods request")
+    if demand is not None and not fit.minikube_capacity(wanted, 1 << 30).holds(Requests(cpu=demand.total.cpu)):
         needed = fit.cpus_needed(demand.total)
         if host is None or needed <= host:
             hint = f"use --cpus {needed}"
@@ -76,8 +73,8 @@ def check_cpus(
             "warn",
             found,
             required,
-            f"fewer CPUs than the {profile} profile is meant for: pods may start slowly",
-            f"use --cpus {recommended}" + _or_smaller(profile),
+            f"fewer CPUs than the {profile} profile is pinned at: pods may start slowly",
+            f"use --cpus {min(recommended, host) if host else recommended}" + _or_smaller(profile),
         )
     return CheckResult("cpus", "ok", found, required, "enough")
 
@@ -86,13 +83,14 @@ def check_memory(
     asked: int | None, recommended: int, host: int | None, profile: str, demand: Demand | None = None
 ) -> CheckResult:
     """The memory minikube gets against minikube's minimum, the host less what the OS needs
-    (`fit.HOST_MARGIN_MB`), and the plan's measured requests (`demand`; without it, the pins' figure)."""
+    (`fit.HOST_MARGIN_MB`), the plan's measured requests (`demand`: the scheduler's view) and the pins' size for
+    the profile (what its pods use: many of Kubeflow's containers request nothing, so requests alone undercount)."""
     wanted = asked or recommended
     usable = fit.usable_host_memory_mb(host) if host is not None else None
-    required = (
-        f"{fit.memory_text(demand.total.memory + fit.SYSTEM.memory)} requested (measured, with kube-system)"
+    required = f"{format_mb(recommended)} pinned for {profile}" + (
+        f"; {fit.memory_text(demand.total.memory + fit.SYSTEM.memory)} requested (measured, with kube-system)"
         if demand is not None
-        else f"{format_mb(recommended)} recommended for {profile}"
+        else ""
     )
     found = f"{format_mb(wanted)} asked, {format_mb(host) if host is not None else '?'} available"
     if wanted < minikube_support.MIN_MEMORY_MB:
@@ -104,7 +102,8 @@ def check_memory(
             f"minikube refuses less than {minikube_support.MIN_MEMORY_MB} MB",
             f"use --memory {max(recommended, minikube_support.MIN_MEMORY_MB)}mb",
         )
-    needed = fit.memory_mb_needed(demand.total) if demand is not None else recommended
+    needed = fit.memory_mb_needed(demand.total) if demand is not None else None
+    target = max(recommended, needed or 0)
     if host is not None and usable is not None and wanted > usable:
         status = "fail" if wanted > host else "warn"
         message = (
@@ -112,10 +111,9 @@ def check_memory(
             if wanted > host
             else f"{format_mb(wanted)} leaves the system less than {fit.HOST_MARGIN_MB} MB (minikube warns the same)"
         )
-        return CheckResult("memory", status, found, required, message, _within_host(usable, needed, profile, demand))
-    if demand is not None:
-        if fit.minikube_capacity(2, wanted).holds(Requests(memory=demand.total.memory)):
-            return CheckResult("memory", "ok", found, required, "enough for what the pods request")
+        hint = _within_host(usable, target, needed, profile, demand)
+        return CheckResult("memory", status, found, required, message, hint)
+    if demand is not None and not fit.minikube_capacity(2, wanted).holds(Requests(memory=demand.total.memory)):
         return CheckResult(
             "memory",
             "fail",
@@ -123,26 +121,30 @@ def check_memory(
             required,
             f"the pods of {profile} request {fit.memory_text(demand.total.memory)}: with {format_mb(wanted)} some "
             "stay Pending (Insufficient memory)",
-            _within_host(usable, needed, profile, demand),
+            _within_host(usable, target, needed, profile, demand),
         )
     if wanted < recommended:
+        fits = "the pods' requests fit, but " if demand is not None else ""
         return CheckResult(
             "memory",
             "warn",
             found,
             required,
-            f"less memory than the {profile} profile is meant for: pods may stay Pending",
-            f"use --memory {recommended}mb" + _or_smaller(profile),
+            f"{fits}less memory than the {profile} profile is pinned at for what its pods use: pods may stay "
+            "Pending or be evicted",
+            _within_host(usable, target, needed, profile, demand),
         )
     return CheckResult("memory", "ok", found, required, "enough")
 
 
-def _within_host(usable: int | None, needed: int, profile: str, demand: Demand | None) -> str:
-    """The fix that stays within what the host can give (never all of its memory): enough memory for the plan,
-    else the most the host can give with a smaller plan that fits it."""
+def _within_host(usable: int | None, target: int, needed: int | None, profile: str, demand: Demand | None) -> str:
+    """The fix that stays within what the host can give (never all of its memory): the pinned size (at least what
+    the pods request), else the most the host can give when the requests fit it, else that with a smaller plan."""
     margin = f"this machine less {fit.HOST_MARGIN_MB} MB for the system"
-    if usable is None or needed <= usable:
-        return f"use --memory {needed}mb" + ("" if usable is None else f" (at most {usable}mb: {margin})")
+    if usable is None or target <= usable:
+        return f"use --memory {target}mb" + ("" if usable is None else f" (at most {usable}mb: {margin})")
+    if needed is not None and needed <= usable:
+        return f"use --memory {usable}mb ({margin}): the pods' requests fit, not the {format_mb(target)} pinned"
     if demand is not None:
         alternative = demand.alternative(fit.minikube_capacity(64, usable))
         if alternative:

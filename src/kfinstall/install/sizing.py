@@ -80,7 +80,8 @@ def plan_sizing(install: InstallPlan, state: ProfileState | None) -> Sizing:
     try:
         measured = cached_requests(release.tag, release.commit, install.repo_url, components)
     except KfError as error:
-        return Sizing(pinned, None, capacity, existing, f"a build failed: {error.message}")
+        first = error.message.splitlines()[0] if error.message else "?"  # `up` shows it all; here one line
+        return Sizing(pinned, None, capacity, existing, f"a build failed: {first[:160]}")
     if measured is None:
         why = f"the manifests of {release.tag} are not on this machine yet: {FETCH_HINT}"
         return Sizing(pinned, None, capacity, existing, why)
