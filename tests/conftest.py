@@ -7,5 +7,6 @@ pytest_plugins = [
     "tests.releases",
     "tests.registry_fixtures",
     "tests.secret_release",
+    "tests.heavy_release",  # a release whose standard profile outgrows a small minikube
     "tests.leaks",  # the run fails when a process a test started outlives it
 ]

@@ -210,10 +210,10 @@ def test_missing_git_fails(pins: Pins) -> None:
 # ---- cpus and memory ------------------------------------------------------------------------------------------
 
 
-def test_more_memory_than_docker_has_fails_and_the_fix_fits(pins: Pins) -> None:
+def test_more_memory_than_docker_has_fails_and_the_fix_fits_leaving_the_system_its_margin(pins: Pins) -> None:
     check = verdict(evaluate(request(pins, memory_mb=65536), healthy()), "memory")
     assert check.status == "fail"
-    assert check.hint == "use --memory 32000mb or less"
+    assert check.hint == "use --memory 12288mb (at most 30976mb: this machine less 1024 MB for the system)"
 
 
 def test_docker_driver_resources_come_from_the_daemon_not_the_host(pins: Pins) -> None:

@@ -80,7 +80,8 @@ def test_save_then_load_into_a_fresh_minikube(fake_tools: FakeTools, env, synthe
     assert sorted(node_images(fake_tools)) == sorted(pulled)
 
 
-def test_load_refuses_a_file_it_did_not_write(env, tmp_path) -> None:
+def test_load_refuses_a_file_it_did_not_write(fake_tools: FakeTools, env, tmp_path) -> None:
+    fake_tools.run("minikube", "start", "-p", "kubeflow")  # load looks for the cluster first (exit 3 without)
     plain = tmp_path / "plain.tar"
     with tarfile.open(plain, "w"):
         pass

@@ -513,7 +513,7 @@ def images_command(
         typer.Argument(metavar="FILE", help="The tarball for save and load."),
     ] = None,
     kubeflow_version: KubeflowVersionOpt = None,
-    profile: ProfileOpt = "standard",
+    profile: InstalledProfileOpt = None,
     with_ids: WithOpt = None,
     without_ids: WithoutOpt = None,
     variant: VariantOpt = None,

@@ -17,6 +17,7 @@ from kfinstall import runner
 from kfinstall.checks import registry, toolversions
 from kfinstall.checks.request import DEFAULT_DRIVER, CheckRequest
 from kfinstall.checks.resources import README_INOTIFY
+from kfinstall.manifests.requests import Requests
 from kfinstall.release.version import Version
 from kfinstall.runner import Result
 
@@ -29,6 +30,9 @@ class ClusterFacts:
     storage_classes: Result | None = None
     api_v1: Result | None = None
     openid: Result | None = None
+    #: `kubectl get nodes` and `get pods -A` (JSON): what the nodes have and their pods already request.
+    nodes: Result | None = None
+    pods: Result | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ class Facts:
     #: fs.inotify values on Linux; None elsewhere (the limits are a Linux thing).
     inotify: dict[str, int] | None = None
     cluster: ClusterFacts | None = None
+    #: The plan's components' requests measured from the cached manifests (manifests/measure.py); None when the
+    #: manifests are not on this machine yet (the verdicts then use the pins' per-profile figures).
+    measured: dict[str, Requests] | None = None
     #: KFINSTALL_<TOOL> overrides that point at nothing executable: tool -> the value (the tool counts as missing).
     broken_overrides: dict[str, str] = field(default_factory=dict)
 
@@ -94,10 +101,14 @@ def gather(request: CheckRequest) -> Facts:
         calls["storage_classes"] = lambda: _run("kubectl", *on, "get", "storageclasses", "-o", "json", timeout=30)
         calls["api_v1"] = lambda: _run("kubectl", *on, "get", "--raw", "/api/v1", timeout=30)
         calls["openid"] = lambda: _run("kubectl", *on, "get", "--raw", "/.well-known/openid-configuration", timeout=30)
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        calls["nodes"] = lambda: _run("kubectl", *on, "get", "nodes", "-o", "json", timeout=30)
+        calls["pods"] = lambda: _run("kubectl", *on, "get", "pods", "-A", "-o", "json", timeout=30)
+    with ThreadPoolExecutor(max_workers=len(calls) + 1) as pool:
+        measuring = pool.submit(measure, request)
         futures = {name: pool.submit(call) for name, call in calls.items()}
         answers = {name: future.result() for name, future in futures.items()}
-    cluster_fields = ("version", "storage_classes", "api_v1", "openid")
+        measured = measuring.result()
+    cluster_fields = ("version", "storage_classes", "api_v1", "openid", "nodes", "pods")
     return Facts(
         kustomize=answers["kustomize"],
         kubectl=answers["kubectl"],
@@ -109,12 +120,28 @@ def gather(request: CheckRequest) -> Facts:
         host_memory_mb=_host_memory_mb(),
         inotify=read_inotify() if sys.platform.startswith("linux") and minikube else None,
         cluster=ClusterFacts(**{name: answers.get(name) for name in cluster_fields}) if context else None,
+        measured=measured,
         broken_overrides={
             tool: os.environ[runner.env_var_for(tool)]
             for tool in ("kustomize", "kubectl", "minikube", "docker", "git")
             if os.environ.get(runner.env_var_for(tool)) and runner.tool_path(tool) is None
         },
     )
+
+
+def measure(request: CheckRequest) -> dict[str, Requests] | None:
+    """The requests of the profile's components, from the cached manifests only (`check` never clones; a build
+    that fails leaves the verdicts to the pins' figures: `up` and `check --images` say why it fails)."""
+    from kfinstall.errors import KfError
+    from kfinstall.manifests.measure import cached_requests
+    from kfinstall.release.selection import select
+
+    release = request.release
+    try:
+        components = [(c.id, c.paths) for c in select(release, request.profile).components]
+        return cached_requests(release.tag, release.commit, release.repo, components)
+    except KfError:
+        return None
 
 
 def _host_memory_mb() -> int | None:

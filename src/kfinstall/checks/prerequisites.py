@@ -15,6 +15,7 @@ from pathlib import Path
 from kfinstall import runner
 from kfinstall.checks import toolversions
 from kfinstall.checks.cluster import check_cluster, check_release_kubernetes
+from kfinstall.checks.fit import Demand, demand_for
 from kfinstall.checks.gather import ClusterFacts, Facts, gather, gather_images, local_minikube_version
 from kfinstall.checks.gpus import check_gpus
 from kfinstall.checks.images import check_images
@@ -105,13 +106,23 @@ def _evaluate_minikube(request: CheckRequest, facts: Facts) -> list[CheckResult]
     if docker_info and docker_info.reachable:  # the docker driver gets what the daemon has, not the host
         host_cpus, host_memory = docker_info.cpus or host_cpus, docker_info.memory_mb or host_memory
     resources = request.release.resources_for(request.profile)
-    results.append(check_cpus(request.cpus, resources.cpus, host_cpus, request.profile))
-    results.append(check_memory(request.memory_mb, resources.memory_mb, host_memory, request.profile))
+    demand = _demand(request, facts)
+    results.append(check_cpus(request.cpus, resources.cpus, host_cpus, request.profile, demand))
+    results.append(check_memory(request.memory_mb, resources.memory_mb, host_memory, request.profile, demand))
     if facts.inotify is not None:
         results.append(check_inotify(request.release, facts.inotify))
     if request.gpus:
         results.extend(check_gpus(request, facts.nvidia_smi, docker_info, facts.minikube))
     return results
+
+
+def _demand(request: CheckRequest, facts: Facts) -> Demand | None:
+    """The profile's measured requests as a Demand (None: the manifests were not measured)."""
+    if facts.measured is None:
+        return None
+    from kfinstall.release.selection import select
+
+    return demand_for(request.release, select(request.release, request.profile), request.profile, facts.measured)
 
 
 def _evaluate_cluster(request: CheckRequest, facts: Facts) -> list[CheckResult]:
@@ -125,7 +136,28 @@ def _evaluate_cluster(request: CheckRequest, facts: Facts) -> list[CheckResult]:
     elif facts.kubectl is None:
         results.append(check_kubectl(None, request.kubernetes))
     results.append(check_git(facts.git))
-    return results + cluster_results
+    fits = _cluster_fit(request, facts, cluster)
+    return results + cluster_results + ([fits] if fits is not None and len(cluster_results) > 1 else [])
+
+
+def _cluster_fit(request: CheckRequest, facts: Facts, cluster: ClusterFacts) -> CheckResult | None:
+    """The measured requests against the cluster's free room (None: not measured, or the nodes unreadable)."""
+    import json
+
+    from kfinstall.checks.fit import cluster_capacity
+    from kfinstall.checks.resources import check_cluster_fit
+    from kfinstall.release.selection import select
+
+    demand = _demand(request, facts)
+    if demand is None or cluster.nodes is None or cluster.pods is None or not (cluster.nodes.ok and cluster.pods.ok):
+        return None
+    try:
+        nodes, pods = json.loads(cluster.nodes.stdout)["items"], json.loads(cluster.pods.stdout)["items"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    selection = select(request.release, request.profile)
+    replaced = {namespace for component in selection.components for namespace in component.namespaces}
+    return check_cluster_fit(demand, cluster_capacity(nodes, pods, replaced))
 
 
 def build_request(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from kfinstall.checks import fit
+from kfinstall.checks.fit import Demand
 from kfinstall.checks.request import CheckResult
+from kfinstall.manifests.requests import Requests
 from kfinstall.minikube.units import format_mb
 from kfinstall.release import minikube_support
 from kfinstall.release.pins import Release
@@ -12,9 +15,30 @@ from kfinstall.release.pins import Release
 README_INOTIFY = {"max_user_instances": 2280, "max_user_watches": 1255360}
 
 
-def check_cpus(asked: int | None, recommended: int, host: int | None, profile: str) -> CheckResult:
+def _smaller_profile(profile: str) -> str | None:
+    """The next smaller profile than `profile` (None for minimal: never suggest what the user already chose)."""
+    from kfinstall.release.pins import PROFILES
+
+    index = PROFILES.index(profile) if profile in PROFILES else 0
+    return PROFILES[index - 1] if index > 0 else None
+
+
+def _or_smaller(profile: str) -> str:
+    smaller = _smaller_profile(profile)
+    return f", or --profile {smaller}" if smaller else ", or leave components out with --without"
+
+
+def check_cpus(
+    asked: int | None, recommended: int, host: int | None, profile: str, demand: Demand | None = None
+) -> CheckResult:
+    """The CPUs minikube gets against minikube's minimum and the host, and against the plan's measured requests
+    (`demand`; without it, the pins' per-profile figure)."""
     wanted = asked or recommended
-    required = f"{recommended} recommended for {profile}"
+    required = f"{recommended} pinned for {profile}" + (
+        f"; {fit.cpu_text(demand.total.cpu + fit.SYSTEM.cpu)} requested (measured, with kube-system)"
+        if demand is not None
+        else ""
+    )
     found = f"{wanted} asked, {host if host is not None else '?'} available"
     if wanted < minikube_support.MIN_CPUS:
         return CheckResult("cpus", "fail", found, required, "minikube needs at least 2 CPUs", "use --cpus 2 or more")
@@ -27,21 +51,47 @@ def check_cpus(asked: int | None, recommended: int, host: int | None, profile: s
             f"{wanted} CPUs asked but only {host} available",
             f"use --cpus {host}",
         )
+    if demand is not None and not fit.minikube_capacity(wanted, 1 << 30).holds(Requests(cpu=demand.total.cpu)):
+        needed = fit.cpus_needed(demand.total)
+        if host is None or needed <= host:
+            hint = f"use --cpus {needed}"
+        else:
+            alternative = demand.alternative(fit.minikube_capacity(host, 1 << 30))
+            hint = f"use --cpus {host} with {alternative}" if alternative else "use a machine with more CPUs"
+        return CheckResult(
+            "cpus",
+            "fail",
+            found,
+            required,
+            f"the pods of {profile} request {fit.cpu_text(demand.total.cpu)} CPU: with {wanted} CPUs some stay "
+            "Pending (Insufficient cpu)",
+            hint,
+        )
     if wanted < recommended:
         return CheckResult(
             "cpus",
             "warn",
             found,
             required,
-            f"fewer CPUs than the {profile} profile is meant for: pods may start slowly",
-            f"use --cpus {recommended}, or --profile minimal",
+            f"fewer CPUs than the {profile} profile is pinned at: pods may start slowly",
+            f"use --cpus {min(recommended, host) if host else recommended}" + _or_smaller(profile),
         )
     return CheckResult("cpus", "ok", found, required, "enough")
 
 
-def check_memory(asked: int | None, recommended: int, host: int | None, profile: str) -> CheckResult:
+def check_memory(
+    asked: int | None, recommended: int, host: int | None, profile: str, demand: Demand | None = None
+) -> CheckResult:
+    """The memory minikube gets against minikube's minimum, the host less what the OS needs
+    (`fit.HOST_MARGIN_MB`), the plan's measured requests (`demand`: the scheduler's view) and the pins' size for
+    the profile (what its pods use: many of Kubeflow's containers request nothing, so requests alone undercount)."""
     wanted = asked or recommended
-    required = f"{format_mb(recommended)} recommended for {profile}"
+    usable = fit.usable_host_memory_mb(host) if host is not None else None
+    required = f"{format_mb(recommended)} pinned for {profile}" + (
+        f"; {fit.memory_text(demand.total.memory + fit.SYSTEM.memory)} requested (measured, with kube-system)"
+        if demand is not None
+        else ""
+    )
     found = f"{format_mb(wanted)} asked, {format_mb(host) if host is not None else '?'} available"
     if wanted < minikube_support.MIN_MEMORY_MB:
         return CheckResult(
@@ -50,28 +100,75 @@ def check_memory(asked: int | None, recommended: int, host: int | None, profile:
             found,
             required,
             f"minikube refuses less than {minikube_support.MIN_MEMORY_MB} MB",
-            f"use --memory {recommended}mb",
+            f"use --memory {max(recommended, minikube_support.MIN_MEMORY_MB)}mb",
         )
-    if host is not None and wanted > host:
+    needed = fit.memory_mb_needed(demand.total) if demand is not None else None
+    target = max(recommended, needed or 0)
+    if host is not None and usable is not None and wanted > usable:
+        status = "fail" if wanted > host else "warn"
+        message = (
+            f"{format_mb(wanted)} asked but only {format_mb(host)} available"
+            if wanted > host
+            else f"{format_mb(wanted)} leaves the system less than {fit.HOST_MARGIN_MB} MB (minikube warns the same)"
+        )
+        hint = _within_host(usable, target, needed, profile, demand)
+        return CheckResult("memory", status, found, required, message, hint)
+    if demand is not None and not fit.minikube_capacity(2, wanted).holds(Requests(memory=demand.total.memory)):
         return CheckResult(
             "memory",
             "fail",
             found,
             required,
-            f"{format_mb(wanted)} asked but only {format_mb(host)} available",
-            f"use --memory {host}mb or less"
-            + (", and --profile minimal" if asked is None and profile != "minimal" else ""),
+            f"the pods of {profile} request {fit.memory_text(demand.total.memory)}: with {format_mb(wanted)} some "
+            "stay Pending (Insufficient memory)",
+            _within_host(usable, target, needed, profile, demand),
         )
     if wanted < recommended:
+        fits = "the pods' requests fit, but " if demand is not None else ""
         return CheckResult(
             "memory",
             "warn",
             found,
             required,
-            f"less memory than the {profile} profile is meant for: pods may stay Pending",
-            f"use --memory {recommended}mb, or --profile minimal",
+            f"{fits}less memory than the {profile} profile is pinned at for what its pods use: pods may stay "
+            "Pending or be evicted",
+            _within_host(usable, target, needed, profile, demand),
         )
     return CheckResult("memory", "ok", found, required, "enough")
+
+
+def _within_host(usable: int | None, target: int, needed: int | None, profile: str, demand: Demand | None) -> str:
+    """The fix that stays within what the host can give (never all of its memory): the pinned size (at least what
+    the pods request), else the most the host can give when the requests fit it, else that with a smaller plan."""
+    margin = f"this machine less {fit.HOST_MARGIN_MB} MB for the system"
+    if usable is None or target <= usable:
+        return f"use --memory {target}mb" + ("" if usable is None else f" (at most {usable}mb: {margin})")
+    if needed is not None and needed <= usable:
+        return f"use --memory {usable}mb ({margin}): the pods' requests fit, not the {format_mb(target)} pinned"
+    if demand is not None:
+        alternative = demand.alternative(fit.minikube_capacity(64, usable))
+        if alternative:
+            return f"use --memory {usable}mb ({margin}) with {alternative}"
+        return f"nothing of {profile} fits in {format_mb(usable)} ({margin}): use a machine with more memory"
+    return f"use --memory {usable}mb ({margin})" + _or_smaller(profile)
+
+
+def check_cluster_fit(demand: Demand, capacity: fit.Capacity) -> CheckResult:
+    """An existing cluster (`--context`) against the plan's measured requests."""
+    found = f"{fit.requests_text(capacity.requests)} free"
+    required = f"{fit.requests_text(demand.total)} requested (measured)"
+    if capacity.holds(demand.total):
+        return CheckResult("cluster resources", "ok", found, required, f"{capacity.what}: enough")
+    short = " and ".join(capacity.short(demand.total))
+    alternative = demand.alternative(capacity)
+    return CheckResult(
+        "cluster resources",
+        "fail",
+        found,
+        required,
+        f"{capacity.what}: not enough {short}, some pods would stay Pending",
+        f"{alternative} fits" if alternative else "free some of the cluster, or add a node",
+    )
 
 
 def check_inotify(release: Release, values: dict[str, int]) -> CheckResult:

@@ -30,6 +30,8 @@ class ImagesRequest:
     options: UpOptions
     file: Path | None = None
     concurrency: int = 4
+    #: The line saying that the release and profile are what the minikube profile holds (None: not continued).
+    continuing: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,17 @@ def prepare(*, action: str, file: Path | None, concurrency: int, **options: Any)
         raise UsageError("images save needs a target file: kfinstall images save FILE", "e.g. images save kf.tar")
     if action == "save" and file is not None:
         check_save_target(file)
-    if action in ("pull", "save"):  # they work on the minikube profile: look for it before any clone (load first
-        # reads its tarball, whose problems are said before the cluster's)
+    if action in ("pull", "save", "load"):  # they work on the minikube profile: look for it before any clone,
+        # and before a tarball is read (exit 3, as `status` says it)
         from kfinstall.commands.options import require_cluster
 
         require_cluster(f"images {action}", str(options["minikube_profile"]), None)
-    return ImagesRequest(action, up_options(**options), file, concurrency)
+    continuing = None
+    if action != "load":  # with no -k or --profile, the images of what the profile holds, as `up` and `plan` take it
+        from kfinstall.commands.options import continue_install
+
+        continuing, _ = continue_install(options)
+    return ImagesRequest(action, up_options(**options), file, concurrency, continuing)
 
 
 def check_save_target(file: Path) -> None:
@@ -97,6 +104,8 @@ def images(request: ImagesRequest, say: Voice) -> Listed | Moved:
                                                     on_result=show))  # fmt: skip
     from kfinstall.commands.options import plan_for
 
+    if request.continuing:
+        say.note(request.continuing)
     install, _, _ = plan_for(request.options)
     wanted = release_images.release_images(install, request.options)
     if request.action == "list":

@@ -17,6 +17,7 @@ from kfinstall.install.steps import steps
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from kfinstall.install.sizing import Sizing
     from kfinstall.install.steps import Step
     from kfinstall.install.up import InstallPlan
     from kfinstall.ui.messages import Voice
@@ -27,6 +28,7 @@ class Plan:
     install: InstallPlan
     todo: list[Step]
     reason: str | None
+    sizing: Sizing | None = None
 
 
 def prepare(
@@ -34,13 +36,17 @@ def prepare(
 ) -> Plan:
     """The plan of `up` for these options, by `up`'s own rules (`up --dry-run` reads its password options too,
     never prompting: a plan changes nothing)."""
-    from kfinstall.commands.options import plan_continuing, read_login
+    from kfinstall.commands.options import plan_continuing, read_login, refuse_incompatible
+    from kfinstall.install.sizing import plan_sizing, refuse_too_small
 
     login = None
     if password_file is not None or password_stdin or email is not None:
         login = read_login(password_file, password_stdin, email, prompt=False)
-    options, install, _, reason, _ = plan_continuing(values, login)  # `up` continues what a profile holds: so does plan
-    return Plan(install, steps(install, options), reason)
+    options, install, _, reason, existing = plan_continuing(values, login)  # `up` continues a profile: so does plan
+    refuse_incompatible(install, existing)  # what `up` refuses before anything runs, plan refuses too
+    sizing = plan_sizing(install, existing.state if existing is not None else None)
+    refuse_too_small(sizing)
+    return Plan(install, steps(install, options), reason, sizing)
 
 
 def plan(request: Plan, say: Voice) -> Plan:
@@ -49,15 +55,18 @@ def plan(request: Plan, say: Voice) -> Plan:
 
 def as_json(result: Plan) -> dict[str, Any]:
     document = {**result.install.as_dict(), "release_reason": result.reason}
+    document["requests"] = result.sizing.as_dict() if result.sizing is not None else None
     document["steps"] = [{"name": step.name, "description": step.description} for step in result.todo]
     return document
 
 
 def show(result: Plan) -> None:
-    _render_plan(result.install, result.todo, result.reason)
+    _render_plan(result.install, result.todo, result.reason, result.sizing)
 
 
-def _render_plan(install: InstallPlan, todo: list[Step], reason: str | None = None) -> None:
+def _render_plan(
+    install: InstallPlan, todo: list[Step], reason: str | None = None, sizing: Sizing | None = None
+) -> None:
     from kfinstall.minikube import cluster
     from kfinstall.ui import output
 
@@ -84,6 +93,10 @@ def _render_plan(install: InstallPlan, todo: list[Step], reason: str | None = No
     for note in install.selection.notes:
         console.print(f"[yellow]![/] {note}")
     _render_images(install, console)
+    if sizing is not None:
+        from kfinstall.ui import sizing as sizing_table
+
+        sizing_table.show(sizing, console)
     _render_steps(todo, console)
 
 

@@ -1,7 +1,8 @@
 """Why a component is not ready at its deadline: the unready objects and each pod's problem, with a hint.
 
 Problems that will not pass by waiting (an image that cannot be pulled, too little memory) come first: they are
-the reason, and their hint is the one to give (`kube/readiness.py` `pod_problem` words them).
+the reason, and their hints (each failing pod's, each once) are the ones to give (`kube/readiness.py`
+`pod_problem` words them).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ def timeout_error(kubectl: Kubectl, work: ComponentWork, not_ready: list[str], t
     problems = sorted(pod_problems(kubectl, work), key=lambda problem: problem.reason not in FAILING_REASONS)
     lines = [f"{work.id}: not ready after {timeout:g}s:", *(f"  {item}" for item in not_ready[:10])]
     lines += [f"  pod {problem}" for problem in problems[:10]]
-    hint = problems[0].hint if problems else "see `kfinstall status` for what is not ready and why"
+    failing = [problem for problem in problems if problem.reason in FAILING_REASONS] or problems
+    hints = list(dict.fromkeys(problem.hint for problem in failing if problem.hint))  # each pod's, each once
+    hint = "; ".join(hints) if hints else "see `kfinstall status` for what is not ready and why"
     return KfError("\n".join(lines), hint)
 
 

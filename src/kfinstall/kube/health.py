@@ -33,9 +33,14 @@ class ComponentHealth:
     problems: tuple[PodProblem, ...] = ()
 
     @property
+    def hints(self) -> tuple[str, ...]:
+        """Every problem's hint, each once, in the problems' order (one pod's is not every pod's fix)."""
+        return tuple(dict.fromkeys(problem.hint for problem in self.problems if problem.hint))
+
+    @property
     def hint(self) -> str:
         if self.problems:
-            return self.problems[0].hint
+            return "; ".join(self.hints)
         if self.state == "not installed":
             return "run `kfinstall up` to install it"
         if self.state == "progressing":

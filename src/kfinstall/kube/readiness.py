@@ -139,7 +139,9 @@ def pod_problem(pod: Obj, events: list[Obj] | None = None) -> PodProblem | None:
         message = scheduled.get("message") or _last_event_message(events or [], name, "FailedScheduling")
         return PodProblem(namespace, name, "Pending", message, _scheduling_hint(message))
     phase = status.get("phase", "Unknown")
-    return PodProblem(namespace, name, phase, "containers not ready yet", "wait, or see `kfinstall status`")
+    # not `see kfinstall status`: status itself shows this hint, and would send the user in a circle
+    hint = f"still starting: wait; `kubectl describe pod -n {namespace} {name}` says what it waits for"
+    return PodProblem(namespace, name, phase, "containers not ready yet", hint)
 
 
 def pull_error(message: str, image: str, events: list[Obj], pod: str) -> str:
@@ -189,9 +191,15 @@ def _last_event_message(events: list[Obj], pod: str, reason: str) -> str:
 
 def _scheduling_hint(message: str) -> str:
     if "Insufficient memory" in message:
-        return "the cluster has too little memory: recreate it with more, e.g. `kfinstall up --memory 16g`"
+        return (  # no fixed size: `plan` knows what the pods request and which profile or --without fits
+            "the cluster has too little memory for what the pods request: a new one with more `--memory`, or see "
+            "`kfinstall plan` for the requests and the profile or --without that fits"
+        )
     if "Insufficient cpu" in message:
-        return "the cluster has too few CPUs: recreate it with more, e.g. `kfinstall up --cpus 8`"
+        return (
+            "the cluster has too few CPUs for what the pods request: a new one with more `--cpus`, or see "
+            "`kfinstall plan` for the requests and the profile or --without that fits"
+        )
     if "nvidia.com/gpu" in message:
         return "no free GPU: start the cluster with `--gpus all`, or wait for the pod holding it to finish"
     if "unbound" in message and "PersistentVolumeClaim" in message:

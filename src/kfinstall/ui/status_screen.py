@@ -90,11 +90,17 @@ def component_lines(report: StatusReport) -> list[str]:
         lines.append(
             f"  {_ICONS.get(component.state, ' ')} {component.id:<{width}}  {counts:<13}  [{style}]{component.state}[/]"
         )
-        for problem in component.problems[:_MAX_PODS]:
+        shown: set[str] = set()
+        for problem in component.problems[:_MAX_PODS]:  # each pod's problem, and its hint unless said above
             lines.append(f"      [red]{_escape(str(problem))}[/]")
+            if problem.hint and problem.hint not in shown:
+                shown.add(problem.hint)
+                lines.append(f"        {hint_line(problem.hint)}")
         if len(component.problems) > _MAX_PODS:
-            lines.append(f"      … and {len(component.problems) - _MAX_PODS} more pods (see --json)")
-        if component.state != "ready" and component.hint:
+            rest = [hint for hint in component.hints if hint not in shown]
+            more = f"; their hints: {'; '.join(rest)}" if rest else ""
+            lines.append(f"      … and {len(component.problems) - _MAX_PODS} more pods (see --json){_escape(more)}")
+        if component.state != "ready" and component.hint and not component.problems:
             lines.append(f"      {hint_line(component.hint)}")
     return lines
 

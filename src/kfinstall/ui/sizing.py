@@ -1,0 +1,48 @@
+"""The requests table of `plan`: each component's CPU, memory and storage, the total, what it is judged against."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kfinstall.checks import fit
+from kfinstall.checks.fit import NOT_COUNTED
+from kfinstall.minikube.units import format_mb
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from kfinstall.install.sizing import Sizing
+
+
+def _storage(amount: float) -> str:
+    return fit.memory_text(amount) if amount else "-"
+
+
+def show(sizing: Sizing, console: Console) -> None:
+    pinned = sizing.pinned
+    size = f"{pinned.cpus} CPUs, {format_mb(pinned.memory_mb)}"
+    source = pinned.source.split(". ")[0].rstrip(".")  # its first sentence (`--json` has it all)
+    pinned_line = f"  minikube's default size: {size} (pinned: {source})"
+    demand = sizing.demand
+    if demand is None:
+        console.print(f"\n[bold]Requests[/]: not measured ({sizing.why})")
+        console.print(pinned_line)
+        return
+    console.print("\n[bold]Requests[/] (measured from the built manifests: what the pods ask the scheduler for):")
+    width = max(len("component"), *(len(c) for c in demand.by_component))
+    console.print(f"  {'component':<{width}}  {'CPU':>7}  {'memory':>9}  {'storage':>9}")
+    rows = [*demand.by_component.items(), ("total", demand.total)]
+    for name, requests in rows:
+        cpu = fit.cpu_text(requests.cpu) if requests.cpu else "-"
+        memory = fit.memory_text(requests.memory) if requests.memory else "-"
+        line = f"  {name:<{width}}  {cpu:>7}  {memory:>9}  {_storage(requests.storage):>9}"
+        console.print(f"[bold]{line}[/]" if name == "total" else line)
+    if sizing.capacity is None:
+        console.print("  judged against: nothing (the cluster's nodes and pods could not be read)")
+    else:
+        verdict = "[green]fits[/]" if sizing.fits else "[red]does not fit[/]"
+        alternative = sizing.alternative
+        more = f"; {alternative} fits" if alternative else ""
+        console.print(f"  judged against: {sizing.capacity.what}: {verdict}{more}")
+    console.print(pinned_line)
+    console.print(f"  [dim]{NOT_COUNTED}; storage is not judged (minikube's hostpath volumes share its disk)[/]")
