@@ -7,5 +7,6 @@ pytest_plugins = [
     "tests.releases",
     "tests.registry_fixtures",
     "tests.secret_release",
+    "tests.scheduling",  # under -n 2 --dist loadfile, the costliest files start first
     "tests.leaks",  # the run fails when a process a test started outlives it
 ]
