@@ -11,7 +11,8 @@ install:
 	$(BIN)/pip install --quiet -e '.[test]'
 	@echo "Installed. Run: . $(VENV)/bin/activate && kfinstall --help"
 
-# Two workers, each test file on one of them (its module fixtures built once); `pytest` alone runs serially.
+# Two workers, each test file on one of them (its module fixtures built once), costliest files first
+# (tests/scheduling.py); `pytest` alone runs serially.
 test:
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 

@@ -8,5 +8,6 @@ pytest_plugins = [
     "tests.registry_fixtures",
     "tests.secret_release",
     "tests.heavy_release",  # a release whose standard profile outgrows a small minikube
+    "tests.scheduling",  # under -n 2 --dist loadfile, the costliest files start first
     "tests.leaks",  # the run fails when a process a test started outlives it
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -30,6 +31,23 @@ GATEWAY = {"KFINSTALL_KUBECTL": str(FAKE_KUBECTL), "FAKE_PF_ANSWER": "gateway"}
 def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
     return isolated_env(fake_tools.env, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def default_install(module_fake_tools: FakeTools, synthetic_release: LocalRelease, tmp_path_factory) -> dict[str, str]:
+    """One standard install with the default password for the module's tests that only log in and read (`client`
+    changes nothing on the cluster; it writes only its session under the cache, which `installed` removes)."""
+    module_fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
+    env = isolated_env(module_fake_tools.env, tmp_path_factory.mktemp("default-install"))
+    up(env, synthetic_release)
+    return env
+
+
+@pytest.fixture
+def installed(default_install: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The module's default install as `up` left it (no client session yet), with a log directory of this test's."""
+    shutil.rmtree(Path(default_install["KFINSTALL_CACHE_DIR"]) / "sessions", ignore_errors=True)
+    return {**default_install, "KFINSTALL_LOG_DIR": str(tmp_path / "logs")}
 
 
 def free_port() -> int:
@@ -84,8 +102,10 @@ def get(url: str, cookie: str | None = None) -> int:
         return int(error.code)
 
 
-def test_the_session_cookie_is_a_0600_file_that_opens_the_pipelines_api(env, synthetic_release: LocalRelease) -> None:
-    up(env, synthetic_release)
+def test_the_session_cookie_is_a_0600_file_that_opens_the_pipelines_api(
+    installed, synthetic_release: LocalRelease
+) -> None:
+    env = installed
     with port_forward(env) as url:
         result, report = client(env, synthetic_release, "--url", url, gateway=False)
         assert result.returncode == 0, result.stdout + result.stderr
@@ -120,8 +140,8 @@ def test_down_keep_cluster_and_down_remove_the_clusters_sessions(env, synthetic_
     assert not sessions.exists() and other.is_dir()
 
 
-def test_the_printed_lines_name_the_file_the_host_and_the_namespace(env, synthetic_release) -> None:
-    up(env, synthetic_release)
+def test_the_printed_lines_name_the_file_the_host_and_the_namespace(installed, synthetic_release) -> None:
+    env = installed
     result = kfinstall("client", "--pins", str(synthetic_release.pins), env={**env, **GATEWAY}, stdin="")
     assert result.returncode == 0, result.stderr
     cookie_file = Path(env["KFINSTALL_CACHE_DIR"]) / "sessions" / "kubeflow" / "cookie"
@@ -136,8 +156,8 @@ def test_the_printed_lines_name_the_file_the_host_and_the_namespace(env, synthet
     assert cookie_file.read_text().partition("=")[2] not in result.stdout + result.stderr
 
 
-def test_env_prints_only_the_variables_the_sdk_reads(env, synthetic_release) -> None:
-    up(env, synthetic_release)
+def test_env_prints_only_the_variables_the_sdk_reads(installed, synthetic_release) -> None:
+    env = installed
     result = kfinstall("client", "--pins", str(synthetic_release.pins), "--env", env={**env, **GATEWAY}, stdin="")
     assert result.returncode == 0, result.stderr
     exports = [line for line in result.stdout.splitlines() if line.startswith("export ")]
@@ -156,8 +176,8 @@ def test_a_wrong_password_fails_with_the_login_row_and_hint_of_verify(env, synth
     assert not (Path(env["KFINSTALL_CACHE_DIR"]) / "sessions" / "kubeflow" / "cookie").exists()
 
 
-def test_token_on_an_authservice_release_says_it_takes_no_tokens(env, synthetic_release) -> None:
-    up(env, synthetic_release)
+def test_token_on_an_authservice_release_says_it_takes_no_tokens(installed, synthetic_release) -> None:
+    env = installed
     result, report = client(env, synthetic_release, "--token")
     assert result.returncode == 1 and report is None
     assert "oidc-authservice, which takes no Kubernetes service-account tokens" in result.stderr
@@ -181,10 +201,9 @@ POD_DEFAULT_CRD = (Path(__file__).resolve().parent / "data" / "synthetic-manifes
                    / "base" / "webhook.yaml")  # fmt: skip
 
 
-def test_up_puts_the_access_ml_pipeline_poddefault_into_the_users_namespace(env, fake_tools, synthetic_release):
-    up(env, synthetic_release)
-    found = fake_tools.run("kubectl", "--context", "kubeflow", "get", "poddefault", "access-ml-pipeline",
-                           "-n", NAMESPACE, "-o", "json")  # fmt: skip
+def test_up_puts_the_access_ml_pipeline_poddefault_into_the_users_namespace(installed, module_fake_tools):
+    found = module_fake_tools.run("kubectl", "--context", "kubeflow", "get", "poddefault", "access-ml-pipeline",
+                                  "-n", NAMESPACE, "-o", "json")  # fmt: skip
     assert found.returncode == 0, found.stderr
     pod_default = json.loads(found.stdout)
     assert pod_default["spec"]["selector"] == {"matchLabels": {"access-ml-pipeline": "true"}}

@@ -32,6 +32,16 @@ def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
     return isolated_env(fake_tools.env, tmp_path)
 
 
+@pytest.fixture(scope="module")
+def sized_minimal_install(module_fake_tools: FakeTools, synthetic_release: LocalRelease, tmp_path_factory) -> FakeTools:
+    """One `up --profile minimal --cpus 6 --memory 10g` for the module's tests that only read what it did."""
+    module_fake_tools.set(double_args=RACY, minikube_version="v1.37.0")
+    env = isolated_env(module_fake_tools.env, tmp_path_factory.mktemp("sized-minimal-install"))
+    result = up(env, synthetic_release, "--profile", "minimal", "--cpus", "6", "--memory", "10g")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return module_fake_tools
+
+
 def up(env: dict[str, str], release: LocalRelease, *args: str) -> subprocess.CompletedProcess[str]:
     return kfinstall("up", "--pins", str(release.pins), "-k", release.tag, "--yes", *args, env=env)
 
@@ -51,9 +61,8 @@ def test_up_installs_every_component_until_ready(fake_tools: FakeTools, env, syn
     assert all(d["status"].get("availableReplicas") == 1 for d in deployments)
 
 
-def test_up_starts_minikube_with_the_release_flags(fake_tools: FakeTools, env, synthetic_release) -> None:
-    assert up(env, synthetic_release, "--profile", "minimal", "--cpus", "6", "--memory", "10g").returncode == 0
-    (start,) = [call for call in fake_tools.calls("minikube") if call[:1] == ["start"]]
+def test_up_starts_minikube_with_the_release_flags(sized_minimal_install: FakeTools) -> None:
+    (start,) = [call for call in sized_minimal_install.calls("minikube") if call[:1] == ["start"]]
     assert start[:3] == ["start", "-p", "kubeflow"]
     assert {
         "--kubernetes-version=v1.34.0",
@@ -64,9 +73,9 @@ def test_up_starts_minikube_with_the_release_flags(fake_tools: FakeTools, env, s
     } <= set(start)
 
 
-def test_objects_are_labelled_with_their_component(fake_tools: FakeTools, env, synthetic_release) -> None:
-    assert up(env, synthetic_release, "--profile", "minimal").returncode == 0
-    katib = kubectl_json(fake_tools, "get", "deployments", "-A", "-l", "kfinstall.dev/component=katib")["items"]
+def test_objects_are_labelled_with_their_component(sized_minimal_install: FakeTools) -> None:
+    selector = "kfinstall.dev/component=katib"
+    katib = kubectl_json(sized_minimal_install, "get", "deployments", "-A", "-l", selector)["items"]
     assert sorted(d["metadata"]["name"] for d in katib) == ["katib-controller", "katib-mysql", "katib-ui"]
 
 

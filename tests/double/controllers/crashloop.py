@@ -43,13 +43,13 @@ def crashed(
         }
     }
     st["lastState"] = last_crash(pod, container, restarts, crashed_iso)
-    st["containerID"] = f"docker://{short_hash([meta['uid'], container], 64)}"
+    st["containerID"] = f"docker://{short_hash((meta['uid'], container), 64)}"
 
 
 def last_crash(pod: Obj, container: str, restarts: int, crashed_iso: str) -> Obj:
     return {
         "terminated": {
-            "containerID": f"docker://{short_hash([pod['metadata']['uid'], container, restarts], 64)}",
+            "containerID": f"docker://{short_hash((pod['metadata']['uid'], container, restarts), 64)}",
             "exitCode": 1,
             "reason": "Error",
             "startedAt": crashed_iso,

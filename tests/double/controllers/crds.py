@@ -25,6 +25,13 @@ def reconcile(ctrl: Controllers, now: float) -> None:
         sim = ctrl.sim(crd)
         if "deletionTimestamp" in crd["metadata"]:
             continue
+        settled = ctrl.crds_settled.get(crd["metadata"]["uid"])
+        if (
+            settled is not None
+            and settled[0] == crd["metadata"]["resourceVersion"]
+            and ctrl.c.crd_types.get(crd["metadata"]["name"]) is settled[1]
+        ):
+            continue  # this version was established and served as it is: the pass below would change nothing
         established = any(
             c.get("type") == "Established" and c.get("status") == "True"
             for c in (crd.get("status") or {}).get("conditions") or []
@@ -58,7 +65,9 @@ def reconcile(ctrl: Controllers, now: float) -> None:
             "acceptedNames": accepted,
             "storedVersions": sorted(set(((crd.get("status") or {}).get("storedVersions") or []) + storage)),
         }
-        ctrl.set_status(CRD, crd, status)
+        if ctrl.set_status(CRD, crd, status) is crd:
+            meta = crd["metadata"]
+            ctrl.crds_settled[meta["uid"]] = (meta["resourceVersion"], ctrl.c.crd_types.get(meta["name"]))
     for name in list(ctrl.c.crd_types):
         if ctrl.c.get(CRD, "", name) is None:
             ctrl.c.set_crd_types(name, None)

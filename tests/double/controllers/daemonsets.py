@@ -12,7 +12,6 @@ from tests.double.controllers.common import (
     DS,
     POD,
     pod_ready,
-    short_hash,
 )
 from tests.double.controllers.pods import admit_pod, pod_from_template
 
@@ -27,7 +26,7 @@ def reconcile(ctrl: Controllers, now: float) -> None:
         if "deletionTimestamp" in meta:
             continue
         template = (ds.get("spec") or {}).get("template") or {}
-        revision = short_hash(template)
+        revision = ctrl.template_hash(ds)
         pods = [p for p in ctrl.owned(POD, ds) if "deletionTimestamp" not in p["metadata"]]
         for pod in pods:
             if pod["metadata"]["labels"].get("controller-revision-hash") != revision:

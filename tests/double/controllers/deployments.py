@@ -16,7 +16,6 @@ from tests.double.controllers.common import (
     RS,
     condition,
     pod_ready,
-    short_hash,
 )
 from tests.double.merge import clone
 
@@ -31,7 +30,7 @@ def reconcile(ctrl: Controllers, now: float) -> None:
             continue
         spec = dep.get("spec") or {}
         template = spec.get("template") or {}
-        tpl_hash = short_hash(template)
+        tpl_hash = ctrl.template_hash(dep)
         rs_name = f"{meta['name']}-{tpl_hash}"
         replicas = spec.get("replicas", 1)
         rses = ctrl.owned(RS, dep)

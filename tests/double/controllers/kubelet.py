@@ -189,7 +189,7 @@ def _pod_status(ctrl: Controllers, pod: Obj, sim: dict[str, Any], now: float) ->
                     "finishedAt": sim.setdefault("finished_iso", now_iso()),
                 }
             }
-            st["containerID"] = f"docker://{short_hash([pod['metadata']['uid'], c['name']], 64)}"
+            st["containerID"] = f"docker://{short_hash((pod['metadata']['uid'], c['name']), 64)}"
         else:
             sim.setdefault("started_iso", now_iso())
             st.update(ready=True, started=True)
@@ -197,7 +197,7 @@ def _pod_status(ctrl: Controllers, pod: Obj, sim: dict[str, Any], now: float) ->
             if sim.get("restarts"):  # it crash-looped for a need before this start
                 st["restartCount"] = sim["restarts"]
                 st["lastState"] = last_crash(pod, c["name"], sim["restarts"], sim["crashed_iso"])
-            st["containerID"] = f"docker://{short_hash([pod['metadata']['uid'], c['name']], 64)}"
+            st["containerID"] = f"docker://{short_hash((pod['metadata']['uid'], c['name']), 64)}"
             st["imageID"] = f"docker-pullable://{image.split(':')[0]}@sha256:{short_hash(image, 64)}"
         statuses.append(st)
     all_ready = bool(statuses) and all(st["ready"] for st in statuses)

@@ -66,6 +66,10 @@ class Controllers:
         self._due = 0.0
         #: The node's images and the kubelet's puller (used only with the scenario's image_pull_delays).
         self.images = ImageStore()
+        #: uid -> (resourceVersion, hash) of the last stored version of a workload whose template was hashed.
+        self._template_hashes: dict[str, tuple[str, str]] = {}
+        #: uid -> (resourceVersion, served types) of a CRD version a pass found established and served unchanged.
+        self.crds_settled: dict[str, tuple[str, Any]] = {}
 
     # ------------------------------------------------------------------------------------------------ loop
 
@@ -192,6 +196,17 @@ class Controllers:
             if obj is not None and any(r.get("uid") == uid for r in obj["metadata"].get("ownerReferences") or []):
                 out.append(obj)
         return sorted(out, key=lambda o: (o["metadata"]["creationTimestamp"], o["metadata"]["name"]))
+
+    def template_hash(self, obj: Obj) -> str:
+        """short_hash of a workload's `spec.template`, once per stored version: every write stores a new object
+        with a new resourceVersion, so one version's template never changes."""
+        meta = obj["metadata"]
+        uid, rv = meta["uid"], meta["resourceVersion"]
+        cached = self._template_hashes.get(uid)
+        if cached is None or cached[0] != rv:
+            cached = (rv, short_hash((obj.get("spec") or {}).get("template") or {}))
+            self._template_hashes[uid] = cached
+        return cached[1]
 
     def ns_active(self, ns: str) -> bool:
         obj = self.c.get(NS, "", ns)

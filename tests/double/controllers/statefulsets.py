@@ -14,7 +14,6 @@ from tests.double.controllers.common import (
     PVC,
     STS,
     pod_ready,
-    short_hash,
 )
 from tests.double.controllers.pods import admit_pod, pod_from_template
 from tests.double.merge import clone
@@ -30,7 +29,7 @@ def reconcile(ctrl: Controllers, now: float) -> None:
             continue
         spec = sts.get("spec") or {}
         template = spec.get("template") or {}
-        revision = f"{meta['name']}-{short_hash(template)}"
+        revision = f"{meta['name']}-{ctrl.template_hash(sts)}"
         sim = ctrl.sim(sts)
         if sim.get("revision") != revision:
             if "revision" in sim:
