@@ -7,8 +7,9 @@ before `minikube delete`, and `up`, as soon as a new node is up and before anyth
 kubelet pulls), loads those the release needs (`minikube -p P image load FILE`). The second cluster then pulls
 nothing from the registries for them.
 
-Why files and not a registry mirror (`minikube start --registry-mirror`): that flag is dockerd's
-`registry-mirrors`, which only mirrors Docker Hub, while Kubeflow's images come from ghcr.io, gcr.io, quay.io and
+Why files and not a registry mirror (`minikube start --registry-mirror`, "Registry mirrors to pass to the Docker
+daemon", cmd/minikube/cmd/start_flags.go): dockerd's mirrors serve Docker Hub only ("Only the central Hub can be
+mirrored", docs.docker.com/docker-hub/mirror), while Kubeflow's images come from ghcr.io, gcr.io, quay.io and
 others too; and a pull-through registry is one more daemon on a laptop. `minikube image save|load` needs nothing
 but minikube. minikube's own `minikube cache add` warns that it "will be deprecated in upcoming versions, please
 switch to \"minikube image load\"" (kubernetes/minikube cmd/minikube/cmd/cache.go).
