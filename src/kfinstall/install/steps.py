@@ -372,7 +372,8 @@ class ReadRecord:
 @dataclass(frozen=True)
 class PrefetchImages:
     name: str = "prefetch-images"
-    description: str = "pull every image into minikube in the background, in install order, while installing"
+    description: str = ("pull the images the node lacks into minikube in the background, longest chains first, "
+                        "while installing")  # fmt: skip
 
     def run(self, ctx: UpContext) -> None:
         from kfinstall.install import images
@@ -381,8 +382,8 @@ class PrefetchImages:
         builds = ctx.builds
         assert builds is not None
 
-        def wanted() -> list[str]:
-            return images.images_of(obj for work in builds.wait_all() for obj in work.objects)
+        def wanted() -> list[str]:  # in the background thread: it may wait for the builds
+            return release_images(ctx)  # the longest chains' images first: their pods come first
 
         ctx.prefetch = images.Prefetch(ctx.plan.cluster.profile, wanted, ctx.report, images.DEFAULT_CONCURRENCY)
         ctx.prefetch.start()
