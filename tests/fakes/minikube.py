@@ -914,7 +914,8 @@ def delete_profile(profile: str) -> None:
 
 
 def cmd_profile(args: list[str]) -> int:
-    parsed = parse(args, {"output"}, {"light"})
+    # `--light` came with v1.18.0 (cmd/minikube/cmd/config/profile_list.go, commit f457bde0): cobra refuses it before
+    parsed = parse(args, {"output"}, {"light"} if at_least("v1.18.0") else set())
     if parsed.positional[:1] != ["list"]:
         if not parsed.positional:
             print(profile_of(parsed))  # ClusterFlagValue(): the active profile
