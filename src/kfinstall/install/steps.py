@@ -366,7 +366,10 @@ class ReadRecord:
             record.default_password = previous.default_password
             record.email = previous.email
         ctx.writer = install_record.RecordWriter(ctx.kubectl, record, coalesce=1.0)
-        ctx.writer.save()
+        if previous is None or previous.release != plan.release.tag or reading.problem is not None:
+            ctx.writer.save()  # a new install (or release) is on record before anything is applied
+        # else the record stays as it is until a component is applied (each apply writes it), so a re-run that
+        # changes nothing writes it once, at the end
 
 
 @dataclass(frozen=True)
