@@ -155,3 +155,16 @@ def test_purge_images_with_keep_cluster_is_bad_input(env: dict[str, str]) -> Non
     result = kfinstall("down", "--yes", "--keep-cluster", "--purge-images", env=env)
     assert result.returncode == 2
     assert "--purge-images goes with deleting the cluster" in result.stderr
+
+
+def test_down_of_a_stopped_profile_says_its_images_cannot_be_kept_and_deletes_it(
+    fake_tools: FakeTools, env: dict[str, str], synthetic_release: LocalRelease
+) -> None:
+    up(env, synthetic_release)
+    assert fake_tools.run("minikube", "stop", "-p", "kubeflow").returncode == 0
+
+    gone = down(env)
+
+    assert "minikube profile 'kubeflow' is stopped: its images cannot be kept for the next `up`" in gone.stderr
+    assert "deleted minikube profile 'kubeflow'" in gone.stderr
+    assert cached_files(env) == []
