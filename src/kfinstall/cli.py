@@ -658,6 +658,14 @@ def down(
             "--keep-cluster", rich_help_panel=CLUSTER, help="Remove only what kfinstall installed; keep the cluster."
         ),
     ] = False,
+    purge_images: Annotated[
+        bool,
+        typer.Option(
+            "--purge-images",
+            rich_help_panel=CLUSTER,
+            help="Drop the images kept for this profile instead of keeping them for the next up.",
+        ),
+    ] = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", rich_help_panel=OUTPUT, help="Do not ask for confirmation.")
     ] = False,
@@ -686,6 +694,7 @@ def down(
         minikube_profile=minikube_profile,
         context=context,
         keep_cluster=keep_cluster,
+        purge_images=purge_images,
         yes=yes,
         timeout=timeout,
     )

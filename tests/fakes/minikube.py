@@ -914,7 +914,8 @@ def delete_profile(profile: str) -> None:
 
 
 def cmd_profile(args: list[str]) -> int:
-    parsed = parse(args, {"output"}, {"light"})
+    # `--light` came with v1.18.0 (cmd/minikube/cmd/config/profile_list.go, commit f457bde0): cobra refuses it before
+    parsed = parse(args, {"output"}, {"light"} if at_least("v1.18.0") else set())
     if parsed.positional[:1] != ["list"]:
         if not parsed.positional:
             print(profile_of(parsed))  # ClusterFlagValue(): the active profile
@@ -1029,6 +1030,8 @@ def cmd_image(profile: str, positional: list[str]) -> int:
     verb, args = (positional[0], positional[1:]) if positional else ("", [])
     images_file = common.state_dir() / f"images-{profile}.txt"
     present = set(images_file.read_text().split()) if images_file.is_file() else set()
+    if verb in ("ls", "list", "save"):  # the runtime has what the kubelet pulled and the preload too
+        present |= set(double_images(profile))
 
     def keep(*images: str) -> None:
         """Append (one short write on O_APPEND): concurrent pulls must not lose each other's images."""
@@ -1055,7 +1058,7 @@ def cmd_image(profile: str, positional: list[str]) -> int:
         return 0
     if verb == "save" and args:
         image, target = args[0], (args[1] if len(args) > 1 else "")
-        if image not in present:
+        if image not in present and ls_name(image) not in {ls_name(i) for i in present}:
             err("Failure", f"Exiting due to GUEST_IMAGE_SAVE: Failed to save image: {image}: image not known")
             return 80
         if target and target != "-":
@@ -1071,19 +1074,52 @@ def cmd_image(profile: str, positional: list[str]) -> int:
             if not os.path.isfile(source):
                 err("Failure", f"Exiting due to GUEST_IMAGE_LOAD: Failed to load image: stat {source}: no such file")
                 return 80
-            with tarfile.open(source) as archive:
-                member = archive.extractfile("manifest.json")
-                for entry in json.loads(member.read()) if member else []:
-                    loaded.extend(entry.get("RepoTags") or [])
+            try:
+                with tarfile.open(source) as archive:
+                    member = archive.extractfile("manifest.json")
+                    for entry in json.loads(member.read()) if member else []:
+                        loaded.extend(entry.get("RepoTags") or [])
+            except (tarfile.TarError, KeyError, ValueError, OSError):
+                # `docker load` fails inside the node, yet minikube exits 0 without a word: DoLoadImages logs it
+                # and returns nil ("Live pushes are not considered a failure", pkg/minikube/machine/cache_images.go)
+                continue
         for image in loaded:
             double_pull(profile, image, load=True)
         keep(*loaded)
         return 0
     if verb in ("ls", "list"):
-        for image in sorted(present):
-            print(image)
+        # machine.ListImages: each RepoTag as the docker runtime lists it, sorted descending (cache_images.go)
+        print("\n".join(sorted({ls_name(image) for image in present}, reverse=True)))
         return 0
     return 0
+
+
+def ls_name(image: str) -> str:
+    """An image as `minikube image ls` prints it with the docker runtime: `REPOSITORY:TAG` of `docker images`
+    (a digest-only reference has the tag `<none>`), with docker.io/ and library/ added (pkg/minikube/cruntime/
+    docker.go `ListImages`, `AddDockerIO`)."""
+    name, _, digest = image.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    repo, tag = name.rsplit(":", 1) if ":" in last else (name, "<none>" if digest else "latest")
+    first, _, rest = repo.partition("/")
+    if not (rest and (any(c in first for c in ".:") or "localhost" in first)):
+        repo = f"docker.io/{repo}" if rest else f"docker.io/library/{repo}"
+    return f"{repo}:{tag}"
+
+
+def double_images(profile: str) -> list[str]:
+    """The images on the node of the profile's double (`GET /_double/images`: preloaded, pulled, loaded); none
+    when it is not running or paused."""
+    import urllib.request
+
+    info = cluster.apiserver_info(profile)
+    if not info or not info.get("control_url") or cluster.host_state(profile) == "Paused":
+        return []
+    try:
+        with urllib.request.urlopen(info["control_url"] + "/_double/images", timeout=30) as response:
+            return list(json.loads(response.read()).get("present") or {})
+    except (OSError, ValueError):
+        return []
 
 
 def double_pull(profile: str, image: str, load: bool = False) -> str | None:

@@ -32,6 +32,7 @@ from kfinstall.minikube import cluster
 from kfinstall.ui.words import count
 
 if TYPE_CHECKING:
+    from kfinstall.install.imagecache import Moved
     from kfinstall.ui.messages import Voice
 
 Obj = dict[str, Any]
@@ -187,11 +188,15 @@ def _delete(kubectl: Kubectl, step: Step, timeout: float) -> None:
 NOTHING_TO_DELETE = "there is no minikube profile {profile!r}: nothing to delete"
 
 
-def delete_cluster(profile: str) -> str:
-    """`minikube delete -p PROFILE`; returns what happened."""
+def delete_cluster(profile: str, before: Callable[[str], None] | None = None) -> str:
+    """`minikube delete -p PROFILE`; returns what happened. `before(status)` runs first, under the same lock, when
+    the profile exists (`down` keeps its images then)."""
     with locks.hold(locks.cluster(profile, minikube=True)):  # not under an `up` that is installing into it
-        if cluster.profile_state(profile).status == "missing":
+        status = cluster.profile_state(profile).status
+        if status == "missing":
             return NOTHING_TO_DELETE.format(profile=profile)
+        if before is not None:
+            before(status)
         result = runner.run("minikube", "delete", "-p", profile, timeout=600)
     if not result.ok:
         raise KfError(f"minikube delete -p {profile} failed: {result.output}", "the full output is in the log file")
@@ -208,6 +213,8 @@ class DownRequest:
     #: Remove only what kfinstall installed (`--keep-cluster`, implied by `--context`); else delete the profile.
     keep_cluster: bool
     timeout: float
+    #: Drop the images kept for this profile instead of keeping them for the next `up` (`--purge-images`).
+    purge_images: bool = False
 
     @property
     def target(self) -> str:
@@ -230,6 +237,11 @@ class Down:
     removed: Removed | None = None
     #: Whether there was anything to delete: a missing profile, or no labelled object and no record.
     nothing: bool = False
+    #: The release's images kept in the cache for the next `up` (None: not tried), or the bytes `--purge-images`
+    #: freed.
+    kept: Moved | None = None
+    purged: int | None = None
+    image_cache: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -250,20 +262,38 @@ class Down:
             if removed is None
             else {"components": list(removed.components), "objects": removed.objects, "record": removed.record},
             "message": self.cluster,
+            "images": None
+            if self.kept is None and self.purged is None
+            else {
+                "kept": [] if self.kept is None else sorted(self.kept.done),
+                "already_kept": 0 if self.kept is None else self.kept.already,
+                "bytes": 0 if self.kept is None else self.kept.bytes,
+                "failed": {} if self.kept is None else self.kept.failed,
+                "purged_bytes": self.purged,
+            },
             "nothing_installed": self.nothing,
             "exit_code": self.exit_code,
         }
 
 
 def prepare(
-    *, minikube_profile: str, context: str | None, keep_cluster: bool, yes: bool, timeout: float
+    *,
+    minikube_profile: str,
+    context: str | None,
+    keep_cluster: bool,
+    yes: bool,
+    timeout: float,
+    purge_images: bool = False,
 ) -> DownRequest:
     """The options checked and the deletion confirmed, before anything is deleted (or logged)."""
     from kfinstall.minikube.units import check_seconds
     from kfinstall.ui import prompts
 
     check_seconds(timeout)  # `-1` used to delete everything, then report failure
-    request = DownRequest(minikube_profile, context, keep_cluster or context is not None, timeout)
+    keep_cluster = keep_cluster or context is not None
+    if purge_images and keep_cluster:
+        raise UsageError("--purge-images goes with deleting the cluster", "drop --keep-cluster/--context, or it")
+    request = DownRequest(minikube_profile, context, keep_cluster, timeout, purge_images)
     if not yes:
         if not prompts.can_ask():
             raise UsageError(
@@ -281,9 +311,25 @@ def prepare(
 
 def down(request: DownRequest, say: Voice) -> Down:
     if not request.keep_cluster:
-        said = delete_cluster(request.minikube_profile)
-        forget_sessions(request.minikube_profile)
-        return Down(request, cluster=said, nothing=said == NOTHING_TO_DELETE.format(profile=request.minikube_profile))
+        from kfinstall.install import imagecache
+
+        profile, kept = request.minikube_profile, []
+
+        def keep_images(status: str) -> None:
+            if request.purge_images:
+                return
+            if status != "running":  # minikube saves images only from a running node
+                if imagecache.remembered(profile):
+                    say.warn(f"minikube profile {profile!r} is {status}: its images cannot be kept for the next `up`")
+                return
+            kept.append(imagecache.keep(profile, say.step))
+
+        said = delete_cluster(profile, before=keep_images)
+        forget_sessions(profile)
+        purged = imagecache.forget(profile) if request.purge_images else None
+        nothing = said == NOTHING_TO_DELETE.format(profile=profile)
+        return Down(request, cluster=said, nothing=nothing, kept=kept[0] if kept else None, purged=purged,
+                    image_cache=str(imagecache.cache_dir()))  # fmt: skip
     from kfinstall.commands.options import require_cluster
 
     require_cluster("down --keep-cluster", request.minikube_profile, request.context)

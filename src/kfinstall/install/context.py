@@ -47,6 +47,8 @@ class UpContext:
     previous: InstallRecord | None = None
     writer: RecordWriter | None = None
     prefetch: Prefetch | None = None
+    #: Whether `start-minikube` made a new node (it then has none of the release's images).
+    new_node: bool = False
     installed: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
     started: float = field(default_factory=time.monotonic)

@@ -255,10 +255,16 @@ class Prefetch:
                 self.report(Event("note", f"could not pre-pull {image} ({message}); the kubelet will pull it"))
 
         try:
-            self.images = list(self.wanted())
+            wanted = list(self.wanted())
         except Exception:  # a failed build is reported by the install itself
             return
         if self.cancel.is_set():
+            return
+        self.images = missing(self.profile, wanted)
+        if len(self.images) < len(wanted):
+            self.report(Event("note", f"{len(wanted) - len(self.images)} of the {len(wanted)} images are on the node "
+                                      "already: not pulled again"))  # fmt: skip
+        if not self.images:
             return
         pulling = f"pulling {len(self.images)} images into minikube in the background"
         self.report(Event("begin", pulling, task="images", ready=0, total=len(self.images)))
@@ -273,6 +279,15 @@ class Prefetch:
         self._thread.join()
         if not cancel and self.images:
             self.report(Event("step", f"pre-pulled {len(self.outcome.done)}/{len(self.images)} images", task="images"))
+
+
+def missing(profile: str, wanted: Sequence[str]) -> list[str]:
+    """The images of `wanted` the node lacks, in `wanted`'s order, from one `minikube image ls` (all of them when
+    minikube cannot say: a pull of a present image only costs its manifest request)."""
+    from kfinstall.install.imagecache import node_images, normalized
+
+    present = node_images(profile)
+    return [image for image in wanted if present is None or normalized(image) not in present]
 
 
 def release_images(install: InstallPlan, options: UpOptions) -> list[str]:

@@ -74,6 +74,7 @@ def steps(plan: InstallPlan, options: UpOptions) -> list[Step]:
                                               "when it runs and is compatible"))  # fmt: skip
         if spec.gpus:  # minikube hands over the GPUs; pods get them once the device plugin runs
             todo.append(WaitForGpus())
+        todo.append(LoadCachedImages())  # before anything is applied: before the kubelet pulls
     todo.append(ReadRecord())
     if options.prefetch_images:
         todo.append(PrefetchImages() if plan.cluster is not None else PrefetchNeedsMinikube())
@@ -82,6 +83,8 @@ def steps(plan: InstallPlan, options: UpOptions) -> list[Step]:
     if options.prefetch_images and plan.cluster is not None:
         todo.append(FinishPrefetch())
     todo.append(WriteRecord())
+    if plan.cluster is not None:
+        todo.append(RememberImages())
     return todo
 
 
@@ -275,8 +278,51 @@ class StartMinikube:
             on_start=lambda text: ctx.report(Event("begin", text, task="minikube")),
         )
         ctx.report(Event("step", done, task="minikube"))
+        ctx.new_node = done.startswith("started ")
         for switched in cluster.make_active(ctx.plan.cluster.profile, context_before):  # what a user must know
             ctx.report(Event("note", switched))
+
+
+@dataclass(frozen=True)
+class LoadCachedImages:
+    name: str = "load-cached-images"
+    description: str = ("into a new node, load the release's images `kfinstall down` kept in the cache, before "
+                        "the kubelet pulls them")  # fmt: skip
+
+    def run(self, ctx: UpContext) -> None:
+        from kfinstall.install import imagecache
+
+        assert ctx.plan.cluster is not None and ctx.builds is not None
+        if not ctx.new_node:
+            return  # a node that ran before keeps its images
+        profile = ctx.plan.cluster.profile
+        wanted = release_images(ctx)  # the builds are done: minikube started after them
+        imagecache.remember(profile, ctx.plan.release.tag, wanted)
+        started = [False]
+
+        def loaded(_: str, done: int, total: int, size: int) -> None:
+            text = f"loading {total} cached images into minikube ({imagecache.size_text(size)} so far)"
+            ctx.report(Event("progress" if started[0] else "begin", text, task="images-cache", ready=done,
+                             total=total))  # fmt: skip
+            started[0] = True
+
+        moved = imagecache.load(profile, wanted, loaded)
+        for image, why in moved.failed.items():
+            ctx.report(Event("note", f"cached image {image} not loaded ({why}): the kubelet pulls it"))
+        if moved.done:
+            ctx.report(Event("step", f"loaded {len(moved.done)} images from the cache "
+                                     f"({imagecache.size_text(moved.bytes)}, {imagecache.cache_dir()})",
+                             task="images-cache"))  # fmt: skip
+
+
+def release_images(ctx: UpContext) -> list[str]:
+    """Every image the release's workloads run, the longest chains' components first (their pods come first)."""
+    from kfinstall.install import images
+
+    assert ctx.builds is not None
+    works = {work.id: work for work in ctx.builds.wait_all()}
+    ordered = [works[c.id] for c in ctx.plan.selection.critical_first() if c.id in works]
+    return images.images_of(obj for work in ordered for obj in work.objects)
 
 
 @dataclass(frozen=True)
@@ -320,13 +366,17 @@ class ReadRecord:
             record.default_password = previous.default_password
             record.email = previous.email
         ctx.writer = install_record.RecordWriter(ctx.kubectl, record, coalesce=1.0)
-        ctx.writer.save()
+        if previous is None or previous.release != plan.release.tag or reading.problem is not None:
+            ctx.writer.save()  # a new install (or release) is on record before anything is applied
+        # else the record stays as it is until a component is applied (each apply writes it), so a re-run that
+        # changes nothing writes it once, at the end
 
 
 @dataclass(frozen=True)
 class PrefetchImages:
     name: str = "prefetch-images"
-    description: str = "pull every image into minikube in the background, in install order, while installing"
+    description: str = ("pull the images the node lacks into minikube in the background, longest chains first, "
+                        "while installing")  # fmt: skip
 
     def run(self, ctx: UpContext) -> None:
         from kfinstall.install import images
@@ -335,8 +385,8 @@ class PrefetchImages:
         builds = ctx.builds
         assert builds is not None
 
-        def wanted() -> list[str]:
-            return images.images_of(obj for work in builds.wait_all() for obj in work.objects)
+        def wanted() -> list[str]:  # in the background thread: it may wait for the builds
+            return release_images(ctx)  # the longest chains' images first: their pods come first
 
         ctx.prefetch = images.Prefetch(ctx.plan.cluster.profile, wanted, ctx.report, images.DEFAULT_CONCURRENCY)
         ctx.prefetch.start()
@@ -434,3 +484,15 @@ class WriteRecord:
         assert ctx.writer is not None
         ctx.writer.record.finished_at = install_record.now()
         ctx.writer.save()
+
+
+@dataclass(frozen=True)
+class RememberImages:
+    name: str = "remember-images"
+    description: str = "note the release's images in the cache: `kfinstall down` keeps them for the next cluster"
+
+    def run(self, ctx: UpContext) -> None:
+        from kfinstall.install import imagecache
+
+        assert ctx.plan.cluster is not None
+        imagecache.remember(ctx.plan.cluster.profile, ctx.plan.release.tag, release_images(ctx))

@@ -128,8 +128,12 @@ def _with_config(profile: str, status: str) -> ProfileState:
     """`state` with the profile's settings: its saved ClusterConfig (MINIKUBE_HOME/.minikube/profiles/NAME/
     config.json, kubernetes/minikube pkg/minikube/config/profile.go `profileFilePath`), as minikube itself reads
     it for `profile list -o json` (cmd/minikube/cmd/config/profile_list.go), which lists stopped profiles too.
-    Asking minikube rather than reading the file keeps its MINIKUBE_HOME rules (localpath.MiniPath) minikube's."""
-    listing = runner.run("minikube", "profile", "list", "-o", "json", timeout=60)
+    Asking minikube rather than reading the file keeps its MINIKUBE_HOME rules (localpath.MiniPath) minikube's.
+    `--light` (minikube v1.18.0 and later): the configs without asking every profile's machine for its status
+    (profile_list.go `updateProfilesStatus` sets "Skipped"), which `minikube status` has just said."""
+    listing = runner.run("minikube", "profile", "list", "-o", "json", "--light", timeout=60)
+    if not listing.ok and "unknown flag" in listing.output:  # minikube before v1.18.0
+        listing = runner.run("minikube", "profile", "list", "-o", "json", timeout=60)
     try:
         valid = json.loads(listing.stdout).get("valid") or []
     except (ValueError, AttributeError):

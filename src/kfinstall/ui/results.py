@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from kfinstall.ui import output
 from kfinstall.ui.messages import hint_line
-from kfinstall.ui.words import count
+from kfinstall.ui.words import count, size
 
 if TYPE_CHECKING:
     from kfinstall.commands.down import Down
@@ -33,6 +33,14 @@ def show_down(result: Down) -> None:
     console = output.stderr()
     if result.cluster is not None:
         console.print(_escape(result.cluster))
+        kept = result.kept
+        if kept is not None and (kept.done or kept.already):
+            saved = f", {len(kept.done)} saved now ({size(kept.bytes)})" if kept.done else ""
+            images = count(len(kept.done) + kept.already, "image")
+            where = f"in {result.image_cache}{saved}; `kfinstall down --purge-images` drops them"
+            console.print(_escape(f"kept {images} for the next `kfinstall up` {where}"))
+        if result.purged is not None:
+            console.print(_escape(f"dropped the images kept for it ({size(result.purged)} freed)"))
         return
     removed = result.removed
     if removed is None or (not removed.objects and not removed.record):
