@@ -39,7 +39,10 @@ def prepare(
     login = None
     if password_file is not None or password_stdin or email is not None:
         login = read_login(password_file, password_stdin, email, prompt=False)
-    options, install, _, reason, _ = plan_continuing(values, login)  # `up` continues what a profile holds: so does plan
+    options, install, pins, reason, existing = plan_continuing(values, login)  # `up` continues a profile: so does plan
+    from kfinstall.commands import upgrade
+
+    install = upgrade.detect(install, existing, pins)
     return Plan(install, steps(install, options), reason)
 
 
@@ -84,6 +87,10 @@ def _render_plan(install: InstallPlan, todo: list[Step], reason: str | None = No
     for note in install.selection.notes:
         console.print(f"[yellow]![/] {note}")
     _render_images(install, console)
+    if install.upgrade is not None:
+        from kfinstall.ui.upgrade_plan import render_upgrade
+
+        render_upgrade(install.upgrade, console)
     _render_steps(todo, console)
 
 
