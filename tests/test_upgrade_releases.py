@@ -16,7 +16,7 @@ import yaml
 
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
-from tests.paths import needs_bundle
+from tests.paths import REPO_ROOT, needs_bundle
 from tests.releases import release_tools
 
 RACY = "--set crd_establish_delay=0.4 --set ready_delay=[0.2,1.0] --set seed=7"
@@ -94,11 +94,46 @@ def install(fake_tools: FakeTools, env: dict[str, str], pins: Path, tag: str, *e
     assert f"Kubeflow {tag} is ready" in done.stderr
 
 
+def interrupt_once_installing(fake_tools: FakeTools, env: dict[str, str], pins: Path, new: str) -> None:
+    """`up -k NEW` stopped by Ctrl-C while it applies the new release (Katib held unready meanwhile): the record
+    still says it upgrades, so the next `up` resumes the upgrade rather than taking it as done."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    knobs = [sys.executable, "-m", "tests.double", "knobs", "--state-dir", str(fake_tools.double_dir("kubeflow"))]
+    subprocess.run([*knobs, 'ready_delays={"kubeflow/katib-*": 600}'], check=True, capture_output=True, cwd=REPO_ROOT)
+    output = Path(env["KFINSTALL_LOG_DIR"]).parent / "interrupted.txt"
+    with output.open("w") as out:
+        run = subprocess.Popen([sys.executable, "-m", "kfinstall", "up", "--pins", str(pins), "-k", new, "--yes"],
+                               env=env, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+
+    def katib_applied_anew() -> bool:  # the new release's Katib is applied and held unready: mid-install
+        found = subprocess.run(["kubectl", "--context", "kubeflow", "get", "deployment", "katib-controller", "-n",
+                                "kubeflow", "-o", "jsonpath={.metadata.labels.kfinstall\\.dev/release}"],
+                               env=env, capture_output=True, text=True, check=False)  # fmt: skip
+        return found.stdout == new
+
+    deadline = time.monotonic() + 600
+    while not katib_applied_anew():
+        assert run.poll() is None, output.read_text()
+        assert time.monotonic() < deadline, "the upgrade never reached install-components"
+        time.sleep(0.1)
+    run.send_signal(signal.SIGINT)
+    assert run.wait(timeout=120) == 130, output.read_text()
+    record = json.loads(kubectl(fake_tools, "get", "configmap", "kfinstall-install", "-n", "kube-system",
+                                "-o", "jsonpath={.data.install\\.json}"))  # fmt: skip
+    assert record["release"] == new and record["upgrading_from"]
+    subprocess.run([*knobs, "ready_delays={}"], check=True, capture_output=True, cwd=REPO_ROOT)
+
+
 def upgrade_and_check(
-    fake_tools: FakeTools, env: dict[str, str], pins: Path, old: str, new: str, tmp_path: Path
-) -> str:
-    """Install `old`, add the user's objects, upgrade to `new`; the checks every upgrade must pass. Returns the
-    upgrade's stderr."""
+    fake_tools: FakeTools, env: dict[str, str], pins: Path, old: str, new: str, tmp_path: Path,
+    interrupted: bool = False,
+) -> str:  # fmt: skip
+    """Install `old`, add the user's objects, upgrade to `new` (`interrupted`: first an upgrade stopped half-way);
+    the checks every upgrade must pass. Returns the (last) upgrade's stderr."""
     install(fake_tools, env, pins, old, "--profile", "minimal")
     kubectl(fake_tools, "apply", "--server-side", "-f", "-", stdin=USER_OBJECTS)
     before = uids(fake_tools)
@@ -112,6 +147,8 @@ def upgrade_and_check(
     assert plan.returncode == 0, plan.stderr
     assert f"Upgrade from {old} to {new}" in plan.stdout
     assert "backup-user-data" in plan.stdout and "prune" in plan.stdout
+    if interrupted:
+        interrupt_once_installing(fake_tools, env, pins, new)
 
     done = kfinstall("up", "--pins", str(pins), "-k", new, "--yes", "--timeout", "400", env=env, timeout=900)
     assert done.returncode == 0, done.stderr[-4000:]
@@ -127,7 +164,7 @@ def upgrade_and_check(
     assert not stale, stale
     assert old_objects - {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in after}
 
-    (saved,) = (Path(env["KFINSTALL_STATE_DIR"]) / "backups" / "kubeflow").iterdir()
+    saved = sorted((Path(env["KFINSTALL_STATE_DIR"]) / "backups" / "kubeflow").iterdir())[-1]
     assert saved.name.endswith(f"-{old}-to-{new}")
     files = {path.name: yaml.safe_load(path.read_text()) for path in saved.glob("*.yaml")}
     names = {(item["kind"], item["metadata"]["name"]) for doc in files.values() for item in doc["items"]}
@@ -162,3 +199,25 @@ def test_v1_10_2_upgrades_to_v1_11_0_in_place_with_kubernetes_and_the_users_obje
     back = kfinstall("up", "--pins", str(pins), "-k", "v1.10.2", "--yes", env=env)
     assert back.returncode == 2
     assert "holds Kubeflow v1.11.0; v1.10.2 is older, and kfinstall does not downgrade" in back.stderr
+
+
+@needs_bundle
+@pytest.mark.timeout(1500)
+def test_v1_11_0_upgrades_to_26_03_and_an_interrupted_upgrade_resumes(
+    fake_tools: FakeTools, bundle_releases, shared_builds: Path, tmp_path: Path
+) -> None:
+    fake_tools.set(double_args=RACY, minikube_version="v1.37.0", **release_tools("26.03"))
+    env = {
+        **isolated_env(fake_tools.env, tmp_path, builds=shared_builds),
+        "KFINSTALL_STATE_DIR": str(tmp_path / "state"),
+    }
+    pins = bundle_releases["26.03"].pins
+
+    said = upgrade_and_check(fake_tools, env, pins, "v1.11.0", "26.03", tmp_path, interrupted=True)
+
+    assert "pruning" in said  # the resumed run still pruned what v1.11.0 had and 26.03 has not
+    starts = [call for call in fake_tools.calls("minikube") if call[:1] == ["start"]]
+    assert len(starts) == 1  # both releases run on Kubernetes v1.34.0: no upgrade of the cluster
+    record = json.loads(kubectl(fake_tools, "get", "configmap", "kfinstall-install", "-n", "kube-system",
+                                "-o", "jsonpath={.data.install\\.json}"))  # fmt: skip
+    assert record["release"] == "26.03" and record["upgrading_from"] is None

@@ -231,7 +231,8 @@ def continue_install(values: dict[str, Any]) -> tuple[str | None, Existing | Non
         values["profile"] = given_profile or DEFAULT_PROFILE
         wanted = str(values.get("kubeflow_version") or "").removeprefix("v")
         record = existing.record if existing is not None else None
-        if existing is not None and record is not None and wanted and wanted != record.release.removeprefix("v"):
+        upgrading = record is not None and (record.upgrading_from or wanted != record.release.removeprefix("v"))
+        if existing is not None and record is not None and wanted and upgrading:
             # another release over an install: an upgrade, which keeps the cluster as it is (commands/upgrade.py)
             state = existing.state
             kept = {"cpus": state.cpus, "memory": f"{state.memory_mb}mb" if state.memory_mb else None,
