@@ -37,10 +37,11 @@ def test_an_object_kfinstall_applied_that_the_new_build_lacks_is_pruned(pins: Pi
     assert plan.removed == ("pipelines",) and plan.added == ()
 
 
-def test_objects_without_kfinstalls_label_or_owned_by_another_are_never_pruned(pins: Pins) -> None:
+def test_objects_without_kfinstalls_label_owned_by_another_or_a_services_endpoints_are_never_pruned(pins: Pins) -> None:
     owned = deployment("made-by-a-controller", {"a": "b"})
     owned["metadata"]["ownerReferences"] = [{"kind": "Thing", "name": "x", "uid": "1"}]
-    live = [obj("ConfigMap", "users-own", "kubeflow", component=None), owned]
+    endpoints = obj("Endpoints", "katib-ui", "kubeflow")  # the Service's labels, copied by its controller
+    live = [obj("ConfigMap", "users-own", "kubeflow", component=None), owned, endpoints]
     plan = plan_upgrade("v1.10.2", ["katib"], pins.get("v1.11.0"), ["katib"], live, [])
     assert plan.prune == ()
 
@@ -56,7 +57,9 @@ def test_claims_profiles_and_the_profiles_crd_are_kept_not_pruned(pins: Pins) ->
     assert sorted(r.name for r in plan.kept) == ["kubeflow-user-example-com", "minio-pvc", "profiles.kubeflow.org"]
 
 
-def test_the_prune_order_is_webhooks_first_components_newest_first_namespaces_then_crds_last(pins: Pins) -> None:
+def test_the_prune_order_is_webhooks_first_components_newest_first_crds_last_and_namespaces_are_kept(
+    pins: Pins,
+) -> None:
     live = [
         obj("CustomResourceDefinition", "experiments.kubeflow.org", api="apiextensions.k8s.io/v1"),
         obj("Namespace", "katib-ns"),
@@ -67,7 +70,8 @@ def test_the_prune_order_is_webhooks_first_components_newest_first_namespaces_th
     ]
     plan = plan_upgrade("v1.10.2", ["central-dashboard", "katib"], pins.get("v1.10.2"), [], live, [])
     assert [r.kind for r in plan.prune] == ["ValidatingWebhookConfiguration", "Service", "ClusterRole", "Service",
-                                            "Namespace", "CustomResourceDefinition"]  # fmt: skip
+                                            "CustomResourceDefinition"]  # fmt: skip
+    assert [str(r) for r in plan.kept] == ["namespace/katib-ns"]  # it may hold what the user made
     assert [r.component for r in plan.prune[1:4]] == ["katib", "katib", "central-dashboard"]
 
 

@@ -147,6 +147,11 @@ def upgrade_and_check(
     assert plan.returncode == 0, plan.stderr
     assert f"Upgrade from {old} to {new}" in plan.stdout
     assert "backup-user-data" in plan.stdout and "prune" in plan.stdout
+    assert "to prune (kfinstall's labels, absent from the new build): " in plan.stdout
+    listed = kfinstall("plan", "--pins", str(pins), "-k", new, "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    to_prune = json.loads(listed.stdout)["upgrade_plan"]["prune"]
+    assert to_prune  # each release drops objects of the one before
     if interrupted:
         interrupt_once_installing(fake_tools, env, pins, new)
 
@@ -162,7 +167,9 @@ def upgrade_and_check(
         if o["metadata"]["labels"].get("kfinstall.dev/release") != new and o["kind"] != "PersistentVolumeClaim"
     ]
     assert not stale, stale
-    assert old_objects - {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in after}
+    gone = old_objects - {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in after}
+    pruned = {entry.split("/", 1)[1].split(" -n ")[0] for entry in to_prune}
+    assert pruned <= {name for _, _, name in gone}, pruned - {name for _, _, name in gone}  # as plan listed
 
     saved = sorted((Path(env["KFINSTALL_STATE_DIR"]) / "backups" / "kubeflow").iterdir())[-1]
     assert saved.name.endswith(f"-{old}-to-{new}")

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from kfinstall.install.steps import Step
-    from kfinstall.install.up import InstallPlan
+    from kfinstall.install.up import InstallPlan, UpOptions
+    from kfinstall.install.upgrade import UpgradePlan
     from kfinstall.ui.messages import Voice
 
 
@@ -27,6 +28,9 @@ class Plan:
     install: InstallPlan
     todo: list[Step]
     reason: str | None
+    options: UpOptions | None = None
+    #: For an upgrade: what it would prune and replace (commands/upgrade.py, install/upgrade_steps.preview).
+    upgrade_plan: UpgradePlan | None = None
 
 
 def prepare(
@@ -43,24 +47,35 @@ def prepare(
     from kfinstall.commands import upgrade
 
     install = upgrade.detect(install, existing, pins)
-    return Plan(install, steps(install, options), reason)
+    return Plan(install, steps(install, options), reason, options)
 
 
 def plan(request: Plan, say: Voice) -> Plan:
-    return request  # everything is decided in `prepare`: nothing runs
+    """Everything is decided in `prepare`; an upgrade also builds the new release to list what it prunes."""
+    if request.install.upgrade is None or request.options is None:
+        return request
+    from dataclasses import replace
+
+    from kfinstall.install.upgrade_steps import preview
+
+    return replace(request, upgrade_plan=preview(request.install, request.options, say.step))
 
 
 def as_json(result: Plan) -> dict[str, Any]:
     document = {**result.install.as_dict(), "release_reason": result.reason}
     document["steps"] = [{"name": step.name, "description": step.description} for step in result.todo]
+    if result.upgrade_plan is not None:
+        document["upgrade_plan"] = result.upgrade_plan.as_dict()
     return document
 
 
 def show(result: Plan) -> None:
-    _render_plan(result.install, result.todo, result.reason)
+    _render_plan(result.install, result.todo, result.reason, result.upgrade_plan)
 
 
-def _render_plan(install: InstallPlan, todo: list[Step], reason: str | None = None) -> None:
+def _render_plan(
+    install: InstallPlan, todo: list[Step], reason: str | None = None, upgrade_plan: UpgradePlan | None = None
+) -> None:
     from kfinstall.minikube import cluster
     from kfinstall.ui import output
 
@@ -90,7 +105,7 @@ def _render_plan(install: InstallPlan, todo: list[Step], reason: str | None = No
     if install.upgrade is not None:
         from kfinstall.ui.upgrade_plan import render_upgrade
 
-        render_upgrade(install.upgrade, console)
+        render_upgrade(install.upgrade, upgrade_plan, console)
     _render_steps(todo, console)
 
 

@@ -7,10 +7,13 @@ resources", plus version-specific notes (kubeflow/community-distribution README,
 that the new build no longer has. Never pruned, whatever the build says:
 
 - objects another object owns (`ownerReferences`): a controller made them and the garbage collector removes them
-  with their owner;
+  with their owner; and a Service's Endpoints, which carry the Service's labels and no owner (kubernetes
+  pkg/controller/endpoint/endpoints_controller.go copies `service.Labels` onto them): they go with the Service;
 - PersistentVolumeClaims: they hold data (KFP's MySQL and artifacts, Katib's database): kept and listed;
 - Profiles and the Profiles CRD: upstream warns "Never delete the Profiles CRD; it would delete every profile
-  namespace" (26.03 upgrade notes), and a Profile is the user's namespace.
+  namespace" (26.03 upgrade notes), and a Profile is the user's namespace;
+- Namespaces: deleting one deletes everything in it, also what the user made there (upstream: "Do NOT delete any
+  CustomResourceDefinition or Namespace", the same notes): kept and listed, for the user to delete once empty.
 
 Objects whose immutable fields change between the live object and the new build cannot be applied over (the API
 server answers `field is immutable`, upstream's note on e.g. a Deployment's `spec.selector`): they are deleted and
@@ -57,9 +60,11 @@ IMMUTABLE: dict[tuple[str, str], tuple[tuple[tuple[str, ...], bool], ...]] = {
 }
 
 #: Kept whatever the new build says (module docstring): data, and what upstream says never to delete.
-KEPT_KINDS = frozenset({("", "PersistentVolumeClaim"), ("kubeflow.org", "Profile")})
+KEPT_KINDS = frozenset({("", "PersistentVolumeClaim"), ("kubeflow.org", "Profile"), ("", "Namespace")})
 KEPT_CRDS = frozenset({"profiles.kubeflow.org"})
 _WEBHOOKS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
+#: Made by a controller from another object, with its labels (module docstring).
+CONTROLLER_MADE = frozenset({("", "Endpoints"), ("discovery.k8s.io", "EndpointSlice")})
 
 
 def identity(obj: Obj) -> Identity:
@@ -152,7 +157,7 @@ class UpgradePlan:
     target: str
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
-    #: In the order they are deleted: webhook configurations, namespaced, cluster-scoped, namespaces, CRDs last.
+    #: In the order they are deleted: webhook configurations, namespaced, cluster-scoped, CRDs last.
     prune: tuple[Ref, ...] = ()
     #: Labelled, absent from the new build, and kept (data; what upstream says never to delete).
     kept: tuple[Ref, ...] = ()
@@ -219,6 +224,8 @@ def plan_upgrade(
         metadata = obj.get("metadata") or {}
         if key in seen or not (metadata.get("labels") or {}).get(COMPONENT_LABEL) or metadata.get("ownerReferences"):
             continue
+        if (key[0], key[1]) in CONTROLLER_MADE:
+            continue
         seen.add(key)
         ref = Ref.of(obj)
         if key in new:
@@ -248,8 +255,8 @@ def plan_upgrade(
 
 def prune_order(refs: Iterable[Ref], order: Sequence[str]) -> list[Ref]:
     """Webhook configurations first (a webhook whose service is gone would block the deletions it guards), then
-    components newest first (namespaced objects, then cluster-scoped), namespaces, and CRDs last (their custom
-    resources go while the controllers could still act): the order of `kfinstall down --keep-cluster`."""
+    components newest first (namespaced objects, then cluster-scoped), and CRDs last (their custom resources go
+    while the controllers could still act): the order of `kfinstall down --keep-cluster` (namespaces are kept)."""
     position = {component: index for index, component in enumerate(dict.fromkeys(order))}
 
     def rank(ref: Ref) -> tuple[int, int, int]:

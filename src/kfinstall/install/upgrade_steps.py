@@ -22,7 +22,10 @@ from kfinstall.manifests.objects import RELEASE_LABEL
 from kfinstall.ui.words import count
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kfinstall.install.context import UpContext
+    from kfinstall.install.up import InstallPlan, UpOptions
     from kfinstall.install.upgrade import UpgradePlan
 
 
@@ -94,7 +97,7 @@ class Prune:
         plan = _plan_now(ctx)
         batches: list[tuple[str, list[Ref]]] = []
         for ref in plan.prune:
-            title = {"Namespace": "namespaces", "CustomResourceDefinition": "custom resource definitions"}.get(
+            title = {"CustomResourceDefinition": "custom resource definitions"}.get(
                 ref.kind, "webhook configurations" if ref.kind.endswith("WebhookConfiguration") else ref.component
             )
             if not batches or batches[-1][0] != title:
@@ -105,7 +108,8 @@ class Prune:
             ctx.report(Event("step", f"pruning {title} ({count(len(refs), 'object')}): {names}"))
             labelled.delete(ctx.kubectl, [ref.manifest() for ref in refs], f"the old objects of {title}")
         for ref in plan.kept:
-            ctx.report(Event("note", f"kept {ref}: it holds data (the new build no longer has it)"))
+            ctx.report(Event("note", f"kept {ref}: it may hold your data (the new build no longer has it; delete it "
+                                     "yourself once you no longer need it)"))  # fmt: skip
         if not plan.prune:
             ctx.report(Event("step", "nothing to prune: every object kfinstall applied is in the new build"))
         record = ctx.writer.record
@@ -114,3 +118,24 @@ class Prune:
         record.components = {c: entry for c, entry in record.components.items() if c in selected}
         record.upgrading_from, record.upgrading_components = None, []
         ctx.writer.save()
+
+
+def preview(install: InstallPlan, options: UpOptions, say: Callable[[str], None]) -> UpgradePlan:
+    """What the upgrade of `install` would prune and replace, for `kfinstall plan`: the new release fetched and built
+    (into the cache, as `up` would) and compared with the cluster's labelled objects; nothing on the cluster
+    changes."""
+    from kfinstall.install.builds import ComponentBuilds, fetch_manifests
+    from kfinstall.kube.kubectl import Kubectl
+
+    upgrade = install.upgrade
+    assert upgrade is not None
+    say(f"building {install.release.tag} to compare it with what is installed (nothing changes)")
+    checkout = fetch_manifests(install, options, on_wait=say)
+    builds = ComponentBuilds(install, checkout, options.login, lambda event: None)
+    try:
+        built = [obj for work in builds.wait_all() for obj in work.objects]
+    finally:
+        builds.cancel()
+    live = labelled.labelled_objects(Kubectl(install.context))
+    return plan_upgrade(upgrade.installed, upgrade.components, install.release, install.selection.ids, live, built,
+                        upgrade.kubernetes)  # fmt: skip
