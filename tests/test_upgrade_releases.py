@@ -130,32 +130,35 @@ def interrupt_once_installing(fake_tools: FakeTools, env: dict[str, str], pins: 
 
 def upgrade_and_check(
     fake_tools: FakeTools, env: dict[str, str], pins: Path, old: str, new: str, tmp_path: Path,
-    interrupted: bool = False,
+    interrupted: bool = False, profile: str = "minimal", without: tuple[str, ...] = (),
 ) -> str:  # fmt: skip
     """Install `old`, add the user's objects, upgrade to `new` (`interrupted`: first an upgrade stopped half-way);
     the checks every upgrade must pass. Returns the (last) upgrade's stderr."""
-    install(fake_tools, env, pins, old, "--profile", "minimal")
+    install(fake_tools, env, pins, old, "--profile", profile)
     kubectl(fake_tools, "apply", "--server-side", "-f", "-", stdin=USER_OBJECTS)
     before = uids(fake_tools)
     old_objects = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in labelled(fake_tools)}
 
-    asked = kfinstall("up", "--pins", str(pins), "-k", new, env=env)  # no terminal, no --yes: refused, unchanged
+    asked = kfinstall(
+        "up", "--pins", str(pins), "-k", new, *without, env=env
+    )  # no terminal, no --yes: refused, unchanged
     assert asked.returncode == 2, asked.stderr
     assert "upgrades the install (it deletes objects) and there is no terminal to ask on" in asked.stderr
 
-    plan = kfinstall("plan", "--pins", str(pins), "-k", new, env=env)
+    plan = kfinstall("plan", "--pins", str(pins), "-k", new, *without, env=env)
     assert plan.returncode == 0, plan.stderr
     assert f"Upgrade from {old} to {new}" in plan.stdout
     assert "backup-user-data" in plan.stdout and "prune" in plan.stdout
     assert "to prune (kfinstall's labels, absent from the new build): " in plan.stdout
-    listed = kfinstall("plan", "--pins", str(pins), "-k", new, "--json", env=env)
+    listed = kfinstall("plan", "--pins", str(pins), "-k", new, *without, "--json", env=env)
     assert listed.returncode == 0, listed.stderr
     to_prune = json.loads(listed.stdout)["upgrade_plan"]["prune"]
     assert to_prune  # each release drops objects of the one before
     if interrupted:
         interrupt_once_installing(fake_tools, env, pins, new)
 
-    done = kfinstall("up", "--pins", str(pins), "-k", new, "--yes", "--timeout", "400", env=env, timeout=900)
+    done = kfinstall("up", "--pins", str(pins), "-k", new, *without, "--yes", "--timeout", "400", env=env,
+                     timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stderr[-4000:]
     assert f"Kubeflow {new} is ready" in done.stderr
     assert not unready(fake_tools)
@@ -164,7 +167,8 @@ def upgrade_and_check(
     stale = [
         f"{o['kind']}/{o['metadata']['name']}"
         for o in after
-        if o["metadata"]["labels"].get("kfinstall.dev/release") != new and o["kind"] != "PersistentVolumeClaim"
+        if o["metadata"]["labels"].get("kfinstall.dev/release") != new
+        and o["kind"] not in ("PersistentVolumeClaim", "Namespace")  # kept: they may hold the user's data
     ]
     assert not stale, stale
     gone = old_objects - {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in after}
@@ -228,3 +232,32 @@ def test_v1_11_0_upgrades_to_26_03_and_an_interrupted_upgrade_resumes(
     record = json.loads(kubectl(fake_tools, "get", "configmap", "kfinstall-install", "-n", "kube-system",
                                 "-o", "jsonpath={.data.install\\.json}"))  # fmt: skip
     assert record["release"] == "26.03" and record["upgrading_from"] is None
+
+
+@needs_bundle
+@pytest.mark.timeout(1500)
+def test_v1_10_2_standard_upgrades_to_v1_11_0_deleting_minio_and_keeping_the_pipelines_volumes(
+    fake_tools: FakeTools, bundle_releases, shared_builds: Path, tmp_path: Path
+) -> None:
+    """v1.11.0's Pipelines and Trainer need the network to build: the offline standard profile leaves them out,
+    so Pipelines (with minio, which v1.11.0's notes delete) and the Training Operator are removed."""
+    fake_tools.set(double_args=RACY, minikube_version="v1.37.0", **release_tools("v1.11.0"))
+    env = {
+        **isolated_env(fake_tools.env, tmp_path, builds=shared_builds),
+        "KFINSTALL_STATE_DIR": str(tmp_path / "state"),
+    }
+    pins = bundle_releases["v1.11.0"].pins
+    without = ("--profile", "standard", "--without", "pipelines", "--without", "trainer")
+
+    said = upgrade_and_check(fake_tools, env, pins, "v1.10.2", "v1.11.0", tmp_path, profile="standard", without=without)
+
+    assert (
+        "deleting deployment.apps/minio -n kubeflow: Pipelines' artifact store minio is replaced by seaweedfs" in said
+    )
+    assert "kept persistentvolumeclaim/minio-pvc -n kubeflow" in said  # the artifacts, for the user to copy
+    assert "kept persistentvolumeclaim/mysql-pv-claim -n kubeflow" in said  # KFP's database
+    for kind, name in [("deployment", "minio"), ("deployment", "ml-pipeline"), ("deployment", "training-operator")]:
+        shown = kubectl(fake_tools, "get", kind, "-n", "kubeflow", "-o", "jsonpath={.items[*].metadata.name}")
+        assert name not in shown.split(), name
+    claims = kubectl(fake_tools, "get", "pvc", "-n", "kubeflow", "-o", "jsonpath={.items[*].metadata.name}").split()
+    assert {"minio-pvc", "mysql-pv-claim"} <= set(claims)
