@@ -96,3 +96,16 @@ def test_on_a_terminal_the_removal_is_asked_and_no_changes_nothing(
     assert "Removed: katib" in " ".join(out.split())
     assert "kept Kubeflow v0.1.0 as it is: nothing changed" in err
     assert kubectl(env, "get", "deployment", "katib-controller", "-n", "kubeflow", "-o", "name").returncode == 0
+
+
+def test_a_change_that_would_take_the_cluster_to_an_older_kubernetes_is_refused_before_anything_changes(
+    env: dict[str, str], synthetic_release: LocalRelease
+) -> None:
+    installed(env, synthetic_release)  # Kubernetes v1.34.0, the release's default
+    older = kfinstall("up", "--pins", str(synthetic_release.pins), "--without", "katib", "--k8s-version", "v1.33.0",
+                      "--yes", env=env)  # fmt: skip
+    assert older.returncode == 2, older.stderr
+    assert "runs Kubernetes v1.34.0, newer than the v1.33.0" in older.stderr
+    assert "minikube cannot downgrade a cluster (K8S_DOWNGRADE_UNSUPPORTED)" in older.stderr
+    assert "Traceback" not in older.stderr
+    assert kubectl(env, "get", "deployment", "katib-controller", "-n", "kubeflow", "-o", "name").returncode == 0
