@@ -459,6 +459,7 @@ def up(
         verbose=verbose,
         json=json_output,
         prompt=not yes and sys.stdin.isatty(),
+        yes=yes,
         **values,
     )
 

@@ -27,6 +27,10 @@ def _serve(args: argparse.Namespace) -> int:
     scenario.update(**_parse_knobs(args.set or []))
     state_dir = Path(args.state_dir)
     double = DoubleServer(scenario, state_dir=state_dir).start()
+    if args.restore:  # an in-place Kubernetes upgrade: what etcd kept (tests/double/persist.py)
+        from tests.double import persist
+
+        print(f"restored {persist.load(double.cluster, Path(args.restore))} objects", flush=True)
     info = {"pid": os.getpid(), "url": double.url, "port": double.port, "control_url": double.control_url}
     tmp = state_dir / "apiserver.json.tmp"
     tmp.write_text(json.dumps(info))
@@ -125,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--state-dir", required=True, help="where apiserver.json, requests.jsonl and ready.jsonl are written"
     )
+    serve.add_argument("--restore", metavar="FILE", help="start with the objects a `POST /_double/save` wrote")
     serve.add_argument("--k8s-version", default="v1.34.0", help="gitVersion served; decides the served APIs")
     serve.add_argument("--cpus", type=int, default=8, help="node cpu capacity")
     serve.add_argument("--memory", type=int, default=16384, help="node memory capacity in MiB")

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from tests.double import errors, listmapkeys, merge, names, typed
+from tests.double import errors, immutable, listmapkeys, merge, names, typed
 from tests.double.catalog import ResourceType
 from tests.double.cluster import Cluster, Obj
 from tests.double.merge import clone
@@ -165,6 +165,7 @@ class Api:
             if rv and rv != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.group_resource, name)
             if not subresource:
+                immutable.check(rt.group, rt.kind, current, body)
                 self.c.admit(rt, ns, body, "UPDATE")
             if dry_run:
                 return render(body, rt)
@@ -205,6 +206,7 @@ class Api:
                 ) from None
             new = self._check_body(rt, ns, new, name)
             if not subresource:
+                immutable.check(rt.group, rt.kind, current, new)
                 self.c.admit(rt, ns, new, "UPDATE")
             if dry_run:
                 return 200, render(new, rt)
@@ -282,6 +284,8 @@ class Api:
         others = [cfg for m, cfg in configs.items() if m != manager]
         new = merge.server_side_apply(render(current, rt) if current else None, applied, previous, others)
         new = self._check_body(rt, ns, new, name)
+        if current is not None and not subresource:
+            immutable.check(rt.group, rt.kind, current, new)
         self.c.admit(rt, ns, new, "UPDATE" if current is not None else "CREATE")
         if dry_run:
             return 200, render(new, rt)

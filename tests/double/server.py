@@ -684,6 +684,10 @@ class ControlHandler(_Base):
                 double.set_fault(**data)
             elif path == "/_double/restart":
                 double.restart(float(data.get("down_for", 1.0)))
+            elif path == "/_double/save":  # before an in-place Kubernetes upgrade (tests/double/persist.py)
+                from tests.double import persist
+
+                return self._send(200, {"saved": persist.save(double.cluster, Path(data["path"]))})
             elif path == "/_double/pull":
                 image = data.get("image")
                 if not isinstance(image, str) or not image:

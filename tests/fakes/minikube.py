@@ -745,13 +745,16 @@ def restart(profile: str, parsed: Parsed, existing: dict[str, Any], version: str
     if state == "Running" and cluster.apiserver_running(profile) and not upgrade:
         step("Running", f'Updating the running {existing["Driver"]} "{profile}" container ...')
         return done(profile, existing, reuse=True)
+    kept = None
     if state in ("Running", "Paused"):
+        # an in-place upgrade keeps the node and its etcd: every object survives (tests/double/persist.py)
+        kept = cluster.save_double(profile) if upgrade and state == "Running" else None
         cluster.stop_double(profile)
         step("Running", f'Updating the running {existing["Driver"]} "{profile}" container ...')
     else:
         step("Restarting", f'Restarting existing {existing["Driver"]} container for "{profile}" ...')
     gpus = common.gpu_count() if existing.get("GPUs") in ("all", "nvidia") else 0
-    return boot(profile, parsed, existing, gpus)
+    return boot(profile, parsed, existing, gpus, restore=kept)
 
 
 def wait_for_start_gate(limit: float = 120.0) -> bool:
@@ -769,7 +772,7 @@ def wait_for_start_gate(limit: float = 120.0) -> bool:
     return True
 
 
-def boot(profile: str, parsed: Parsed, config: dict[str, Any], gpus: int) -> int:
+def boot(profile: str, parsed: Parsed, config: dict[str, Any], gpus: int, restore: Path | None = None) -> int:
     """Start the API server double and write the kubeconfig context, printing what minikube prints meanwhile."""
     version = config["KubernetesConfig"]["KubernetesVersion"]
     runtime = config["KubernetesConfig"]["ContainerRuntime"]
@@ -787,7 +790,8 @@ def boot(profile: str, parsed: Parsed, config: dict[str, Any], gpus: int) -> int
         options = config["KubernetesConfig"]["ExtraOptions"] or []
         issuer = next((o["Value"] for o in options if (o["Component"], o["Key"]) == ("apiserver",
                        "service-account-issuer")), None)  # fmt: skip
-        info = cluster.start_double(profile, version, config["CPUs"], config["Memory"], gpus, runtime, issuer)
+        info = cluster.start_double(profile, version, config["CPUs"], config["Memory"], gpus, runtime, issuer,
+                                    restore)  # fmt: skip
     except cluster.DoubleFailed as error:
         raise fail("GUEST_START", 80, f"failed to start node: {error}") from None
     step("SubStep", "Generating certificates and keys ...")

@@ -122,7 +122,7 @@ def _gpu_logs(gpus: int) -> list[str]:
 
 def start_double(
     name: str, k8s_version: str, cpus: int, memory_mb: int, gpus: int, runtime: str = "docker",
-    issuer: str | None = None,
+    issuer: str | None = None, restore: Path | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Start the double for profile `name` in the background and wait until it listens; returns apiserver.json.
 
@@ -157,6 +157,7 @@ def start_double(
         # (kubernetes/minikube pkg/minikube/bootstrapper/bsutil/kubeadm.go): the issuer of its tokens
         *(("--set", f"service_account_issuer={issuer}") if issuer else ()),
         *shlex.split(os.environ.get("FAKE_MINIKUBE_DOUBLE_ARGS", "")),
+        *(("--restore", str(restore)) if restore is not None else ()),
     ]
     owner = os.environ.get("FAKE_TOOLS_OWNER_PID")
     if owner:  # inside pytest: a watchdog stops the double if the test run dies without its teardown
@@ -203,6 +204,25 @@ def stop_process(pid: int, timeout: float = 10.0) -> None:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         return
+
+
+def save_double(name: str) -> Path | None:
+    """Before an in-place Kubernetes upgrade: the running double writes its objects to a file (what etcd keeps,
+    tests/double/persist.py); None when it does not answer (then the upgraded cluster starts empty)."""
+    import urllib.request
+
+    info = apiserver_info(name)
+    if info is None:
+        return None
+    path = profile_dir(name) / "etcd.json"
+    request = urllib.request.Request(
+        info["control_url"] + "/_double/save", data=json.dumps({"path": str(path)}).encode(), method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60):
+            return path
+    except OSError:
+        return None
 
 
 def stop_double(name: str) -> None:

@@ -227,7 +227,20 @@ def continue_install(values: dict[str, Any]) -> tuple[str | None, Existing | Non
         return None, None
     existing = existing_install(str(values["minikube_profile"]))
     if values.get("kubeflow_version") or values.get("profile") or values.get("gpus"):
-        values["profile"] = values.get("profile") or DEFAULT_PROFILE
+        given_profile = values.get("profile")
+        values["profile"] = given_profile or DEFAULT_PROFILE
+        wanted = str(values.get("kubeflow_version") or "").removeprefix("v")
+        record = existing.record if existing is not None else None
+        upgrading = record is not None and (record.upgrading_from or wanted != record.release.removeprefix("v"))
+        if existing is not None and record is not None and wanted and upgrading:
+            # another release over an install: an upgrade, which keeps the cluster as it is (commands/upgrade.py)
+            state = existing.state
+            kept = {"cpus": state.cpus, "memory": f"{state.memory_mb}mb" if state.memory_mb else None,
+                    "driver": state.driver}  # fmt: skip
+            for key, value in kept.items():
+                if values.get(key) is None and value:
+                    values[key] = str(value)
+            values["profile"] = given_profile or record.profile  # the profile installed, in the new release
         return None, existing
     values["profile"] = DEFAULT_PROFILE
     if existing is None:
@@ -300,6 +313,8 @@ def refuse_incompatible(install: InstallPlan, existing: Existing | None) -> None
     if spec is None or existing is None:
         return
     problems = incompatibilities(existing.state, spec)
+    if install.upgrade is not None and install.upgrade.kubernetes is not None:  # minikube upgrades it in place
+        problems = [problem for problem in problems if not problem.startswith("it runs Kubernetes")]
     if not problems:
         return
     record = existing.record

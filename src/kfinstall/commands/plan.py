@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
     from kfinstall.install.sizing import Sizing
     from kfinstall.install.steps import Step
-    from kfinstall.install.up import InstallPlan
+    from kfinstall.install.up import InstallPlan, UpOptions
+    from kfinstall.install.upgrade import UpgradePlan
     from kfinstall.ui.messages import Voice
 
 
@@ -29,6 +30,9 @@ class Plan:
     todo: list[Step]
     reason: str | None
     sizing: Sizing | None = None
+    options: UpOptions | None = None
+    #: For an upgrade: what it would prune and replace (commands/upgrade.py, install/upgrade_steps.preview).
+    upgrade_plan: UpgradePlan | None = None
 
 
 def prepare(
@@ -42,30 +46,46 @@ def prepare(
     login = None
     if password_file is not None or password_stdin or email is not None:
         login = read_login(password_file, password_stdin, email, prompt=False)
-    options, install, _, reason, existing = plan_continuing(values, login)  # `up` continues a profile: so does plan
+    options, install, pins, reason, existing = plan_continuing(values, login)  # `up` continues a profile: so does plan
+    from kfinstall.commands import upgrade
+
+    install = upgrade.detect(install, existing, pins)  # another release, or fewer components: an upgrade
     refuse_incompatible(install, existing)  # what `up` refuses before anything runs, plan refuses too
     sizing = plan_sizing(install, existing.state if existing is not None else None)
     refuse_too_small(sizing)
-    return Plan(install, steps(install, options), reason, sizing)
+    return Plan(install, steps(install, options), reason, sizing, options)
 
 
 def plan(request: Plan, say: Voice) -> Plan:
-    return request  # everything is decided in `prepare`: nothing runs
+    """Everything is decided in `prepare`; an upgrade also builds the new release to list what it prunes."""
+    if request.install.upgrade is None or request.options is None:
+        return request
+    from dataclasses import replace
+
+    from kfinstall.install.upgrade_steps import preview
+
+    return replace(request, upgrade_plan=preview(request.install, request.options, say.step))
 
 
 def as_json(result: Plan) -> dict[str, Any]:
     document = {**result.install.as_dict(), "release_reason": result.reason}
     document["requests"] = result.sizing.as_dict() if result.sizing is not None else None
     document["steps"] = [{"name": step.name, "description": step.description} for step in result.todo]
+    if result.upgrade_plan is not None:
+        document["upgrade_plan"] = result.upgrade_plan.as_dict()
     return document
 
 
 def show(result: Plan) -> None:
-    _render_plan(result.install, result.todo, result.reason, result.sizing)
+    _render_plan(result.install, result.todo, result.reason, result.sizing, result.upgrade_plan)
 
 
 def _render_plan(
-    install: InstallPlan, todo: list[Step], reason: str | None = None, sizing: Sizing | None = None
+    install: InstallPlan,
+    todo: list[Step],
+    reason: str | None = None,
+    sizing: Sizing | None = None,
+    upgrade_plan: UpgradePlan | None = None,
 ) -> None:
     from kfinstall.minikube import cluster
     from kfinstall.ui import output
@@ -97,6 +117,10 @@ def _render_plan(
         from kfinstall.ui import sizing as sizing_table
 
         sizing_table.show(sizing, console)
+    if install.upgrade is not None:
+        from kfinstall.ui.upgrade_plan import render_upgrade
+
+        render_upgrade(install.upgrade, upgrade_plan, console)
     _render_steps(todo, console)
 
 

@@ -38,6 +38,8 @@ class StatusReport:
     minikube_profile: str | None = None
     #: Why the install record on the cluster cannot be read (then `components` come from the labels alone).
     record_problem: str | None = None
+    #: The newest pinned release when it is newer than the one installed (`kfinstall up -k NEWER` upgrades).
+    newer: str | None = None
 
     @property
     def incomplete(self) -> bool:
@@ -70,6 +72,7 @@ class StatusReport:
             },
             "install": None if self.record is None else {**asdict(self.record), "incomplete": self.incomplete},
             "record_problem": self.record_problem,
+            "newer_release": self.newer,
             "components": [
                 {
                     "id": c.id,
@@ -170,8 +173,24 @@ def collect(query: StatusQuery) -> StatusReport:
     ids = list(record.components)
     components = health.component_health(ids, workloads, pods, events, applied=record.components)
     return StatusReport(
-        cluster_state, context, server_version, record, tuple(components), usage, minikube_profile=profile_name
-    )
+        cluster_state, context, server_version, record, tuple(components), usage, minikube_profile=profile_name,
+        newer=newer_release(record.upgrading_from or record.release),
+    )  # fmt: skip
+
+
+def newer_release(installed: str) -> str | None:
+    """The newest release of the shipped pins, when it is newer than `installed` (None: none, or `installed` is not
+    a shipped release: one of another pins file, `up --pins`, is upgraded with that file)."""
+    from kfinstall.release.pins import load_pins, release_order
+
+    try:
+        pins = load_pins()
+        if installed not in pins.tags:
+            return None
+        newest = pins.newest
+        return newest.tag if newest.order > release_order(installed) else None
+    except (KfError, ValueError):
+        return None
 
 
 def _items(result: Any) -> list[dict[str, Any]]:

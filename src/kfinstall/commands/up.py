@@ -56,7 +56,14 @@ class Installed:
 
 
 def prepare(
-    *, password_file: Path | None, password_stdin: bool, email: str | None, prompt: bool, json: bool, **values: Any
+    *,
+    password_file: Path | None,
+    password_stdin: bool,
+    email: str | None,
+    prompt: bool,
+    json: bool,
+    yes: bool = False,
+    **values: Any,
 ) -> UpRequest:
     """Everything decided before anything runs. With no release, profile or GPU options, an existing minikube
     profile is continued as it is (`continue_install`); one that cannot hold the plan is explained now. The
@@ -71,9 +78,13 @@ def prepare(
     login = read_login(password_file, password_stdin, email, prompt=False)
     # a bad input stops here: no log, no cache, no cluster change
     options, install, pins, reason, existing = plan_continuing(values, login, check_inputs)
+    from kfinstall.commands import upgrade
+
+    install = upgrade.detect(install, existing, pins)  # another release, or fewer components: an upgrade
     refuse_incompatible(install, existing)
     local = check_inputs(install, options)
     todo = steps(install, options)
+    upgrade.confirm(install, yes=yes, prompt=prompt)  # it deletes things: asked before anything runs
     if prompt and login.hash is None and _uses_password(install, existing):
         todo = _ask_after_checks(todo, email)
     from kfinstall.commands.options import settings_of

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kfinstall.install.builds import ComponentBuilds
     from kfinstall.install.images import Prefetch
     from kfinstall.install.up import InstallPlan, UpOptions
+    from kfinstall.install.upgrade import UpgradePlan
     from kfinstall.kube.record import InstallRecord, RecordWriter
     from kfinstall.manifests.checkout import Checkout
     from kfinstall.release.pins import Pins
@@ -49,6 +50,8 @@ class UpContext:
     prefetch: Prefetch | None = None
     #: Whether `start-minikube` made a new node (it then has none of the release's images).
     new_node: bool = False
+    #: What an upgrade does beyond applying (install/upgrade_steps.py), once the builds and the cluster are known.
+    upgrade_plan: UpgradePlan | None = None
     installed: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
     started: float = field(default_factory=time.monotonic)

@@ -28,6 +28,7 @@ from kfinstall.install.context import UpContext
 from kfinstall.install.events import Event
 from kfinstall.install.installer import Installer
 from kfinstall.install.up import UpResult
+from kfinstall.install.upgrade_steps import BackupUserData, PrepareUpgrade, Prune
 from kfinstall.install.work import ComponentWork, Work
 from kfinstall.kube import record as install_record
 from kfinstall.kube.presence import Presence
@@ -67,21 +68,42 @@ def steps(plan: InstallPlan, options: UpOptions) -> list[Step]:
     count = len(plan.selection.components)
     todo.append(StartBuilds(description=f"build the {count} components in the background, longest chains first"))
     todo.append(LockCluster(description=f"hold the lock of {plan.context!r}: one kfinstall at a time changes it"))
+    upgrade = plan.upgrade
+    if upgrade is not None:
+        todo.append(BackupUserData(description="save your resources (Profiles, Notebooks, PodDefaults, claims, every "
+                                               "custom resource kfinstall did not apply) as YAML under the state "
+                                               "directory, before anything changes"))  # fmt: skip
     if plan.cluster is not None:
         spec = plan.cluster
-        todo.append(StartMinikube(description=f"start minikube profile {spec.profile!r} (Kubernetes "
-                                              f"{spec.kubernetes_version}) once every build succeeded, or reuse it "
-                                              "when it runs and is compatible"))  # fmt: skip
+        if upgrade is not None and upgrade.kubernetes is not None:
+            todo.append(StartMinikube(description=f"upgrade minikube profile {spec.profile!r} in place from "
+                                                  f"Kubernetes {upgrade.kubernetes[0]} to {upgrade.kubernetes[1]} "
+                                                  "once every build succeeded (minikube cannot go back)",
+                                      upgrade_kubernetes=True))  # fmt: skip
+        else:
+            todo.append(StartMinikube(description=f"start minikube profile {spec.profile!r} (Kubernetes "
+                                                  f"{spec.kubernetes_version}) once every build succeeded, or reuse "
+                                                  "it when it runs and is compatible"))  # fmt: skip
         if spec.gpus:  # minikube hands over the GPUs; pods get them once the device plugin runs
             todo.append(WaitForGpus())
         todo.append(LoadCachedImages())  # before anything is applied: before the kubelet pulls
     todo.append(ReadRecord())
+    if upgrade is not None:
+        notes = upgrade.notes
+        deletions = len(notes.deletes) if notes else 0  # (`count` is the number of components here)
+        named = f"the {deletions} deletion(s) of the release's upgrade notes, " if deletions else ""
+        replaced = "then delete the objects whose immutable fields the new build changes (applied anew next)"
+        todo.append(PrepareUpgrade(description=f"from {upgrade.installed}: {named}{replaced}"))
     if options.prefetch_images:
         todo.append(PrefetchImages() if plan.cluster is not None else PrefetchNeedsMinikube())
     todo.append(InstallComponents(description=f"apply the {count} components in dependency order, each once its "
                                               "dependencies are ready, and wait until each is ready"))  # fmt: skip
     if options.prefetch_images and plan.cluster is not None:
         todo.append(FinishPrefetch())
+    if upgrade is not None:
+        removed = f" (components removed: {', '.join(upgrade.removed)})" if upgrade.removed else ""
+        pruned = "delete what kfinstall applied before and the new build no longer has, by its labels, CRDs last"
+        todo.append(Prune(description=f"{pruned}; never a volume or the Profiles CRD{removed}"))
     todo.append(WriteRecord())
     if plan.cluster is not None:
         todo.append(RememberImages())
@@ -268,6 +290,8 @@ class LockCluster:
 class StartMinikube:
     description: str
     name: str = "start-minikube"
+    #: An upgrade to a release that needs a newer Kubernetes: `minikube start` upgrades the profile in place.
+    upgrade_kubernetes: bool = False
 
     def run(self, ctx: UpContext) -> None:
         assert ctx.plan.cluster is not None and ctx.builds is not None
@@ -276,6 +300,7 @@ class StartMinikube:
             ctx.plan.cluster,
             before_start=ctx.builds.wait_all,
             on_start=lambda text: ctx.report(Event("begin", text, task="minikube")),
+            upgrade_kubernetes=self.upgrade_kubernetes,
         )
         ctx.report(Event("step", done, task="minikube"))
         ctx.new_node = done.startswith("started ")
@@ -365,6 +390,9 @@ class ReadRecord:
             record.components = dict(previous.components)
             record.default_password = previous.default_password
             record.email = previous.email
+        if plan.upgrade is not None:  # until `prune` is done: a resumed `up` knows it upgrades (upgrade_steps.py)
+            record.upgrading_from = plan.upgrade.installed
+            record.upgrading_components = list(plan.upgrade.components)
         ctx.writer = install_record.RecordWriter(ctx.kubectl, record, coalesce=1.0)
         if previous is None or previous.release != plan.release.tag or reading.problem is not None:
             ctx.writer.save()  # a new install (or release) is on record before anything is applied

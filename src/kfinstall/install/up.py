@@ -17,6 +17,7 @@ from kfinstall.minikube import cluster
 from kfinstall.release import selection as components
 
 if TYPE_CHECKING:
+    from kfinstall.install.upgrade import Upgrade
     from kfinstall.release.pins import Release
 
 DEFAULT_MINIKUBE_PROFILE = "kubeflow"
@@ -60,9 +61,12 @@ class InstallPlan:
     cluster: cluster.ClusterSpec | None
     context: str
     repo_url: str
+    #: Set when `up` changes an install: another release, or fewer components (install/upgrade.py).
+    upgrade: Upgrade | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "upgrade": None if self.upgrade is None else self.upgrade.as_dict(),
             "release": self.release.tag,
             "commit": self.release.commit,
             "repo": self.repo_url,

@@ -63,6 +63,10 @@ class InstallRecord:
     components: dict[str, ComponentRecord] = field(default_factory=dict)
     #: Component ids in install (dependency) order: `down` removes them in reverse.
     order: list[str] = field(default_factory=list)
+    #: While an upgrade runs (set when it starts, cleared when it finished pruning): the release it upgrades from
+    #: and the components installed then, so that an interrupted upgrade resumes as one (install/upgrade.py).
+    upgrading_from: str | None = None
+    upgrading_components: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     def to_json(self) -> str:

@@ -200,6 +200,7 @@ def ensure_running(
     *,
     before_start: Callable[[], object] | None = None,
     on_start: Callable[[str], None] | None = None,
+    upgrade_kubernetes: bool = False,
 ) -> str:
     """Start (or reuse) the minikube profile; returns what happened, for the progress line.
 
@@ -208,21 +209,25 @@ def ensure_running(
     `minikube start` begins, what it does (`up` shows it with a ticking timer: a first start takes minutes).
     """
     state = profile_state(spec.profile)
+    upgrading = False
     if state.status != "missing":
         problems = incompatibilities(state, spec)
+        if upgrade_kubernetes:  # `minikube start --kubernetes-version=NEWER` upgrades the profile in place
+            kept = [problem for problem in problems if not problem.startswith("it runs Kubernetes")]
+            upgrading, problems = len(kept) != len(problems), kept
         if problems:
             raise UsageError(
                 f"minikube profile {spec.profile!r} exists but " + "; ".join(problems),
                 f"use another cluster beside it with -p NAME; or `kfinstall down -p {spec.profile}` first: "
                 f"{LOST_WITH_CLUSTER}",
             )
-        if state.status == "running":
+        if state.status == "running" and not upgrading:
             return f"reusing running minikube profile {spec.profile!r}"
     if before_start is not None:
         before_start()
     if on_start is not None:
         first = " (a first start downloads the node image: minutes)" if state.status == "missing" else ""
-        verb = "starting" if state.status == "missing" else "restarting"
+        verb = "starting" if state.status == "missing" else "upgrading" if upgrading else "restarting"
         on_start(f"{verb} minikube profile {spec.profile!r}, Kubernetes {spec.kubernetes_version}{first}")
     result = runner.run("minikube", *start_args(spec), timeout=1800)
     if not result.ok:
@@ -231,6 +236,8 @@ def ensure_running(
             f"minikube start failed (exit code {result.exit_code}):\n{_minikube_message(said)}",
             "the full minikube output is in the log file",
         )
+    if upgrading:
+        return f"upgraded minikube profile {spec.profile!r} in place to Kubernetes {spec.kubernetes_version}"
     return f"started minikube profile {spec.profile!r}" if state.status == "missing" else "restarted minikube"
 
 

@@ -390,6 +390,42 @@ class Gateway(_Model):
     source: str = Field(min_length=1)
 
 
+class UpgradeObject(_Model):
+    """One object upstream's upgrade notes name: deleted by exact identity (`--ignore-not-found`) before the new
+    release is applied, and re-created by it when the new build still has it (a changed immutable field, e.g. a
+    ClusterRoleBinding's `roleRef`)."""
+
+    kind: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    namespace: str | None = None
+    #: The API group ("" the core group), with `kind` what `kubectl delete KIND.GROUP` names.
+    group: str = ""
+    why: str = Field(min_length=1)
+
+    @property
+    def resource(self) -> str:
+        """`deployment.apps/minio`, as kubectl takes it."""
+        kind = self.kind.lower()
+        return f"{kind}.{self.group}/{self.name}" if self.group else f"{kind}/{self.name}"
+
+    def __str__(self) -> str:
+        return self.resource + (f" -n {self.namespace}" if self.namespace else "")
+
+
+class UpgradeFrom(_Model):
+    """What upstream says to do when this release replaces an installed `from` release: the objects to delete
+    before applying, and notes for the user (data a user must move by hand, say). Everything else an upgrade does
+    (pruning what the new build no longer has, replacing objects whose immutable fields change) kfinstall works
+    out from the builds; this is only what the builds cannot tell."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    deletes: list[UpgradeObject] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    source: str = Field(min_length=1)
+
+
 class Release(_Model):
     """One pinned Kubeflow release."""
 
@@ -414,6 +450,8 @@ class Release(_Model):
     #: that `kfp.Client()` works in notebooks); `up` puts it into the user's namespace with Pipelines. None: the tag
     #: ships none.
     pipeline_access: str | None = None
+    #: Upgrade notes per older release this one replaces in place (`up -k THIS` over an install of `from`).
+    upgrade_from: list[UpgradeFrom] = Field(default_factory=list)
 
     @field_validator("tag", mode="before")
     @classmethod
@@ -546,6 +584,11 @@ class Release(_Model):
     def images_at_risk_for(self, component_ids: list[str]) -> list[ImageAtRisk]:
         return [a for a in self.images_at_risk if set(a.components) & set(component_ids)]
 
+    def upgrade_notes(self, installed: str) -> UpgradeFrom | None:
+        """Upstream's notes for replacing an install of `installed` (a tag, with or without `v`) by this release."""
+        wanted = installed.removeprefix("v")
+        return next((u for u in self.upgrade_from if u.from_.removeprefix("v") == wanted), None)
+
     @property
     def service_account_issuer(self) -> str | None:
         """The service-account issuer the release configures (from its apiserver flags), if any."""
@@ -601,6 +644,13 @@ class Pins(_Model):
         duplicates = sorted({t for t in tags if tags.count(t) > 1})
         if duplicates:
             raise ValueError(f"duplicate release tag {', '.join(duplicates)}")
+        for release in self.releases:
+            for notes in release.upgrade_from:
+                older = next((r for r in self.releases if r.version == notes.from_.removeprefix("v")), None)
+                if older is None:
+                    raise ValueError(f"release {release.tag}: upgrade_from {notes.from_} is not a pinned release")
+                if older.order >= release.order:
+                    raise ValueError(f"release {release.tag}: upgrade_from {notes.from_} is not an older release")
         return self
 
     @property

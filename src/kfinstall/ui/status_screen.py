@@ -70,6 +70,9 @@ def install_lines(report: StatusReport) -> list[str]:
         f"[bold]Kubeflow[/]   {record.release}{commit} · profile {record.profile} · {when} · "
         f"kfinstall {record.kfinstall_version}"
     ]
+    if report.newer is not None:
+        lines.append(f"  ! Kubeflow {report.newer} is newer: `kfinstall plan -k {report.newer}` shows the upgrade, "
+                     f"`kfinstall up -k {report.newer}` upgrades in place (README: Upgrading)")  # fmt: skip
     if record.default_password:
         email, password = DEFAULT_LOGIN
         lines.append(

@@ -1,0 +1,117 @@
+"""Whether `up` (and `plan`) change an install: another release over the one installed, or fewer components.
+
+Decided before anything runs, from what the minikube profile holds (the install record, `commands/options.Existing`):
+- a newer release is an upgrade, and so is the same release with components left out (`up --without katib`):
+  the plan gets an `install/upgrade.Upgrade`, and `install/steps` adds the upgrade's steps (back up the user's
+  resources, upgrade Kubernetes in place, the release's notes, replace, prune);
+- an older release is refused (exit 2): upstream's notes describe upgrades only, and the newer release's CRDs
+  and database schema stay behind;
+- an older Kubernetes than the cluster runs is refused too: minikube refuses it (K8S_DOWNGRADE_UNSUPPORTED,
+  kubernetes/minikube cmd/minikube/cmd/start.go `validateKubernetesVersion`), so kfinstall says so first.
+An upgrade deletes things, so `up` asks before it starts (`--yes` for scripts; no terminal and no `--yes`: refused).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from kfinstall.errors import Declined, UsageError
+
+if TYPE_CHECKING:
+    from kfinstall.commands.options import Existing
+    from kfinstall.install.up import InstallPlan
+    from kfinstall.release.pins import Pins
+
+
+def detect(install: InstallPlan, existing: Existing | None, pins: Pins) -> InstallPlan:
+    """`install` with its `upgrade` set when it changes what `existing` holds (the module docstring)."""
+    from kfinstall.install.upgrade import Upgrade
+    from kfinstall.minikube.cluster import kubernetes_version_text
+    from kfinstall.release.pins import release_order
+    from kfinstall.release.version import Version
+
+    record = existing.record if existing is not None else None
+    if record is None or install.cluster is None or existing is None:
+        return install
+    target = install.release.tag
+    installed = record.upgrading_from or record.release
+    components = tuple(record.upgrading_components or record.order or record.components)
+    profile = install.cluster.profile
+    if installed != target and release_order(installed) > release_order(target):
+        raise UsageError(
+            f"minikube profile {profile!r} holds Kubeflow {installed}; {target} is older, and kfinstall does not "
+            "downgrade (upstream's upgrade notes go forward only: the newer release's CRDs and database stay)",
+            f"keep {installed} (`kfinstall up`), or install {target} on another cluster beside it with -p NAME",
+        )
+    removed = tuple(c for c in components if c not in install.selection.ids)
+    if installed == target and not removed and record.upgrading_from is None:
+        return install  # the same install, maybe with components added: `up` as always
+    running = existing.state.kubernetes_version
+    kubernetes = None
+    if running and kubernetes_version_text(running) != kubernetes_version_text(install.cluster.kubernetes_version):
+        have, want = Version.parse(running), Version.parse(install.cluster.kubernetes_version)
+        if want < have:
+            raise UsageError(
+                f"minikube profile {profile!r} runs Kubernetes {have}, newer than the {want} of Kubeflow {target}; "
+                "minikube cannot downgrade a cluster (K8S_DOWNGRADE_UNSUPPORTED)",
+                f"add --k8s-version {have} if Kubeflow {target} supports it ({install.release.kubernetes}), "
+                "or install on another cluster beside it with -p NAME",
+            )
+        kubernetes = (str(have), str(want))
+    if existing.state.status != "running":
+        raise UsageError(
+            f"minikube profile {profile!r} is {existing.state.status}: an upgrade starts from a running cluster "
+            "(it saves your resources first)",
+            "`kfinstall up` (without -k) starts it as it is; then run this command again",
+        )
+    upgrade = Upgrade(
+        installed=installed,
+        target=target,
+        components=components,
+        removed=removed,
+        added=tuple(c for c in install.selection.ids if c not in components),
+        kubernetes=kubernetes,
+        notes=install.release.upgrade_notes(installed) if installed != target else None,
+    )
+    return replace(install, upgrade=upgrade)
+
+
+def question(install: InstallPlan) -> str:
+    """What the upgrade deletes or changes, in one question."""
+    upgrade = install.upgrade
+    assert upgrade is not None and install.cluster is not None
+    what = (
+        f"Upgrade Kubeflow {upgrade.installed} to {upgrade.target}"
+        if upgrade.is_release_change
+        else f"Change the components of Kubeflow {upgrade.target}"
+    )
+    parts = [f"{what} on minikube profile {install.cluster.profile!r}?"]
+    if upgrade.kubernetes:
+        parts.append(f"Kubernetes goes from {upgrade.kubernetes[0]} to {upgrade.kubernetes[1]} in place "
+                     "(minikube cannot go back).")  # fmt: skip
+    if upgrade.removed:
+        parts.append(f"Removed: {', '.join(upgrade.removed)} (with their custom resources).")
+    parts.append(
+        "Objects kfinstall applied that the new build no longer has are deleted, objects whose immutable fields "
+        "change are replaced (`kfinstall plan` lists the steps); your resources are saved first."
+    )
+    return " ".join(parts)
+
+
+def confirm(install: InstallPlan, *, yes: bool, prompt: bool) -> None:
+    """Ask before an upgrade (nothing to ask without one); `--yes` goes ahead; no terminal: refused (exit 2)."""
+    if install.upgrade is None or yes:
+        return
+    from kfinstall.ui import prompts
+
+    if not prompt or not prompts.can_ask():
+        raise UsageError(
+            "this `kfinstall up` upgrades the install (it deletes objects) and there is no terminal to ask on",
+            "see what it does with `kfinstall plan` and the same options; add --yes to go ahead",
+        )
+    if not prompts.confirm(question(install)):
+        from kfinstall.ui import output
+
+        output.stderr().print(f"kept Kubeflow {install.upgrade.installed} as it is: nothing changed")
+        raise Declined()

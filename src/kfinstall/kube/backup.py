@@ -1,0 +1,115 @@
+"""Before an upgrade: the user's resources saved as YAML that `kubectl apply -f DIR` takes back.
+
+What an upgrade must never lose is what the user made: Profiles (their namespaces), Notebooks, PodDefaults, the
+PersistentVolumeClaims behind them, Katib experiments, pipeline objects — every custom resource and every claim
+that kfinstall did not apply itself (kfinstall's own objects come back from the build; its Profile of the login is
+the user's too, so Profiles are always saved). Objects another object owns are left out (their owner's controller
+makes them again). Each kind is one `v1 List` file, Profiles first (their controller makes the namespaces the rest
+live in), stripped of what the API server sets (uid, resourceVersion, status, managedFields, ...) so that
+`kubectl apply` creates them anew. The claims' data stays on their volumes; the file keeps the claim, not its bytes.
+KFP's MySQL database is not dumped (that needs `kubectl exec` into the mysql pod): it stays on its claim, which no
+upgrade deletes (install/upgrade.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kfinstall.errors import KfError
+from kfinstall.kube.kubectl import Kubectl
+from kfinstall.manifests.objects import COMPONENT_LABEL
+
+Obj = dict[str, Any]
+
+#: What the API server sets or a controller binds, dropped so that `kubectl apply` creates the object anew.
+_SERVER_METADATA = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
+                    "deletionTimestamp", "deletionGracePeriodSeconds")  # fmt: skip
+_SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration", "pv.kubernetes.io/",
+                       "volume.kubernetes.io/", "volume.beta.kubernetes.io/")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Saved:
+    directory: Path
+    #: Kind -> how many objects were saved.
+    counts: dict[str, int]
+
+    def summary(self) -> str:
+        if not self.counts:
+            return f"no resource of yours to save; {self.directory} says so"
+        kinds = ", ".join(f"{n} {kind}" for kind, n in self.counts.items())
+        return f"saved {kinds} to {self.directory} (`kubectl apply -f {self.directory}` recreates them)"
+
+
+def user_types(kubectl: Kubectl) -> list[str]:
+    """Every custom resource type (`plural.group` of each CRD) and PersistentVolumeClaims."""
+    template = '{range .items[*]}{.spec.names.plural}.{.spec.group}{"\\n"}{end}'
+    result = kubectl.run("get", "customresourcedefinitions.apiextensions.k8s.io", "-o", f"jsonpath={template}",
+                         timeout=120)  # fmt: skip
+    if not result.ok:
+        raise KfError(f"cannot list the custom resource types: {result.output}", "is the cluster running?")
+    return ["persistentvolumeclaims", *sorted(set(result.stdout.split()))]
+
+
+def is_users(obj: Obj) -> bool:
+    """Made by the user (not applied by kfinstall, not owned by another object), or a Profile."""
+    metadata = obj.get("metadata") or {}
+    if metadata.get("ownerReferences"):
+        return False
+    if obj.get("kind") == "Profile":
+        return True
+    return COMPONENT_LABEL not in (metadata.get("labels") or {})
+
+
+def cleaned(obj: Obj) -> Obj:
+    """`obj` as `kubectl apply` takes it to create it anew (module docstring)."""
+    metadata = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _SERVER_METADATA}
+    annotations = {k: v for k, v in (metadata.get("annotations") or {}).items()
+                   if not k.startswith(_SERVER_ANNOTATIONS)}  # fmt: skip
+    if annotations:
+        metadata["annotations"] = annotations
+    else:
+        metadata.pop("annotations", None)
+    copy = {k: v for k, v in obj.items() if k not in ("status", "metadata")}
+    copy["metadata"] = metadata
+    if obj.get("kind") == "PersistentVolumeClaim":  # a new claim binds anew; the old volume's name would pin it
+        copy["spec"] = {k: v for k, v in (obj.get("spec") or {}).items() if k != "volumeName"}
+    return copy
+
+
+def save(kubectl: Kubectl, directory: Path) -> Saved:
+    """Save the user's resources under `directory` (created), one file per kind; returns what was saved."""
+    types = user_types(kubectl)
+    result = kubectl.run("get", ",".join(types), "-A", "-o", "json", timeout=300)
+    try:
+        items = list(json.loads(result.stdout).get("items") or []) if result.ok else None
+    except ValueError:
+        items = None
+    if items is None:
+        raise KfError(f"cannot read your resources to save them: {result.output}", "is the cluster running?")
+    by_kind: dict[tuple[str, str], list[Obj]] = {}
+    for obj in items:
+        if is_users(obj):
+            group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+            by_kind.setdefault((group, str(obj.get("kind", ""))), []).append(cleaned(obj))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        order = sorted(by_kind, key=lambda gk: (gk[1] != "Profile", gk[1] != "PersistentVolumeClaim", gk))
+        for index, (group, kind) in enumerate(order, 1):
+            name = f"{index:02d}-{kind.lower()}{'.' + group if group else ''}.yaml"
+            document = {"apiVersion": "v1", "kind": "List", "items": by_kind[(group, kind)]}
+            (directory / name).write_text(yaml.safe_dump(document, sort_keys=False))
+        (directory / "README.txt").write_text(
+            f"Saved by kfinstall at {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} before an upgrade.\n"
+            "Recreate with `kubectl apply -f .` (Profiles first: run it again once their namespaces exist).\n"
+            "Volumes keep their data; KFP's MySQL database is not dumped here (it stays on its claim).\n"
+        )
+    except OSError as error:
+        raise KfError(f"cannot save your resources under {directory}: {error}", "free some disk space") from None
+    return Saved(directory, {kind: len(by_kind[(group, kind)]) for group, kind in order})
