@@ -231,8 +231,13 @@ class ImageStore:
             at, rates = self._next_event(serialize)
             step_to = min(max(at, self.clock), now) if at <= now else now
             for pull in self.pulling.values():
-                if pull.phase == "download":
-                    pull.remaining = max(0.0, pull.remaining - rates[pull.image] * max(0.0, step_to - self.clock))
+                rate = rates.get(pull.image, 0.0)
+                if pull.phase != "download" or rate <= 0:
+                    continue
+                if self.clock + pull.remaining / rate <= step_to + 1e-9:
+                    pull.remaining = 0.0  # done now: no float residue may leave a zero-length step to repeat
+                else:
+                    pull.remaining -= rate * max(0.0, step_to - self.clock)
             self.clock = max(self.clock, step_to)
             if at > now:
                 self._project(rates)

@@ -128,3 +128,14 @@ def test_a_cluster_with_a_link_starts_pods_once_their_bytes_arrive(make_cluster)
     first, second = sorted([ready_at(cluster, "a"), ready_at(cluster, "b")])
     assert started + 0.5 <= first < started + 1.2
     assert 0.45 <= second - first < 0.9
+
+
+def test_real_clock_values_and_sizes_leave_no_float_residue_to_spin_on():
+    # monotonic clocks are ~1e4-1e6 s and sizes ~1e8 bytes: a download must end at its event, not 1e-9 bytes short
+    images = store(bandwidth=6.25e8, sizes={"*": 4.5e8}, extract_rate=2e8)
+    start = 14123.456789
+    for n in range(8):
+        images.kubelet_pull(f"i{n}", start + n * 0.0137, 0.1, serialize=True)
+    got = arrivals(images, True, until=start + 100)
+    assert len(got) == 8
+    assert max(got.values()) == pytest.approx(start + 8 * (0.1 + 0.72 + 2.25), rel=1e-9)
