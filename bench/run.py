@@ -287,7 +287,9 @@ class Bench:
         total = sum(physics.size(i) for i in images) / physics.bandwidth
         last = min(physics.size(i) / physics.extract_rate + starts[w.key] for w in plan.workloads for i in w.images)
         start = physics.minikube_start()
+        serial = sum(pull(i) for i in images)  # the kubelet alone: one image at a time, extraction included
         return {
+            "serial": start + serial,
             "floor": start + max(path, total + last),
             "minikube": start,
             "path": path,
@@ -621,6 +623,18 @@ def report(mbit: int, scale: float, runs: dict[str, list[Outcome]], floors: list
         f"image bytes {f0['total_mb']:.0f} MB / {physics.bandwidth:g} MB/s = {f0['bytes']:.0f} s + last start "
         f"{statistics.median(f['last'] for f in floors):.1f} s)."
     )
+    lines.append(
+        f"Any install that leaves the pulls to the kubelet (A, B, plain C) takes at least minikube start + every "
+        f"image pulled one at a time with its extraction: {f0['serial']:.0f} s = {f0['serial'] / floor:.2f} × "
+        "the floor."
+    )
+    below = [key for key, value in med.items() if value < floor]
+    if below:
+        lines.append(
+            f"\n**This run cannot judge the targets**: the corrected median of {', '.join(below)} is below the floor, "
+            "which no install can beat, so the correction for the contenders' unscaled CPU work failed (the load "
+            "changed between the zero-delay pass and the timed runs)."
+        )
     verdicts = []
     for key, label in (("C", "`up`"), ("P", "`up --prefetch-images`")):
         if key not in med:
