@@ -12,6 +12,19 @@ Two kinds of pull, as on a real minikube node:
   everything else, outside the kubelet's queue.
 
 An image already present or being pulled (by anyone) is not pulled again; whoever needs it waits for that pull.
+
+With the scenario's `image_link_bandwidth` (`SharedLink`), a pull's time is not drawn but follows from bytes: a fixed
+latency, its compressed size over the node's one download link, then extraction. The link is shared by every
+download in flight, kubelet or external, so pulling more images at once does not make the bytes arrive sooner; what
+concurrency buys is overlap (one image extracts while the next downloads) and starting early. Sources: the kubelet's
+serial puller waits for the whole `PullImage` call, extraction included, before the next (kubernetes/kubernetes
+pkg/kubelet/images/puller.go, `serialImagePuller`: one goroutine reading `pullRequests`); dockerd downloads at most
+`max-concurrent-downloads` layers at a time over all pulls, default 3 (moby daemon/config/config.go
+`DefaultMaxConcurrentDownloads`; distribution/xfer `NewLayerDownloadManager`, one per daemon); docker extracts a
+layer after downloading it (distribution/xfer/download.go). Simplifications, said where they apply: a pull keeps
+min(layers, free slots) downloads for its whole download (its layers are taken as equal parts), slots go to pulls
+in the order they started, and extraction starts after the image's last byte (docker overlaps it layer by layer,
+so the model's extraction is an upper bound).
 """
 
 from __future__ import annotations
@@ -19,6 +32,7 @@ from __future__ import annotations
 import fnmatch
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from tests.double.scenario import Delay, draw
 
@@ -29,6 +43,59 @@ class Pull:
     start: float
     end: float
     kubelet: bool
+    #: With a shared link: "latency", then "download", then "extract"; `phase_end` ends the timed phases.
+    phase: str = ""
+    phase_end: float = 0.0
+    remaining: float = 0.0  # bytes still to download
+    layers: int = 1
+    extract: float = 0.0  # seconds of extraction after the download
+
+
+@dataclass
+class SharedLink:
+    """The node's download link (scenario knobs `image_link_bandwidth`, `image_sizes`, `image_layers`,
+    `max_concurrent_downloads`, `image_stream_bandwidth`, `image_extract_rate`): see the module docstring."""
+
+    bandwidth: float
+    sizes: dict[str, float]
+    layers: dict[str, int]
+    slots: int = 3
+    stream_cap: float = 0.0
+    extract_rate: float = 0.0
+
+    @classmethod
+    def of(cls, scenario: Any) -> SharedLink | None:
+        if scenario.image_link_bandwidth <= 0:
+            return None
+        return cls(
+            float(scenario.image_link_bandwidth),
+            dict(scenario.image_sizes),
+            dict(scenario.image_layers),
+            max(1, int(scenario.max_concurrent_downloads)),
+            float(scenario.image_stream_bandwidth),
+            float(scenario.image_extract_rate),
+        )
+
+    def size(self, image: str) -> float:
+        return float(next((v for p, v in self.sizes.items() if fnmatch.fnmatchcase(image, p)), 0.0))
+
+    def layer_count(self, image: str) -> int:
+        return max(1, int(next((v for p, v in self.layers.items() if fnmatch.fnmatchcase(image, p)), 1)))
+
+    def rates(self, downloading: list[Pull]) -> dict[str, float]:
+        """Bytes per second of each downloading pull: slots to pulls in start order, the link shared per stream."""
+        streams: dict[str, int] = {}
+        free = self.slots
+        for pull in sorted(downloading, key=lambda p: p.start):
+            streams[pull.image] = min(pull.layers, free)
+            free -= streams[pull.image]
+        total = sum(streams.values())
+        if total == 0:
+            return {image: 0.0 for image in streams}
+        per_stream = self.bandwidth / total
+        if self.stream_cap > 0:
+            per_stream = min(per_stream, self.stream_cap)
+        return {image: n * per_stream for image, n in streams.items()}
 
 
 @dataclass
@@ -43,6 +110,10 @@ class ImageStore:
     kubelet_free_at: float = 0.0
     #: every pull that ended, oldest first (for assertions and the control port)
     history: list[Pull] = field(default_factory=list)
+    #: The shared download link (None: pulls take their drawn durations, as without the knob)
+    link: SharedLink | None = None
+    #: With a link: the simulated time the downloads' progress was last computed at
+    clock: float = 0.0
     _durations: dict[str, float] = field(default_factory=dict)
 
     def duration(self, image: str, delays: dict[str, Delay], seed: int) -> float:
@@ -65,18 +136,31 @@ class ImageStore:
         """The kubelet needs `image` (a pod asked at `now`): queue it unless it is already there or on its way."""
         if self.busy(image):
             return
+        if self.link is not None:
+            self.advance(now, serialize)
         if serialize:
             self.queue.append((image, now, duration))
         else:
-            self.pulling[image] = Pull(image, now, now + duration, kubelet=True)
+            self.pulling[image] = self._new_pull(image, now, duration, kubelet=True)
 
     def external_pull(self, image: str, now: float, duration: float) -> float:
         """`docker pull` on the node: starts now unless present or being pulled; returns when the image is there."""
         if image in self.present:
             return self.present[image]
         if image not in self.pulling:
-            self.pulling[image] = Pull(image, now, now + duration, kubelet=False)
+            self.pulling[image] = self._new_pull(image, now, duration, kubelet=False)
         return self.pulling[image].end
+
+    def _new_pull(self, image: str, at: float, duration: float, kubelet: bool) -> Pull:
+        """A pull starting at `at`: `duration` long, or with a link its latency, bytes and extraction."""
+        if self.link is None:
+            return Pull(image, at, at + duration, kubelet)
+        size = self.link.size(image)
+        extract = size / self.link.extract_rate if self.link.extract_rate > 0 else 0.0
+        pull = Pull(image, at, at + duration, kubelet, "latency", at + duration, size, self.link.layer_count(image))
+        pull.extract = extract
+        pull.end = at + duration + size / self.link.bandwidth + extract  # the soonest it can end; refined as it runs
+        return pull
 
     def load(self, image: str, now: float) -> None:
         """An image put on the node without pulling (`minikube image load`)."""
@@ -84,6 +168,9 @@ class ImageStore:
 
     def advance(self, now: float, serialize: bool) -> None:
         """Play the pulls forward to `now`: finish those that ended, start queued kubelet pulls as the puller frees."""
+        if self.link is not None:
+            self._advance_shared(now, serialize)
+            return
         while True:
             end = min(self.pulling.values(), key=lambda p: p.end, default=None)
             kubelet_busy = serialize and any(p.kubelet for p in self.pulling.values())
@@ -106,10 +193,87 @@ class ImageStore:
 
     def next_change(self, serialize: bool) -> float:
         """The next simulated time something happens (a pull ends or a queued one starts); inf when idle."""
+        if self.link is not None:
+            return self._next_event(serialize)[0]
         times = [p.end for p in self.pulling.values()]
         if self.queue and not (serialize and any(p.kubelet for p in self.pulling.values())):
             times.append(max(self.kubelet_free_at, self.queue[0][1]) if serialize else self.queue[0][1])
         return min(times, default=float("inf"))
+
+    # The shared link: a fluid model, stepped from event to event (a phase ends, a download ends, a queued pull
+    # starts); between events every download's rate is constant, so its bytes advance linearly.
+
+    def _queue_start(self, serialize: bool) -> float:
+        if not self.queue or (serialize and any(p.kubelet for p in self.pulling.values())):
+            return float("inf")
+        return max(self.kubelet_free_at, self.queue[0][1]) if serialize else self.queue[0][1]
+
+    def _next_event(self, serialize: bool) -> tuple[float, dict[str, float]]:
+        """The time of the next event after `clock` and the downloads' current rates."""
+        assert self.link is not None
+        downloading = [p for p in self.pulling.values() if p.phase == "download"]
+        rates = self.link.rates(downloading)
+        times = [self._queue_start(serialize)]
+        for pull in self.pulling.values():
+            if pull.phase == "download":
+                rate = rates[pull.image]
+                if pull.remaining <= 0:
+                    times.append(self.clock)
+                elif rate > 0:
+                    times.append(self.clock + pull.remaining / rate)
+            else:
+                times.append(pull.phase_end)
+        return min(times), rates
+
+    def _advance_shared(self, now: float, serialize: bool) -> None:
+        assert self.link is not None
+        while True:
+            at, rates = self._next_event(serialize)
+            step_to = min(max(at, self.clock), now) if at <= now else now
+            for pull in self.pulling.values():
+                rate = rates.get(pull.image, 0.0)
+                if pull.phase != "download" or rate <= 0:
+                    continue
+                if self.clock + pull.remaining / rate <= step_to + 1e-9:
+                    pull.remaining = 0.0  # done now: no float residue may leave a zero-length step to repeat
+                else:
+                    pull.remaining -= rate * max(0.0, step_to - self.clock)
+            self.clock = max(self.clock, step_to)
+            if at > now:
+                self._project(rates)
+                return
+            self._fire(max(at, self.clock), serialize)
+
+    def _fire(self, at: float, serialize: bool) -> None:
+        """Everything due at `at`: phases that end, downloads that finished, the next queued kubelet pull."""
+        for pull in list(self.pulling.values()):
+            if pull.phase == "latency" and pull.phase_end <= at:
+                pull.phase = "download"
+            if pull.phase == "download" and pull.remaining <= 1e-6:
+                pull.phase, pull.phase_end = "extract", at + pull.extract
+            if pull.phase == "extract" and pull.phase_end <= at:
+                pull.end = pull.phase_end
+                del self.pulling[pull.image]
+                self.present.setdefault(pull.image, pull.end)
+                self.history.append(pull)
+                if pull.kubelet:
+                    self.kubelet_free_at = max(self.kubelet_free_at, pull.end)
+        if self._queue_start(serialize) <= at:
+            image, _, duration = self.queue.pop(0)
+            if image not in self.present and image not in self.pulling:
+                self.pulling[image] = self._new_pull(image, at, duration, kubelet=True)
+
+    def _project(self, rates: dict[str, float]) -> None:
+        """Each pull's `end` as if the current rates held (what waiting callers and the control port see)."""
+        assert self.link is not None
+        for pull in self.pulling.values():
+            if pull.phase == "extract":
+                pull.end = pull.phase_end
+            elif pull.phase == "download":
+                rate = rates.get(pull.image) or self.link.bandwidth
+                pull.end = self.clock + pull.remaining / rate + pull.extract
+            else:
+                pull.end = pull.phase_end + pull.remaining / self.link.bandwidth + pull.extract
 
 
 # ------------------------------------------------------------------------------------------- failed pulls

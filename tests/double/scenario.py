@@ -58,6 +58,24 @@ class Scenario:
     image_pull_delays: dict[str, Delay] = field(default_factory=dict)
     #: The kubelet's `serializeImagePulls` (true by default, as minikube leaves it): one kubelet pull at a time.
     serialize_image_pulls: bool = True
+    #: The node's one download link, bytes per second, shared by every image download on the node (0: off, pulls
+    #: take their `image_pull_delays`). On, a pull is: its `image_pull_delays` entry as a fixed latency (manifest and
+    #: token round-trips, not on the link), then its `image_sizes` bytes over the link, then extraction. The link is
+    #: divided equally among the layer downloads in flight (TCP's per-connection fairness), each capped at
+    #: `image_stream_bandwidth` if set (tests/double/images.py `SharedLink`).
+    image_link_bandwidth: float = 0.0
+    #: Compressed size in bytes of an image, by fnmatch pattern over the reference (first match; no match: 0).
+    image_sizes: dict[str, float] = field(default_factory=dict)
+    #: Layers of an image, by fnmatch pattern (first match; no match: 1). A pull downloads up to that many at once.
+    image_layers: dict[str, int] = field(default_factory=dict)
+    #: Layer downloads the container runtime runs at once, over all pulls: dockerd's `max-concurrent-downloads`,
+    #: default 3 (moby daemon/config `DefaultMaxConcurrentDownloads`; one LayerDownloadManager per daemon).
+    max_concurrent_downloads: int = 3
+    #: Per-connection cap in bytes per second (0: one connection can fill the link).
+    image_stream_bandwidth: float = 0.0
+    #: Extraction speed, compressed bytes per second, after an image's download (0: instant). Extractions of
+    #: different images run side by side; the kubelet's serial puller waits for its image's extraction too.
+    image_extract_rate: float = 0.0
     #: Images (fnmatch patterns) whose containers crash: Running, not ready, CrashLoopBackOff, restarts growing.
     crash_loop: list[str] = field(default_factory=list)
     #: Runtime dependencies: fnmatch pattern over a workload's "namespace/name" (or "name"; the first match wins) ->
@@ -134,6 +152,11 @@ class Scenario:
     def backoff(self, restarts: int) -> float:
         """The kubelet's wait before the next start after `restarts` crashes: doubling from crash_backoff, capped."""
         return min(self.crash_backoff * 2.0 ** min(max(restarts - 1, 0), 64), self.crash_backoff_max)
+
+    @property
+    def pull_model(self) -> bool:
+        """Whether pods wait for their images to be pulled (by time, or by bytes over the shared link)."""
+        return bool(self.image_pull_delays) or self.image_link_bandwidth > 0
 
     def image_fails(self, image: str) -> bool:
         return self.deleted_image_error(image) is not None or any(

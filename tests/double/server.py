@@ -25,6 +25,7 @@ from tests.double.api import Api, parse_body, predicate, render, token_request
 from tests.double.catalog import ResourceType, deprecation_warning
 from tests.double.cluster import Cluster
 from tests.double.controllers.manager import Controllers
+from tests.double.controllers.pulls import use_link
 from tests.double.images import external_pull_error
 from tests.double.scenario import Scenario
 from tests.double.tables import to_table
@@ -235,7 +236,8 @@ class DoubleServer:
         """`docker pull IMAGE` on the node, outside the kubelet's queue; returns once the image is present.
 
         Already present: at once. Being pulled (by the kubelet or another external pull): waits for that pull.
-        Without the pull model (image_pull_delays empty) or with `load` (`minikube image load`): present at once.
+        Without the pull model (no image_pull_delays nor image_link_bandwidth) or with `load` (`minikube image
+        load`): present at once.
         Raises LookupError for an image the scenario's image_pull_backoff or deleted_images makes unpullable.
         """
         cluster, images, s = self.cluster, self.controllers.images, self.scenario
@@ -243,9 +245,10 @@ class DoubleServer:
             raise LookupError(image)
         asked = time.monotonic()
         with cluster.lock:
+            use_link(images, s, asked)
             images.advance(asked, s.serialize_image_pulls)
             already = image in images.present
-            if load or not s.image_pull_delays:
+            if load or not s.pull_model:
                 images.load(image, asked)
             else:
                 images.external_pull(image, asked, images.duration(image, s.image_pull_delays, s.seed))

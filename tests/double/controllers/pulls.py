@@ -1,4 +1,5 @@
-"""The kubelet's image manager: the image pull model (`image_pull_delays`, one puller, serialized by default) and the
+"""The kubelet's image manager: the image pull model (`image_pull_delays`, one puller, serialized by default; with
+`image_link_bandwidth` pulls share one download link by bytes, tests/double/images.py `SharedLink`) and the
 events and waiting states of images that cannot be pulled (kubernetes/kubernetes pkg/kubelet/images/image_manager.go).
 """
 
@@ -10,10 +11,11 @@ from tests.double.cluster import Obj
 from tests.double.controllers.common import (
     go_duration,
 )
-from tests.double.images import pull_error
+from tests.double.images import ImageStore, SharedLink, pull_error
 
 if TYPE_CHECKING:
     from tests.double.controllers.manager import Controllers
+    from tests.double.scenario import Scenario
 
 
 def pull_images(ctrl: Controllers, pod: Obj, sim: dict[str, Any], now: float) -> None:
@@ -25,9 +27,10 @@ def pull_images(ctrl: Controllers, pod: Obj, sim: dict[str, Any], now: float) ->
     """
     s = ctrl.c.scenario
     if "pull_wait" not in sim:
-        if not s.image_pull_delays:
+        if not s.pull_model:
             sim["pull_wait"] = []
             return
+        use_link(ctrl.images, s, now)
         spec = pod["spec"]
         images = [c.get("image", "") for c in (spec.get("initContainers") or []) + (spec.get("containers") or [])]
         wait = []
@@ -54,6 +57,14 @@ def pull_images(ctrl: Controllers, pod: Obj, sim: dict[str, Any], now: float) ->
         if s.minor >= 28:
             message += f" ({waited} including waiting)"
         ctrl.event(pod, "Pod", "Pulled", message, etype="Normal", component="kubelet")
+
+
+def use_link(images: ImageStore, s: Scenario, now: float) -> None:
+    """Put the scenario's shared download link (`image_link_bandwidth` and friends) on the node's image store, once:
+    from then on pulls take their bytes' time over it (tests/double/images.py `SharedLink`)."""
+    if images.link is None and s.image_link_bandwidth > 0:
+        images.link = SharedLink.of(s)
+        images.clock = max(images.clock, now)
 
 
 def pull_failed(ctrl: Controllers, pod: Obj, image: str, first: float, now: float) -> Obj:
