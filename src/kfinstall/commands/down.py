@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 from kfinstall import locks, runner
 from kfinstall.commands.frame import Command
 from kfinstall.errors import Declined, KfError, UsageError
+from kfinstall.kube import labelled
 from kfinstall.kube import record as install_record
 from kfinstall.kube.kubectl import Kubectl
+from kfinstall.kube.labelled import Ref
 from kfinstall.manifests.objects import COMPONENT_LABEL
 from kfinstall.minikube import cluster
 from kfinstall.ui.words import count
@@ -38,29 +40,6 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 
 _WEBHOOK_KINDS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
-#: Resource types never worth listing: nothing kfinstall applies is one of them, and they can be huge.
-_SKIPPED_RESOURCES = frozenset({"events", "events.events.k8s.io"})
-
-
-@dataclass(frozen=True)
-class Ref:
-    """One object to delete, by exact identity."""
-
-    api_version: str
-    kind: str
-    name: str
-    namespace: str | None
-    component: str
-
-    def manifest(self) -> Obj:
-        metadata: Obj = {"name": self.name}
-        if self.namespace:
-            metadata["namespace"] = self.namespace
-        return {"apiVersion": self.api_version, "kind": self.kind, "metadata": metadata}
-
-    def __str__(self) -> str:
-        where = f" -n {self.namespace}" if self.namespace else ""
-        return f"{self.kind.lower()}/{self.name}{where}"
 
 
 @dataclass(frozen=True)
@@ -122,27 +101,6 @@ def removal_steps(objects: list[Obj], record: install_record.InstallRecord | Non
     return steps
 
 
-def list_resource_types(kubectl: Kubectl) -> list[str]:
-    """Every resource type that can be listed and deleted (custom resources included), fully qualified."""
-    result = kubectl.run("api-resources", "--verbs=list,delete", "-o", "name", timeout=60)
-    if not result.ok:
-        raise KfError(f"cannot list the cluster's resource types: {result.output}", "is the cluster running?")
-    return [name for name in result.stdout.split() if name not in _SKIPPED_RESOURCES]
-
-
-def labelled_objects(kubectl: Kubectl) -> list[Obj]:
-    """Everything carrying kfinstall's component label, in one `kubectl get` across all types and namespaces."""
-    types = list_resource_types(kubectl)
-    result = kubectl.run("get", ",".join(types), "-A", "-l", COMPONENT_LABEL, "-o", "json", timeout=300)
-    try:
-        items = list(json.loads(result.stdout).get("items") or []) if result.stdout.strip() else []
-    except ValueError:
-        items = None
-    if items is None or (not result.ok and not items):
-        raise KfError(f"cannot list kfinstall's objects: {result.output}", "is the cluster running?")
-    return items
-
-
 @dataclass(frozen=True)
 class Removed:
     components: tuple[str, ...]
@@ -159,7 +117,7 @@ def remove_components(kubectl: Kubectl, say: Callable[[str], None], timeout: flo
         record = reading.record
         if reading.problem is not None:
             say(f"the install record is unreadable ({reading.problem}): removing what kfinstall labelled")
-        objects = labelled_objects(kubectl)
+        objects = labelled.labelled_objects(kubectl)
         steps = removal_steps(objects, record)
         for step in steps:
             say(f"removing {step.title} ({count(len(step.refs), 'object')})")

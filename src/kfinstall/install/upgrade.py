@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kfinstall.kube.labelled import Ref
 from kfinstall.manifests.objects import COMPONENT_LABEL
 
 if TYPE_CHECKING:
@@ -107,35 +108,6 @@ class Upgrade:
             "source": None if notes is None else notes.source,
             "user_data": list(USER_DATA),
         }
-
-
-@dataclass(frozen=True)
-class Ref:
-    """One live object by exact identity, with the component whose label it carries."""
-
-    api_version: str
-    kind: str
-    name: str
-    namespace: str | None
-    component: str
-
-    @classmethod
-    def of(cls, obj: Obj) -> Ref:
-        metadata = obj.get("metadata") or {}
-        component = (metadata.get("labels") or {}).get(COMPONENT_LABEL, "")
-        return cls(str(obj.get("apiVersion", "")), str(obj.get("kind", "")), str(metadata.get("name", "")),
-                   metadata.get("namespace") or None, component)  # fmt: skip
-
-    def manifest(self) -> Obj:
-        metadata: Obj = {"name": self.name}
-        if self.namespace:
-            metadata["namespace"] = self.namespace
-        return {"apiVersion": self.api_version, "kind": self.kind, "metadata": metadata}
-
-    def __str__(self) -> str:
-        group = self.api_version.rpartition("/")[0]
-        kind = f"{self.kind.lower()}.{group}" if group else self.kind.lower()
-        return f"{kind}/{self.name}" + (f" -n {self.namespace}" if self.namespace else "")
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kfinstall.install.events import Event
-from kfinstall.install.upgrade import Ref, identity, plan_upgrade
+from kfinstall.install.upgrade import identity, plan_upgrade
 from kfinstall.kube import labelled
+from kfinstall.kube.labelled import Ref
 from kfinstall.manifests.objects import RELEASE_LABEL
 from kfinstall.ui.words import count
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from kfinstall.errors import KfError
@@ -54,3 +55,32 @@ def delete(kubectl: Kubectl, manifests: Sequence[Obj], what: str, timeout: float
     )  # fmt: skip
     if not result.ok:
         raise KfError(f"deleting {what} failed: {result.output}", "run the same `kfinstall up` again: it resumes")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One live object by exact identity, with the component whose label it carries."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    component: str
+
+    @classmethod
+    def of(cls, obj: Obj) -> Ref:
+        metadata = obj.get("metadata") or {}
+        component = (metadata.get("labels") or {}).get(COMPONENT_LABEL, "")
+        return cls(str(obj.get("apiVersion", "")), str(obj.get("kind", "")), str(metadata.get("name", "")),
+                   metadata.get("namespace") or None, component)  # fmt: skip
+
+    def manifest(self) -> Obj:
+        metadata: Obj = {"name": self.name}
+        if self.namespace:
+            metadata["namespace"] = self.namespace
+        return {"apiVersion": self.api_version, "kind": self.kind, "metadata": metadata}
+
+    def __str__(self) -> str:
+        group = self.api_version.rpartition("/")[0]
+        kind = f"{self.kind.lower()}.{group}" if group else self.kind.lower()
+        return f"{kind}/{self.name}" + (f" -n {self.namespace}" if self.namespace else "")
