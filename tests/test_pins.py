@@ -407,7 +407,8 @@ def with_tag(tag: Any) -> dict[str, Any]:
 
 def test_calendar_tags_order_after_the_semantic_ones_and_patches_after_their_month(tmp_path: Path) -> None:
     data = shipped_data()
-    base = release_data(data, "26.03")
+    # 26.03's upgrade_from names v1.11.0, which is not older than every copy's tag: the copies leave it out
+    base = {key: value for key, value in release_data(data, "26.03").items() if key != "upgrade_from"}
     data["releases"] = [
         {**base, "tag": tag} for tag in ["26.03.1", "v1.11.0-rc.1", "26.03", "v1.11.0", "26.10", "v1.9.1"]
     ]
