@@ -34,6 +34,12 @@ FORBIDDEN = (
             'unable to recognize "STDIN": no matches for kind "Gateway" in version "networking.istio.io/v1alpha3"\n',
             "CRD not established yet",
         ),
+        # a kind from kubectl's discovery cache whose re-created CRD is not served yet (after down --keep-cluster)
+        (
+            "profile.kubeflow.org/kubeflow-user-example-com serverside-applied\n"
+            "Error from server (NotFound): the server could not find the requested resource\n",
+            "CRD not established yet",
+        ),
         (WEBHOOK_DOWN, "webhook not serving yet"),
         (NAMESPACE_MISSING, "namespace not created yet"),
         (APISERVER_DOWN, "API server unavailable"),

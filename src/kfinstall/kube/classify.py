@@ -20,6 +20,15 @@ RETRYABLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (reason, re.compile(pattern, re.IGNORECASE))
     for reason, pattern in (
         ("CRD not established yet", r"no matches for kind|ensure CRDs are installed first|unable to recognize"),
+        # A kind kubectl still knows from its discovery cache (~/.kube/cache, kept for hours) whose CRD was deleted
+        # and is applied again, not yet served: apiextensions-apiserver's crdHandler hands a request for a CRD that
+        # is not Established to the NotFound handler (kubernetes/kubernetes staging/src/k8s.io/apiextensions-apiserver
+        # pkg/apiserver/customresource_handler.go ServeHTTP), whose words these are
+        # (apimachinery pkg/api/errors/errors.go NewGenericServerResponse for 404). Seen after `down --keep-cluster`.
+        (
+            "CRD not established yet",
+            r"Error from server \(NotFound\): the server could not find the requested resource",
+        ),
         # kubernetes/apiserver pkg/util/webhook/error.go (ErrCallingWebhook) and
         # pkg/admission/plugin/webhook/{mutating,validating}/dispatcher.go: whatever the cause (refused, no
         # endpoints, `context deadline exceeded` while its pod starts), the webhook's server did not answer.
