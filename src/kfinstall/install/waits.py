@@ -101,10 +101,14 @@ class Waits:
 
     def crds(self, work: ComponentWork, deadline: float) -> None:
         """Wait until the component's CRDs are established."""
-        names = [obj["metadata"]["name"] for obj in work.objects if obj.get("kind") == "CustomResourceDefinition"]
+        # each name once: a component built from a base and an overlay that includes it (26.03's cert-manager:
+        # common/cert-manager/base and overlays/kubeflow) carries its CRDs twice, and the cluster has each once
+        names = list(
+            dict.fromkeys(o["metadata"]["name"] for o in work.objects if o.get("kind") == "CustomResourceDefinition")
+        )
         while names:
             self.cancel.check()
-            items = self.crd_conditions(*names, component=work.id)
+            items = self.crd_conditions(*names)
             if items is None:
                 self.still_there()
             if items is not None and len(items) == len(names) and all(readiness(item).ready for item in items):
@@ -221,8 +225,8 @@ class Waits:
         with ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="check") as pool:
             return [problem for problems in pool.map(lambda run: run(), checks) for problem in problems]
 
-    def crd_conditions(self, *names: str, component: str | None = None) -> list[Obj] | None:
-        """The named CRDs (default: all labelled ones; `component`: only its) reduced to what readiness needs. None:
+    def crd_conditions(self, *names: str) -> list[Obj] | None:
+        """The named CRDs (default: all labelled ones) reduced to what readiness needs. None:
         the API server did not answer.
 
         Kubeflow's CRDs are 10-20 MB of JSON (their schemas). They are read with `kubectl get --raw` (the bytes as
@@ -231,7 +235,9 @@ class Waits:
         `fieldSelector`, which every kind serves for `metadata.name`; a List either way, so a missing CRD is an
         empty answer, not an error.
         """
-        query = {"labelSelector": f"{COMPONENT_LABEL}={component}" if component else COMPONENT_LABEL}
+        # Any component's label, not only the waiting one's: a CRD two components' builds both carry is labelled by
+        # whichever applied it last.
+        query = {"labelSelector": COMPONENT_LABEL}
         if len(names) == 1:
             query = {"fieldSelector": f"metadata.name={names[0]}"}
         path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions?{urlencode(query)}"
