@@ -113,3 +113,17 @@ def checkout_with_broken_katib(release: LocalRelease, tmp_path: Path) -> Path:
     subprocess.run(["git", "clone", "--quiet", release.repo_url, str(checkout)], check=True)
     (checkout / "apps/katib/base/kustomization.yaml").write_text("resources:\n- missing.yaml\n")
     return checkout
+
+
+def unready_workloads(workloads: list[dict]) -> list[str]:
+    """`KIND/NAMESPACE/NAME` of each Deployment, StatefulSet or DaemonSet whose status is short of its spec."""
+    out = []
+    for w in workloads:
+        status, spec = w.get("status") or {}, w.get("spec") or {}
+        if w["kind"] == "DaemonSet":
+            ready = status.get("numberReady", 0) >= status.get("desiredNumberScheduled", 1)
+        else:
+            ready = status.get("readyReplicas", 0) >= spec.get("replicas", 1)
+        if not ready:
+            out.append(f"{w['kind']}/{w['metadata']['namespace']}/{w['metadata']['name']}")
+    return out

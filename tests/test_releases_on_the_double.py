@@ -22,7 +22,7 @@ from kfinstall.release.pins import load_pins
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.paths import needs_bundle
-from tests.releases import DELETED_IMAGES, SHIPPED_PINS, release_tools
+from tests.releases import DELETED_IMAGES, SHIPPED_PINS, release_tools, unready_workloads
 
 #: Short but real races (as in tests/test_up.py).
 RACY = "--set crd_establish_delay=0.4 --set ready_delay=[0.2,1.0] --set seed=7"
@@ -54,19 +54,6 @@ def _kubectl_json(fake_tools: FakeTools, *args: str) -> dict:
     return json.loads(result.stdout)
 
 
-def _unready(workloads: list[dict]) -> list[str]:
-    out = []
-    for w in workloads:
-        status, spec = w.get("status") or {}, w.get("spec") or {}
-        if w["kind"] == "DaemonSet":
-            ready = status.get("numberReady", 0) >= status.get("desiredNumberScheduled", 1)
-        else:
-            ready = status.get("readyReplicas", 0) >= spec.get("replicas", 1)
-        if not ready:
-            out.append(f"{w['kind']}/{w['metadata']['namespace']}/{w['metadata']['name']}")
-    return out
-
-
 def _running_images(fake_tools: FakeTools) -> set[str]:
     pods = _kubectl_json(fake_tools, "get", "pods", "-A")["items"]
     return {c["image"] for p in pods for key in ("initContainers", "containers") for c in p["spec"].get(key) or []}
@@ -89,7 +76,7 @@ def _standard_size(tag: str) -> tuple[str, ...]:
 
 def _assert_all_ready_with_a_valid_user_profile(fake_tools: FakeTools) -> None:
     workloads = _kubectl_json(fake_tools, "get", "deployments,statefulsets,daemonsets", "-A")["items"]
-    assert workloads and not _unready(workloads)
+    assert workloads and not unready_workloads(workloads)
     profile = _kubectl_json(fake_tools, "get", "profile", USER_NAMESPACE)
     assert profile["spec"]["owner"]["name"] == "user@example.com"
     assert _kubectl_json(fake_tools, "get", "serviceaccount", "default-editor", "-n", USER_NAMESPACE)

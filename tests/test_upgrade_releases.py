@@ -17,7 +17,7 @@ import yaml
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.paths import REPO_ROOT, needs_bundle
-from tests.releases import release_tools
+from tests.releases import release_tools, unready_workloads
 
 RACY = "--set crd_establish_delay=0.4 --set ready_delay=[0.2,1.0] --set seed=7"
 USER_NAMESPACE = "kubeflow-user-example-com"
@@ -76,16 +76,7 @@ def labelled(fake_tools: FakeTools) -> list[dict]:
 
 def unready(fake_tools: FakeTools) -> list[str]:
     items = json.loads(kubectl(fake_tools, "get", "deployments,statefulsets,daemonsets", "-A", "-o", "json"))["items"]
-    out = []
-    for w in items:
-        status, spec = w.get("status") or {}, w.get("spec") or {}
-        if w["kind"] == "DaemonSet":
-            ready = status.get("numberReady", 0) >= status.get("desiredNumberScheduled", 1)
-        else:
-            ready = status.get("readyReplicas", 0) >= spec.get("replicas", 1)
-        if not ready:
-            out.append(f"{w['kind']}/{w['metadata']['namespace']}/{w['metadata']['name']}")
-    return out
+    return unready_workloads(items)
 
 
 def install(fake_tools: FakeTools, env: dict[str, str], pins: Path, tag: str, *extra: str) -> None:
