@@ -59,7 +59,9 @@ def test_a_6_gb_host_is_never_told_to_give_minikube_all_6_gb(
 def test_measured_requests_that_fit_the_pinned_size_pass(env: dict[str, str], heavy_release: LocalRelease) -> None:
     memory = check(fetched(env, heavy_release), heavy_release, "--profile", "minimal")["memory"]
     assert memory["status"] == "ok"
-    assert memory["required"].endswith("requested (measured, with kube-system)")
+    assert memory["required"].endswith(
+        "requested with kube-system, measured from the manifests at v0.1.0 (the checkout in the cache)"
+    )
 
 
 def test_measured_requests_that_fit_less_than_the_pinned_size_warn_with_the_pinned_size(

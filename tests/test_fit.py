@@ -90,7 +90,7 @@ def test_a_small_host_gets_the_smaller_plan_that_fits_in_what_it_can_give() -> N
 def test_measured_requests_that_fit_the_pinned_size_are_enough() -> None:
     check = check_memory(12288, 12288, 32000, "standard", demand())
     assert check.status == "ok"
-    assert check.required == "12 GB pinned for standard; 6.7 GiB requested (measured, with kube-system)"
+    assert check.required == "12 GB pinned for standard; 6.7 GiB requested with kube-system, measured"
 
 
 def test_requests_that_fit_less_than_the_pinned_size_warn_with_the_pinned_size() -> None:

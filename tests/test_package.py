@@ -121,3 +121,10 @@ def test_the_installed_wheel_plans_an_install_outside_the_repository(wheel_venv:
     assert result.returncode == 0, result.stderr
     assert "Kubeflow v1.10.2, profile minimal" in result.stdout
     assert "minikube start -p kubeflow --kubernetes-version=v1.32.0" in result.stdout
+
+
+def test_the_installed_wheel_judges_a_plan_by_the_requests_it_ships(wheel_venv: Path, tmp_path: Path) -> None:
+    result = _outside_the_repo(wheel_venv, tmp_path, "plan", "-k", "v1.10.2", "--profile", "minimal")
+
+    assert result.returncode == 0, result.stderr
+    assert "measured from the manifests at v1.10.2 (shipped with kfinstall)" in result.stdout

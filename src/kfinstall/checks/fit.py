@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kfinstall.manifests.requests import Requests, total
@@ -137,6 +137,12 @@ def requests_text(requests: Requests) -> str:
     return f"{cpu_text(requests.cpu)} CPU, {memory_text(requests.memory)}"
 
 
+def not_measured_text(demand: Demand) -> str:
+    """`trainer not measured (its build downloads remote bases)`, or "" when every component was."""
+    parts = [f"{c} ({why})" for c, why in demand.not_measured.items()]
+    return f"not counted, not measured: {', '.join(parts)}" if parts else ""
+
+
 @dataclass(frozen=True)
 class Demand:
     """The measured requests of a plan's components, and what the smaller plans of the same release ask."""
@@ -150,6 +156,10 @@ class Demand:
     smaller_profiles: Mapping[str, tuple[str, ...]]
     #: the minimal profile's components: never suggested for --without.
     core: frozenset[str]
+    #: where the figures come from, one short line (`measured from the manifests at v1.10.2 (...)`).
+    source: str = ""
+    #: plan components without a figure -> why: the total leaves them out, so it is a lower bound.
+    not_measured: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> Requests:
@@ -187,8 +197,16 @@ class Demand:
         return None
 
 
-def demand_for(release: Release, selection: Selection, profile: str, measured: Mapping[str, Requests]) -> Demand:
-    """The Demand of a plan whose components were measured (`measured`: id -> requests, the plan's ids)."""
+def demand_for(
+    release: Release,
+    selection: Selection,
+    profile: str,
+    measured: Mapping[str, Requests],
+    source: str = "",
+    not_measured: Mapping[str, str] | None = None,
+) -> Demand:
+    """The Demand of a plan whose components were measured (`measured`: id -> requests, the plan's ids; those
+    `not_measured` are left out of it)."""
     from kfinstall.release.selection import select
 
     ids = [c.id for c in selection.components]
@@ -204,4 +222,6 @@ def demand_for(release: Release, selection: Selection, profile: str, measured: M
         {c.id: c.depends_on for c in selection.components},
         smaller,
         core,
+        source,
+        {c: why for c, why in (not_measured or {}).items() if c in ids},
     )

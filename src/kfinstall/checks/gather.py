@@ -17,7 +17,7 @@ from kfinstall import runner
 from kfinstall.checks import registry, toolversions
 from kfinstall.checks.request import DEFAULT_DRIVER, CheckRequest
 from kfinstall.checks.resources import README_INOTIFY
-from kfinstall.manifests.requests import Requests
+from kfinstall.manifests.measure import Measured
 from kfinstall.release.version import Version
 from kfinstall.runner import Result
 
@@ -50,9 +50,9 @@ class Facts:
     #: fs.inotify values on Linux; None elsewhere (the limits are a Linux thing).
     inotify: dict[str, int] | None = None
     cluster: ClusterFacts | None = None
-    #: The plan's components' requests measured from the cached manifests (manifests/measure.py); None when the
-    #: manifests are not on this machine yet (the verdicts then use the pins' per-profile figures).
-    measured: dict[str, Requests] | None = None
+    #: The plan's components' requests, measured from the cached manifests or shipped (manifests/measure.py);
+    #: None when neither has them (the verdicts then use the pins' per-profile figures).
+    measured: Measured | None = None
     #: KFINSTALL_<TOOL> overrides that point at nothing executable: tool -> the value (the tool counts as missing).
     broken_overrides: dict[str, str] = field(default_factory=dict)
 
@@ -129,17 +129,18 @@ def gather(request: CheckRequest) -> Facts:
     )
 
 
-def measure(request: CheckRequest) -> dict[str, Requests] | None:
-    """The requests of the profile's components, from the cached manifests only (`check` never clones; a build
-    that fails leaves the verdicts to the pins' figures: `up` and `check --images` say why it fails)."""
+def measure(request: CheckRequest) -> Measured | None:
+    """The requests of the profile's components, from the cached manifests, else the shipped figures (`check`
+    never clones; a build that fails leaves the verdicts to the pins' figures: `up` and `check --images` say why
+    it fails)."""
     from kfinstall.errors import KfError
-    from kfinstall.manifests.measure import cached_requests
+    from kfinstall.manifests.measure import measured_requests
     from kfinstall.release.selection import select
 
     release = request.release
     try:
         components = [(c.id, c.paths) for c in select(release, request.profile).components]
-        return cached_requests(release.tag, release.commit, release.repo, components)
+        return measured_requests(release.tag, release.commit, release.repo, components)
     except KfError:
         return None
 

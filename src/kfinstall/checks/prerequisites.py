@@ -122,7 +122,10 @@ def _demand(request: CheckRequest, facts: Facts) -> Demand | None:
         return None
     from kfinstall.release.selection import select
 
-    return demand_for(request.release, select(request.release, request.profile), request.profile, facts.measured)
+    measured = facts.measured
+    selection = select(request.release, request.profile)
+    return demand_for(request.release, selection, request.profile, measured.by_component, measured.source,
+                      measured.not_measured)  # fmt: skip
 
 
 def _evaluate_cluster(request: CheckRequest, facts: Facts) -> list[CheckResult]:

@@ -2,8 +2,9 @@
 
 `plan` shows it (a table and `--json`) and refuses a plan that an existing minikube profile cannot hold, naming
 the smaller profile or the `--without` that fits (checks/fit.py). The requests are measured from the cached
-manifests only (manifests/measure.py: a plan changes nothing, clones nothing); when they are not on this
-machine yet, the plan says so and shows the pins' per-profile figures, which stay minikube's default size.
+manifests, else read from the figures shipped with kfinstall for the pinned commit (manifests/measure.py: a plan
+changes nothing, clones nothing); without either the plan says so and shows the pins' per-profile figures, which
+stay minikube's default size.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ class Sizing:
         demand = self.demand
         return {
             "measured": demand is not None,
+            "measured_from": demand.source if demand else None,
             "not_measured_because": self.why,
+            "components_not_measured": dict(demand.not_measured) if demand else None,
             "components": {c: r.as_dict() for c, r in demand.by_component.items()} if demand else None,
             "total": demand.total.as_dict() if demand else None,
             "judged_against": None if self.capacity is None else self.capacity.as_dict(),
@@ -62,7 +65,7 @@ class Sizing:
 def plan_sizing(install: InstallPlan, state: ProfileState | None) -> Sizing:
     """Measure the plan (from the cache) and say what it is judged against: the existing minikube profile
     (`state`, its CPUs and memory as created), else the new minikube the plan starts; nothing with --context."""
-    from kfinstall.manifests.measure import FETCH_HINT, cached_requests
+    from kfinstall.manifests.measure import FETCH_HINT, measured_requests
 
     release = install.release
     pinned = release.resources_for(install.profile)
@@ -78,14 +81,18 @@ def plan_sizing(install: InstallPlan, state: ProfileState | None) -> Sizing:
                                              "a new minikube")  # fmt: skip
     components = [(c.id, c.paths) for c in install.selection.components]
     try:
-        measured = cached_requests(release.tag, release.commit, install.repo_url, components)
+        measured = measured_requests(release.tag, release.commit, install.repo_url, components)
     except KfError as error:
         first = error.message.splitlines()[0] if error.message else "?"  # `up` shows it all; here one line
         return Sizing(pinned, None, capacity, existing, f"a build failed: {first[:160]}")
     if measured is None:
-        why = f"the manifests of {release.tag} are not on this machine yet: {FETCH_HINT}"
+        why = (
+            f"the manifests of {release.tag} are not on this machine yet and kfinstall ships no figures for its "
+            f"commit {release.commit[:12]}: {FETCH_HINT}"
+        )
         return Sizing(pinned, None, capacity, existing, why)
-    demand = fit.demand_for(release, install.selection, install.profile, measured)
+    demand = fit.demand_for(release, install.selection, install.profile, measured.by_component, measured.source,
+                            measured.not_measured)  # fmt: skip
     if spec is None:  # --context: the cluster's nodes, less what their pods request (those the install replaces not)
         capacity = _context_capacity(install)
         return Sizing(pinned, demand, capacity, capacity is not None, minikube=False)

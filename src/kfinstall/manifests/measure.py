@@ -1,19 +1,57 @@
-"""The requests of a plan's components, measured from their builds when the manifests are already on this machine.
+"""The requests of a plan's components: measured from the cached manifests, else the figures shipped with kfinstall.
 
-`plan` and `check` change nothing and need no network, so they never clone: they measure the cached checkout of
-the release's pinned commit (the one `up`, `images list` or `check --images` fetched), building its paths with
-the same build cache `up` uses (manifests/build.py), and say so when it is not there yet (None).
+`plan` and `check` change nothing and need no network, so they never clone. When the release's pinned commit is
+checked out in the cache (by `up`, `images list` or `check --images`) they measure it, building its paths with
+the same build cache `up` uses (manifests/build.py). Otherwise they read `manifests_requests.yaml`, the same
+measurement made by tools/measure_requests.py from the pinned commits and shipped in the wheel (kept equal to
+the real manifests by tests/test_shipped_requests.py): its figures are used only for a release pinned at the
+commit they were measured at, so a fork's `--pins` at another commit gets none. Without either: None.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from kfinstall.manifests import build, checkout
-from kfinstall.manifests.requests import Requests, requests_of
+from kfinstall.errors import KfError
+from kfinstall.manifests.requests import Requests
 
 #: How to get the measured figures when the manifests are not cached yet (said by `plan` and `check`).
 FETCH_HINT = "`kfinstall images list` (same options) fetches the manifests; `plan` and `check` then measure them"
+SHIPPED_FILENAME = "manifests_requests.yaml"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Each component's requests, where they come from (one short line), and the components left unmeasured."""
+
+    by_component: dict[str, Requests]
+    source: str
+    #: component id -> why it has no figure (the shipped figures lack a path of it, e.g. one that needs the network).
+    not_measured: dict[str, str] = field(default_factory=dict)
+
+
+def measured_requests(
+    tag: str, commit: str, repo_url: str, components: Sequence[tuple[str, Sequence[str]]]
+) -> Measured | None:
+    """The cached checkout measured when there is one, else the shipped figures of `commit`; None: neither.
+
+    `components`: (id, paths) in plan order. A build of the cached checkout that fails (offline, a remote base)
+    falls back to the shipped figures of the same commit; without them its KfError is raised, as in `up`.
+    """
+    try:
+        cached = cached_requests(tag, commit, repo_url, components)
+    except KfError:
+        fallback = shipped_requests(tag, commit, components)
+        if fallback is None:
+            raise
+        return fallback
+    if cached is not None:
+        return Measured(cached, f"measured from the manifests at {tag} (the checkout in the cache)")
+    return shipped_requests(tag, commit, components)
 
 
 def cached_requests(
@@ -23,6 +61,9 @@ def cached_requests(
 
     `components`: (id, paths) in plan order. A failing build raises its KfError, as it would in `up`.
     """
+    from kfinstall.manifests import build, checkout
+    from kfinstall.manifests.requests import requests_of
+
     if not checkout.checkout_dir(tag, commit).is_dir():
         return None
     source = checkout.fetch(tag, commit, repo_url)  # from the cache: verified clean at the pinned commit
@@ -32,3 +73,50 @@ def cached_requests(
     for target in targets:
         measured[target.component] = measured[target.component] + requests_of(built[target])
     return measured
+
+
+def shipped_requests(tag: str, commit: str, components: Sequence[tuple[str, Sequence[str]]]) -> Measured | None:
+    """The shipped figures of the release `tag` pinned at `commit`, summed per component; None: none for it.
+
+    A component any of whose paths has no figure is left out, under `not_measured` with the file's reason."""
+    release = shipped_figures().get((tag, commit))
+    if release is None:
+        return None
+    paths: Mapping[str, Mapping[str, Any]] = release.get("paths") or {}
+    failed: Mapping[str, str] = release.get("not_measured") or {}
+    by_component: dict[str, Requests] = {}
+    not_measured: dict[str, str] = {}
+    for component, component_paths in components:
+        missing = [path for path in component_paths if path not in paths]
+        if missing:
+            reason = failed.get(missing[0], "not in the figures shipped with kfinstall")
+            not_measured[component] = reason.split(":")[0].replace(" (needs_network)", "")
+            continue
+        by_component[component] = Requests()
+        for path in component_paths:
+            figure = paths[path]
+            by_component[component] = by_component[component] + Requests(
+                float(figure["cpu"]), float(figure["memory_bytes"]), float(figure["storage_bytes"])
+            )
+    return Measured(by_component, f"measured from the manifests at {tag} (shipped with kfinstall)", not_measured)
+
+
+def shipped_requests_path() -> Path:
+    """The figures inside the installed wheel, else the repository root's (editable install, checkout)."""
+    package = Path(__file__).resolve().parents[1]  # src/kfinstall (this module is kfinstall/manifests/measure.py)
+    packaged = package / "data" / SHIPPED_FILENAME
+    return packaged if packaged.is_file() else package.parents[1] / SHIPPED_FILENAME
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_figures() -> dict[tuple[str, str], dict[str, Any]]:
+    """(tag, commit) -> that release's entry of the shipped file; empty when the file is missing or unreadable
+    (then nothing is measured without a checkout: the pins' sizes stand, as before the file existed)."""
+    import yaml
+
+    try:
+        text = shipped_requests_path().read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return {(str(entry["tag"]), str(entry["commit"])): entry for entry in data["releases"]}
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return {}

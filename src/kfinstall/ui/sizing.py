@@ -28,11 +28,15 @@ def show(sizing: Sizing, console: Console) -> None:
         console.print(f"\n[bold]Requests[/]: not measured ({sizing.why})")
         console.print(pinned_line)
         return
-    console.print("\n[bold]Requests[/] (measured from the built manifests: what the pods ask the scheduler for):")
-    width = max(len("component"), *(len(c) for c in demand.by_component))
+    console.print("\n[bold]Requests[/] (what the pods ask the scheduler for):")
+    console.print(f"  {demand.source}")
+    width = max(len("component"), *(len(c) for c in [*demand.by_component, *demand.not_measured]))
     console.print(f"  {'component':<{width}}  {'CPU':>7}  {'memory':>9}  {'storage':>9}")
     rows = [*demand.by_component.items(), ("total", demand.total)]
     for name, requests in rows:
+        if name == "total":  # the components without a figure, which the total leaves out
+            for unmeasured in demand.not_measured:
+                console.print(f"  {unmeasured:<{width}}  {'?':>7}  {'?':>9}  {'?':>9}")
         cpu = fit.cpu_text(requests.cpu) if requests.cpu else "-"
         memory = fit.memory_text(requests.memory) if requests.memory else "-"
         line = f"  {name:<{width}}  {cpu:>7}  {memory:>9}  {_storage(requests.storage):>9}"
@@ -41,8 +45,13 @@ def show(sizing: Sizing, console: Console) -> None:
         console.print("  judged against: nothing (the cluster's nodes and pods could not be read)")
     else:
         verdict = "[green]fits[/]" if sizing.fits else "[red]does not fit[/]"
+        if sizing.fits and demand.not_measured:
+            verdict += " (what was measured)"
         alternative = sizing.alternative
         more = f"; {alternative} fits" if alternative else ""
         console.print(f"  judged against: {sizing.capacity.what}: {verdict}{more}")
     console.print(pinned_line)
+    unmeasured = fit.not_measured_text(demand)
+    if unmeasured:
+        console.print(f"  [yellow]{unmeasured}[/]")
     console.print(f"  [dim]{NOT_COUNTED}; storage is not judged (minikube's hostpath volumes share its disk)[/]")
