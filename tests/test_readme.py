@@ -67,6 +67,17 @@ def test_the_plan_example_is_what_plan_prints(machine: dict[str, str]) -> None:
     assert_shown_in_order(example("kfinstall plan --profile minimal"), result.stdout)
 
 
+def test_the_check_example_is_what_check_prints(machine: dict[str, str]) -> None:
+    """Every row but the inotify limits', which this machine's kernel decides (with the count of warnings)."""
+    shown = example("kfinstall check -k 1.11.0 --profile minimal")
+    inotify = next(i for i, line in enumerate(shown) if "│ inotify limits" in line)
+    bottom = next(i for i, line in enumerate(shown) if line.startswith("└"))
+    kept = [line for line in shown[:inotify] + shown[bottom:] if not line.startswith(("! inotify", "ready for"))]
+    result = kfinstall("check", "-k", "1.11.0", "--profile", "minimal", env={**machine, "COLUMNS": "120"})
+    assert result.returncode == 0, result.stderr
+    assert_shown_in_order(kept, result.stdout)
+
+
 def test_the_versions_example_is_what_versions_prints(machine: dict[str, str]) -> None:
     shown = README.split("### `kfinstall versions`", 1)[1].split("###", 1)[0]
     block = [line[4:].rstrip() for line in shown.splitlines() if line.startswith("    ")]

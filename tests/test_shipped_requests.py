@@ -79,6 +79,15 @@ def test_plan_without_a_checkout_says_a_too_small_minikube_does_not_fit_and_what
     assert requests["alternative"] == "--profile minimal"
 
 
+def test_plan_with_a_component_added_that_does_not_fit_names_the_without_that_does(env: dict[str, str]) -> None:
+    args = ("plan", "-k", TAG, "--profile", "minimal", "--with", "pipelines", "--memory", "4g")
+    result = kfinstall(*args, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "4096 MB, less kube-system's 750m CPU and 170 MiB: does not fit; --without pipelines fits" in " ".join(
+        result.stdout.split()
+    )
+
+
 def test_plan_of_a_release_whose_trainer_needs_the_network_names_it_as_not_measured(env: dict[str, str]) -> None:
     result = kfinstall("plan", "-k", "26.03", "--profile", "standard", env=env)
     assert result.returncode == 0, result.stderr
