@@ -458,6 +458,7 @@ class InstallComponents:
             on_ready=lambda work: writer.ready(work.id) if work.id in record.components else None,
             is_unchanged=_unchanged(ctx),
             presence=Presence(ctx.plan.context, ctx.plan.cluster.profile if ctx.plan.cluster else None),
+            runtime_needs={c.id: c.runtime_needs for c in ctx.plan.selection.components if c.runtime_needs},
         )
         try:
             installer.run(works)

@@ -15,7 +15,7 @@ from kfinstall.errors import UsageError
 from kfinstall.release.pins import PROFILES
 
 if TYPE_CHECKING:
-    from kfinstall.release.pins import Component, Release, Wait
+    from kfinstall.release.pins import Component, Release, RuntimeDependency, Wait
 
 DEFAULT_PROFILE = "standard"
 
@@ -32,6 +32,8 @@ class PlannedComponent:
     reason: str
     variant: str | None = None
     waits: tuple[Wait, ...] = ()
+    #: Its workloads that crash-loop until another of its workloads is ready (pins `runtime_needs`).
+    runtime_needs: tuple[RuntimeDependency, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ def select(
                 reason=reasons[component.id],
                 variant=variant if variant and variant != "default" else None,
                 waits=tuple(component.waits),
+                runtime_needs=tuple(component.runtime_needs),
             )
         )
     return Selection(tuple(planned), tuple(notes))
