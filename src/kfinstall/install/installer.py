@@ -31,7 +31,7 @@ from kfinstall.install.events import Event, Reporter
 from kfinstall.install.restarts import Restarter, needs_of
 from kfinstall.install.schedule import run_in_order
 from kfinstall.install.unchanged import unchanged_and_ready
-from kfinstall.install.waits import Waits
+from kfinstall.install.waits import Waits, webhook_services
 from kfinstall.install.work import ComponentWork, LazyWork, Work
 from kfinstall.kube.kinds import provided_kinds
 from kfinstall.kube.kubectl import Kubectl
@@ -74,6 +74,10 @@ class Installer:
     #: Per component: its workloads that crash-loop until another of its workloads is ready (pins
     #: `runtime_needs`); with `depends_on`, what `restarts.py` restarts pods for.
     runtime_needs: Mapping[str, Sequence[RuntimeDependency]] = field(default_factory=dict)
+    #: Per component: the dependencies it is applied after once they are served, not ready (pins `after_served`).
+    after_served: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Components served: applied, CRDs established, their webhooks' Services with ready endpoints.
+    _served: set[str] = field(default_factory=set)
     _cancel: Cancel = field(default_factory=Cancel)
     #: Components found ready, and when (epoch seconds; None: skipped as unchanged and ready, i.e. ready before
     #: this install): what a dependent's crash loop may have waited on.
@@ -116,7 +120,7 @@ class Installer:
                     deps = tuple(dep for dep in work.depends_on if dep in planned and dep not in done)
                     waits_for = f"waiting for {', '.join(deps)}" if deps else "ready to go"
                     self.report(Event("pending", waits_for, work.id, depends_on=deps))
-            run_in_order(works, self._failing_visibly, pool, done)
+            run_in_order(works, self._failing_visibly, pool, done, self._served, self.after_served)
         except BaseException:  # a failure, or an interrupt (runner is stopping the kubectl processes)
             self._cancel.set()  # the components' threads stop at their next wait
             raise
@@ -151,9 +155,21 @@ class Installer:
         if later:
             self._applier.apply(work, later, deadline)
         self.on_applied(work)
+        if any(work.id in edges for edges in self.after_served.values()):
+            self._serve(work, deadline)
         self._waits.ready(work, deadline, self._timeout_error)
         self._ready_at[work.id] = time.time()
         self.on_ready(work)
+
+    def _serve(self, work: ComponentWork, deadline: float) -> None:
+        """Mark the component served once its admission webhooks answer (its CRDs are established already): what a
+        dependent applied after it needs at apply time. A webhook with failurePolicy Fail and no endpoints refuses
+        objects (`failed calling webhook`), and istio's sidecar injector refuses pods, so a dependent applied
+        earlier would only bounce; its Services with ready endpoints are what the API server calls."""
+        services = {(name, namespace) for namespace, name in webhook_services(work)}  # as `endpoints` takes them
+        if services:
+            self._waits.endpoints(services, deadline)  # at the deadline the ready wait says what is missing
+        self._served.add(work.id)
 
     def _timeout_error(self, work: ComponentWork, not_ready: list[str]) -> KfError:
         return diagnose.timeout_error(self.kubectl, work, not_ready, self.timeout)

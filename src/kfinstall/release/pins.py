@@ -287,6 +287,10 @@ class Component(_Model):
     container_runtime: RuntimeNeed | None = None
     #: Its workloads that crash-loop until another of its workloads is ready (restarted by `up` once it is).
     runtime_needs: list[RuntimeDependency] = Field(default_factory=list)
+    #: Of `depends_on`: those it is applied after as soon as they are served (their CRDs established, their
+    #: admission webhooks' Services with ready endpoints) instead of ready; what the component needs of them at
+    #: apply time is exactly that, and its pods' runtime needs on them are met later (or restarted, restarts.py).
+    after_served: list[str] = Field(default_factory=list)
     notes: str | None = None
 
     @field_validator("id")
@@ -315,6 +319,8 @@ class Component(_Model):
     def _consistent(self) -> Component:
         if self.id in self.depends_on:
             raise ValueError(f"{self.id} depends on itself")
+        if stray_served := [d for d in self.after_served if d not in self.depends_on]:
+            raise ValueError(f"after_served names what it does not depend on: {', '.join(stray_served)}")
         known = set(self.paths).union(*self.alternatives.values()) if self.alternatives else set(self.paths)
         stray = [p for p in self.needs_network if p not in known]
         if stray:

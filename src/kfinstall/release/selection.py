@@ -34,6 +34,8 @@ class PlannedComponent:
     waits: tuple[Wait, ...] = ()
     #: Its workloads that crash-loop until another of its workloads is ready (pins `runtime_needs`).
     runtime_needs: tuple[RuntimeDependency, ...] = ()
+    #: Of `depends_on`: applied after as soon as they are served, not ready (pins `after_served`).
+    after_served: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ def select(
                 variant=variant if variant and variant != "default" else None,
                 waits=tuple(component.waits),
                 runtime_needs=tuple(component.runtime_needs),
+                after_served=tuple(d for d in component.after_served if d in reasons),
             )
         )
     return Selection(tuple(planned), tuple(notes))
