@@ -483,3 +483,23 @@ def test_https_ssh_scp_like_git_and_file_urls_are_accepted(tmp_path: Path, repo:
     data = shipped_data()
     release_data(data, "v1.4.0")["repo"] = repo
     assert load_pins(write_pins(tmp_path, data)).get("v1.4.0").repo == repo
+
+
+@needs_bundle
+def test_every_runtime_need_names_workloads_the_release_defines(pins: Pins, tmp_path: Path) -> None:
+    repo = tmp_path / "kfm.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(MANIFESTS_BUNDLE), str(repo)], check=True)
+    missing, checked = {}, []
+    for release in pins.releases:
+        named = {name for c in release.components for need in c.runtime_needs for name in [*need.workloads, need.needs]}
+        if not named:
+            continue
+        checked.append(release.tag)
+        heads = subprocess.run(
+            ["git", "grep", "-h", "-A3", "-E", "^kind: (Deployment|StatefulSet)$", release.tag],
+            cwd=repo, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        defined = {line.split(":", 1)[1].strip() for line in heads.splitlines() if line.startswith("  name:")}
+        if named - defined:
+            missing[release.tag] = sorted(named - defined)
+    assert missing == {} and checked == [r.tag for r in pins.releases]

@@ -94,3 +94,16 @@ def test_piped_a_problem_is_one_line_per_change_and_a_task_one_line_when_it_begi
         "ErrImagePull: image mysql",
         "ImagePullBackOff: image mysql",
     ]
+
+
+def test_a_restart_is_a_line_of_its_own_and_leaves_its_rows_state() -> None:
+    display = Display(live=False)
+    out = plain(display)
+    display.start_components(COMPONENTS)
+    display(Event("waiting", "deployment/ml-pipeline -n kubeflow: 0/1 replicas available", "pipelines", 3, 5))
+    display(Event("restarted", "restarted ml-pipeline-x: mysql is ready, skipping 2m40s of back-off", "pipelines"))
+
+    (pipelines,) = [line for line in frame(display) if " pipelines " in line]
+    assert "3/5 workloads" in pipelines
+    printed = out.getvalue()
+    assert "↻ pipelines" in printed and "restarted ml-pipeline-x: mysql is ready, skipping 2m40s" in printed

@@ -83,7 +83,8 @@ class Scenario:
     #: need is missing or not ready crash-loops (kubelet back-off below) and is ready from the first attempt that
     #: finds them all ready. A pattern matching the workload itself is ignored.
     needs: dict[str, list[str]] = field(default_factory=dict)
-    #: The kubelet's CrashLoopBackOff for `needs`: the first delay, doubled per restart, capped at the max.
+    #: The kubelet's CrashLoopBackOff for `needs`: the wait after the second crash (the first restart is at
+    #: once), doubled per restart, capped at the max (`backoff`).
     crash_backoff: float = 10.0
     crash_backoff_max: float = 300.0
     #: Namespaces take this long to terminate once deleted.
@@ -150,8 +151,20 @@ class Scenario:
         return []
 
     def backoff(self, restarts: int) -> float:
-        """The kubelet's wait before the next start after `restarts` crashes: doubling from crash_backoff, capped."""
-        return min(self.crash_backoff * 2.0 ** min(max(restarts - 1, 0), 64), self.crash_backoff_max)
+        """The kubelet's wait before the next start after `restarts` crashes: none after the first, then doubling
+        from crash_backoff, capped.
+
+        kubernetes/kubernetes pkg/kubelet/kuberuntime/kuberuntime_manager.go `doBackOff`: a container that exited
+        is held back while `backOff.IsInBackOffSince(key, finishedAt)`, i.e. while less than the entry's back-off
+        has passed since it finished; otherwise it is started and `backOff.Next(key, finishedAt)` moves the entry
+        on. After the first crash there is no entry yet (client-go util/flowcontrol/backoff.go: `Next` creates it
+        with the initial duration), so the first restart is immediate and the initial 10 s (pkg/kubelet/kubelet.go
+        `backOffPeriod`) is the wait after the second crash, doubling up to `MaxContainerBackOff` (300 s). The key
+        (`GetStableKey`) holds the pod's UID: a new pod starts with no back-off.
+        """
+        if restarts <= 1:
+            return 0.0
+        return min(self.crash_backoff * 2.0 ** min(restarts - 2, 64), self.crash_backoff_max)
 
     @property
     def pull_model(self) -> bool:

@@ -57,14 +57,15 @@ def wait_available(cluster: ClusterHandle, timeout: str = "20s") -> None:
 
 
 def test_a_workload_started_before_its_need_is_ready_at_the_first_back_off_attempt_after_the_need_is(make_cluster):
-    # Starts (after the app's own 0.1 s) at +0, +0.6, +1.8, +4.2, +9.0 s: back-off 0.6 s doubling.
+    # Starts (after the app's own 0.1 s) at +0 (and at once again), +0.6, +1.8, +4.2, +9.0 s: back-off 0.6 s
+    # doubling from the second crash.
     cluster = make_cluster(
         needs={"work/app": ["work/db"]}, crash_backoff=0.6, crash_backoff_max=10, ready_delays={"work/*": 0.1}
     )
     started = time.monotonic()
     apply(cluster, NS + "---" + APP)
     applied = time.monotonic()
-    wait_for(lambda: app_container(cluster).get("restartCount", 0) >= 3)
+    wait_for(lambda: app_container(cluster).get("restartCount", 0) >= 4)
     shown = cluster.kubectl("get", "pods", "-n", "work").stdout
 
     apply(cluster, DB)
@@ -73,10 +74,10 @@ def test_a_workload_started_before_its_need_is_ready_at_the_first_back_off_attem
     wait_available(cluster)
     ready_after = time.monotonic()
 
-    assert "CrashLoopBackOff" in shown and " 3 " in shown
+    assert "CrashLoopBackOff" in shown and " 4 " in shown
     assert db.returncode == 0, db.stderr
     assert available_when_db_was is False
-    assert app_container(cluster)["restartCount"] == 3  # ready from the 4th start on, the first after the db's
+    assert app_container(cluster)["restartCount"] == 4  # ready from the 5th start on, the first after the db's
     assert app_container(cluster)["lastState"]["terminated"]["exitCode"] == 1
     assert started + 0.1 + 4.2 <= ready_after < applied + 0.1 + 9.0
 
@@ -131,3 +132,39 @@ def test_a_started_pod_stays_ready_when_its_need_goes_away(make_cluster):
     assert cluster.object("StatefulSet", "db", "work") is None
     assert available(cluster) is True
     assert app_container(cluster)["ready"] is True
+
+
+def ready_time(cluster: ClusterHandle, name: str) -> float:
+    """When the timeline first saw the workload `name` ready (its clock)."""
+    return next(e["time"] for e in cluster.timeline() if e["name"] == name and e["ready"])
+
+
+def test_the_first_restart_after_a_crash_is_at_once_and_the_back_off_starts_with_the_second(make_cluster):
+    cluster = make_cluster(needs={"work/app": ["work/db"]}, crash_backoff=30, ready_delays={"work/app": 0.1})
+    apply(cluster, NS + "---" + APP)
+
+    wait_for(lambda: app_container(cluster).get("restartCount", 0) >= 2)
+    waiting = app_container(cluster)["state"]["waiting"]
+
+    assert waiting["reason"] == "CrashLoopBackOff"
+    assert waiting["message"].startswith("back-off 30s restarting failed container=main pod=")
+
+
+def test_a_crash_looping_pod_deleted_once_its_need_is_ready_is_replaced_by_one_that_starts_without_back_off(
+    make_cluster,
+):
+    # 300 s of back-off after the second crash: without the deletion the app would be ready ~5 minutes on
+    cluster = make_cluster(needs={"work/app": ["work/db"]}, crash_backoff=300, ready_delays={"work/*": 0.1})
+    apply(cluster, NS + "---" + APP)
+    wait_for(lambda: app_container(cluster).get("restartCount", 0) >= 2)
+    crashed = next(p for p in cluster.objects("Pod", "work") if p["metadata"]["labels"].get("app") == "app")
+    apply(cluster, DB)
+    wait_for(lambda: any(e["name"] == "db" and e["ready"] for e in cluster.timeline()))
+
+    deleted = cluster.kubectl("delete", "pod", "-n", "work", crashed["metadata"]["name"], "--wait=false")
+    wait_available(cluster, timeout="60s")
+
+    assert deleted.returncode == 0, deleted.stderr
+    replacement = app_container(cluster)
+    assert replacement["restartCount"] == 0 and replacement["ready"] is True
+    assert ready_time(cluster, "app") - ready_time(cluster, "db") < 300  # not after the back-off

@@ -53,10 +53,10 @@ def test_json_merge_patch_deletes_with_null():
     assert merge.json_merge_patch({"a": {"b": 1, "c": 2}}, {"a": {"b": None}}) == {"a": {"c": 2}}
 
 
-def test_the_crash_back_off_doubles_per_restart_up_to_its_cap():
+def test_the_crash_back_off_restarts_at_once_after_the_first_crash_then_doubles_up_to_its_cap():
     scenario = Scenario(crash_backoff=10, crash_backoff_max=300)
 
-    assert [scenario.backoff(n) for n in (1, 2, 3, 5, 6, 1000)] == [10, 20, 40, 160, 300, 300]
+    assert [scenario.backoff(n) for n in (1, 2, 3, 4, 6, 7, 1000)] == [0, 10, 20, 40, 160, 300, 300]
 
 
 def test_back_off_durations_print_like_the_kubelets_go_durations():

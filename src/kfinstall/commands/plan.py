@@ -106,7 +106,9 @@ def _render_plan(
     console.print(f"\n[bold]{len(install.selection.components)} components[/], in install order:")
     for index, component in enumerate(install.selection.components, 1):
         variant = f" [cyan]({component.variant})[/]" if component.variant else ""
-        after = f" · after {', '.join(component.depends_on)}" if component.depends_on else ""
+        served = set(component.after_served)
+        edges = [f"{dep} (served)" if dep in served else dep for dep in component.depends_on]
+        after = f" · after {', '.join(edges)}" if edges else ""
         console.print(f" {index:>2}. [bold]{component.id}[/]{variant}  [dim]{component.reason}{after}[/]")
         for path in component.paths:
             console.print(f"       {path}")

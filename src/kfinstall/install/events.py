@@ -5,7 +5,8 @@ by `begin` with a `task` name (`manifests`, `builds`, `lock`, `minikube`, `image
 `failed`) event of the same `task`; `progress` updates a running task (`ready`/`total`: e.g. images pulled so far).
 Component rows: `pending` (with `depends_on`: what it waits for), `building`, `applying`, `retrying`, `waiting`
 (`ready`/`total`: its workloads), `problem` (a pod's problem as the cluster says it, with a `hint`; an empty message:
-it passed), `ready`, `skipped`, `failed` (the reason). `--json` prints each event as one JSON object.
+it passed), `restarted` (a pod of it restarted out of its crash-loop back-off: install/restarts.py; the row's
+state stays), `ready`, `skipped`, `failed` (the reason). `--json` prints each event as one JSON object.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ FINISHED = ("ready", "skipped", "failed")
 class Event:
     """One step of progress. `component` is None for whole-run steps (checks, cluster, manifests)."""
 
-    phase: (
-        str  # step | begin | progress | note | warning | pending | building | applying | retrying | waiting | problem
-    )
-    # | ready | skipped | failed | done (`up --json` ends a failure with an "error" line of the frame's own:
-    # commands/frame.py `json_error`)
+    phase: str  # step | begin | progress | note | warning | pending | building | applying | retrying | waiting
+    # | problem | restarted | ready | skipped | failed | done (`up --json` ends a failure with an "error" line of
+    # the frame's own: commands/frame.py `json_error`)
     message: str
     component: str | None = None
     ready: int | None = None

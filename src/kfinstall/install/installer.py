@@ -10,6 +10,7 @@ time), and the races are handled where they arise instead of by blind re-applyin
 - `waits.py`: CRDs established, webhook endpoints, readiness on one shared watch of the cluster;
 - `unchanged.py`: components applied before with the same content and ready now are skipped;
 - `diagnose.py`: at a component's deadline, what is not ready and why;
+- `restarts.py`: pods crash-looping for what just became ready are restarted instead of sitting out the back-off;
 - `cancel.py`: one failure (or an interrupt) stops every component's thread.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -27,13 +28,15 @@ from kfinstall.install import diagnose
 from kfinstall.install.apply import Applier
 from kfinstall.install.cancel import Cancel, Cancelled
 from kfinstall.install.events import Event, Reporter
+from kfinstall.install.restarts import Restarter, needs_of
 from kfinstall.install.schedule import run_in_order
 from kfinstall.install.unchanged import unchanged_and_ready
-from kfinstall.install.waits import Waits
+from kfinstall.install.waits import Waits, webhook_services
 from kfinstall.install.work import ComponentWork, LazyWork, Work
 from kfinstall.kube.kinds import provided_kinds
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.kube.presence import Presence
+from kfinstall.release.pins import RuntimeDependency
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,17 @@ class Installer:
     #: Asked whenever the API server does not answer: raises ClusterGone once the cluster was deleted, so a
     #: deleted cluster ends the install at once instead of being retried as a restart until the timeout.
     presence: Presence | None = None
+    #: Per component: its workloads that crash-loop until another of its workloads is ready (pins
+    #: `runtime_needs`); with `depends_on`, what `restarts.py` restarts pods for.
+    runtime_needs: Mapping[str, Sequence[RuntimeDependency]] = field(default_factory=dict)
+    #: Per component: the dependencies it is applied after once they are served, not ready (pins `after_served`).
+    after_served: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Components served: applied, CRDs established, their webhooks' Services with ready endpoints.
+    _served: set[str] = field(default_factory=set)
     _cancel: Cancel = field(default_factory=Cancel)
+    #: Components found ready, and when (epoch seconds; None: skipped as unchanged and ready, i.e. ready before
+    #: this install): what a dependent's crash loop may have waited on.
+    _ready_at: dict[str, float | None] = field(default_factory=dict)
     _works: Sequence[Work] = ()
     _provided: set[tuple[str, str]] | None = None
 
@@ -89,24 +102,30 @@ class Installer:
         self._applier = Applier(self.kubectl, self.report, self._cancel, self._still_there, self._waits,
                                 self.provided, timeout=self.timeout)  # fmt: skip
         pool = ThreadPoolExecutor(max_workers=max(1, len(works)), thread_name_prefix="component")
+        restarter = Restarter(self._waits, self.kubectl, self.report, needs_of(works, self.runtime_needs),
+                              lambda: dict(self._ready_at))  # fmt: skip
         try:
             done = []
             for work in unchanged_and_ready(works, self.is_unchanged, self._waits, pool):
                 self.report(Event("skipped", "unchanged and ready", work.id))
                 self.on_ready(work)
                 self.skipped.append(work.id)
+                self._ready_at[work.id] = None
                 done.append(work.id)
+            if len(done) < len(works):  # something to install: watch for crash loops to cut short
+                restarter.start()
             planned = {work.id for work in works}
             for work in works:  # what each row waits for (a dependency left out of the install is none)
                 if work.id not in done:
                     deps = tuple(dep for dep in work.depends_on if dep in planned and dep not in done)
                     waits_for = f"waiting for {', '.join(deps)}" if deps else "ready to go"
                     self.report(Event("pending", waits_for, work.id, depends_on=deps))
-            run_in_order(works, self._failing_visibly, pool, done)
+            run_in_order(works, self._failing_visibly, pool, done, self._served, self.after_served)
         except BaseException:  # a failure, or an interrupt (runner is stopping the kubectl processes)
             self._cancel.set()  # the components' threads stop at their next wait
             raise
         finally:
+            restarter.stop()
             pool.shutdown(wait=True, cancel_futures=True)
             self._waits.stop()
 
@@ -136,8 +155,21 @@ class Installer:
         if later:
             self._applier.apply(work, later, deadline)
         self.on_applied(work)
+        if any(work.id in edges for edges in self.after_served.values()):
+            self._serve(work, deadline)
         self._waits.ready(work, deadline, self._timeout_error)
+        self._ready_at[work.id] = time.time()
         self.on_ready(work)
+
+    def _serve(self, work: ComponentWork, deadline: float) -> None:
+        """Mark the component served once its admission webhooks answer (its CRDs are established already): what a
+        dependent applied after it needs at apply time. A webhook with failurePolicy Fail and no endpoints refuses
+        objects (`failed calling webhook`), and istio's sidecar injector refuses pods, so a dependent applied
+        earlier would only bounce; its Services with ready endpoints are what the API server calls."""
+        services = {(name, namespace) for namespace, name in webhook_services(work)}  # as `endpoints` takes them
+        if services:
+            self._waits.endpoints(services, deadline)  # at the deadline the ready wait says what is missing
+        self._served.add(work.id)
 
     def _timeout_error(self, work: ComponentWork, not_ready: list[str]) -> KfError:
         return diagnose.timeout_error(self.kubectl, work, not_ready, self.timeout)

@@ -97,7 +97,8 @@ def steps(plan: InstallPlan, options: UpOptions) -> list[Step]:
     if options.prefetch_images:
         todo.append(PrefetchImages() if plan.cluster is not None else PrefetchNeedsMinikube())
     todo.append(InstallComponents(description=f"apply the {count} components in dependency order, each once its "
-                                              "dependencies are ready, and wait until each is ready"))  # fmt: skip
+                                              "dependencies are ready (or served, where the pins say that is "
+                                              "enough), and wait until each is ready"))  # fmt: skip
     if options.prefetch_images and plan.cluster is not None:
         todo.append(FinishPrefetch())
     if upgrade is not None:
@@ -458,6 +459,8 @@ class InstallComponents:
             on_ready=lambda work: writer.ready(work.id) if work.id in record.components else None,
             is_unchanged=_unchanged(ctx),
             presence=Presence(ctx.plan.context, ctx.plan.cluster.profile if ctx.plan.cluster else None),
+            runtime_needs={c.id: c.runtime_needs for c in ctx.plan.selection.components if c.runtime_needs},
+            after_served={c.id: frozenset(c.after_served) for c in ctx.plan.selection.components if c.after_served},
         )
         try:
             installer.run(works)

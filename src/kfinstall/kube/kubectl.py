@@ -55,3 +55,7 @@ class Kubectl:
             input=payload,
             timeout=timeout,
         )
+
+    def delete_pod(self, namespace: str, name: str) -> runner.Result:
+        """Delete one pod, not waiting for it to go: its controller (ReplicaSet, StatefulSet) makes a new one."""
+        return self.run("delete", "pod", "-n", namespace, name, "--wait=false", "--ignore-not-found", timeout=30)

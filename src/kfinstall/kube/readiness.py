@@ -82,6 +82,63 @@ def pod_ready(pod: Obj) -> bool:
     return (pod.get("status") or {}).get("phase") == "Succeeded" or _condition_true(pod, "Ready")
 
 
+#: A Go `time.Duration` as `String()` prints it: `300ms`, `10s`, `2m40s`, `1h2m5s`.
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)")
+_GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+#: The kubelet's CrashLoopBackOff message: kubernetes/kubernetes pkg/kubelet/kuberuntime/kuberuntime_manager.go
+#: `doBackOff`, `back-off %s restarting failed container=%s pod=%s` with the current back-off `backOff.Get(key)`.
+_BACK_OFF = re.compile(r"back-off (\S+) restarting failed container")
+
+
+def go_seconds(text: str) -> float | None:
+    """Seconds of a Go duration string (None: not one)."""
+    parts = _GO_DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return None
+    return sum(float(number) * _GO_UNITS[unit] for number, unit in parts)
+
+
+def rfc3339_seconds(text: str | None) -> float | None:
+    """A Kubernetes timestamp (`2026-12-02T05:11:16Z`) as seconds since the epoch (None: missing or malformed)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() if text else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class CrashBackOff:
+    """A pod's containers held back by the kubelet's CrashLoopBackOff: when the last of them crashed (epoch
+    seconds, as the API server's whole-second timestamps say it), and when the kubelet starts them again."""
+
+    crashed_at: float
+    restart_at: float
+
+
+def crash_back_off(pod: Obj) -> CrashBackOff | None:
+    """The pod's CrashLoopBackOff, or None when no container of it waits in one (or its status says too little).
+
+    The kubelet holds a container back while less than its current back-off has passed since the container
+    finished (`doBackOff`: `IsInBackOffSince(key, finishedAt)`), and says the back-off in the waiting message;
+    the finish time is the container's `lastState.terminated.finishedAt`.
+    """
+    crashed, restart = [], []
+    for container in (pod.get("status") or {}).get("containerStatuses") or []:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") != "CrashLoopBackOff":
+            continue
+        match = _BACK_OFF.search(waiting.get("message") or "")
+        backoff = go_seconds(match.group(1)) if match else None
+        finished = rfc3339_seconds(((container.get("lastState") or {}).get("terminated") or {}).get("finishedAt"))
+        if backoff is None or finished is None:
+            return None
+        crashed.append(finished)
+        restart.append(finished + backoff)
+    return CrashBackOff(max(crashed), max(restart)) if crashed else None
+
+
 @dataclass(frozen=True)
 class PodProblem:
     """Why one pod is not ready, in the words a human needs, with a one-line hint."""

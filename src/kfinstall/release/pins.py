@@ -256,6 +256,20 @@ class RuntimeNeed(_Model):
     source: str = Field(min_length=1)
 
 
+class RuntimeDependency(_Model):
+    """Workloads of a component whose process exits while another workload of the same component (`needs`, by
+    name) is not serving yet, with the source that says so.
+
+    The kubelet restarts such a container with CrashLoopBackOff (10 s doubling to 5 min), so it can sit out minutes
+    after what it needs became ready; `up` deletes its pod the moment `needs` is ready, and the new pod starts
+    without back-off (install/restarts.py).
+    """
+
+    workloads: list[str] = Field(min_length=1)
+    needs: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
 class Component(_Model):
     """One README install section: its kustomize paths (applied in order), where it runs, what it needs."""
 
@@ -271,6 +285,12 @@ class Component(_Model):
     needs_network: list[str] = Field(default_factory=list)
     #: The runtime its own paths need (an alternative, e.g. the pns executor, is the way out on another runtime).
     container_runtime: RuntimeNeed | None = None
+    #: Its workloads that crash-loop until another of its workloads is ready (restarted by `up` once it is).
+    runtime_needs: list[RuntimeDependency] = Field(default_factory=list)
+    #: Of `depends_on`: those it is applied after as soon as they are served (their CRDs established, their
+    #: admission webhooks' Services with ready endpoints) instead of ready; what the component needs of them at
+    #: apply time is exactly that, and its pods' runtime needs on them are met later (or restarted, restarts.py).
+    after_served: list[str] = Field(default_factory=list)
     notes: str | None = None
 
     @field_validator("id")
@@ -299,6 +319,8 @@ class Component(_Model):
     def _consistent(self) -> Component:
         if self.id in self.depends_on:
             raise ValueError(f"{self.id} depends on itself")
+        if stray_served := [d for d in self.after_served if d not in self.depends_on]:
+            raise ValueError(f"after_served names what it does not depend on: {', '.join(stray_served)}")
         known = set(self.paths).union(*self.alternatives.values()) if self.alternatives else set(self.paths)
         stray = [p for p in self.needs_network if p not in known]
         if stray:

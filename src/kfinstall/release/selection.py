@@ -15,7 +15,7 @@ from kfinstall.errors import UsageError
 from kfinstall.release.pins import PROFILES
 
 if TYPE_CHECKING:
-    from kfinstall.release.pins import Component, Release, Wait
+    from kfinstall.release.pins import Component, Release, RuntimeDependency, Wait
 
 DEFAULT_PROFILE = "standard"
 
@@ -32,6 +32,10 @@ class PlannedComponent:
     reason: str
     variant: str | None = None
     waits: tuple[Wait, ...] = ()
+    #: Its workloads that crash-loop until another of its workloads is ready (pins `runtime_needs`).
+    runtime_needs: tuple[RuntimeDependency, ...] = ()
+    #: Of `depends_on`: applied after as soon as they are served, not ready (pins `after_served`).
+    after_served: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,8 @@ def select(
                 reason=reasons[component.id],
                 variant=variant if variant and variant != "default" else None,
                 waits=tuple(component.waits),
+                runtime_needs=tuple(component.runtime_needs),
+                after_served=tuple(d for d in component.after_served if d in reasons),
             )
         )
     return Selection(tuple(planned), tuple(notes))

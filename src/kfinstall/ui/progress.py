@@ -161,6 +161,8 @@ class Display:
             if self.live or not changed or not event.message:
                 return []
             return [f" [red]![/] {event.component:<26} problem  [red]{_escape(event.message)}[/]"]
+        if event.phase == "restarted":  # a line of its own, above the live table too; the row's state stays
+            return [f" [cyan]↻[/] {event.component:<26} {_escape(event.message)}"]
         if event.phase == "pending":
             row.depends_on = event.depends_on or ()
             row.phase, row.message = "pending", event.message

@@ -62,7 +62,10 @@ def needs_unmet(ctrl: Controllers, pod: Obj, sim: dict[str, Any], ready_at: floa
     """Whether a started pod is crash-looping because a workload it `needs` is not ready (kubelet back-off).
 
     The first start is at `ready_at`; each start that finds a need missing or unready is a crash, and the next
-    start is `Scenario.backoff(restarts)` later. The needs are checked only at starts; once met, the pod stays up.
+    start is `Scenario.backoff(restarts)` later: at once after the first crash (so that start crashes too, in the
+    same instant: the double's containers crash the moment they start), then 10 s, 20 s ... A deleted pod's
+    replacement is a new pod with a new sim: no back-off (the kubelet's key holds the pod's UID). The needs are
+    checked only at starts; once met, the pod stays up.
     """
     if sim.get("needs_met"):
         return False
@@ -77,7 +80,11 @@ def needs_unmet(ctrl: Controllers, pod: Obj, sim: dict[str, Any], ready_at: floa
         sim["started_iso"] = now_iso()
         return False
     restarts = sim["restarts"] = sim.get("restarts", 0) + 1
-    backoff = max(ctrl.c.scenario.backoff(restarts), 0.01)
+    backoff = ctrl.c.scenario.backoff(restarts)
+    if backoff <= 0 and restarts == 1:  # restarted at once (Scenario.backoff), it finds the same needs unmet
+        restarts = sim["restarts"] = 2
+        backoff = ctrl.c.scenario.backoff(restarts)
+    backoff = max(backoff, 0.01)
     sim["attempt_at"] = attempt + backoff if attempt + backoff > now else now + backoff
     sim["crashed_iso"] = now_iso()
     ctrl.due(sim["attempt_at"])
