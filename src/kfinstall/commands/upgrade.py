@@ -65,7 +65,10 @@ def detect(install: InstallPlan, existing: Existing | None, pins: Pins) -> Insta
             "(it saves your resources first)",
             "`kfinstall up` (without -k) starts it as it is; then run this command again",
         )
+    old = next((r for r in pins.releases if r.tag == installed), None)  # its database is the one to dump
+    databases = tuple((c.id, c.database) for c in (old.components if old else ()) if c.database and c.id in components)
     upgrade = Upgrade(
+        databases=databases,
         installed=installed,
         target=target,
         components=components,
@@ -94,7 +97,8 @@ def question(install: InstallPlan) -> str:
         parts.append(f"Removed: {', '.join(upgrade.removed)} (with their custom resources).")
     parts.append(
         "Objects kfinstall applied that the new build no longer has are deleted, objects whose immutable fields "
-        "change are replaced (`kfinstall plan` lists the steps); your resources are saved first."
+        "change are replaced (`kfinstall plan` lists the steps); your resources are saved first"
+        + (" and the Pipelines database is dumped." if upgrade.databases else ".")
     )
     return " ".join(parts)
 
