@@ -113,3 +113,26 @@ def test_a_failing_dump_stops_the_upgrade_before_anything_changes_with_the_reaso
     record = kubectl(env, "get", "configmap", "kfinstall-install", "-n", "kube-system", "-o",
                      "jsonpath={.data.install\\.json}")  # fmt: skip
     assert json.loads(record.stdout)["upgrading_from"] is None  # not even on record as an upgrade yet
+
+
+def test_the_dump_logs_in_with_the_password_of_mysql_secret_and_the_log_never_shows_it(
+    env: dict[str, str], synthetic_release: LocalRelease, tmp_path: Path
+) -> None:
+    install(env, synthetic_release, "standard")
+    password = "s3cret-db-pass"  # the user gave MySQL a root password, and the Pipelines servers the same
+    add_env = [{"op": "add", "path": "/spec/template/spec/containers/0/env/-",
+                "value": {"name": "MYSQL_ROOT_PASSWORD", "value": password}}]  # fmt: skip
+    env_added = kubectl(env, "patch", "deployment", "mysql", "-n", "kubeflow", "--type=json", "-p", json.dumps(add_env))
+    assert env_added.returncode == 0, env_added.stderr
+    patched = kubectl(env, "patch", "secret", "mysql-secret", "-n", "kubeflow", "--type=merge", "-p",
+                      json.dumps({"stringData": {"password": password}}))  # fmt: skip
+    assert patched.returncode == 0, patched.stderr
+    assert kubectl(env, "rollout", "status", "deployment/mysql", "-n", "kubeflow", "--timeout=60s").returncode == 0
+
+    done = kfinstall("up", "--pins", str(synthetic_release.pins), "--without", "pipelines", "--yes", env=env)
+
+    assert done.returncode == 0, done.stderr
+    assert list((tmp_path / "state").glob("backups/kubeflow/*/pipelines-mysql.sql"))
+    logs = "".join(p.read_text() for p in (tmp_path / "logs").glob("*.log"))
+    assert "--password=<redacted" in logs or "--password=<" in logs
+    assert password not in logs and password not in done.stderr

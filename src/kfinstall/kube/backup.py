@@ -146,14 +146,7 @@ def dump_database(kubectl: Kubectl, database: Database, path: Path, what: str) -
 
     hint = (f"nothing was changed: make the {database.deployment} pod in {database.namespace} run (`kfinstall status`; "
             "`kubectl describe pod` says why it does not), then run the same command again")  # fmt: skip
-    pods = kubectl.items("pods", "-n", database.namespace, "-l", database.selector)
-    live = [p for p in pods if not (p.get("metadata") or {}).get("deletionTimestamp")]
-    running = [p for p in live if (p.get("status") or {}).get("phase") == "Running"]
-    if not live:
-        raise KfError(f"cannot dump {what}: no pod of deployment {database.namespace}/{database.deployment} "
-                      f"({database.selector})", hint)  # fmt: skip
-    pod = (running or live)[0]["metadata"]["name"]  # a pod that is not running: kubectl exec says why
-    secret = kubectl.get_json("secret", database.secret, "-n", database.namespace)
+    secret = kubectl.get_json("secret", database.secret, "-n", database.namespace)  # redact.py masks its data
     data = secret.get("data") or {}
     try:
         user = base64.b64decode(data.get("username") or "").decode()
@@ -162,7 +155,18 @@ def dump_database(kubectl: Kubectl, database: Database, path: Path, what: str) -
         raise KfError(f"cannot dump {what}: Secret {database.namespace}/{database.secret} does not hold a username "
                       "and password kfinstall can read", hint) from None  # fmt: skip
     if password:
-        redact.conceal(password)
+        redact.conceal(password)  # wherever else it shows (a pod's env the user set it in, say)
+    # names and phases only: a pod's spec may carry the password in its env, and the log keeps what kubectl prints
+    template = '{range .items[*]}{.metadata.name} {.status.phase} {.metadata.deletionTimestamp}{"\\n"}{end}'
+    listed = kubectl.run("get", "pods", "-n", database.namespace, "-l", database.selector, "-o", f"jsonpath={template}")
+    if not listed.ok:
+        raise KfError(f"cannot dump {what}: {listed.output}", "is the cluster running?")
+    live = [line.split() for line in listed.stdout.splitlines() if len(line.split()) == 2]  # none being deleted
+    if not live:
+        raise KfError(f"cannot dump {what}: no pod of deployment {database.namespace}/{database.deployment} "
+                      f"({database.selector})", hint)  # fmt: skip
+    running = [name for name, phase in live if phase == "Running"]
+    pod = (running or [live[0][0]])[0]  # a pod that is not running: kubectl exec says why
     args = ["exec", "-n", database.namespace, pod, "-c", database.container, "--", "mysqldump",
             "--single-transaction", "--databases", *database.databases, f"--user={user or 'root'}"]  # fmt: skip
     if password:
