@@ -110,7 +110,10 @@ def context_install(context: str) -> tuple[InstallRecord | None, str | None]:
     from kfinstall.errors import KfError
     from kfinstall.kube import record as install_record
     from kfinstall.kube.kubectl import Kubectl
+    from kfinstall.minikube.cluster import context_exists
 
+    if not context_exists(context):
+        return None, None  # `up` refuses it next (install/steps.check_inputs), with its hint
     kubectl = Kubectl(context)
     try:
         record = install_record.read_lenient(kubectl).record
