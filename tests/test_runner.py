@@ -79,3 +79,17 @@ def test_background_process_streams_lines_and_stops_cleanly(tmp_path: Path, monk
     assert not proc.is_alive()
     with pytest.raises(ProcessLookupError):
         os.kill(proc.pid, 0)
+
+
+def test_stdout_to_a_file_keeps_the_bytes_out_of_the_result_and_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    tool = _script(tmp_path / "fake", "printf 'INSERT INTO t VALUES (1);\\n'; echo warned >&2")
+    monkeypatch.setenv("KFINSTALL_FAKE", str(tool))
+    dump = tmp_path / "dump.sql"
+    with caplog.at_level("INFO", logger="kfinstall.runner"):
+        result = runner.run("fake", stdout_to=dump)
+    assert dump.read_text() == "INSERT INTO t VALUES (1);\n"
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "warned\n")
+    assert "INSERT" not in caplog.text
+    assert f"26 bytes written to {dump} (not logged)" in caplog.text

@@ -122,10 +122,12 @@ def interrupt_once_installing(fake_tools: FakeTools, env: dict[str, str], pins: 
 def upgrade_and_check(
     fake_tools: FakeTools, env: dict[str, str], pins: Path, old: str, new: str, tmp_path: Path,
     interrupted: bool = False, profile: str = "minimal", without: tuple[str, ...] = (),
+    old_without: tuple[str, ...] = (),
 ) -> str:  # fmt: skip
-    """Install `old`, add the user's objects, upgrade to `new` (`interrupted`: first an upgrade stopped half-way);
-    the checks every upgrade must pass. Returns the (last) upgrade's stderr."""
-    install(fake_tools, env, pins, old, "--profile", profile)
+    """Install `old` (`old_without`: its components left out), add the user's objects, upgrade to `new`
+    (`interrupted`: first an upgrade stopped half-way); the checks every upgrade must pass. Returns the (last)
+    upgrade's stderr."""
+    install(fake_tools, env, pins, old, "--profile", profile, *old_without)
     kubectl(fake_tools, "apply", "--server-side", "-f", "-", stdin=USER_OBJECTS)
     before = uids(fake_tools)
     old_objects = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in labelled(fake_tools)}
@@ -252,3 +254,36 @@ def test_v1_10_2_standard_upgrades_to_v1_11_0_deleting_minio_and_keeping_the_pip
         assert name not in shown.split(), name
     claims = kubectl(fake_tools, "get", "pvc", "-n", "kubeflow", "-o", "jsonpath={.items[*].metadata.name}").split()
     assert {"minio-pvc", "mysql-pv-claim"} <= set(claims)
+    # before Pipelines went, its database was dumped beside the saved resources (the pins' database of v1.10.2)
+    saved = sorted((Path(env["KFINSTALL_STATE_DIR"]) / "backups" / "kubeflow").iterdir())[-1]
+    dump = (saved / "pipelines-mysql.sql").read_text()
+    assert all(f"USE `{database}`;" in dump for database in ("mlpipeline", "cachedb", "metadb"))
+    assert "Distrib 8.0.26" in dump  # mysqldump of v1.10.2's gcr.io/ml-pipeline/mysql:8.0.26 container
+    announced = " ".join(said.split())
+    assert "dumped the pipelines database (mlpipeline, cachedb, metadb) from pod kubeflow/mysql-" in announced
+
+
+@needs_bundle
+@pytest.mark.timeout(1500)
+def test_v1_11_0_standard_upgrades_to_26_03_with_the_offline_buildable_standard_components(
+    fake_tools: FakeTools, bundle_releases, shared_builds: Path, tmp_path: Path
+) -> None:
+    """Both releases' Pipelines and Trainer need the network to build: the offline standard set leaves them out
+    of both installs (#17: "minimal and the offline-buildable standard components")."""
+    fake_tools.set(double_args=RACY, minikube_version="v1.37.0", **release_tools("26.03"))
+    env = {
+        **isolated_env(fake_tools.env, tmp_path, builds=shared_builds),
+        "KFINSTALL_STATE_DIR": str(tmp_path / "state"),
+    }
+    pins = bundle_releases["26.03"].pins
+    offline = ("--without", "pipelines", "--without", "trainer")
+
+    said = upgrade_and_check(fake_tools, env, pins, "v1.11.0", "26.03", tmp_path, profile="standard",
+                             without=("--profile", "standard", *offline), old_without=offline)  # fmt: skip
+
+    assert "upgrade note: Profiles + KFAM move to applications/profiles/pss" in " ".join(said.split())
+    assert "dumped the" not in said  # no Pipelines installed: no database to dump
+    for component in ("katib", "tensorboard", "volumes-web-app"):
+        shown = kubectl(fake_tools, "get", "deployments", "-A", "-l", f"kfinstall.dev/component={component}", "-o",
+                        "jsonpath={.items[*].metadata.labels.kfinstall\\.dev/release}")  # fmt: skip
+        assert shown.split() and set(shown.split()) == {"26.03"}, (component, shown)

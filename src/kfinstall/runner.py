@@ -111,11 +111,14 @@ def run(
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     log_input: bool = True,
+    stdout_to: os.PathLike[str] | None = None,
 ) -> Result:
     """Run `tool args...` to completion and return its exit code and output; never raises for a non-zero exit.
 
     `env` adds to (does not replace) the current environment. `log_input=False` keeps `input` out of the log
     file (it may hold a secret). A command past its `timeout` is killed and reported with exit code 124.
+    `stdout_to` writes stdout, byte for byte, into that file (created or truncated) instead of the result and the
+    log, which names the file and its size only: a database dump is data, not a log line, and may be large.
     """
     import sh  # imported here: `kfinstall --help` must not pay for it
 
@@ -124,10 +127,12 @@ def run(
     _announce(tool, args)
     started = time.monotonic()
     full_env = {**os.environ, **env} if env else None
+    sink = open(stdout_to, "wb") if stdout_to is not None else None  # noqa: SIM115 (closed below)
     child = _spawn(
         tool,
         lambda: sh.Command(path)(
             *args,
+            **({"_out": sink} if sink is not None else {}),
             _in=input,
             _env=full_env,
             _cwd=os.fspath(cwd) if cwd is not None else None,
@@ -156,6 +161,12 @@ def run(
     except BaseException:  # the main thread's KeyboardInterrupt: the child must not outlive it
         _children.stop_own(child)
         raise
+    finally:
+        if sink is not None:
+            sink.close()
+    if stdout_to is not None:
+        result = Result(argv, result.exit_code, "", result.stderr, result.duration)
+        log.info("  stdout: %d bytes written to %s (not logged)", os.path.getsize(stdout_to), os.fspath(stdout_to))
     _record(result, input if log_input else (None if input is None else f"<{len(input)} bytes not logged>"))
     _children.forget(child)  # after its record: an interrupt's last log line comes after those it stopped
     if _children.signum is not None and threading.current_thread() is not threading.main_thread():

@@ -97,6 +97,10 @@ class Scenario:
     #: Exit codes by fnmatch pattern over the image: a `restartPolicy: Never` pod whose container matches ends
     #: `Failed` with that code where it would have `Succeeded` (no match: exit code 0).
     pod_exit_codes: dict[str, int] = field(default_factory=dict)
+    #: What the fake `mysqld` of a MySQL container holds for `kubectl exec ... mysqldump` (tests/double/podexec.py):
+    #: fnmatch pattern over "NAMESPACE/CLAIM" of the volume at /var/lib/mysql -> {database: {table: [row, ...]}},
+    #: each row a mapping of column to value (first match wins; no match: Pipelines' three databases, empty).
+    mysql_databases: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = field(default_factory=dict)
     #: Jobs complete this long after their pod starts.
     job_complete_delay: float = 0.3
     #: PersistentVolumeClaims bind this long after creation.

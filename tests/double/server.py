@@ -493,6 +493,10 @@ class ApiHandler(_Base):
         sub = rest[2] if len(rest) > 2 else None
         if method == "GET" and sub == "log" and rt.group == "" and rt.kind == "Pod" and name is not None:
             return self._pod_log(api.get(rt, ns or "", name), query.get("container"))
+        if sub == "exec" and rt.group == "" and rt.kind == "Pod" and name is not None and method in ("GET", "POST"):
+            from tests.double import podexec  # kubectl exec: WebSocket v5 (the module says what is simulated)
+
+            return podexec.serve(self, api.get(rt, ns or "", name), self._request_info[1].query, cluster.scenario)
         if sub is not None and sub not in rt.subresources:
             raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
         manager = query.get("fieldManager") or _manager(self.headers.get("User-Agent", ""))

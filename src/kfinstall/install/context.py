@@ -18,6 +18,8 @@ from kfinstall.install.events import Reporter
 from kfinstall.kube.kubectl import Kubectl
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from kfinstall.install.builds import ComponentBuilds
     from kfinstall.install.images import Prefetch
     from kfinstall.install.up import InstallPlan, UpOptions
@@ -52,6 +54,8 @@ class UpContext:
     new_node: bool = False
     #: What an upgrade does beyond applying (install/upgrade_steps.py), once the builds and the cluster are known.
     upgrade_plan: UpgradePlan | None = None
+    #: Where `backup-user-data` saved the user's resources (the database dumps go beside them).
+    backup_dir: Path | None = None
     installed: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
     started: float = field(default_factory=time.monotonic)

@@ -28,7 +28,7 @@ from kfinstall.install.context import UpContext
 from kfinstall.install.events import Event
 from kfinstall.install.installer import Installer
 from kfinstall.install.up import UpResult
-from kfinstall.install.upgrade_steps import BackupUserData, PrepareUpgrade, Prune
+from kfinstall.install.upgrade_steps import BackupUserData, DumpDatabase, PrepareUpgrade, Prune
 from kfinstall.install.work import ComponentWork, Work
 from kfinstall.kube import record as install_record
 from kfinstall.kube.presence import Presence
@@ -73,6 +73,11 @@ def steps(plan: InstallPlan, options: UpOptions) -> list[Step]:
         todo.append(BackupUserData(description="save your resources (Profiles, Notebooks, PodDefaults, claims, every "
                                                "custom resource kfinstall did not apply) as YAML under the state "
                                                "directory, before anything changes"))  # fmt: skip
+        if upgrade.databases:
+            names = ", ".join(f"{c} ({', '.join(d.databases)} in {d.namespace}/{d.deployment})"
+                              for c, d in upgrade.databases)  # fmt: skip
+            todo.append(DumpDatabase(description=f"dump the MySQL database of {names} with mysqldump into the same "
+                                                 "directory; a failed dump stops the upgrade here"))  # fmt: skip
     if plan.cluster is not None:
         spec = plan.cluster
         if upgrade is not None and upgrade.kubernetes is not None:

@@ -31,7 +31,7 @@ from kfinstall.kube.labelled import Ref
 from kfinstall.manifests.objects import COMPONENT_LABEL
 
 if TYPE_CHECKING:
-    from kfinstall.release.pins import Release, UpgradeFrom, UpgradeObject
+    from kfinstall.release.pins import Database, Release, UpgradeFrom, UpgradeObject
 
 Obj = dict[str, Any]
 Identity = tuple[str, str, str, str]  # group, kind, namespace ("" cluster-scoped), name
@@ -90,6 +90,9 @@ class Upgrade:
     kubernetes: tuple[str, str] | None = None
     #: The release's notes for this upgrade (pins `upgrade_from`), None: none.
     notes: UpgradeFrom | None = None
+    #: (component, database) of the installed components that keep one (pins `database` of the installed
+    #: release): dumped before anything changes.
+    databases: tuple[tuple[str, Database], ...] = ()
 
     @property
     def is_release_change(self) -> bool:
@@ -106,6 +109,10 @@ class Upgrade:
             "deletes": [] if notes is None else [{"object": str(d), "why": d.why} for d in notes.deletes],
             "notes": [] if notes is None else list(notes.notes),
             "source": None if notes is None else notes.source,
+            "database_dumps": [
+                {"component": c, "namespace": d.namespace, "deployment": d.deployment, "databases": list(d.databases)}
+                for c, d in self.databases
+            ],
             "user_data": list(USER_DATA),
         }
 
@@ -173,6 +180,11 @@ USER_DATA = (
     "kept: Profiles and their namespaces, Notebooks, PersistentVolumeClaims, PodDefaults and KFP's database "
     "(kfinstall deletes only objects carrying its labels, never a volume or the Profiles CRD)",
 )
+
+
+def dump_name(component: str) -> str:
+    """The file a component's database dump is written to, in the backup directory."""
+    return f"{component}-mysql.sql"
 
 
 def plan_upgrade(

@@ -1,6 +1,7 @@
 """The steps an upgrade adds to `up` (install/steps.py puts them in the list, `plan` prints them).
 
 In order: `backup-user-data` (before anything changes: the user's resources as YAML under the state directory),
+`dump-database` (where an installed component keeps a MySQL database, Pipelines': its dump beside them),
 the in-place Kubernetes upgrade (`start-minikube`, when the release needs a newer one), `prepare-upgrade` (once
 every build is done: the release's notes, and the objects whose immutable fields change deleted so that the
 install re-creates them), the install itself, then `prune` (what kfinstall applied before and the new build no
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kfinstall.install.events import Event
-from kfinstall.install.upgrade import identity, plan_upgrade
+from kfinstall.install.upgrade import dump_name, identity, plan_upgrade
 from kfinstall.kube import labelled
 from kfinstall.kube.labelled import Ref
 from kfinstall.manifests.objects import RELEASE_LABEL
@@ -54,7 +55,27 @@ class BackupUserData:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         directory = backup_dir(ctx.plan.context, f"{stamp}-{upgrade.installed}-to-{upgrade.target}")
         saved = backup.save(ctx.kubectl, directory)
+        ctx.backup_dir = directory
         ctx.report(Event("step", saved.summary()))
+
+
+@dataclass(frozen=True)
+class DumpDatabase:
+    """`mysqldump` of each installed component's database (Pipelines') into the backup directory, before anything
+    changes: a dump that fails stops the upgrade here, with nothing deleted or upgraded (kube/backup.py)."""
+
+    description: str
+    name: str = "dump-database"
+
+    def run(self, ctx: UpContext) -> None:
+        from kfinstall.kube import backup
+
+        upgrade = ctx.plan.upgrade
+        assert upgrade is not None and ctx.backup_dir is not None
+        for component, database in upgrade.databases:
+            what = f"the {component} database ({', '.join(database.databases)})"
+            dumped = backup.dump_database(ctx.kubectl, database, ctx.backup_dir / dump_name(component), what)
+            ctx.report(Event("step", dumped.summary(what)))
 
 
 @dataclass(frozen=True)

@@ -7,23 +7,34 @@ the user's too, so Profiles are always saved). Objects another object owns are l
 makes them again). Each kind is one `v1 List` file, Profiles first (their controller makes the namespaces the rest
 live in), stripped of what the API server sets (uid, resourceVersion, status, managedFields, ...) so that
 `kubectl apply` creates them anew. The claims' data stays on their volumes; the file keeps the claim, not its bytes.
-KFP's MySQL database is not dumped (that needs `kubectl exec` into the mysql pod): it stays on its claim, which no
-upgrade deletes (install/upgrade.py).
+
+A component's MySQL database (Pipelines': runs, experiments, pipelines, its cache and ML Metadata; the pins'
+`database`, per release) is dumped beside them by `mysqldump` in its server's container (`kubectl exec`, as
+upstream's own notes reach that pod: third-party/mysql/base/mysql-deployment.yaml), with `--single-transaction`
+(one consistent InnoDB snapshot without locking the tables the running servers write) and `--databases` (the file
+creates and selects each database, so `mysql < FILE` restores it into an empty server). It logs in with the
+Secret the component's servers use; the password never reaches the log (redact.py masks `--password=`, and it
+is concealed as well), and the dump itself goes straight into its file, never to the log (runner.py `stdout_to`).
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from kfinstall.errors import KfError
 from kfinstall.kube.kubectl import Kubectl
 from kfinstall.manifests.objects import COMPONENT_LABEL
+
+if TYPE_CHECKING:
+    from kfinstall.release.pins import Database
 
 Obj = dict[str, Any]
 
@@ -108,8 +119,67 @@ def save(kubectl: Kubectl, directory: Path) -> Saved:
         (directory / "README.txt").write_text(
             f"Saved by kfinstall at {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} before an upgrade.\n"
             "Recreate with `kubectl apply -f .` (Profiles first: run it again once their namespaces exist).\n"
-            "Volumes keep their data; KFP's MySQL database is not dumped here (it stays on its claim).\n"
+            "Volumes keep their data (the files say what the claims were, not what they held).\n"
+            "A *.sql file is a database dump (mysqldump --databases): restore it with\n"
+            "  kubectl exec -i -n NAMESPACE deploy/mysql -c mysql -- mysql -u root < FILE.sql\n"
         )
     except OSError as error:
         raise KfError(f"cannot save your resources under {directory}: {error}", "free some disk space") from None
     return Saved(directory, {kind: len(by_kind[(group, kind)]) for group, kind in order})
+
+
+@dataclass(frozen=True)
+class Dumped:
+    path: Path
+    size: int
+    pod: str
+
+    def summary(self, what: str) -> str:
+        return f"dumped {what} from pod {self.pod} to {self.path} ({self.size} bytes; `mysql < FILE` restores it)"
+
+
+def dump_database(kubectl: Kubectl, database: Database, path: Path, what: str) -> Dumped:
+    """`mysqldump` of `database` in its running server's container, into `path` (module docstring). A server that
+    does not run, a Secret that is not there or a dump that fails is a KfError naming the cause, raised before
+    the upgrade has changed anything (the step comes right after the resources are saved)."""
+    from kfinstall import redact
+
+    hint = (f"nothing was changed: make the {database.deployment} pod in {database.namespace} run (`kfinstall status`; "
+            "`kubectl describe pod` says why it does not), then run the same command again")  # fmt: skip
+    secret = kubectl.get_json("secret", database.secret, "-n", database.namespace)  # redact.py masks its data
+    data = secret.get("data") or {}
+    try:
+        user = base64.b64decode(data.get("username") or "").decode()
+        password = base64.b64decode(data.get("password") or "").decode()
+    except ValueError:
+        raise KfError(f"cannot dump {what}: Secret {database.namespace}/{database.secret} does not hold a username "
+                      "and password kfinstall can read", hint) from None  # fmt: skip
+    if password:
+        redact.conceal(password)  # wherever else it shows (a pod's env the user set it in, say)
+    # names and phases only: a pod's spec may carry the password in its env, and the log keeps what kubectl prints
+    template = '{range .items[*]}{.metadata.name} {.status.phase} {.metadata.deletionTimestamp}{"\\n"}{end}'
+    listed = kubectl.run("get", "pods", "-n", database.namespace, "-l", database.selector, "-o", f"jsonpath={template}")
+    if not listed.ok:
+        raise KfError(f"cannot dump {what}: {listed.output}", "is the cluster running?")
+    live = [line.split() for line in listed.stdout.splitlines() if len(line.split()) == 2]  # none being deleted
+    if not live:
+        raise KfError(f"cannot dump {what}: no pod of deployment {database.namespace}/{database.deployment} "
+                      f"({database.selector})", hint)  # fmt: skip
+    running = [name for name, phase in live if phase == "Running"]
+    pod = (running or [live[0][0]])[0]  # a pod that is not running: kubectl exec says why
+    args = ["exec", "-n", database.namespace, pod, "-c", database.container, "--", "mysqldump",
+            "--single-transaction", "--databases", *database.databases, f"--user={user or 'root'}"]  # fmt: skip
+    if password:
+        args.append(f"--password={password}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        result = kubectl.run(*args, timeout=1800, stdout_to=path)
+    except OSError as error:
+        raise KfError(f"cannot write the dump of {what} to {path}: {error}", "free some disk space") from None
+    if not result.ok:
+        with contextlib.suppress(OSError):
+            path.unlink()  # half a dump is no backup
+        why = result.stderr.strip().replace(password, "<password>") if password else result.stderr.strip()
+        raise KfError(f"cannot dump {what} (pod {database.namespace}/{pod}): {why or f'exit {result.exit_code}'}",
+                      hint)  # fmt: skip
+    return Dumped(path, path.stat().st_size, f"{database.namespace}/{pod}")

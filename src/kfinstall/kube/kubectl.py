@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kfinstall import runner
@@ -18,9 +19,10 @@ class Kubectl:
 
     context: str | None = None
 
-    def run(self, *args: str, input: str | None = None, timeout: float | None = 120) -> runner.Result:
+    def run(self, *args: str, input: str | None = None, timeout: float | None = 120,
+            stdout_to: Path | None = None) -> runner.Result:  # fmt: skip
         base = ("--context", self.context) if self.context else ()
-        return runner.run("kubectl", *base, *args, input=input, timeout=timeout)
+        return runner.run("kubectl", *base, *args, input=input, timeout=timeout, stdout_to=stdout_to)
 
     def get_json(self, *args: str, timeout: float | None = 60) -> Obj:
         """`kubectl get ARGS -o json`, parsed; a failure is a KfError carrying kubectl's message."""

@@ -270,6 +270,23 @@ class RuntimeDependency(_Model):
     source: str = Field(min_length=1)
 
 
+class Database(_Model):
+    """A MySQL database a component keeps its users' data in (Pipelines: runs, experiments, pipelines, the cache,
+    ML Metadata), which an upgrade dumps before anything changes (install/upgrade_steps.py `DumpDatabase`): where
+    its server runs and how a client logs in, as the release's manifests set them, with their source."""
+
+    namespace: str = Field(min_length=1)
+    #: The Deployment of the server, its pods' label selector and the container that has `mysqldump`.
+    deployment: str = Field(min_length=1)
+    selector: str = Field(min_length=1)
+    container: str = Field(min_length=1)
+    #: The databases to dump (the component's config names them).
+    databases: list[str] = Field(min_length=1)
+    #: The Secret whose `username` and `password` keys the component's servers log in with.
+    secret: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
 class Component(_Model):
     """One README install section: its kustomize paths (applied in order), where it runs, what it needs."""
 
@@ -291,6 +308,8 @@ class Component(_Model):
     #: admission webhooks' Services with ready endpoints) instead of ready; what the component needs of them at
     #: apply time is exactly that, and its pods' runtime needs on them are met later (or restarted, restarts.py).
     after_served: list[str] = Field(default_factory=list)
+    #: The MySQL database of its users' data (in every variant), dumped before an upgrade; None: it keeps none.
+    database: Database | None = None
     notes: str | None = None
 
     @field_validator("id")

@@ -46,6 +46,10 @@ def render_upgrade(upgrade: Upgrade, details: UpgradePlan | None, console: Conso
 
     for line in USER_DATA:
         console.print(f"  your data:  {line}; saved first as YAML under kfinstall's state directory")
+    for component, database in upgrade.databases:
+        where = f"MySQL in {database.namespace}/{database.deployment}"
+        console.print(f"  database:   {component}'s {', '.join(database.databases)} ({where}) dumped there first "
+                      "with mysqldump; a failed dump stops the upgrade")  # fmt: skip
 
 
 def _objects(console: Console, title: str, names: list[str]) -> None:
