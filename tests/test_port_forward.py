@@ -244,6 +244,7 @@ def test_listening_beyond_loopback_warns(env, forwards) -> None:
     port = free_port()
     running = start(forwards, env, "--context", "kubeflow", "--port", str(port), "--address", "0.0.0.0")
     running.wait_for("anyone who can reach this machine on port")
+    running.wait_for(f"from another machine use `ssh -L {port}:localhost:{port} HOST`")
     running.wait_for(f"Kubeflow is at http://localhost:{port}")
     assert running.interrupt() == 0
 
