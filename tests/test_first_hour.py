@@ -15,6 +15,7 @@ from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.paths import REPO_ROOT
 from tests.releases import LocalRelease
+from tests.test_readme import assert_shown_in_order, example
 
 FAST = "--set crd_establish_delay=0.05 --set ready_delay=0.05 --set seed=3"
 README = (REPO_ROOT / "README.md").read_text()
@@ -28,7 +29,7 @@ def first_up(
 ) -> tuple[dict[str, str], str]:
     """One first minimal install, piped (as a log or CI sees it), and what it printed on stderr."""
     module_fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
-    env = {**isolated_env(module_fake_tools.env, tmp_path_factory.mktemp("first-up")), "COLUMNS": "120"}
+    env = {**isolated_env(module_fake_tools.env, tmp_path_factory.mktemp("first-up")), "COLUMNS": "200"}
     result = kfinstall("up", "--pins", str(synthetic_release.pins), "-k", synthetic_release.tag, "--yes",
                        "--profile", "minimal", env=env)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -91,3 +92,15 @@ def test_up_json_says_the_kubectl_version_skew_as_a_warning_event(first_up, synt
                for event in warnings), warnings  # fmt: skip
     assert all(event["schema_version"] == 1 for event in warnings)
     assert events[-1]["phase"] == "done"
+
+
+def test_the_readmes_up_example_ends_with_the_screen_up_prints(first_up) -> None:
+    """From `Kubeflow ... is ready` on; the README shows v1.11.0, this install the synthetic release's 13
+    components: the release, the time taken and the log's path are what vary."""
+    _, printed = first_up
+    shown = example("kfinstall up -k 1.11.0 --profile minimal --yes")
+    end = shown[next(i for i, line in enumerate(shown) if line.startswith("Kubeflow v1.11.0 is ready")) :]
+    printed = printed.replace("v0.1.0", "v1.11.0")
+    printed = re.sub(r"unchanged, \d\dm\d\ds\)", "unchanged, 00m22s)", printed)
+    printed = re.sub(r"Log:       \S+", "Log:       ~/.local/state/kfinstall/log/20261129-031107-up-3448.log", printed)
+    assert_shown_in_order([line for line in end if line], printed)
