@@ -11,6 +11,9 @@ import json
 import os
 import re
 import shlex
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,14 @@ from tests.releases import LocalRelease
 #: Wide enough that Rich folds no help line (an example is then one line of the screen).
 WIDE = {**os.environ, "COLUMNS": "200"}
 FAST = "--set crd_establish_delay=0.05 --set ready_delay=0.05 --set seed=3"
+#: The fake `kubectl port-forward` that answers as Kubeflow's gateway (tests/fakes/README.md), for verify and client.
+FAKE_PORT_FORWARD = Path(__file__).resolve().parent / "fakes" / "bin" / "kubectl-portforward"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def commands() -> list[str]:
@@ -142,23 +153,48 @@ def test_shell_completion_completes_commands_and_options(tmp_path: Path) -> None
 # --json ----------------------------------------------------------------------------------------------------------
 
 
+def first_json_line(command: list[str], env: dict[str, str]) -> str:
+    """The first stdout line of a command that runs until stopped (`port-forward --json`), then SIGTERM it."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        return process.stdout.readline()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def test_every_json_document_starts_with_its_schema_version(
-    env: dict[str, str], synthetic_release: LocalRelease
+    env: dict[str, str], synthetic_release: LocalRelease, tmp_path: Path
 ) -> None:
+    """Every command with `--json`; `gpu-test` on this cluster without GPUs is its failure document (exit 1)."""
     pins = ("--pins", str(synthetic_release.pins))
-    install(env, synthetic_release)
+    install(env, synthetic_release, "--with", "pipelines")  # `client` needs Pipelines
+    gateway = {**env, "KFINSTALL_KUBECTL": str(FAKE_PORT_FORWARD), "FAKE_PF_ANSWER": "gateway"}
+    secret = tmp_path / "password"
+    secret.write_text("correct-horse-battery\n")
     runs = {
         "versions": kfinstall("versions", *pins, "--json", env=env),
         "check": kfinstall("check", *pins, "-k", "v0.1.0", "--json", env=env),
         "plan": kfinstall("plan", *pins, "-k", "v0.1.0", "--json", env=env),
         "images": kfinstall("images", "list", *pins, "-k", "v0.1.0", "--json", env=env),
         "status": kfinstall("status", "--json", env=env),
-        "down": kfinstall("down", "--keep-cluster", "--yes", "--json", env=env),
+        "verify": kfinstall("verify", *pins, "--json", env=gateway, stdin=""),
+        "client": kfinstall("client", *pins, "--json", env=gateway, stdin=""),
+        "gpu-test": kfinstall("gpu-test", "--json", env=env),
+        "password": kfinstall("password", "--password-file", str(secret), "--json", env=env),
     }
-    for name, result in runs.items():
-        assert result.stdout.strip(), f"{name}: {result.stderr}"
-        document = json.loads(result.stdout)
+    forward = [sys.executable, "-m", "kfinstall", "port-forward", "--port", str(free_port()), "--json"]
+    documents = {name: result.stdout for name, result in runs.items()}
+    documents["port-forward"] = first_json_line(forward, gateway)
+    documents["down"] = kfinstall("down", "--keep-cluster", "--yes", "--json", env=env).stdout
+    for name, text in documents.items():
+        assert text.strip(), f"{name}: {runs[name].stderr if name in runs else 'no line'}"
+        document = json.loads(text)
         assert next(iter(document)) == "schema_version" and document["schema_version"] == 1, name
+    assert json.loads(documents["verify"])["ok"] is True, runs["verify"].stderr
+    assert json.loads(documents["password"])["changed"] is True
+    assert json.loads(documents["port-forward"])["phase"] == "forwarding"
 
 
 def test_up_json_ends_with_an_error_event_when_it_fails(env: dict[str, str], synthetic_release: LocalRelease) -> None:

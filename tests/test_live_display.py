@@ -244,3 +244,24 @@ def test_piped_progress_has_no_control_sequences_and_one_line_per_problem(
     assert all(before != after for before, after in itertools.pairwise(problems))  # a line per change, no repeats
     assert any(re.match(r"^ ✗ katib\s+failed\s", line) for line in result.stderr.splitlines())
     assert not any(char in result.stderr for char in _SPINNER)
+
+
+def test_the_timer_and_spinner_move_on_the_builds_line_while_a_build_is_held(
+    fake_tools: FakeTools, env: dict[str, str], synthetic_release: LocalRelease, tmp_path: Path
+) -> None:
+    """katib's build waits on a gate (the fake kustomize's `kustomize_build_gate`): the builds' line keeps its
+    spinner turning and its time counting until the builds end."""
+    gate = tmp_path / "build-gate"
+    fake_tools.set(kustomize_build_gate=f"*katib*={gate}")
+    with Terminal(up_args(synthetic_release, "--profile", "minimal"), env | fake_tools.env) as terminal:
+        try:
+            lines = terminal.wait_for(
+                "two elapsed times on the builds' line", lambda lines: len(elapsed_on(lines, "building")) >= 2
+            )
+            spinner = spinner_frames_on(lines, "building")
+            assert len(spinner) >= 2 and spinner <= set(_SPINNER)
+            assert not any(re.search(r"built \d+ components", line) for line in lines)  # the gate holds them
+        finally:
+            gate.touch()
+        assert terminal.finish() == 0, "\n".join(terminal.lines()[-40:])
+    assert any(re.search(r"✓ built \d+ components \(", line) for line in terminal.lines())

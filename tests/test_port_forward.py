@@ -244,6 +244,7 @@ def test_listening_beyond_loopback_warns(env, forwards) -> None:
     port = free_port()
     running = start(forwards, env, "--context", "kubeflow", "--port", str(port), "--address", "0.0.0.0")
     running.wait_for("anyone who can reach this machine on port")
+    running.wait_for(f"from another machine use `ssh -L {port}:localhost:{port} HOST`")
     running.wait_for(f"Kubeflow is at http://localhost:{port}")
     assert running.interrupt() == 0
 
@@ -271,3 +272,16 @@ def test_json_prints_one_line_with_the_url_once_the_gateway_answers(env, forward
     assert document["schema_version"] == 1 and document["url"] == f"http://localhost:{port}"
     assert document["email"] == "user@example.com" and document["default_password"] is True
     assert get(port).status == 302
+
+
+def test_the_readme_port_forward_example_is_what_port_forward_prints(env, forwards) -> None:
+    """README.md's block, at this test's free port instead of 8080 (the one thing that must vary)."""
+    from tests.test_readme import assert_shown_in_order, example
+
+    port = free_port()
+    running = start(forwards, env, "--context", "kubeflow", "--port", str(port))
+    running.wait_for("Forwarding; Ctrl-C to stop.")
+    assert running.interrupt() == 0
+    running.wait_for("stopped port-forward")
+    shown = [line.replace(":8080", f":{port}") for line in example("kfinstall port-forward")]
+    assert_shown_in_order(shown, "\n".join(running.seen))

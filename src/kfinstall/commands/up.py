@@ -162,7 +162,10 @@ def up(request: UpRequest, say: Voice) -> Installed:
 
 def show(done: Installed, log_path: Path | None) -> None:
     """How to reach the dashboard, the login, the user's namespace, the log (JSON lines said it already)."""
-    from kfinstall.ui import output
+    from rich.markup import escape
+
+    from kfinstall.kube.portforward import DEFAULT_PORT
+    from kfinstall.ui import output, results
 
     if done.json_output:
         return
@@ -171,7 +174,9 @@ def show(done: Installed, log_path: Path | None) -> None:
     took = time.strftime("%Mm%Ss", time.gmtime(result.seconds))
     changed = f"{len(result.installed)} installed, {len(result.skipped)} unchanged"
     console.print(f"\n[bold green]Kubeflow {result.release} is ready[/] ({changed}, {took}).")
-    console.print("  Dashboard: run [bold]kfinstall port-forward[/], then open http://localhost:8080")
+    console.print(f"  Dashboard: run [bold]kfinstall port-forward[/], then open http://localhost:{DEFAULT_PORT}")
+    for line in results.remote_access(DEFAULT_PORT):
+        console.print(escape(line))
     if result.default_password:
         console.print(f"  Login:     {result.email} / {DEFAULT_LOGIN[1]}")
         console.print(f"\n[bold black on yellow] WARNING [/] [bold yellow]{DEFAULT_PASSWORD_WARNING}[/]\n")

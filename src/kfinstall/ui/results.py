@@ -76,11 +76,38 @@ def show_images_moved(count: int, verb: str, where: str = "") -> None:
     output.stderr().print(_escape(f"{count} images {verb}{where}."))
 
 
+#: Why another machine reaches the dashboard through `ssh -L` and not `--address 0.0.0.0` (the README's "After
+#: `up`" says it at length): Kubeflow's web apps mark their cookies Secure (`JWA_APP_SECURE_COOKIES=true` in
+#: kubeflow/manifests applications/jupyter/jupyter-web-app/upstream/base/params.env from v1.9.1), and a browser
+#: keeps a Secure cookie from plain HTTP only for localhost, so over http://SERVER-IP creating a notebook fails.
+PLAIN_HTTP_BREAKS_JUPYTER = "Jupyter's Secure cookies need localhost"
+
+
+def ssh_forward(port: int) -> str:
+    """The command a laptop runs to reach a forward on a server's loopback at the same local port."""
+    return f"ssh -L {port}:localhost:{port} HOST"
+
+
+def remote_access(port: int) -> list[str]:
+    """The two lines of `up`'s final screen for a dashboard on a server reached over SSH (80 columns each)."""
+    return [
+        f"  Over SSH:  {ssh_forward(port)}, then the same URL on your laptop",
+        f"             (not --address 0.0.0.0: {PLAIN_HTTP_BREAKS_JUPYTER})",
+    ]
+
+
 def show_exposed(address: str, port: int) -> None:
-    """The warning for a forward that listens beyond this machine."""
-    output.stderr().print(
+    """The warning for a forward that listens beyond this machine, and the way that keeps notebooks working."""
+    console = output.stderr()
+    console.print(
         f"[yellow]![/] listening on {_escape(address)}: anyone who can reach this machine on port {port} can open "
         "Kubeflow's login page"
+    )
+    console.print(
+        _escape(
+            f"  notebooks fail over plain HTTP ({PLAIN_HTTP_BREAKS_JUPYTER}): from another machine use "
+            f"`{ssh_forward(port)}` and the default address"
+        )
     )
 
 
