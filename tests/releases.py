@@ -99,10 +99,20 @@ def release_tools(tag: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def shared_builds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def shared_builds(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     """A build cache for the whole session (`isolated_env(..., builds=shared_builds)`): the real releases' builds
-    take seconds each, and several tests install the same release with the same kustomize."""
-    builds = tmp_path_factory.mktemp("shared-builds")
+    take seconds each, and several tests install the same release with the same kustomize.
+
+    Under xdist (`make test`) it is one directory for all workers (beside their own temporary directories), so a
+    release one worker built is a cache hit on the other. That is safe because kfinstall keys a build by commit,
+    path and builder identity (src/kfinstall/manifests/build.py `_cache_file`: the same key is the same YAML) and
+    stores it atomically, with a checksum (`_store`: a staging file renamed into place), so a concurrent writer or
+    reader never sees half a build."""
+    root = tmp_path_factory.getbasetemp()
+    if hasattr(request.config, "workerinput"):  # each worker's basetemp is popen-gwN under the run's own
+        root = root.parent
+    builds = root / "shared-builds"
+    builds.mkdir(mode=0o700, exist_ok=True)
     builds.chmod(0o700)
     return builds
 

@@ -31,6 +31,7 @@ EACH_TEST_ALONE = frozenset(
         "tests/test_releases_on_the_double.py",
         "tests/test_verify_releases.py",
         "tests/test_verify_pins.py",
+        "tests/test_upgrade_releases.py",  # three real-release upgrades, the longest tests: on one worker in a row
     }
 )
 

@@ -56,9 +56,9 @@ def examples(text: str) -> list[str]:
 
 
 @pytest.fixture
-def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
+def env(fake_tools: FakeTools, tmp_path: Path, shared_builds: Path) -> dict[str, str]:
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
-    return isolated_env(fake_tools.env, tmp_path)
+    return isolated_env(fake_tools.env, tmp_path, builds=shared_builds)  # the builds are not what is tested
 
 
 def install(env: dict[str, str], release: LocalRelease, *args: str) -> None:

@@ -314,10 +314,12 @@ compiler.Compiler().compile(pipeline, sys.argv[1])
 
 @needs_bundle
 @pytest.mark.timeout(900)
-def test_the_printed_lines_list_the_users_runs_with_the_kfp_sdk(fake_tools, bundle_releases, tmp_path: Path) -> None:
+def test_the_printed_lines_list_the_users_runs_with_the_kfp_sdk(
+    fake_tools, bundle_releases, shared_builds, tmp_path: Path
+) -> None:
     """v1.9.1: oauth2-proxy's cookie, KFP 2.3.0's v2beta1 API, which the installed kfp 2.x SDK speaks."""
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0", kustomize="absent")
-    env = isolated_env(fake_tools.env, tmp_path)
+    env = isolated_env(fake_tools.env, tmp_path, builds=shared_builds)
     release = bundle_releases["v1.9.1"]
     installed = kfinstall("up", "--pins", str(release.pins), "-k", "v1.9.1", "--yes", "--profile", "minimal",
                           "--with", "pipelines", "--timeout", "300", env=env)  # fmt: skip
@@ -372,12 +374,14 @@ def test_the_printed_lines_list_the_users_runs_with_the_kfp_sdk(fake_tools, bund
 
 @needs_bundle
 @pytest.mark.timeout(900)
-def test_token_with_the_m2m_overlay_is_a_0600_token_the_gateway_trusts(fake_tools, bundle_releases, tmp_path) -> None:
+def test_token_with_the_m2m_overlay_is_a_0600_token_the_gateway_trusts(
+    fake_tools, bundle_releases, shared_builds, tmp_path
+) -> None:
     """v1.10.2 with `--variant oauth2-proxy=m2m-dex-and-kind`: its RequestAuthentication m2m-token-issuer trusts
     https://kubernetes.default.svc, the issuer kfinstall gives minikube for this release (the pins' apiserver flags,
     passed on to the double by the fake minikube); the test gateway checks the token as Istio would."""
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0", kustomize="absent")
-    env = isolated_env(fake_tools.env, tmp_path)
+    env = isolated_env(fake_tools.env, tmp_path, builds=shared_builds)
     release = bundle_releases["v1.10.2"]
     installed = kfinstall("up", "--pins", str(release.pins), "-k", "v1.10.2", "--yes", "--profile", "minimal",
                           "--with", "pipelines", "--variant", "oauth2-proxy=m2m-dex-and-kind", "--timeout", "300",
@@ -424,14 +428,14 @@ def test_token_with_the_m2m_overlay_is_a_0600_token_the_gateway_trusts(fake_tool
 @needs_bundle
 @pytest.mark.timeout(900)
 def test_a_v1_9_1_token_is_trusted_and_refused_once_the_overlay_trusts_another_issuer(
-    fake_tools, bundle_releases, tmp_path
+    fake_tools, bundle_releases, shared_builds, tmp_path
 ) -> None:
     """v1.9.1's m2m-dex-and-kind trusts https://kubernetes.default.svc.cluster.local only: the issuer kfinstall now
     gives minikube for it (kubeadm's default). Where the two disagree (a cluster an older kfinstall started with the
     README's kubernetes.default.svc, here the overlay edited to trust only that), Istio would answer every request
     with such a token 401, so `client --token` says so instead of writing it."""
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0", kustomize="absent")
-    env = isolated_env(fake_tools.env, tmp_path)
+    env = isolated_env(fake_tools.env, tmp_path, builds=shared_builds)
     release = bundle_releases["v1.9.1"]
     installed = kfinstall("up", "--pins", str(release.pins), "-k", "v1.9.1", "--yes", "--profile", "minimal",
                           "--with", "pipelines", "--variant", "oauth2-proxy=m2m-dex-and-kind", "--timeout", "300",

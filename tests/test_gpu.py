@@ -123,9 +123,9 @@ def test_check_gpus_on_a_machine_without_a_gpu_fails_with_the_fixes(fake_tools: 
 
 
 @pytest.fixture
-def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
+def env(fake_tools: FakeTools, tmp_path: Path, shared_builds: Path) -> dict[str, str]:
     fake_tools.set(**GPU_MACHINE)
-    return isolated_env(fake_tools.env, tmp_path)
+    return isolated_env(fake_tools.env, tmp_path, builds=shared_builds)  # the builds are not what is tested
 
 
 def up(env: dict[str, str], release: LocalRelease, *args: str) -> subprocess.CompletedProcess[str]:

@@ -17,9 +17,9 @@ FAST = "--set crd_establish_delay=0.05 --set ready_delay=0.05 --set seed=3"
 
 
 @pytest.fixture
-def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
+def env(fake_tools: FakeTools, tmp_path: Path, shared_builds: Path) -> dict[str, str]:
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
-    return isolated_env(fake_tools.env, tmp_path)
+    return isolated_env(fake_tools.env, tmp_path, builds=shared_builds)  # the builds are not what is tested
 
 
 def test_load_without_a_cluster_exits_3_before_reading_the_tarball(env: dict[str, str], tmp_path: Path) -> None:

@@ -28,9 +28,9 @@ RULE = "The dashboard password: at least 8 characters, at most 72 bytes"
 
 
 @pytest.fixture
-def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
+def env(fake_tools: FakeTools, tmp_path: Path, shared_builds: Path) -> dict[str, str]:
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
-    return isolated_env(fake_tools.env, tmp_path)
+    return isolated_env(fake_tools.env, tmp_path, builds=shared_builds)  # the builds are not what is tested
 
 
 class Terminal:

@@ -24,9 +24,11 @@ MYSQL = "docker.io/kfsynthetic/mysql:8.0.26"
 
 
 @pytest.fixture
-def installed(fake_tools: FakeTools, tmp_path: Path, synthetic_release: LocalRelease) -> dict[str, str]:
+def installed(
+    fake_tools: FakeTools, tmp_path: Path, synthetic_release: LocalRelease, shared_builds: Path
+) -> dict[str, str]:
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
-    env = isolated_env(fake_tools.env, tmp_path)
+    env = isolated_env(fake_tools.env, tmp_path, builds=shared_builds)  # the builds are not what is tested
     result = kfinstall("up", "--pins", str(synthetic_release.pins), "-k", "v0.1.0", "--yes", "--profile", "minimal",
                        env=env)  # fmt: skip
     assert result.returncode == 0, result.stderr

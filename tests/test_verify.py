@@ -25,17 +25,19 @@ NAMESPACE = "kubeflow-user-example-com"
 
 
 @pytest.fixture
-def env(fake_tools: FakeTools, tmp_path: Path) -> dict[str, str]:
+def env(fake_tools: FakeTools, tmp_path: Path, shared_builds: Path) -> dict[str, str]:
     fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
-    return isolated_env(fake_tools.env, tmp_path)
+    return isolated_env(fake_tools.env, tmp_path, builds=shared_builds)  # the builds are not what is tested
 
 
 @pytest.fixture(scope="module")
-def default_install(module_fake_tools: FakeTools, synthetic_release: LocalRelease, tmp_path_factory) -> dict[str, str]:
+def default_install(
+    module_fake_tools: FakeTools, synthetic_release: LocalRelease, tmp_path_factory, shared_builds: Path
+) -> dict[str, str]:
     """One standard install with the default password for the module's tests that only read it (verify changes
     nothing on the cluster: its port-forward ends with it)."""
     module_fake_tools.set(double_args=FAST, minikube_version="v1.37.0")
-    env = isolated_env(module_fake_tools.env, tmp_path_factory.mktemp("default-install"))
+    env = isolated_env(module_fake_tools.env, tmp_path_factory.mktemp("default-install"), builds=shared_builds)
     up(env, synthetic_release)
     return env
 

@@ -386,13 +386,13 @@ def test_verify_refuses_a_timeout_of_zero(env, kfp2_release: LocalRelease) -> No
 @needs_bundle
 @pytest.mark.timeout(1500)
 def test_verify_pipeline_passes_after_a_standard_install_of_v1_9_1(
-    fake_tools: FakeTools, bundle_releases, tmp_path: Path
+    fake_tools: FakeTools, bundle_releases, shared_builds: Path, tmp_path: Path
 ) -> None:
     """The real manifests of v1.9.1 (KFP 2.3.0, oauth2-proxy): the pins' v2beta1, the gateway's session, the
     profile's namespace made by the double's profile controller."""
     fake_tools.set(double_args="--set crd_establish_delay=0.2 --set ready_delay=[0.1,0.3] --set seed=11",
                    minikube_version="v1.37.0", **release_tools("v1.9.1"))  # fmt: skip
-    env = isolated_env(fake_tools.env, tmp_path)
+    env = isolated_env(fake_tools.env, tmp_path, builds=shared_builds)
     release = bundle_releases["v1.9.1"]
     result = kfinstall("up", "--pins", str(release.pins), "-k", "v1.9.1", "--yes", "--profile", "standard",
                        "--timeout", "600", env=env)  # fmt: skip

@@ -14,6 +14,7 @@ import pytest
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.paths import needs_bundle
+from tests.releases import release_tools
 from tests.test_readme import assert_shown_in_order, example
 
 FAKE_KUBECTL = Path(__file__).resolve().parent / "fakes" / "bin" / "kubectl-portforward"
@@ -23,10 +24,10 @@ MINIKUBE = {"v1.4.0": "v1.32.0", "v1.9.1": "v1.37.0"}
 FIRST_ANSWER = {"v1.4.0": "302 to /dex/auth", "v1.9.1": "403 sign-in page"}
 
 
-def _install(fake_tools: FakeTools, bundle_releases, tmp_path: Path, tag: str, *args: str, stdin: str | None = None):
-    tools = {"kustomize_version": "3.2.0"} if tag == "v1.4.0" else {"kustomize": "absent"}
-    fake_tools.set(double_args=FAST, minikube_version=MINIKUBE[tag], **tools)
-    env = isolated_env(fake_tools.env, tmp_path)
+def _install(fake_tools: FakeTools, bundle_releases, builds: Path, tmp_path: Path, tag: str, *args: str,
+             stdin: str | None = None):  # fmt: skip
+    fake_tools.set(double_args=FAST, minikube_version=MINIKUBE[tag], **release_tools(tag))
+    env = isolated_env(fake_tools.env, tmp_path, builds=builds)  # each release built once in the session
     release = bundle_releases[tag]
     up = ("up", "--pins", str(release.pins), "-k", tag, "--yes", "--profile", "minimal", "--timeout", "300", *args)
     result = kfinstall(*up, env=env, stdin=stdin)
@@ -45,9 +46,9 @@ def _verify(env: dict[str, str], release, *args: str, stdin: str | None = None):
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("tag", list(MINIKUBE))
 def test_verify_passes_after_a_minimal_install_of_each_auth_flavour(
-    fake_tools: FakeTools, bundle_releases, tmp_path: Path, tag: str
+    fake_tools: FakeTools, bundle_releases, shared_builds: Path, tmp_path: Path, tag: str
 ) -> None:
-    env, release = _install(fake_tools, bundle_releases, tmp_path, tag)
+    env, release = _install(fake_tools, bundle_releases, shared_builds, tmp_path, tag)
     result, rows = _verify(env, release)
     assert result.returncode == 0, result.stdout + result.stderr
     assert FIRST_ANSWER[tag] in rows["login"]["reason"]
@@ -66,8 +67,10 @@ def test_verify_passes_after_a_minimal_install_of_each_auth_flavour(
 
 @needs_bundle
 @pytest.mark.timeout(900)
-def test_oauth2_proxy_s_dex_refuses_a_wrong_password(fake_tools: FakeTools, bundle_releases, tmp_path: Path) -> None:
-    env, release = _install(fake_tools, bundle_releases, tmp_path, "v1.9.1", "--password-stdin",
+def test_oauth2_proxy_s_dex_refuses_a_wrong_password(
+    fake_tools: FakeTools, bundle_releases, shared_builds: Path, tmp_path: Path
+) -> None:
+    env, release = _install(fake_tools, bundle_releases, shared_builds, tmp_path, "v1.9.1", "--password-stdin",
                             stdin="correct-horse-battery\n")  # fmt: skip
     result, rows = _verify(env, release, "--password-stdin", stdin="12341234\n")
     assert result.returncode == 1
