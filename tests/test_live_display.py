@@ -265,3 +265,39 @@ def test_the_timer_and_spinner_move_on_the_builds_line_while_a_build_is_held(
             gate.touch()
         assert terminal.finish() == 0, "\n".join(terminal.lines()[-40:])
     assert any(re.search(r"✓ built \d+ components \(", line) for line in terminal.lines())
+
+
+def clone_gate_env(gate: Path, hooks: Path) -> dict[str, str]:
+    """Environment that holds every `git clone` at its checkout until `gate` exists, with real git.
+
+    git runs the `post-checkout` hook after a clone's checkout (githooks(5): "also run after git-clone, unless
+    --no-checkout"); `core.hooksPath` given as command-scope configuration through GIT_CONFIG_COUNT/KEY/VALUE
+    (git-config(1) ENVIRONMENT) reaches the repository the clone creates. The hook says it is waiting, as the fakes'
+    gates do (`GATE.waiting`). Nothing of kfinstall is replaced: the clone is real git's, held at a process boundary.
+    """
+    hooks.mkdir()
+    hook = hooks / "post-checkout"
+    hook.write_text(f'#!/bin/sh\ntouch "{gate}.waiting"\nwhile [ ! -e "{gate}" ]; do sleep 0.1; done\n')
+    hook.chmod(0o755)
+    return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.hooksPath", "GIT_CONFIG_VALUE_0": str(hooks)}
+
+
+def test_the_timer_and_spinner_move_on_the_clone_line_while_the_clone_is_held(
+    fake_tools: FakeTools, env: dict[str, str], synthetic_release: LocalRelease, tmp_path: Path
+) -> None:
+    """A first clone can take minutes on a slow link: its line keeps its spinner turning and its time counting."""
+    gate = tmp_path / "clone-gate"
+    held = env | fake_tools.env | clone_gate_env(gate, tmp_path / "hooks")
+    with Terminal(up_args(synthetic_release, "--profile", "minimal"), held) as terminal:
+        try:
+            lines = terminal.wait_for(
+                "two elapsed times on the clone's line", lambda lines: len(elapsed_on(lines, "cloning")) >= 2
+            )
+            assert Path(f"{gate}.waiting").exists()  # git really is held in its checkout
+            spinner = spinner_frames_on(lines, "cloning")
+            assert len(spinner) >= 2 and spinner <= set(_SPINNER)
+            assert not any("built" in line for line in lines)  # nothing is built before the manifests are there
+        finally:
+            gate.touch()
+        assert terminal.finish() == 0, "\n".join(terminal.lines()[-40:])
+    assert any(line.startswith(f" ✓ manifests {synthetic_release.tag} at") for line in terminal.lines())
