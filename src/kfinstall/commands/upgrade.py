@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from kfinstall.install.up import InstallPlan
     from kfinstall.kube.record import InstallRecord
     from kfinstall.release.pins import Pins
+    from kfinstall.release.version import Version
 
 
 def detect(install: InstallPlan, existing: Existing | None, pins: Pins) -> InstallPlan:
@@ -37,7 +38,7 @@ def detect(install: InstallPlan, existing: Existing | None, pins: Pins) -> Insta
     from kfinstall.release.version import Version
 
     on_context = install.cluster is None
-    served: str | None = None
+    served: Version | None = None
     if on_context:
         record, served = context_install(install.context)
     else:
@@ -61,7 +62,7 @@ def detect(install: InstallPlan, existing: Existing | None, pins: Pins) -> Insta
         return install  # the same install, maybe with components added: `up` as always
     kubernetes = None
     if on_context and served is not None and not install.release.kubernetes.contains(served):
-        have, wanted = Version.parse(served), install.release.kubernetes
+        have, wanted = served, install.release.kubernetes
         newer = wanted.min is not None and have < Version.parse(wanted.min)
         raise UsageError(
             f"Kubeflow {target} needs Kubernetes {wanted}; {where} serves {have}, and kfinstall upgrades the "
@@ -103,10 +104,9 @@ def detect(install: InstallPlan, existing: Existing | None, pins: Pins) -> Insta
     return replace(install, upgrade=upgrade)
 
 
-def context_install(context: str) -> tuple[InstallRecord | None, str | None]:
+def context_install(context: str) -> tuple[InstallRecord | None, Version | None]:
     """The install record on the cluster of `context` and the Kubernetes version it serves (None: unknown)."""
-    import json
-
+    from kfinstall.checks.toolversions import parse_kubectl_server_version
     from kfinstall.errors import KfError
     from kfinstall.kube import record as install_record
     from kfinstall.kube.kubectl import Kubectl
@@ -120,11 +120,7 @@ def context_install(context: str) -> tuple[InstallRecord | None, str | None]:
     except KfError:
         return None, None  # no cluster to read: `up` says so in its own step
     answer = kubectl.run("version", "-o", "json", timeout=60)
-    try:
-        served = str(json.loads(answer.stdout)["serverVersion"]["gitVersion"]) if answer.ok else None
-    except (ValueError, KeyError, TypeError):
-        served = None
-    return record, served
+    return record, parse_kubectl_server_version(answer.stdout).version if answer.ok else None
 
 
 def question(install: InstallPlan) -> str:
