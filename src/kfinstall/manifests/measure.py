@@ -103,9 +103,9 @@ def shipped_requests(tag: str, commit: str, components: Sequence[tuple[str, Sequ
 
 def shipped_requests_path() -> Path:
     """The figures inside the installed wheel, else the repository root's (editable install, checkout)."""
-    package = Path(__file__).resolve().parents[1]  # src/kfinstall (this module is kfinstall/manifests/measure.py)
-    packaged = package / "data" / SHIPPED_FILENAME
-    return packaged if packaged.is_file() else package.parents[1] / SHIPPED_FILENAME
+    from kfinstall.release.shipped import shipped_file
+
+    return shipped_file(SHIPPED_FILENAME)
 
 
 @functools.lru_cache(maxsize=1)

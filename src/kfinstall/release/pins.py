@@ -727,11 +727,9 @@ def release_order(tag: str) -> PackagingVersion:
 
 def shipped_pins_path() -> Path:
     """The pins file inside the installed wheel, else the repository root one (editable install, checkout)."""
-    package = Path(__file__).resolve().parents[1]  # src/kfinstall (this module is kfinstall/release/pins.py)
-    packaged = package / "data" / PINS_FILENAME
-    if packaged.is_file():
-        return packaged
-    return package.parents[1] / PINS_FILENAME
+    from kfinstall.release.shipped import shipped_file
+
+    return shipped_file(PINS_FILENAME)
 
 
 def load_pins(path: Path | None = None) -> Pins:
