@@ -65,6 +65,12 @@ class Cluster:
         self.scenario = scenario
         self.lock = threading.RLock()
         self.rng = random.Random(scenario.seed)
+        #: XORed into every UID drawn from `rng`. The apiserver's UIDs are random (k8s.io/apiserver
+        #: pkg/registry/rest/create.go `FillObjectMetaSystemFields` -> k8s.io/apimachinery pkg/util/uuid `NewUUID`),
+        #: so a control plane restarted on its etcd never reuses a kept object's UID; a double restarted from its
+        #: saved objects (persist.py) with the same seed did, and owners (found by UID) adopted strangers. The draw
+        #: stays, so the seeded sequence of names and delays is what it was.
+        self._uid_salt = random.SystemRandom().getrandbits(128)
         self.catalog = Catalog.builtin(scenario.minor)
         self.crd_types: dict[str, list[ResourceType]] = {}
         self.store: dict[GK, dict[Key, Obj]] = collections.defaultdict(dict)
@@ -218,7 +224,7 @@ class Cluster:
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + "".join(self.rng.choices("bcdfghjklmnpqrstvwxz2456789", k=5))
-        meta["uid"] = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        meta["uid"] = str(uuid.UUID(int=self.rng.getrandbits(128) ^ self._uid_salt, version=4))
         meta["creationTimestamp"] = now_iso()
         meta.pop("resourceVersion", None)
         meta.pop("deletionTimestamp", None)

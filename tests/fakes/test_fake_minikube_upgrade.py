@@ -55,3 +55,23 @@ def test_after_an_upgrade_a_downgrade_back_is_refused_and_the_cluster_stays(fake
     assert back.returncode == 106
     assert "Unable to safely downgrade existing Kubernetes v1.34.0 cluster to v1.32.0" in back.stderr
     assert kubectl(fake_tools, "get", "namespace", "user", "-o", "name") == "namespace/user\n"
+
+
+def test_after_an_in_place_upgrade_no_two_objects_share_a_uid(fake_tools: FakeTools) -> None:
+    """The apiserver gives every object a random UID (k8s.io/apiserver pkg/registry/rest/create.go
+    `FillObjectMetaSystemFields` calls k8s.io/apimachinery pkg/util/uuid `NewUUID`), so a restarted control plane never
+    hands out a kept object's UID again. Owners find their dependents by UID: a ReplicaSet given a kept object's UID
+    counted another ReplicaSet's pod as its own and never made its pod (CI of stop 25, istiod after v1.10.2 -> v1.11.0)."""
+    before = "".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: before-{n}, namespace: default}}\n"
+                     for n in range(20))  # fmt: skip
+    assert fake_tools.run("minikube", "start", "-p", "kubeflow", "--kubernetes-version=v1.32.0").returncode == 0
+    kubectl(fake_tools, "apply", "--server-side", "-f", "-", input=CLAIM + before)
+    assert fake_tools.run("minikube", "start", "-p", "kubeflow", "--kubernetes-version=v1.34.0").returncode == 0
+
+    kubectl(fake_tools, "apply", "--server-side", "-f", "-", input=before.replace("before-", "after-"))
+
+    kinds = "namespaces,configmaps,persistentvolumeclaims,serviceaccounts,pods,deployments,replicasets,nodes"
+    uids = kubectl(fake_tools, "get", kinds, "-A", "-o", "jsonpath={.items[*].metadata.uid}").split()
+    assert len(uids) > 60
+    shared = sorted({uid for uid in uids if uids.count(uid) > 1})
+    assert not shared, f"{len(shared)} UIDs held by two objects each"
