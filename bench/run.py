@@ -85,6 +85,8 @@ START_SPREAD = (1.0, 5.0)
 MYSQL_INIT = (15.0, 30.0)  # ESTIMATE: mysqld --initialize on an empty volume, then the first probe
 CRD_ESTABLISH = 1.0  # ESTIMATE
 CRASH_BACKOFF, CRASH_BACKOFF_MAX = 10.0, 300.0  # the kubelet's CrashLoopBackOff (pkg/kubelet/kubelet.go)
+#: A workload controller's retry of a pod create a webhook refused (client-go DefaultControllerRateLimiter).
+CREATE_RETRY, CREATE_RETRY_MAX = 0.005, 1000.0
 
 
 @dataclass
@@ -247,6 +249,8 @@ class Bench:
             "needs": NEEDS,
             "crash_backoff": round(CRASH_BACKOFF * scale, 4),
             "crash_backoff_max": round(CRASH_BACKOFF_MAX * scale, 4),
+            "create_retry_base": CREATE_RETRY * scale,
+            "create_retry_max": round(CREATE_RETRY_MAX * scale, 4),
             "image_pull_delays": {"*": round(PULL_LATENCY * scale, 4)},
             "serialize_image_pulls": True,
             "image_link_bandwidth": physics.bandwidth * MB / scale,

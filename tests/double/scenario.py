@@ -87,6 +87,10 @@ class Scenario:
     #: once), doubled per restart, capped at the max (`backoff`).
     crash_backoff: float = 10.0
     crash_backoff_max: float = 300.0
+    #: A workload controller's wait before it tries again to create a pod admission refused: `create_retry_base`
+    #: doubled per consecutive refusal, capped (`create_retry`; controllers/pods.py has the source).
+    create_retry_base: float = 0.005
+    create_retry_max: float = 1000.0
     #: Namespaces take this long to terminate once deleted.
     namespace_terminate_delay: float = 0.2
     #: Objects with finalizers are released this long after deletion (stands in for their controllers).
@@ -169,6 +173,11 @@ class Scenario:
         if restarts <= 1:
             return 0.0
         return min(self.crash_backoff * 2.0 ** min(restarts - 2, 64), self.crash_backoff_max)
+
+    def create_retry(self, failures: int) -> float:
+        """The wait after the `failures`-th consecutive refused pod create: client-go util/workqueue
+        default_rate_limiters.go `ItemExponentialFailureRateLimiter.When`, `baseDelay * 2^(failures-1)`, capped."""
+        return min(self.create_retry_base * 2.0 ** min(failures - 1, 64), self.create_retry_max)
 
     @property
     def pull_model(self) -> bool:

@@ -253,6 +253,30 @@ def test_pods_of_a_deployment_are_created_only_once_a_pod_webhook_is_available(m
     assert "ReplicaFailure" not in [c["type"] for c in conditions]
 
 
+def test_a_refused_pod_create_is_retried_after_the_controllers_back_off_not_the_moment_the_webhook_serves(
+    make_cluster,
+):
+    """The first refusal holds the ReplicaSet back `create_retry_base` (6 s here, 5 ms on a real cluster) before it
+    tries again (controllers/pods.py: the work queue's rate limiter): the webhook serves 3 s after its pod starts,
+    at least 3 s before the retry, and the pod comes only at the retry."""
+    cluster = make_cluster(ready_delays={"hooks/webhook": 3.0, "apps/*": 0.1}, create_retry_base=6.0)
+    apply_until_ok(cluster, POD_HOOK)
+    apply_until_ok(cluster, INJECTED_APP)
+    deadline = time.monotonic() + 20
+    while not any(
+        s.get("addresses") for s in (cluster.object("Endpoints", "webhook", "hooks") or {}).get("subsets", [])
+    ):
+        assert time.monotonic() < deadline, "the webhook never served"
+        time.sleep(0.05)
+    time.sleep(1.0)  # not a wait for readiness: the time in which a controller without back-off made the pod
+
+    pods_a_second_after = cluster.objects("Pod", "apps")
+    waited = cluster.kubectl("wait", "--for=condition=Available", "-n", "apps", "deployment/app", "--timeout=30s")
+
+    assert pods_a_second_after == []
+    assert waited.returncode == 0, waited.stderr
+
+
 def test_a_pod_mounting_a_missing_secret_waits_in_container_creating_until_it_exists(cluster):
     app = INJECTED_APP.replace("labels: {injection: enabled}", "labels: {}").replace(
         "containers: [{name: main, image: example.com/app:1}]",
