@@ -75,7 +75,7 @@ def test_an_upgrade_dumps_the_pipelines_database_with_the_users_runs_and_says_wh
     assert "dumped the pipelines database (mlpipeline, cachedb, metadb) from pod kubeflow/mysql-" in announced
     assert f"to {dumps[0]} (" in announced
     logs = "".join(p.read_text() for p in (tmp_path / "logs").glob("*.log"))
-    assert "--single-transaction --databases mlpipeline cachedb metadb --user=root" in logs
+    assert "--defaults-extra-file=/dev/stdin --single-transaction --databases mlpipeline cachedb metadb" in logs
     assert "my-training-run" not in logs and "written to" in logs  # the dump went to its file, not the log
     readme = (dumps[0].parent / "README.txt").read_text()
     assert "mysql -u root < FILE.sql" in readme
@@ -115,8 +115,8 @@ def test_a_failing_dump_stops_the_upgrade_before_anything_changes_with_the_reaso
     assert json.loads(record.stdout)["upgrading_from"] is None  # not even on record as an upgrade yet
 
 
-def test_the_dump_logs_in_with_the_password_of_mysql_secret_and_the_log_never_shows_it(
-    env: dict[str, str], synthetic_release: LocalRelease, tmp_path: Path
+def test_the_dump_logs_in_with_the_password_of_mysql_secret_on_no_command_line_and_the_log_never_shows_it(
+    env: dict[str, str], synthetic_release: LocalRelease, tmp_path: Path, fake_tools: FakeTools
 ) -> None:
     install(env, synthetic_release, "standard")
     password = "s3cret-db-pass"  # the user gave MySQL a root password, and the Pipelines servers the same
@@ -134,5 +134,8 @@ def test_the_dump_logs_in_with_the_password_of_mysql_secret_and_the_log_never_sh
     assert done.returncode == 0, done.stderr
     assert list((tmp_path / "state").glob("backups/kubeflow/*/pipelines-mysql.sql"))
     logs = "".join(p.read_text() for p in (tmp_path / "logs").glob("*.log"))
-    assert "--password=<redacted" in logs or "--password=<" in logs
+    assert "--defaults-extra-file=/dev/stdin" in logs and "bytes not logged>" in logs
     assert password not in logs and password not in done.stderr
+    requests = (fake_tools.double_dir("kubeflow") / "requests.jsonl").read_text()
+    assert "/exec" in requests and "command=mysqldump" in requests
+    assert password not in requests  # the exec's command line: what `ps` shows on the host and in the pod

@@ -27,8 +27,12 @@ What the real path is, and what the double does at each point (kubernetes/kubern
   binary, its first byte the stream (0 stdin, 1 stdout, 2 stderr, 3 error, 4 resize; in v5 255 closes a stream).
   The double writes stdout, stderr, then the error channel's Status, then a close frame (1000), answering pings.
 
+- stdin (`kubectl exec -i`, query `stdin=true`): kubectl sends it on channel 0 and, at its end, the v5 close
+  signal `[255, 0]` (client-go tools/remotecommand/websocket.go; v5 exists for that signal, KEP-4006). The double
+  reads stdin to that end before it runs the program, which gets it whole.
+
 Not simulated, plainly: SPDY/3.1 (the fallback, and so exec on a double below 1.30, is answered with an error that
-says so), stdin (`-i`) and TTYs, and programs in general. The one program the double runs is a fake `mysqldump`,
+says so), TTYs, and programs in general. The one program the double runs is a fake `mysqldump`,
 in containers whose image is a MySQL image (the repository's last path part is `mysql`); any other command gets the
 container runtime's "executable file not found" and exit code 126. The fake serves the databases the scenario's
 `mysql_databases` knob gives the volume mounted at `/var/lib/mysql` (keyed `NAMESPACE/CLAIM`, an fnmatch pattern;
@@ -37,6 +41,10 @@ servers create them at start (kubeflow/pipelines backend/src/apiserver/client_ma
 cache server's and metadata-grpc's equivalents: `CREATE DATABASE IF NOT EXISTS` of mlpipeline, cachedb, metadb,
 the names of pipeline-install-config). The root password is the container's `MYSQL_ROOT_PASSWORD`, else empty
 (`MYSQL_ALLOW_EMPTY_PASSWORD`, as Kubeflow's manifests set it), as the mysql image's entrypoint initializes it.
+The user and password come from the command line or from an option file named by `--defaults-extra-file`, which
+must be the first option (MySQL's "Command-Line Options that Affect Option-File Handling"); the double has no files
+but `/dev/stdin`. Its `[client]` and `[mysqldump]` groups are read as option files are: `name=value`, `#`/`;`
+comments, a value in single or double quotes, the escapes `\\b \\t \\n \\r \\\\ \\s` (MySQL's "Using Option Files").
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ import base64
 import fnmatch
 import hashlib
 import json
+import re
 import socket
 import struct
 import time
@@ -61,7 +70,9 @@ Obj = dict[str, Any]
 #: RFC 6455 section 1.3: the key's SHA-1 with this GUID is the server's proof it read the handshake.
 _WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 V5 = "v5.channel.k8s.io"
-STDOUT, STDERR, ERROR = 1, 2, 3
+STDIN, STDOUT, STDERR, ERROR = 0, 1, 2, 3
+#: The v5 protocol's close signal: `[CLOSE, stream]` says the stream ended.
+CLOSE = 255
 #: Kubeflow Pipelines' databases (pipeline-install-config's pipelineDb, cacheDb, mlmdDb).
 KFP_DATABASES = ("mlpipeline", "cachedb", "metadb")
 USAGE = (b"Usage: mysqldump [OPTIONS] database [tables]\nOR     mysqldump [OPTIONS] --databases [OPTIONS] DB1 "
@@ -104,7 +115,8 @@ def serve(handler: Any, pod: Obj, query: str, scenario: Scenario) -> None:
     if not _running(pod, container):
         status = _internal(f'unable to upgrade connection: container not found ("{container}")')
     else:
-        code, out, err = run(pod, container, command, scenario)
+        stdin = _read_stdin(handler) if (params.get("stdin") or ["false"])[-1] == "true" else b""
+        code, out, err = run(pod, container, command, scenario, stdin)
         for channel, data in ((STDOUT, out), (STDERR, err)):
             for start in range(0, len(data), 32 * 1024):
                 _frame(connection, 0x2, bytes([channel]) + data[start : start + 32 * 1024])
@@ -165,6 +177,39 @@ def _frame(connection: socket.socket, opcode: int, payload: bytes) -> None:
     connection.sendall(head + payload)
 
 
+def _next_frame(handler: Any) -> tuple[int, bytes] | None:
+    """The client's next frame (opcode, unmasked payload), pings answered; None when the connection ended."""
+    head = handler.rfile.read(2)
+    if len(head) < 2:
+        return None
+    opcode, size = head[0] & 0x0F, head[1] & 0x7F
+    if size == 126:
+        size = struct.unpack("!H", handler.rfile.read(2))[0]
+    elif size == 127:
+        size = struct.unpack("!Q", handler.rfile.read(8))[0]
+    mask = handler.rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
+    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(handler.rfile.read(size)))
+    if opcode == 0x9:
+        _frame(handler.connection, 0xA, payload)
+    return opcode, payload
+
+
+def _read_stdin(handler: Any, timeout: float = 30.0) -> bytes:
+    """What kubectl sends on stdin, up to its close signal (module docstring)."""
+    handler.connection.settimeout(timeout)
+    data = bytearray()
+    try:
+        while (frame := _next_frame(handler)) is not None:
+            opcode, payload = frame
+            if opcode == 0x8 or payload[:2] == bytes([CLOSE, STDIN]):
+                break
+            if opcode in (0x1, 0x2) and payload[:1] == bytes([STDIN]):
+                data += payload[1:]
+    except OSError:
+        pass
+    return bytes(data)
+
+
 def _drain(handler: Any, timeout: float = 5.0) -> None:
     """Read the client's frames until its close (pings answered), so that kubectl sees a clean closure."""
     connection: socket.socket = handler.connection
@@ -172,19 +217,8 @@ def _drain(handler: Any, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            head = handler.rfile.read(2)
-            if len(head) < 2:
-                return
-            opcode, size = head[0] & 0x0F, head[1] & 0x7F
-            if size == 126:
-                size = struct.unpack("!H", handler.rfile.read(2))[0]
-            elif size == 127:
-                size = struct.unpack("!Q", handler.rfile.read(8))[0]
-            mask = handler.rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
-            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(handler.rfile.read(size)))
-            if opcode == 0x9:
-                _frame(connection, 0xA, payload)
-            elif opcode == 0x8:
+            frame = _next_frame(handler)
+            if frame is None or frame[0] == 0x8:
                 return
     except OSError:
         return
@@ -193,13 +227,14 @@ def _drain(handler: Any, timeout: float = 5.0) -> None:
 # ----------------------------------------------------------------------------------------------- the programs
 
 
-def run(pod: Obj, container: str, command: list[str], scenario: Scenario) -> tuple[int, bytes, bytes]:
-    """Run `command` in `container` of `pod`: (exit code, stdout, stderr)."""
+def run(pod: Obj, container: str, command: list[str], scenario: Scenario, stdin: bytes = b"",
+        ) -> tuple[int, bytes, bytes]:  # fmt: skip
+    """Run `command` in `container` of `pod` with `stdin`: (exit code, stdout, stderr)."""
     spec = next(c for c in pod["spec"]["containers"] if c.get("name") == container)
     image = str(spec.get("image", ""))
     repository = image.split("@")[0].rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image.split("@")[0]
     if command[:1] == ["mysqldump"] and repository.rsplit("/", 1)[-1] == "mysql":
-        return mysqldump(command[1:], spec, _databases(pod, spec, scenario), image)
+        return mysqldump(command[1:], spec, _databases(pod, spec, scenario), image, stdin)
     program = command[0] if command else ""
     return 126, b"", (f'OCI runtime exec failed: exec failed: unable to start container process: exec: "{program}": '
                       "executable file not found in $PATH: unknown\n").encode()  # fmt: skip
@@ -222,10 +257,19 @@ def _databases(pod: Obj, container: Obj, scenario: Scenario) -> dict[str, dict[s
 
 
 def mysqldump(args: list[str], container: Obj, databases: dict[str, dict[str, list[Obj]]], image: str,
-              ) -> tuple[int, bytes, bytes]:  # fmt: skip
+              stdin: bytes = b"") -> tuple[int, bytes, bytes]:  # fmt: skip
     """mysqldump's options as kfinstall (and a user) pass them; its output format (client/mysqldump.cc)."""
     user, password, names, whole = "root", None, [], False
     index = 0
+    if args[:1] and args[0].startswith("--defaults-extra-file="):
+        path = args[0].split("=", 1)[1]
+        if path != "/dev/stdin":
+            refused = (f"mysqldump: [ERROR] Could not open required defaults file: {path}\n"
+                       "mysqldump: [ERROR] Fatal error in defaults handling. Program aborted!\n")  # fmt: skip
+            return 1, b"", refused.encode()
+        options = _option_file(stdin.decode(errors="replace"), ("client", "mysqldump"))
+        user, password = options.get("user", user), options.get("password", password)
+        index = 1
     while index < len(args):
         arg = args[index]
         if arg in ("-u", "--user") and index + 1 < len(args):
@@ -278,6 +322,34 @@ def mysqldump(args: list[str], container: Obj, databases: dict[str, dict[str, li
             lines.append("UNLOCK TABLES;")
     lines += ["", f"-- Dump completed on {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())}", ""]
     return 0, "\n".join(lines).encode(), b""
+
+
+_OPTION_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "r": "\r", "\\": "\\", "s": " "}
+
+
+def _option_file(text: str, groups: tuple[str, ...]) -> dict[str, str]:
+    """The options of `groups` in an option file (module docstring)."""
+    options: dict[str, str] = {}
+    group = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            group = line[1:-1].strip()
+            continue
+        if group not in groups:
+            continue
+        name, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = value.split("#", 1)[0].rstrip()
+        options[name.strip().replace("_", "-")] = re.sub(
+            r"\\(.)", lambda m: _OPTION_ESCAPES.get(m.group(1), m.group(0)), value
+        )
+    return options
 
 
 def _sql(value: Any) -> str:

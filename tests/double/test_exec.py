@@ -119,3 +119,36 @@ def test_before_kubernetes_1_30_the_websocket_upgrade_fails_and_spdy_is_not_simu
     assert "SPDY/3.1 is not simulated" in result.stderr
     methods = [r["method"] for r in cluster.requests() if r["path"].endswith(f"/pods/{pod}/exec")]
     assert methods == ["GET", "POST"]  # kubectl fell back, as against a real 1.29 apiserver
+
+
+def test_mysqldump_reads_its_password_from_an_option_file_on_stdin(make_cluster) -> None:
+    """`kubectl exec -i` streams stdin over v5 up to its close signal; `--defaults-extra-file=/dev/stdin` reads the
+    password from it, as kfinstall passes it (kube/backup.py: never on a command line)."""
+    cluster = make_cluster()
+    apply(
+        cluster,
+        DB.replace('{name: MYSQL_ALLOW_EMPTY_PASSWORD, value: "true"}', '{name: MYSQL_ROOT_PASSWORD, value: "s3cr#t"}'),
+    )
+    waited = cluster.kubectl("wait", "--for=condition=Available", "-n", "kubeflow", "deployment/mysql", "--timeout=30s")
+    assert waited.returncode == 0, waited.stderr
+    pod = next(p["metadata"]["name"] for p in cluster.objects("Pod", "kubeflow"))
+    argv = (
+        "exec",
+        "-i",
+        "-n",
+        "kubeflow",
+        pod,
+        "--",
+        "mysqldump",
+        "--defaults-extra-file=/dev/stdin",
+        "--databases",
+        "mlpipeline",
+    )
+
+    right = cluster.kubectl(*argv, input='[client]\nuser=root\npassword="s3cr#t"\n')
+    wrong = cluster.kubectl(*argv, input="[client]\npassword=guess\n")
+
+    assert right.returncode == 0, right.stderr
+    assert "CREATE DATABASE /*!32312 IF NOT EXISTS*/ `mlpipeline`" in right.stdout
+    assert wrong.returncode == 2
+    assert "Access denied for user 'root'@'localhost' (using password: YES)" in wrong.stderr

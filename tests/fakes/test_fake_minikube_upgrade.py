@@ -61,7 +61,7 @@ def test_after_an_in_place_upgrade_no_two_objects_share_a_uid(fake_tools: FakeTo
     """The apiserver gives every object a random UID (k8s.io/apiserver pkg/registry/rest/create.go
     `FillObjectMetaSystemFields` calls k8s.io/apimachinery pkg/util/uuid `NewUUID`), so a restarted control plane never
     hands out a kept object's UID again. Owners find their dependents by UID: a ReplicaSet given a kept object's UID
-    counted another ReplicaSet's pod as its own and never made its pod (CI of stop 25, istiod after v1.10.2 -> v1.11.0)."""
+    counted another ReplicaSet's pod as its own and never made its pod (CI of stop 25: istiod, v1.10.2 -> v1.11.0)."""
     before = "".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: before-{n}, namespace: default}}\n"
                      for n in range(20))  # fmt: skip
     assert fake_tools.run("minikube", "start", "-p", "kubeflow", "--kubernetes-version=v1.32.0").returncode == 0

@@ -13,8 +13,11 @@ A component's MySQL database (Pipelines': runs, experiments, pipelines, its cach
 upstream's own notes reach that pod: third-party/mysql/base/mysql-deployment.yaml), with `--single-transaction`
 (one consistent InnoDB snapshot without locking the tables the running servers write) and `--databases` (the file
 creates and selects each database, so `mysql < FILE` restores it into an empty server). It logs in with the
-Secret the component's servers use; the password never reaches the log (redact.py masks `--password=`, and it
-is concealed as well), and the dump itself goes straight into its file, never to the log (runner.py `stdout_to`).
+Secret the component's servers use. The password is on no command line, where any local user's `ps` would read it
+from kubectl's arguments and the container's from mysqldump's: it goes as an option file on stdin
+(`kubectl exec -i`, `mysqldump --defaults-extra-file=/dev/stdin`, which must be the first option: MySQL's
+"Command-Line Options that Affect Option-File Handling"), kept out of the log (and concealed, redact.py). The
+dump itself goes straight into its file, never to the log (runner.py `stdout_to`).
 """
 
 from __future__ import annotations
@@ -138,6 +141,18 @@ class Dumped:
         return f"dumped {what} from pod {self.pod} to {self.path} ({self.size} bytes; `mysql < FILE` restores it)"
 
 
+def option_file(user: str, password: str) -> str:
+    """A MySQL option file giving mysqldump `user` and `password`: each value quoted (a `#` would start a comment)
+    with its backslashes escaped (MySQL's "Using Option Files": `\\\\` is a backslash, and quotes are stripped)."""
+
+    def value(text: str) -> str:
+        escaped = text.replace("\\", "\\\\")
+        quote = "'" if '"' in text else '"'
+        return f"{quote}{escaped}{quote}"
+
+    return f"[client]\nuser={value(user)}\n" + (f"password={value(password)}\n" if password else "")
+
+
 def dump_database(kubectl: Kubectl, database: Database, path: Path, what: str) -> Dumped:
     """`mysqldump` of `database` in its running server's container, into `path` (module docstring). A server that
     does not run, a Secret that is not there or a dump that fails is a KfError naming the cause, raised before
@@ -167,13 +182,12 @@ def dump_database(kubectl: Kubectl, database: Database, path: Path, what: str) -
                       f"({database.selector})", hint)  # fmt: skip
     running = [name for name, phase in live if phase == "Running"]
     pod = (running or [live[0][0]])[0]  # a pod that is not running: kubectl exec says why
-    args = ["exec", "-n", database.namespace, pod, "-c", database.container, "--", "mysqldump",
-            "--single-transaction", "--databases", *database.databases, f"--user={user or 'root'}"]  # fmt: skip
-    if password:
-        args.append(f"--password={password}")
+    args = ["exec", "-i", "-n", database.namespace, pod, "-c", database.container, "--", "mysqldump",
+            "--defaults-extra-file=/dev/stdin", "--single-transaction", "--databases", *database.databases]  # fmt: skip
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        result = kubectl.run(*args, timeout=1800, stdout_to=path)
+        result = kubectl.run(*args, input=option_file(user or "root", password), log_input=False, timeout=1800,
+                             stdout_to=path)  # fmt: skip
     except OSError as error:
         raise KfError(f"cannot write the dump of {what} to {path}: {error}", "free some disk space") from None
     if not result.ok:

@@ -20,9 +20,10 @@ class Kubectl:
     context: str | None = None
 
     def run(self, *args: str, input: str | None = None, timeout: float | None = 120,
-            stdout_to: Path | None = None) -> runner.Result:  # fmt: skip
+            stdout_to: Path | None = None, log_input: bool = True) -> runner.Result:  # fmt: skip
         base = ("--context", self.context) if self.context else ()
-        return runner.run("kubectl", *base, *args, input=input, timeout=timeout, stdout_to=stdout_to)
+        return runner.run("kubectl", *base, *args, input=input, timeout=timeout, stdout_to=stdout_to,
+                          log_input=log_input)  # fmt: skip
 
     def get_json(self, *args: str, timeout: float | None = 60) -> Obj:
         """`kubectl get ARGS -o json`, parsed; a failure is a KfError carrying kubectl's message."""
