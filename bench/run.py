@@ -67,7 +67,8 @@ C_SELECTION = ("--profile", "full", "--without", "knative-eventing")
 #: Runtime needs a source backs (within one component; the double's `needs`, crash loop with the kubelet's back-off):
 #: KFP backend: the api server and cache server retry MySQL with exponential back-off up to InitConnectionTimeout
 #: (6m) and then glog.Fatalf (backend/src/apiserver/client_manager.go, backend/src/cache/client_manager.go
-#: initDBClient -> initMysql); metadata-grpc: kubeflow/kfinstall issue #15 lists it with them (not checked in source);
+#: initDBClient -> initMysql); metadata-grpc: google/ml-metadata metadata_store_server_main.cc retries only an Aborted
+#: connection (5 times) and then CHECK-fails;
 #: Katib: db-manager pings every 5 s for 60 s and then exits (pkg/db/v1beta1/mysql/mysql.go openSQLConn,
 #: connectInterval 5 s, connectTimeout 60 s; cmd/db-manager/v1beta1/main.go klog.Fatalf), so the kubelet restarts
 #: it with CrashLoopBackOff. v1.10.2's oauth2-proxy does not need Dex to start (`skip_oidc_discovery = true`).
