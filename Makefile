@@ -12,9 +12,9 @@ install:
 	@echo "Installed. Run: . $(VENV)/bin/activate && kfinstall --help"
 
 # Two workers, each test file on one of them (its module fixtures built once), costliest files first
-# (tests/scheduling.py); `pytest` alone runs serially.
+# (tests/scheduling.py); `pytest` alone runs serially. The 25 slowest tests are listed at the end: where the time goes.
 test:
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=25
 
 # The oldest Python with the lowest allowed dependencies, and the newest Python with the newest (.ci/compat).
 test-compat:
