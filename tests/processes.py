@@ -48,6 +48,11 @@ def _pids() -> list[int]:
     return [int(entry.name) for entry in PROC.iterdir() if entry.name.isdigit()]
 
 
+def running(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie does not)."""
+    return _read(pid) is not None
+
+
 def marked(name: str, value: str) -> list[Proc]:
     """Running processes (not this one) whose environment has `name=value`."""
     needle = f"{name}={value}".encode()

@@ -11,6 +11,7 @@ import pytest
 
 from kfinstall import runner
 from kfinstall.errors import ToolNotFoundError
+from tests import processes
 
 
 def _script(path: Path, body: str) -> Path:
@@ -54,6 +55,49 @@ def test_a_command_past_its_timeout_is_killed_with_exit_code_124(tmp_path: Path,
     result = runner.run("fake", timeout=0.3)
     assert result.exit_code == runner.TIMEOUT_EXIT_CODE
     assert time.monotonic() - started < 5
+
+
+def test_a_timeout_stops_the_children_the_command_started_too(tmp_path: Path, monkeypatch) -> None:
+    """git's remote helpers, minikube's ssh: a child that holds the command's pipes and does its work. It used to run
+    on after the command's timeout, only the command itself killed."""
+    pid_file = tmp_path / "grandchild.pid"
+    monkeypatch.setenv("KFINSTALL_FAKE", str(_script(tmp_path / "fake", f"sleep 30 & echo $! > {pid_file}; wait")))
+    result = runner.run("fake", timeout=1)
+    assert result.exit_code == runner.TIMEOUT_EXIT_CODE
+    assert result.stderr.endswith("timed out after 1s")
+    assert pid_file.exists(), "the command had not started its child by its timeout"
+    assert not processes.running(int(pid_file.read_text()))
+
+
+def test_a_timed_out_command_gets_sigterm_first_so_that_it_can_clean_up(tmp_path: Path, monkeypatch) -> None:
+    """git removes its `*.lock` files on SIGTERM; a SIGKILL would leave them to fail the retry."""
+    script = "trap 'echo removing index.lock; exit 1' TERM; sleep 30 & wait"
+    monkeypatch.setenv("KFINSTALL_FAKE", str(_script(tmp_path / "fake", script)))
+    result = runner.run("fake", timeout=1)
+    assert (result.exit_code, result.stdout) == (runner.TIMEOUT_EXIT_CODE, "removing index.lock\n")
+
+
+def test_a_timed_out_command_that_ignores_sigterm_is_killed_after_the_grace(tmp_path: Path, monkeypatch) -> None:
+    """SIGTERM first (git removes its lock files on it), SIGKILL to the whole group once the grace is over."""
+    pid_file = tmp_path / "grandchild.pid"
+    script = f"trap '' TERM; sleep 30 & echo $! > {pid_file}; wait"  # an ignored signal stays ignored in its child
+    monkeypatch.setenv("KFINSTALL_FAKE", str(_script(tmp_path / "fake", script)))
+    result = runner.run("fake", timeout=1)
+    assert result.exit_code == runner.TIMEOUT_EXIT_CODE
+    assert pid_file.exists(), "the command had not started its child by its timeout"
+    assert not processes.running(int(pid_file.read_text()))
+
+
+def test_a_timed_out_command_keeps_the_output_it_printed_until_then(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KFINSTALL_FAKE", str(_script(tmp_path / "fake", "echo fetching; echo slow >&2; exec sleep 30")))
+    result = runner.run("fake", timeout=1)
+    assert (result.exit_code, result.stdout, result.stderr) == (124, "fetching\n", "slow\ntimed out after 1s")
+
+
+def test_a_command_that_ends_within_its_timeout_is_not_a_timeout(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KFINSTALL_FAKE", str(_script(tmp_path / "fake", "echo done; exit 3")))
+    result = runner.run("fake", timeout=30)
+    assert (result.exit_code, result.stdout, result.stderr) == (3, "done\n", "")
 
 
 def test_verbose_echo_shows_each_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

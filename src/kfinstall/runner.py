@@ -14,6 +14,17 @@ path that waits for a worker thread would otherwise wait for the very process it
 only the main thread may start processes (its cleanup: the install record's last write); in any other thread
 `run` and `start` raise `Interrupted`, so no retry loop restarts what was just stopped.
 What cannot be handled is SIGKILL of kfinstall itself: its children then run to their own end.
+
+A `run` past its `timeout` is stopped the same way, as a whole group: SIGTERM, then SIGKILL after `STOP_GRACE`.
+The group, because the program may have children of its own holding the same pipes and doing the work (git's
+remote helpers, minikube's ssh and docker children, a shell's commands); sh's own `_timeout` kills the direct
+child only, which left them running on, racing the retry. SIGTERM first, because some of those programs clean
+up on it and not on SIGKILL: git removes its `*.lock` files on SIGTERM (git/git tempfile.c: `activate_tempfile`
+-> `sigchain_push_common(remove_tempfiles_on_signal)`), and a stale `shallow.lock` or `index.lock` would fail the
+retry of a timed-out fetch; kubectl (Go's default: SIGTERM ends the process at once) loses nothing by it. The
+timer stops nothing once an interrupt was signalled (the interrupt stops the children then, and they count as
+interrupted, not timed out), and it is a daemon thread cancelled when `run` returns, so it never holds up the
+exit of an interrupted kfinstall. The output a timed-out program printed until then is kept: it says where it hung.
 """
 
 from __future__ import annotations
@@ -116,7 +127,8 @@ def run(
     """Run `tool args...` to completion and return its exit code and output; never raises for a non-zero exit.
 
     `env` adds to (does not replace) the current environment. `log_input=False` keeps `input` out of the log
-    file (it may hold a secret). A command past its `timeout` is killed and reported with exit code 124.
+    file (it may hold a secret). A command past its `timeout` is stopped with its whole process group (see the
+    module's docstring) and reported with exit code 124, its output so far and "timed out after Ns" in stderr.
     `stdout_to` writes stdout, byte for byte, into that file (created or truncated) instead of the result and the
     log, which names the file and its size only: a database dump is data, not a log line, and may be large.
     """
@@ -136,7 +148,6 @@ def run(
             _in=input,
             _env=full_env,
             _cwd=os.fspath(cwd) if cwd is not None else None,
-            _timeout=timeout,
             _ok_code=list(range(256)),
             _bg=True,
             _bg_exc=False,
@@ -148,22 +159,33 @@ def run(
         ),
         waited=True,
     )
+    timer = None
+    if timeout is not None:
+        timer = threading.Timer(timeout, _children.expire, args=(child, timeout))
+        timer.daemon = True  # an interrupted kfinstall must not wait at its exit for a timer nobody cancelled
+        timer.start()
     try:
         try:
             proc = child.proc.wait()  # type: ignore[attr-defined]
             result = Result(argv, proc.exit_code, _text(proc.stdout), _text(proc.stderr), time.monotonic() - started)
-        except sh.TimeoutException:
-            result = Result(argv, TIMEOUT_EXIT_CODE, "", f"timed out after {timeout:g}s", time.monotonic() - started)
         except sh.SignalException as exc:
             result = Result(
                 argv, 128 + abs(exc.exit_code), _text(exc.stdout), _text(exc.stderr), time.monotonic() - started
             )
     except BaseException:  # the main thread's KeyboardInterrupt: the child must not outlive it
+        if timer is not None:
+            timer.cancel()
         _children.stop_own(child)
         raise
     finally:
+        if timer is not None:
+            timer.cancel()
         if sink is not None:
             sink.close()
+    if child.timed_out:  # however it ended (SIGTERM, SIGKILL, its own handler's exit code): its timeout ended it
+        note = f"timed out after {timeout:g}s"
+        stderr = result.stderr.rstrip("\n") + "\n" + note if result.stderr.strip() else note
+        result = Result(argv, TIMEOUT_EXIT_CODE, result.stdout, stderr, result.duration)
     if stdout_to is not None:
         result = Result(argv, result.exit_code, "", result.stderr, result.duration)
         log.info("  stdout: %d bytes written to %s (not logged)", os.path.getsize(stdout_to), os.fspath(stdout_to))
@@ -263,6 +285,8 @@ class _Child:
         self.waited = waited
         self.proc = proc
         self.pid = int(proc.pid)  # type: ignore[attr-defined]
+        #: Whether `run`'s timeout stopped it (set once, under the children's lock, before it is signalled).
+        self.timed_out = False
 
     def is_alive(self) -> bool:
         return bool(self.proc.is_alive())  # type: ignore[attr-defined]
@@ -319,6 +343,17 @@ class _Children:
             if id(child) not in self.counted:
                 self.counted.add(id(child))
                 self.stopped.append(child.tool)
+
+    def expire(self, child: _Child, timeout: float) -> None:
+        """`run`'s timer: stop `child`'s whole group for running past `timeout`, unless it has ended (or been
+        forgotten) meanwhile, or an interrupt was signalled: then the interrupt stops it, and it is interrupted,
+        not timed out (a worker's `run` raises `Interrupted` for it, with no "timed out" retry)."""
+        with self.lock:
+            if self.signum is not None or id(child) not in self.running or not child.is_alive():
+                return
+            child.timed_out = True
+            log.info("timeout: stopping pid %d (%s) after %gs, with its process group", child.pid, child.tool, timeout)
+        child.stop()
 
     def stop_own(self, child: _Child) -> None:
         """The thread that waited for `child` stops it itself (the main thread's KeyboardInterrupt unwinds `run`):
