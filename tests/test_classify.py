@@ -94,6 +94,16 @@ def test_a_killed_kubectl_is_retried_since_server_side_apply_is_idempotent(exit_
     assert failure.retryable and failure.reason == "kubectl was killed"
 
 
+def test_a_kubectl_apply_stopped_at_its_call_timeout_is_retried() -> None:
+    failure = classify_apply_failure("configmap/a serverside-applied\ntimed out after 120s", 124)
+    assert failure.retryable and failure.reason == "kubectl timed out"
+
+
+def test_a_timed_out_kubectl_apply_that_reported_a_real_error_is_not_retried() -> None:
+    output = 'The Deployment "x" is invalid: spec.replicas: Invalid value: -1\ntimed out after 120s'
+    assert not classify_apply_failure(output, 124).retryable
+
+
 def test_a_killed_kubectl_that_reported_a_real_error_is_not_retried() -> None:
     output = 'The Deployment "x" is invalid: spec.replicas: Invalid value: -1'
     assert not classify_apply_failure(output, 137).retryable

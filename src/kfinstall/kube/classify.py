@@ -13,6 +13,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from kfinstall.runner import TIMEOUT_EXIT_CODE
+
 #: (reason shown to the user, pattern found in kubectl's output). Order matters: the first match names the reason.
 #: The patterns are matched against kubectl's text with every quoted string masked (`_matchable`): names, field
 #: values and URLs (Go quotes them: `Post "https://...?timeout=10s": ...`) never decide whether to retry.
@@ -193,17 +195,26 @@ _KILLED_EXIT_CODES = frozenset({129, 130, 137, 141, 143})
 _SHELL_KILL_NOTICE = re.compile(r"^(.*: )?(\d+: )?(Killed|Terminated|Hangup|Interrupt|Broken pipe)\b.*$")
 
 
+#: runner's note on a program it stopped at its timeout (runner.run: `timed out after Ns`).
+_TIMEOUT_NOTE = re.compile(r"^timed out after [\d.]+s$")
+
+
 def classify_apply_failure(output: str, exit_code: int | None = None) -> ApplyFailure:
     """Classify the output of a failed `kubectl apply`.
 
     Retryable only when every error in it is retryable: one invalid object among a hundred webhook refusals
     still needs the user, and retrying would only hide it behind a timeout. A kubectl killed by a signal (the
     OOM killer, a suspended laptop) says nothing about the objects: server-side apply is idempotent, so the same
-    apply is retried.
+    apply is retried; so is one runner stopped at its call timeout (exit 124) that printed no error of its own
+    that needs the user.
     """
     killed = exit_code is not None and (exit_code in _KILLED_EXIT_CODES or exit_code < 0)
     if killed and not [line for line in error_lines(output) if not _SHELL_KILL_NOTICE.match(line)]:
         return ApplyFailure(True, "kubectl was killed", (f"kubectl was killed (exit code {exit_code})",))
+    if exit_code == TIMEOUT_EXIT_CODE:  # runner stopped it at its call timeout: an API server that did not answer
+        told = [line for line in error_lines(output) if not _TIMEOUT_NOTE.match(line)]
+        if not [line for line in told if _retry_reason(line) is None]:
+            return ApplyFailure(True, "kubectl timed out", tuple(told) or ("kubectl apply timed out",))
     errors = error_lines(output)
     if not errors:  # nothing but notices (or nothing at all): kubectl failed without saying why
         return ApplyFailure(
