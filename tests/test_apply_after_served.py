@@ -16,7 +16,8 @@ import yaml
 
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
-from tests.releases import LocalRelease
+from tests.paths import needs_bundle
+from tests.releases import SHIPPED_PINS, LocalRelease, release_tools
 
 GATEWAY_DELAY = 8
 DOUBLE = (
@@ -85,3 +86,35 @@ def test_plan_names_the_edges_that_wait_only_until_served(
 
     assert result.returncode == 0, result.stderr
     assert "after istio (served)" in result.stdout + result.stderr
+
+
+@needs_bundle
+@pytest.mark.timeout(600)
+def test_a_real_release_applies_dex_before_its_istio_ingress_gateway_is_ready_and_ends_ready(
+    fake_tools: FakeTools, bundle_releases, shared_builds: Path, tmp_path: Path
+) -> None:
+    """The shipped pins' Dex -> Istio edge (manifests_pins.yaml, after_served) on the real 26.03 manifests."""
+    tag = "26.03"
+    fake_tools.set(double_args=DOUBLE, minikube_version="v1.37.0", **release_tools(tag))
+    env = isolated_env(fake_tools.env, tmp_path, builds=shared_builds)
+    pins = bundle_releases[tag].pins  # the shipped pins, pointed at the bundle's clone
+    args = ("up", "--pins", str(pins), "-k", tag, "--yes", "--profile", "minimal", "--timeout", "300")
+    result = kfinstall(*args, env=env)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Kubeflow {tag} is ready" in result.stderr
+    lines = (fake_tools.double_dir("kubeflow") / "ready.jsonl").read_text().splitlines()
+    timeline = [json.loads(line) for line in lines]
+    assert first_ready(timeline, "dex") < first_ready(timeline, "istio-ingressgateway")
+
+
+@pytest.mark.parametrize("tag", ["v1.4.0", "v1.9.1", "v1.10.2", "v1.11.0", "26.03"])
+def test_plan_of_every_shipped_release_shows_dex_after_istio_served(
+    fake_tools: FakeTools, tmp_path: Path, tag: str
+) -> None:
+    env = isolated_env(fake_tools.env, tmp_path)
+    result = kfinstall("plan", "--pins", str(SHIPPED_PINS), "-k", tag, "--profile", "minimal", env=env)
+
+    assert result.returncode == 0, result.stderr
+    dex = next(line for line in (result.stdout + result.stderr).splitlines() if ". dex" in line)
+    assert "after istio (served)" in dex
