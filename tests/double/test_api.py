@@ -162,7 +162,7 @@ def test_deleting_by_label_removes_the_objects_and_their_pods(cluster):
 
 
 def test_a_deleted_namespace_terminates_then_disappears_with_its_contents(make_cluster):
-    cluster = make_cluster(namespace_terminate_delay=0.5)
+    cluster = make_cluster(namespace_terminate_delay=3)  # longer than a loaded machine takes to start a kubectl
     apply(cluster, APP)
 
     result = cluster.kubectl("delete", "namespace", "apps", "--wait=false")
