@@ -115,11 +115,8 @@ def test_a_failing_dump_stops_the_upgrade_before_anything_changes_with_the_reaso
     assert json.loads(record.stdout)["upgrading_from"] is None  # not even on record as an upgrade yet
 
 
-def test_the_dump_logs_in_with_the_password_of_mysql_secret_on_no_command_line_and_the_log_never_shows_it(
-    env: dict[str, str], synthetic_release: LocalRelease, tmp_path: Path, fake_tools: FakeTools
-) -> None:
-    install(env, synthetic_release, "standard")
-    password = "s3cret-db-pass"  # the user gave MySQL a root password, and the Pipelines servers the same
+def give_mysql_a_password(env: dict[str, str], password: str) -> None:
+    """The user gave MySQL a root password, and the Pipelines servers the same (its Secret)."""
     add_env = [{"op": "add", "path": "/spec/template/spec/containers/0/env/-",
                 "value": {"name": "MYSQL_ROOT_PASSWORD", "value": password}}]  # fmt: skip
     env_added = kubectl(env, "patch", "deployment", "mysql", "-n", "kubeflow", "--type=json", "-p", json.dumps(add_env))
@@ -128,6 +125,14 @@ def test_the_dump_logs_in_with_the_password_of_mysql_secret_on_no_command_line_a
                       json.dumps({"stringData": {"password": password}}))  # fmt: skip
     assert patched.returncode == 0, patched.stderr
     assert kubectl(env, "rollout", "status", "deployment/mysql", "-n", "kubeflow", "--timeout=60s").returncode == 0
+
+
+def test_the_dump_logs_in_with_the_password_of_mysql_secret_on_no_command_line_and_the_log_never_shows_it(
+    env: dict[str, str], synthetic_release: LocalRelease, tmp_path: Path, fake_tools: FakeTools
+) -> None:
+    install(env, synthetic_release, "standard")
+    password = "s3cret-db-pass"
+    give_mysql_a_password(env, password)
 
     done = kfinstall("up", "--pins", str(synthetic_release.pins), "--without", "pipelines", "--yes", env=env)
 
@@ -139,3 +144,17 @@ def test_the_dump_logs_in_with_the_password_of_mysql_secret_on_no_command_line_a
     requests = (fake_tools.double_dir("kubeflow") / "requests.jsonl").read_text()
     assert "/exec" in requests and "command=mysqldump" in requests
     assert password not in requests  # the exec's command line: what `ps` shows on the host and in the pod
+
+
+def test_a_password_with_quotes_a_hash_and_backslashes_logs_in_as_it_is(
+    env: dict[str, str], synthetic_release: LocalRelease, tmp_path: Path
+) -> None:
+    """An option file reads `#` outside quotes as a comment and undoes escapes (tests/double/podexec.py has the
+    source): kfinstall's file must carry any password through unchanged."""
+    install(env, synthetic_release, "standard")
+    give_mysql_a_password(env, "p#ss \"w\\s'd\\")
+
+    done = kfinstall("up", "--pins", str(synthetic_release.pins), "--without", "pipelines", "--yes", env=env)
+
+    assert done.returncode == 0, done.stderr
+    assert list((tmp_path / "state").glob("backups/kubeflow/*/pipelines-mysql.sql"))

@@ -43,8 +43,9 @@ the names of pipeline-install-config). The root password is the container's `MYS
 (`MYSQL_ALLOW_EMPTY_PASSWORD`, as Kubeflow's manifests set it), as the mysql image's entrypoint initializes it.
 The user and password come from the command line or from an option file named by `--defaults-extra-file`, which
 must be the first option (MySQL's "Command-Line Options that Affect Option-File Handling"); the double has no files
-but `/dev/stdin`. Its `[client]` and `[mysqldump]` groups are read as option files are: `name=value`, `#`/`;`
-comments, a value in single or double quotes, the escapes `\\b \\t \\n \\r \\\\ \\s` (MySQL's "Using Option Files").
+but `/dev/stdin`. Its `[client]` and `[mysqldump]` groups are read as mysql/mysql-server mysys/my_default.cc
+reads them: `#`/`;` comment lines, a `#` outside quotes ends the line (`remove_end_comment`), matching outer quotes
+are stripped and the escapes `\\n \\t \\r \\b \\s \\" \\' \\\\` undone (`search_default_file_with_ext`).
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ import base64
 import fnmatch
 import hashlib
 import json
-import re
 import socket
 import struct
 import time
@@ -268,6 +268,8 @@ def mysqldump(args: list[str], container: Obj, databases: dict[str, dict[str, li
                        "mysqldump: [ERROR] Fatal error in defaults handling. Program aborted!\n")  # fmt: skip
             return 1, b"", refused.encode()
         options = _option_file(stdin.decode(errors="replace"), ("client", "mysqldump"))
+        if options is None:
+            return 1, b"", b"mysqldump: [ERROR] Found option without preceding group in config file /dev/stdin.\n"
         user, password = options.get("user", user), options.get("password", password)
         index = 1
     while index < len(args):
@@ -324,31 +326,59 @@ def mysqldump(args: list[str], container: Obj, databases: dict[str, dict[str, li
     return 0, "\n".join(lines).encode(), b""
 
 
-_OPTION_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "r": "\r", "\\": "\\", "s": " "}
+#: The escapes an option file's value may hold (mysys/my_default.cc `search_default_file_with_ext`); any other
+#: backslash stays as it is.
+_OPTION_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "s": " ", '"': '"', "'": "'", "\\": "\\"}
 
 
-def _option_file(text: str, groups: tuple[str, ...]) -> dict[str, str]:
-    """The options of `groups` in an option file (module docstring)."""
+def _remove_end_comment(line: str) -> str:
+    """mysys/my_default.cc `remove_end_comment`: a `#` outside quotes starts a comment; a backslash inside quotes
+    protects the next character (an escaped quote does not close them)."""
+    quote, escape = "", False
+    for index, char in enumerate(line):
+        if char in "'\"" and not escape:
+            if not quote:
+                quote = char
+            elif quote == char:
+                quote = ""
+        if not quote and char == "#":
+            return line[:index]
+        escape = bool(quote) and char == "\\" and not escape
+    return line
+
+
+def _option_value(value: str) -> str:
+    """The outer quotes stripped (when first and last are the same quote), then the escapes undone."""
+    if len(value) > 1 and value[0] in "'\"" and value[0] == value[-1]:
+        value = value[1:-1]
+    out, index = [], 0
+    while index < len(value):
+        if value[index] == "\\" and index < len(value) - 1:
+            index += 1
+            out.append(_OPTION_ESCAPES.get(value[index], "\\" + value[index]))
+        else:
+            out.append(value[index])
+        index += 1
+    return "".join(out)
+
+
+def _option_file(text: str, groups: tuple[str, ...]) -> dict[str, str] | None:
+    """The options of `groups` in an option file, read as mysys/my_default.cc reads one (module docstring); None
+    for an option before any group, which MySQL refuses ("Found option without preceding group")."""
     options: dict[str, str] = {}
-    group = ""
+    group: str | None = None
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line[0] in "#;":
             continue
-        if line.startswith("[") and line.endswith("]"):
-            group = line[1:-1].strip()
+        if line.startswith("["):
+            group = line[1:].split("]", 1)[0].strip()
             continue
-        if group not in groups:
-            continue
-        name, _, value = line.partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        else:
-            value = value.split("#", 1)[0].rstrip()
-        options[name.strip().replace("_", "-")] = re.sub(
-            r"\\(.)", lambda m: _OPTION_ESCAPES.get(m.group(1), m.group(0)), value
-        )
+        if group is None:
+            return None
+        name, equals, value = _remove_end_comment(line).partition("=")
+        if group in groups and equals:
+            options[name.strip().replace("_", "-")] = _option_value(value.strip())
     return options
 
 

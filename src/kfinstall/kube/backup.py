@@ -142,13 +142,14 @@ class Dumped:
 
 
 def option_file(user: str, password: str) -> str:
-    """A MySQL option file giving mysqldump `user` and `password`: each value quoted (a `#` would start a comment)
-    with its backslashes escaped (MySQL's "Using Option Files": `\\\\` is a backslash, and quotes are stripped)."""
+    """A MySQL option file giving mysqldump `user` and `password`. Each value in double quotes with `\\`, `"` and line
+    breaks escaped: MySQL reads a `#` outside quotes as a comment, strips the outer quotes and undoes exactly these
+    escapes (mysql/mysql-server mysys/my_default.cc `remove_end_comment`, `search_default_file_with_ext`), so any
+    password comes through as it is."""
 
     def value(text: str) -> str:
-        escaped = text.replace("\\", "\\\\")
-        quote = "'" if '"' in text else '"'
-        return f"{quote}{escaped}{quote}"
+        escapes = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
+        return '"' + "".join(escapes.get(char, char) for char in text) + '"'
 
     return f"[client]\nuser={value(user)}\n" + (f"password={value(password)}\n" if password else "")
 
