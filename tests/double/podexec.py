@@ -286,6 +286,10 @@ def mysqldump(args: list[str], container: Obj, databases: dict[str, dict[str, li
             password = arg[2:]
         elif arg in ("--databases", "-B"):
             whole = True
+        elif arg.startswith(("--defaults-extra-file=", "--defaults-file=", "--no-defaults")):
+            # only the first argument is an option-file option (mysys/my_default.cc `get_defaults_options`); later,
+            # my_getopt finds no such variable and mysqldump exits with it (EXIT_UNKNOWN_VARIABLE, my_getopt.h)
+            return 7, b"", f"mysqldump: [ERROR] unknown variable '{arg[2:]}'.\n".encode()
         elif arg.startswith("-"):
             pass  # --single-transaction and the like change nothing the fake holds
         else:

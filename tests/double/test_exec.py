@@ -152,3 +152,12 @@ def test_mysqldump_reads_its_password_from_an_option_file_on_stdin(make_cluster)
     assert "CREATE DATABASE /*!32312 IF NOT EXISTS*/ `mlpipeline`" in right.stdout
     assert wrong.returncode == 2
     assert "Access denied for user 'root'@'localhost' (using password: YES)" in wrong.stderr
+
+
+def test_an_option_file_named_after_another_option_is_refused_as_mysqldump_refuses_it(make_cluster) -> None:
+    cluster = make_cluster()
+    pod = running_pod(cluster)
+    late = ("--single-transaction", "--defaults-extra-file=/dev/stdin", "mlpipeline")
+    dumped = cluster.kubectl("exec", "-i", "-n", "kubeflow", pod, "--", "mysqldump", *late, input="[client]\n")
+    assert dumped.returncode == 7
+    assert "mysqldump: [ERROR] unknown variable 'defaults-extra-file=/dev/stdin'." in dumped.stderr
