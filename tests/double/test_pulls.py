@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from tests.double.fixtures import ClusterHandle, workload_yaml
 from tests.double.test_api import apply, wait_for
 
@@ -22,6 +24,16 @@ def ready_at(cluster: ClusterHandle, name: str) -> float:
     assert result.returncode == 0, result.stderr
     wait_for(lambda: any(e["name"] == name and e["ready"] for e in cluster.timeline()))
     return next(e["time"] for e in cluster.timeline() if e["namespace"] == "work" and e["name"] == name and e["ready"])
+
+
+def pull_windows(cluster: ClusterHandle) -> dict[str, tuple[float, float]]:
+    """The finished pulls as the double simulated them: {image: (start, end)} on the request log's clock.
+
+    Tests judge pull timing by these, not by the gap between two readiness writes: a write is stored at the
+    controller pass after the pull ends, and on a loaded machine one pass can run late while the next does not (CI
+    saw a 0.5 s serial gap measured as 0.40 s). Wall-clock readiness only ever lags the simulation, so it bounds
+    from below."""
+    return {p["image"]: (p["start"], p["end"]) for p in cluster.images()["pulls"]}
 
 
 def deploy(cluster: ClusterHandle, *workloads: tuple[str, str]) -> float:
@@ -43,9 +55,12 @@ def test_serialized_pulls_make_the_second_image_wait_for_the_first(make_cluster)
 
     started = deploy(cluster, ("a", "example.com/a:1"), ("b", "example.com/b:1"))
 
-    first, second = sorted([ready_at(cluster, "a"), ready_at(cluster, "b")])
-    assert started + 0.5 <= first < started + 1.2
-    assert 0.45 <= second - first < 0.9
+    ready = {name: ready_at(cluster, name) for name in ("a", "b")}
+    windows = pull_windows(cluster)
+    (first, first_end), (second, second_end) = sorted(windows.values())
+    assert started <= first and first_end - first == pytest.approx(0.5)
+    assert second == pytest.approx(first_end) and second_end - second == pytest.approx(0.5)
+    assert all(ready[name] >= windows[f"example.com/{name}:1"][1] for name in ready)
 
 
 def test_parallel_pulls_make_both_images_arrive_after_one_pull_time(make_cluster):
@@ -54,9 +69,12 @@ def test_parallel_pulls_make_both_images_arrive_after_one_pull_time(make_cluster
 
     started = deploy(cluster, ("a", "example.com/a:1"), ("b", "example.com/b:1"))
 
-    first, second = sorted([ready_at(cluster, "a"), ready_at(cluster, "b")])
-    assert started + 0.5 <= first < started + 1.2
-    assert second - first < 0.3
+    ready = {name: ready_at(cluster, name) for name in ("a", "b")}
+    windows = pull_windows(cluster)
+    (first, first_end), (second, second_end) = sorted(windows.values())
+    assert started <= first and first_end - first == pytest.approx(0.5)
+    assert second < first_end and second_end - second == pytest.approx(0.5)  # b did not wait for a
+    assert all(ready[name] >= windows[f"example.com/{name}:1"][1] for name in ready)
 
 
 def test_the_start_delay_runs_once_the_images_are_present(make_cluster):
