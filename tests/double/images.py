@@ -25,6 +25,13 @@ layer after downloading it (distribution/xfer/download.go). Simplifications, sai
 min(layers, free slots) downloads for its whole download (its layers are taken as equal parts), slots go to pulls
 in the order they started, and extraction starts after the image's last byte (docker overlaps it layer by layer,
 so the model's extraction is an upper bound).
+
+A loaded image (`minikube image load FILE`, `load`) costs no bytes on the link, but with the link's extraction rate
+it is on the node only after its extraction: minikube copies the archive into the node and runs `docker load`
+(kubernetes/minikube pkg/minikube/machine/cache_images.go `transferAndLoadImage`: `cr.Copy`, then
+`r.LoadImage`), and `docker load` registers every layer into the layer store as a pull's extraction does (moby
+image/tarexport/load.go). The copy is not modelled (no rate with a source; the double is lenient there, said
+here). Loads are kept apart from `history`, which holds registry pulls only.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ class Pull:
     remaining: float = 0.0  # bytes still to download
     layers: int = 1
     extract: float = 0.0  # seconds of extraction after the download
+    loaded: bool = False  # `minikube image load`: extraction only, no registry bytes
 
 
 @dataclass
@@ -108,8 +116,10 @@ class ImageStore:
     queue: list[tuple[str, float, float]] = field(default_factory=list)
     #: when the kubelet's serial puller finished its last pull
     kubelet_free_at: float = 0.0
-    #: every pull that ended, oldest first (for assertions and the control port)
+    #: every registry pull that ended, oldest first (for assertions and the control port)
     history: list[Pull] = field(default_factory=list)
+    #: every `minikube image load` that ended with an extraction (a link with an extraction rate), oldest first
+    loads: list[Pull] = field(default_factory=list)
     #: The shared download link (None: pulls take their drawn durations, as without the knob)
     link: SharedLink | None = None
     #: With a link: the simulated time the downloads' progress was last computed at
@@ -163,8 +173,16 @@ class ImageStore:
         return pull
 
     def load(self, image: str, now: float) -> None:
-        """An image put on the node without pulling (`minikube image load`)."""
-        self.present.setdefault(image, now)
+        """An image put on the node without pulling (`minikube image load`): at once, or with the link's extraction
+        rate after its extraction (see the module docstring). One already present or on its way is left alone."""
+        if image in self.present or image in self.pulling:
+            return
+        if self.link is None or self.link.extract_rate <= 0:
+            self.present[image] = now
+            return
+        extract = self.link.size(image) / self.link.extract_rate
+        self.pulling[image] = Pull(image, now, now + extract, False, "extract", now + extract, extract=extract,
+                                   loaded=True)  # fmt: skip
 
     def advance(self, now: float, serialize: bool) -> None:
         """Play the pulls forward to `now`: finish those that ended, start queued kubelet pulls as the puller frees."""
@@ -255,7 +273,7 @@ class ImageStore:
                 pull.end = pull.phase_end
                 del self.pulling[pull.image]
                 self.present.setdefault(pull.image, pull.end)
-                self.history.append(pull)
+                (self.loads if pull.loaded else self.history).append(pull)
                 if pull.kubelet:
                     self.kubelet_free_at = max(self.kubelet_free_at, pull.end)
         if self._queue_start(serialize) <= at:

@@ -236,8 +236,9 @@ class DoubleServer:
         """`docker pull IMAGE` on the node, outside the kubelet's queue; returns once the image is present.
 
         Already present: at once. Being pulled (by the kubelet or another external pull): waits for that pull.
-        Without the pull model (no image_pull_delays nor image_link_bandwidth) or with `load` (`minikube image
-        load`): present at once.
+        Without the pull model (no image_pull_delays nor image_link_bandwidth): present at once. With `load`
+        (`minikube image load`): present at once, or after its extraction with the link's extraction rate
+        (ImageStore.load).
         Raises LookupError for an image the scenario's image_pull_backoff or deleted_images makes unpullable.
         """
         cluster, images, s = self.cluster, self.controllers.images, self.scenario
@@ -272,7 +273,13 @@ class DoubleServer:
             return {
                 "present": {image: at + offset for image, at in sorted(images.present.items())},
                 "pulling": [
-                    {"image": p.image, "start": p.start + offset, "end": p.end + offset, "kubelet": p.kubelet}
+                    {
+                        "image": p.image,
+                        "start": p.start + offset,
+                        "end": p.end + offset,
+                        "kubelet": p.kubelet,
+                        "loaded": p.loaded,
+                    }
                     for p in images.pulling.values()
                 ],
                 "queue": [{"image": image, "asked": at + offset} for image, at, _ in images.queue],
@@ -280,6 +287,7 @@ class DoubleServer:
                     {"image": p.image, "start": p.start + offset, "end": p.end + offset, "kubelet": p.kubelet}
                     for p in images.history
                 ],
+                "loads": [{"image": p.image, "start": p.start + offset, "end": p.end + offset} for p in images.loads],
             }
 
 

@@ -142,3 +142,39 @@ def test_real_clock_values_and_sizes_leave_no_float_residue_to_spin_on():
     got = arrivals(images, True, until=start + 100)
     assert len(got) == 8
     assert max(got.values()) == pytest.approx(start + 8 * (0.1 + 0.72 + 2.25), rel=1e-9)
+
+
+def test_a_loaded_image_is_on_the_node_after_its_extraction_and_is_no_registry_pull():
+    # minikube image load: copy, then `docker load` registers every layer (extraction); no bytes over the link
+    images = store(extract_rate=20 * MB)  # 10 MB at 20 MB/s: 0.5 s
+    images.load("a", 0.0)
+    images.advance(0.4, True)
+    assert "a" not in images.present
+    assert arrivals(images, True)["a"] == pytest.approx(0.5)
+    assert images.history == [] and [p.image for p in images.loads] == ["a"]
+
+
+def test_without_an_extraction_rate_a_loaded_image_is_there_at_once():
+    images = store()
+    images.load("a", 2.0)
+    assert images.present == {"a": 2.0} and images.pulling == {} and images.loads == []
+
+
+def test_the_kubelet_waits_for_an_image_being_loaded_instead_of_pulling_it():
+    images = store(extract_rate=20 * MB)
+    images.load("a", 0.0)
+    images.kubelet_pull("a", 0.1, 0.0, serialize=True)
+    assert arrivals(images, True)["a"] == pytest.approx(0.5)
+    assert images.history == []
+
+
+def test_a_load_through_the_control_port_takes_its_extraction_and_downloads_nothing(make_cluster):
+    cluster = make_cluster(image_link_bandwidth=2 * MB, image_sizes={"example.com/*": 1 * MB},
+                           image_extract_rate=4 * MB, ready_delay=0)  # fmt: skip
+
+    loaded = cluster.pull("example.com/a:1", load=True)
+
+    assert loaded["pulled"] is False and loaded["seconds"] >= 0.25  # 1 MB at 4 MB/s
+    state = cluster.images()
+    assert state["pulls"] == [] and [entry["image"] for entry in state["loads"]] == ["example.com/a:1"]
+    assert "example.com/a:1" in state["present"]
