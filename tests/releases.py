@@ -62,9 +62,18 @@ def write_pins(source: Path, target: Path, repo_url: str, commits: dict[str, str
 @pytest.fixture(scope="session")
 def synthetic_release(tmp_path_factory: pytest.TempPathFactory) -> LocalRelease:
     """tests/data/synthetic-manifests committed and tagged v0.1.0 in a local repository, with matching pins."""
-    root = tmp_path_factory.mktemp("synthetic")
+    return synthetic_variant(tmp_path_factory.mktemp("synthetic"))
+
+
+def synthetic_variant(root: Path, edits: dict[str, tuple[str, str]] | None = None) -> LocalRelease:
+    """The synthetic release under `root`, with `edits` ({manifest path: (old text, new text)}) made before the
+    commit: a release that differs from the shared one in one respect, with pins that match it."""
     repo = root / "manifests"
     shutil.copytree(SYNTHETIC_MANIFESTS, repo)
+    for path, (old, new) in (edits or {}).items():
+        text = (repo / path).read_text()
+        assert old in text, f"{old!r} is not in {path}"
+        (repo / path).write_text(text.replace(old, new))
     _git("init", "--quiet", "-b", "master", cwd=repo)
     _git("add", ".", cwd=repo)
     _git("commit", "--quiet", "-m", "synthetic manifests", cwd=repo)

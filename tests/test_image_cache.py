@@ -19,7 +19,7 @@ import pytest
 from tests.cli_helpers import isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.paths import REPO_ROOT
-from tests.releases import LocalRelease
+from tests.releases import LocalRelease, synthetic_variant
 
 #: Every synthetic image takes a little while to pull, so the double's pull model (and its log) is on.
 PULLS = (
@@ -94,6 +94,31 @@ def test_a_cluster_made_again_after_down_pulls_none_of_the_release_images(
     assert set(wanted) <= set(node(fake_tools)["present"])
     loads = [call for call in fake_tools.calls("minikube") if call[2:4] == ["image", "load"]]
     assert len(loads) == len(wanted)
+
+
+#: Kubeflow pins some images by digest (v1.10.2's knative-serving: gcr.io/knative-releases/...@sha256:...).
+DEX_BY_DIGEST = "docker.io/kfsynthetic/dex@sha256:" + "d" * 64
+
+
+def test_down_names_the_images_pinned_by_digest_it_cannot_keep_and_the_next_cluster_pulls_only_those(
+    fake_tools: FakeTools, env: dict[str, str], tmp_path: Path
+) -> None:
+    release = synthetic_variant(
+        tmp_path / "release", {"common/dex/base/dex.yaml": ("docker.io/kfsynthetic/dex:v2.24.0", DEX_BY_DIGEST)}
+    )
+    wanted = release_images(env, release)
+    assert DEX_BY_DIGEST in wanted
+    up(env, release)
+
+    gone = down(env)
+
+    assert (
+        f"not kept: 1 image pinned by digest ({DEX_BY_DIGEST}): an image archive restores tags, not digests, so "
+        "the next `kfinstall up` downloads it"
+    ) in " ".join(gone.stderr.split())
+    assert len(cached_files(env)) == len(wanted) - 1
+    up(env, release)
+    assert registry_pulls(fake_tools, wanted) == [DEX_BY_DIGEST]
 
 
 def test_a_second_down_saves_only_what_the_cache_lacks(

@@ -227,6 +227,7 @@ class Down:
                 "already_kept": 0 if self.kept is None else self.kept.already,
                 "bytes": 0 if self.kept is None else self.kept.bytes,
                 "failed": {} if self.kept is None else self.kept.failed,
+                "digest_pinned": [] if self.kept is None else self.kept.digest_pinned,
                 "purged_bytes": self.purged,
             },
             "nothing_installed": self.nothing,

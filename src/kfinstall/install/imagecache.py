@@ -64,7 +64,8 @@ def entry_path(image: str) -> Path:
 
 
 def cacheable(image: str) -> bool:
-    """Digest references are not cached: a docker archive restores tags, not the registry's digests."""
+    """Digest references are not cached: a docker archive restores tags, not the registry's digests (its
+    manifest.json has `RepoTags` only; `docker load` gives a digest-pinned image no name the kubelet can find)."""
     return "@" not in image
 
 
@@ -165,6 +166,9 @@ class Moved:
     failed: dict[str, str] = field(default_factory=dict)
     #: Images already in the cache (`keep`) or already on the node (`load`): nothing to do.
     already: int = 0
+    #: `keep`: the release's images pinned by digest, which no archive can keep (`cacheable`): the next `up` pulls
+    #: them, and `down` says so rather than letting a user believe the next cluster downloads nothing.
+    digest_pinned: list[str] = field(default_factory=list)
 
 
 def _each(images: Sequence[str], one: Callable[[str], None], cancel: threading.Event | None = None) -> None:
@@ -179,8 +183,9 @@ def _each(images: Sequence[str], one: Callable[[str], None], cancel: threading.E
 def keep(profile: str, say: Callable[[str], None]) -> Moved:
     """Save the images `up` noted for `profile` that its node has and the cache lacks (`minikube image save`),
     `CONCURRENCY` at a time; a failure is only said (the next `up` pulls that image). The profile must run."""
-    wanted = [image for image in remembered(profile) if cacheable(image)]
-    moved = Moved()
+    noted = remembered(profile)
+    wanted = [image for image in noted if cacheable(image)]
+    moved = Moved(digest_pinned=sorted(image for image in noted if not cacheable(image)))
     if not wanted:
         return moved
     present = node_images(profile)

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from kfinstall.kube.gpu import GpuTestResult
 
 
+def _first(names: list[str], shown: int = 3) -> str:
+    """The first few of a list, then how many more: a line stays readable with 6 or 60 names."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def _escape(text: str) -> str:
     from rich.markup import escape
 
@@ -39,6 +45,15 @@ def show_down(result: Down) -> None:
             images = count(len(kept.done) + kept.already, "image")
             where = f"in {result.image_cache}{saved}; `kfinstall down --purge-images` drops them"
             console.print(_escape(f"kept {images} for the next `kfinstall up` {where}"))
+        if kept is not None and kept.digest_pinned:
+            pinned = kept.digest_pinned
+            console.print(
+                _escape(
+                    f"not kept: {count(len(pinned), 'image')} pinned by digest ({_first(pinned)}): an image archive "
+                    "restores tags, not digests, so the next `kfinstall up` downloads "
+                    + ("it" if len(pinned) == 1 else "them")
+                )
+            )
         if result.purged is not None:
             console.print(_escape(f"dropped the images kept for it ({size(result.purged)} freed)"))
         return
