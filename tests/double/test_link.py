@@ -8,7 +8,7 @@ import pytest
 
 from tests.double.images import ImageStore, SharedLink
 from tests.double.test_api import apply
-from tests.double.test_pulls import NS, deploy, pull_windows, ready_at
+from tests.double.test_pulls import NS, assert_pulled_one_after_the_other, deploy
 
 MB = 1_000_000.0
 
@@ -125,12 +125,7 @@ def test_a_cluster_with_a_link_starts_pods_once_their_bytes_arrive(make_cluster)
 
     started = deploy(cluster, ("a", "example.com/a:1"), ("b", "example.com/b:1"))
 
-    ready = {name: ready_at(cluster, name) for name in ("a", "b")}
-    windows = pull_windows(cluster)
-    (first, first_end), (second, second_end) = sorted(windows.values())
-    assert started <= first and first_end - first == pytest.approx(0.5)
-    assert second == pytest.approx(first_end) and second_end - second == pytest.approx(0.5)
-    assert all(ready[name] >= windows[f"example.com/{name}:1"][1] for name in ready)
+    assert_pulled_one_after_the_other(cluster, started, 0.5)
 
 
 def test_real_clock_values_and_sizes_leave_no_float_residue_to_spin_on():

@@ -36,6 +36,17 @@ def pull_windows(cluster: ClusterHandle) -> dict[str, tuple[float, float]]:
     return {p["image"]: (p["start"], p["end"]) for p in cluster.images()["pulls"]}
 
 
+def assert_pulled_one_after_the_other(cluster: ClusterHandle, started: float, each: float) -> None:
+    """Deployments a and b (images example.com/a:1, b:1): each image pulled in `each` seconds, b's pull starting
+    as a's ends (the kubelet's serial puller), and each Deployment ready no sooner than its image arrived."""
+    ready = {name: ready_at(cluster, name) for name in ("a", "b")}
+    windows = pull_windows(cluster)
+    (first, first_end), (second, second_end) = sorted(windows.values())
+    assert started <= first and first_end - first == pytest.approx(each)
+    assert second == pytest.approx(first_end) and second_end - second == pytest.approx(each)
+    assert all(ready[name] >= windows[f"example.com/{name}:1"][1] for name in ready)
+
+
 def deploy(cluster: ClusterHandle, *workloads: tuple[str, str]) -> float:
     """Apply Deployments (name, image) in one kubectl call; the wall-clock time just before it."""
     started = time.time()
@@ -55,12 +66,7 @@ def test_serialized_pulls_make_the_second_image_wait_for_the_first(make_cluster)
 
     started = deploy(cluster, ("a", "example.com/a:1"), ("b", "example.com/b:1"))
 
-    ready = {name: ready_at(cluster, name) for name in ("a", "b")}
-    windows = pull_windows(cluster)
-    (first, first_end), (second, second_end) = sorted(windows.values())
-    assert started <= first and first_end - first == pytest.approx(0.5)
-    assert second == pytest.approx(first_end) and second_end - second == pytest.approx(0.5)
-    assert all(ready[name] >= windows[f"example.com/{name}:1"][1] for name in ready)
+    assert_pulled_one_after_the_other(cluster, started, 0.5)
 
 
 def test_parallel_pulls_make_both_images_arrive_after_one_pull_time(make_cluster):
