@@ -31,7 +31,10 @@ it is on the node only after its extraction: minikube copies the archive into th
 (kubernetes/minikube pkg/minikube/machine/cache_images.go `transferAndLoadImage`: `cr.Copy`, then
 `r.LoadImage`), and `docker load` registers every layer into the layer store as a pull's extraction does (moby
 image/tarexport/load.go). The copy is not modelled (no rate with a source; the double is lenient there, said
-here). Loads are kept apart from `history`, which holds registry pulls only.
+here). Loads are kept apart from `history`, which holds registry pulls only. An image still being loaded is not on
+the node: a kubelet (or `docker pull`) pull of it meanwhile goes to the registry, as it would for real (the
+kubelet asks the runtime for the image, which lacks it, and pulls; dockerd's pull knows nothing of a `docker load`
+in progress).
 """
 
 from __future__ import annotations
@@ -120,6 +123,8 @@ class ImageStore:
     history: list[Pull] = field(default_factory=list)
     #: every `minikube image load` that ended with an extraction (a link with an extraction rate), oldest first
     loads: list[Pull] = field(default_factory=list)
+    #: loads in progress, by image (apart from `pulling`: they do not stop a pull of the same image)
+    loading: dict[str, Pull] = field(default_factory=dict)
     #: The shared download link (None: pulls take their drawn durations, as without the knob)
     link: SharedLink | None = None
     #: With a link: the simulated time the downloads' progress was last computed at
@@ -175,13 +180,13 @@ class ImageStore:
     def load(self, image: str, now: float) -> None:
         """An image put on the node without pulling (`minikube image load`): at once, or with the link's extraction
         rate after its extraction (see the module docstring). One already present or on its way is left alone."""
-        if image in self.present or image in self.pulling:
+        if image in self.present or image in self.loading:
             return
         if self.link is None or self.link.extract_rate <= 0:
             self.present[image] = now
             return
         extract = self.link.size(image) / self.link.extract_rate
-        self.pulling[image] = Pull(image, now, now + extract, False, "extract", now + extract, extract=extract,
+        self.loading[image] = Pull(image, now, now + extract, False, "extract", now + extract, extract=extract,
                                    loaded=True)  # fmt: skip
 
     def advance(self, now: float, serialize: bool) -> None:
@@ -241,6 +246,7 @@ class ImageStore:
                     times.append(self.clock + pull.remaining / rate)
             else:
                 times.append(pull.phase_end)
+        times.extend(load.phase_end for load in self.loading.values())
         return min(times), rates
 
     def _advance_shared(self, now: float, serialize: bool) -> None:
@@ -273,9 +279,13 @@ class ImageStore:
                 pull.end = pull.phase_end
                 del self.pulling[pull.image]
                 self.present.setdefault(pull.image, pull.end)
-                (self.loads if pull.loaded else self.history).append(pull)
+                self.history.append(pull)
                 if pull.kubelet:
                     self.kubelet_free_at = max(self.kubelet_free_at, pull.end)
+        for load in [load for load in self.loading.values() if load.phase_end <= at]:
+            del self.loading[load.image]
+            self.present.setdefault(load.image, load.phase_end)
+            self.loads.append(load)
         if self._queue_start(serialize) <= at:
             image, _, duration = self.queue.pop(0)
             if image not in self.present and image not in self.pulling:

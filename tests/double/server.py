@@ -260,7 +260,7 @@ class DoubleServer:
                 images.advance(now, s.serialize_image_pulls)
                 if image in images.present:
                     break
-                pull = images.pulling.get(image)
+                pull = images.pulling.get(image) or images.loading.get(image)
                 wait = (pull.end - now) if pull is not None else 0.05
             time.sleep(min(max(wait, 0.001), 0.05))
         return {"image": image, "pulled": not already and not load, "seconds": round(time.monotonic() - asked, 3)}
@@ -280,7 +280,7 @@ class DoubleServer:
                         "kubelet": p.kubelet,
                         "loaded": p.loaded,
                     }
-                    for p in images.pulling.values()
+                    for p in [*images.pulling.values(), *images.loading.values()]
                 ],
                 "queue": [{"image": image, "asked": at + offset} for image, at, _ in images.queue],
                 "pulls": [
