@@ -32,9 +32,10 @@ it is on the node only after its extraction: minikube copies the archive into th
 `r.LoadImage`), and `docker load` registers every layer into the layer store as a pull's extraction does (moby
 image/tarexport/load.go). The copy is not modelled (no rate with a source; the double is lenient there, said
 here). Loads are kept apart from `history`, which holds registry pulls only. An image still being loaded is not on
-the node: a kubelet (or `docker pull`) pull of it meanwhile goes to the registry, as it would for real (the
-kubelet asks the runtime for the image, which lacks it, and pulls; dockerd's pull knows nothing of a `docker load`
-in progress).
+the node: a kubelet (or `docker pull`) pull of it meanwhile goes to the registry. The kubelet pulls whenever the
+runtime says the image is absent (kubernetes/kubernetes pkg/kubelet/images/image_manager.go `EnsureImageExists`),
+and it is absent until `docker load` ends; that dockerd's pull then reuses nothing of the load in progress is the
+double's assumption, on the strict side (more registry bytes, never fewer).
 """
 
 from __future__ import annotations
@@ -59,7 +60,6 @@ class Pull:
     remaining: float = 0.0  # bytes still to download
     layers: int = 1
     extract: float = 0.0  # seconds of extraction after the download
-    loaded: bool = False  # `minikube image load`: extraction only, no registry bytes
 
 
 @dataclass
@@ -186,8 +186,7 @@ class ImageStore:
             self.present[image] = now
             return
         extract = self.link.size(image) / self.link.extract_rate
-        self.loading[image] = Pull(image, now, now + extract, False, "extract", now + extract, extract=extract,
-                                   loaded=True)  # fmt: skip
+        self.loading[image] = Pull(image, now, now + extract, False, "extract", now + extract, extract=extract)
 
     def advance(self, now: float, serialize: bool) -> None:
         """Play the pulls forward to `now`: finish those that ended, start queued kubelet pulls as the puller frees."""

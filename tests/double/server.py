@@ -278,9 +278,10 @@ class DoubleServer:
                         "start": p.start + offset,
                         "end": p.end + offset,
                         "kubelet": p.kubelet,
-                        "loaded": p.loaded,
+                        "loaded": loaded,
                     }
-                    for p in [*images.pulling.values(), *images.loading.values()]
+                    for loaded, pulls in ((False, images.pulling), (True, images.loading))
+                    for p in pulls.values()
                 ],
                 "queue": [{"image": image, "asked": at + offset} for image, at, _ in images.queue],
                 "pulls": [

@@ -65,7 +65,8 @@ def entry_path(image: str) -> Path:
 
 def cacheable(image: str) -> bool:
     """Digest references are not cached: a docker archive restores tags, not the registry's digests (its
-    manifest.json has `RepoTags` only; `docker load` gives a digest-pinned image no name the kubelet can find)."""
+    manifest.json names `RepoTags` only, moby image/tarexport/save.go; `docker load` gives a digest-pinned image no
+    name the kubelet can find)."""
     return "@" not in image
 
 

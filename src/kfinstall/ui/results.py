@@ -10,18 +10,12 @@ from typing import TYPE_CHECKING
 
 from kfinstall.ui import output
 from kfinstall.ui.messages import hint_line
-from kfinstall.ui.words import count, size
+from kfinstall.ui.words import count, first_few, size
 
 if TYPE_CHECKING:
     from kfinstall.commands.down import Down
     from kfinstall.commands.port_forward import DashboardLogin
     from kfinstall.kube.gpu import GpuTestResult
-
-
-def _first(names: list[str], shown: int = 3) -> str:
-    """The first few of a list, then how many more: a line stays readable with 6 or 60 names."""
-    more = len(names) - shown
-    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _escape(text: str) -> str:
@@ -49,7 +43,7 @@ def show_down(result: Down) -> None:
             pinned = kept.digest_pinned
             console.print(
                 _escape(
-                    f"not kept: {count(len(pinned), 'image')} pinned by digest ({_first(pinned)}): an image archive "
+                    f"not kept: {count(len(pinned), 'image')} pinned by digest ({first_few(pinned)}): an image archive "
                     "restores tags, not digests, so the next `kfinstall up` downloads "
                     + ("it" if len(pinned) == 1 else "them")
                 )

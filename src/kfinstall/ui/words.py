@@ -21,6 +21,12 @@ def count(number: int, word: str, many: str | None = None) -> str:
     return f"{number} {plural(number, word, many)}"
 
 
+def first_few(names: list[str], shown: int = 3) -> str:
+    """The first few of a list, then how many more: a line stays readable with 6 or 60 names."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def workloads(ready: int, total: int) -> str:
     """Ready of a component's workloads (Deployments, StatefulSets, DaemonSets), as `up` and `status` show them:
     `3/3 workloads`, `0/1 workload`; no workloads: `-`."""
