@@ -121,6 +121,17 @@ def test_down_names_the_images_pinned_by_digest_it_cannot_keep_and_the_next_clus
     assert registry_pulls(fake_tools, wanted) == [DEX_BY_DIGEST]
 
 
+def test_down_json_lists_the_images_pinned_by_digest_it_did_not_keep(env: dict[str, str], tmp_path: Path) -> None:
+    release = synthetic_variant(
+        tmp_path / "release", {"common/dex/base/dex.yaml": ("docker.io/kfsynthetic/dex:v2.24.0", DEX_BY_DIGEST)}
+    )
+    up(env, release)
+
+    gone = down(env, "--json")
+
+    assert json.loads(gone.stdout)["images"]["digest_pinned"] == [DEX_BY_DIGEST]
+
+
 def test_a_second_down_saves_only_what_the_cache_lacks(
     fake_tools: FakeTools, env: dict[str, str], synthetic_release: LocalRelease
 ) -> None:
