@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.double import errors, merge
+from tests.double import errors, istio, merge
 from tests.double.catalog import STATUS_OWNED, Catalog, ResourceType
 from tests.double.merge import clone
 from tests.double.scenario import Scenario
@@ -399,6 +399,8 @@ class Cluster:
                     message = self._hook_unreachable(hook, v1beta1, config)
                     if message and policy == "Fail":
                         raise errors.internal(message)
+                    if not message and kind.startswith("Mutating") and rt.kind == "Pod" and istio.is_injector(hook):
+                        istio.inject(obj, namespace, self.get(("", "ConfigMap"), *istio.CONFIGMAP))
 
     def _hook_matches(
         self, hook: Obj, rt: ResourceType, namespace: str, obj: Obj, operation: str, v1beta1: bool
