@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,37 @@ def _standard_size(tag: str) -> tuple[str, ...]:
     return ("--cpus", str(resources.cpus), "--memory", str(resources.memory_mb))
 
 
+_UNITS = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+
+
+def _amount(text: object) -> float:
+    """A quantity as the releases write them (`10m`, `40Mi`, `1.5Gi`), read independently of the product."""
+    if text is None:
+        return 0.0
+    number, unit = re.fullmatch(r"([0-9.]+)([a-zA-Z]*)", str(text)).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def _requested_on_the_node(fake_tools: FakeTools) -> tuple[float, float]:
+    """CPU and memory the node's running pods request, as the double created them (Istio's proxies included):
+    each pod's containers summed, or its largest init container when that is more."""
+    cpu = memory = 0.0
+    for pod in _kubectl_json(fake_tools, "get", "pods", "-A")["items"]:
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            continue  # the scheduler no longer counts them
+
+        def asks(container: dict, what: str) -> float:
+            resources = container.get("resources") or {}
+            return _amount((resources.get("requests") or {}).get(what, (resources.get("limits") or {}).get(what)))
+
+        spec = pod["spec"]
+        for what in ("cpu", "memory"):
+            value = max(sum(asks(c, what) for c in spec["containers"]),
+                        max([asks(c, what) for c in spec.get("initContainers") or []], default=0.0))  # fmt: skip
+            cpu, memory = (cpu + value, memory) if what == "cpu" else (cpu, memory + value)
+    return cpu, memory
+
+
 def _assert_all_ready_with_a_valid_user_profile(fake_tools: FakeTools) -> None:
     workloads = _kubectl_json(fake_tools, "get", "deployments,statefulsets,daemonsets", "-A")["items"]
     assert workloads and not unready_workloads(workloads)
@@ -101,6 +133,14 @@ def test_every_pinned_release_installs_its_minimal_then_standard_profile_to_all_
     assert minimal.returncode == 0, minimal.stderr[-3000:]
     assert f"Kubeflow {tag} is ready (13 installed" in minimal.stderr
     _assert_all_ready_with_a_valid_user_profile(fake_tools)
+    # what `plan` measured is what the node holds: kube-system's 750m and 170Mi, and the install's pods with the
+    # proxies Istio injected into them
+    planned = kfinstall("plan", "--pins", str(release.pins), "-k", tag, "--profile", "minimal", "--json", env=env)
+    assert planned.returncode == 0, planned.stderr
+    total = json.loads(planned.stdout)["requests"]["total"]
+    cpu, memory = _requested_on_the_node(fake_tools)
+    assert abs(cpu - 0.75 - total["cpu"]) < 0.001, (cpu, total)
+    assert abs(memory - 170 * 2**20 - total["memory_bytes"]) <= 1, (memory, total)
     (start,) = [call for call in fake_tools.calls("minikube") if call[:1] == ["start"]]
     pinned = load_pins(SHIPPED_PINS).get(tag)
     assert f"--kubernetes-version={pinned.kubernetes.default}" in start

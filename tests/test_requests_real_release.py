@@ -1,6 +1,8 @@
 """The requests `plan` measures for a real release (Kubeflow 26.03, minimal profile, from ../shared's bundle) are
 what its manifests say, by a count of this test's own: `kubectl kustomize` of each path, every workload's pod
-containers summed (or its largest init container), times its replicas, DaemonSets once, PVC storage."""
+containers summed (or its largest init container), with Istio's proxy (the injector ConfigMap's requests) in the
+namespaces labelled `istio-injection: enabled` unless the pod opts out, times its replicas, DaemonSets once, PVC
+storage."""
 
 from __future__ import annotations
 
@@ -29,8 +31,19 @@ def amount(text: Any) -> float:
     return float(number) * _UNITS[unit]
 
 
+def proxy_requests(documents: list[dict[str, Any]]) -> tuple[set[str], dict[str, float]]:
+    """The namespaces labelled for Istio's injection, and what the release's injector gives each proxy."""
+    namespaces = [d["metadata"] for d in documents if d.get("kind") == "Namespace"]
+    injected = {ns["name"] for ns in namespaces if (ns.get("labels") or {}).get("istio-injection") == "enabled"}
+    (configmap,) = [d for d in documents if d.get("kind") == "ConfigMap"
+                    and d["metadata"]["name"] == "istio-sidecar-injector"]  # fmt: skip
+    requests = json.loads(configmap["data"]["values"])["global"]["proxy"]["resources"]["requests"]
+    return injected, {what: amount(requests[what]) for what in ("cpu", "memory")}
+
+
 def count(documents: list[dict[str, Any]]) -> tuple[float, float, float]:
     cpu = memory = storage = 0.0
+    injected, proxy = proxy_requests(documents)
     for doc in documents:
         kind, spec = doc.get("kind"), doc.get("spec") or {}
         if kind == "PersistentVolumeClaim":
@@ -40,13 +53,17 @@ def count(documents: list[dict[str, Any]]) -> tuple[float, float, float]:
             continue
         replicas = 1 if kind == "DaemonSet" else spec.get("replicas", 1)
         pod = spec["template"]["spec"]
+        meta = spec["template"].get("metadata") or {}
+        opted_out = "false" in ((meta.get("labels") or {}).get("sidecar.istio.io/inject"),
+                                (meta.get("annotations") or {}).get("sidecar.istio.io/inject"))  # fmt: skip
+        with_proxy = doc["metadata"].get("namespace") in injected and not opted_out
 
         def asks(container: dict[str, Any], what: str) -> float:
             resources = container.get("resources") or {}
             return amount((resources.get("requests") or {}).get(what, (resources.get("limits") or {}).get(what)))
 
         for what in ("cpu", "memory"):
-            containers = sum(asks(c, what) for c in pod["containers"])
+            containers = sum(asks(c, what) for c in pod["containers"]) + (proxy[what] if with_proxy else 0.0)
             inits = max([asks(c, what) for c in pod.get("initContainers") or []], default=0.0)
             value = max(containers, inits) * replicas
             cpu, memory = (cpu + value, memory) if what == "cpu" else (cpu, memory + value)

@@ -34,7 +34,9 @@ import yaml
 from kfinstall import runner
 from kfinstall.errors import KfError
 from kfinstall.manifests import build
-from kfinstall.manifests.requests import requests_of
+from kfinstall.manifests.measure import proxies_of
+from kfinstall.manifests.requests import injected_pods, requests_of
+from kfinstall.manifests.sidecars import injection_of
 from kfinstall.release.pins import Release, load_pins
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +46,8 @@ HEADER = """\
 # paths). Each release's figures hold for `commit` only: kfinstall uses them for a release pinned at that commit,
 # when its manifests are not on the machine yet (a cached checkout is measured instead). Per path, as kustomize
 # builds it: cpu in cores, memory and storage in bytes, counted by src/kfinstall/manifests/requests.py (pods as
-# the scheduler counts them, times their replicas; PVCs and StatefulSet claim templates). `not_measured`: paths
+# the scheduler counts them, times their replicas, with the proxy the release's Istio injects: `istio_proxies` pods,
+# `istio_proxy` what one asks for by default; PVCs and StatefulSet claim templates). `not_measured`: paths
 # whose build failed where this file was made (kustomize's first line), e.g. remote bases without the network.
 """
 
@@ -107,21 +110,34 @@ class Dumper(yaml.SafeDumper):
 Dumper.add_representer(Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, True))
 
 
-def measure_release(release: Release, tree: Path) -> tuple[dict[str, Flow], dict[str, str]]:
-    """path -> its requests (as_dict), and path -> why it was not measured (kustomize's words, shortened)."""
+def measure_release(release: Release, tree: Path) -> tuple[dict[str, Flow], dict[str, str], Flow | None]:
+    """path -> its requests (as_dict, with `istio_proxies`: its pods that get Istio's proxy), path -> why it was
+    not measured (kustomize's words, shortened), and what one proxy asks for by default (None: no injector).
+
+    The proxies are counted as the release's own Istio injects them (manifests/sidecars.py): its injector's
+    configuration and its namespaces' labels come from all the release's paths together, the first definition of
+    a namespace winning (the components' own paths come before their alternatives)."""
     network = {path for component in release.components for path in component.needs_network}
     targets = [build.BuildTarget(release.tag, path) for path in release_paths(release)]
-    figures: dict[str, Flow] = {}
+    built: dict[str, list[dict[str, Any]]] = {}
     failed: dict[str, str] = {}
     with build.Builds(tree, targets) as builds:
         for target in targets:
             try:
-                figures[target.path] = Flow(requests_of(builds.objects(target)).as_dict())
+                built[target.path] = builds.objects(target)
             except KfError as error:
                 words = " ".join(error.message.replace(f"{tree.resolve()}/", "").split())
                 why = "its build downloads remote bases (needs_network): " if target.path in network else ""
                 failed[target.path] = f"{why}{words}"[:240]
-    return figures, failed
+    injection = injection_of(obj for objects in built.values() for obj in objects)
+    figures = {
+        path: Flow(**requests_of(objects, injection).as_dict(),
+                   istio_proxies=sum(injected_pods(obj, injection) for obj in objects))
+        for path, objects in built.items()
+    }  # fmt: skip
+    proxies = proxies_of(injection, 0)
+    each = None if proxies is None else Flow(cpu=round(proxies.each.cpu, 3), memory_bytes=int(proxies.each.memory))
+    return figures, failed, each
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,9 +161,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.at_tags:
                 commit = git("rev-parse", f"{release.tag}^{{commit}}", cwd=args.manifests)
             tree = checkout(args.manifests.resolve(), commit, Path(scratch) / release.tag)
-            figures, failed = measure_release(release, tree)
+            figures, failed, proxy = measure_release(release, tree)
             print(f"{release.tag}: {len(figures)} paths measured, {len(failed)} not", file=sys.stderr)
-            entry: dict[str, Any] = {"tag": release.tag, "commit": commit, "builder": made, "paths": figures}
+            entry: dict[str, Any] = {"tag": release.tag, "commit": commit, "builder": made}
+            if proxy is not None:
+                entry["istio_proxy"] = proxy
+            entry["paths"] = figures
             if failed:
                 entry["not_measured"] = failed
             entries.append(entry)

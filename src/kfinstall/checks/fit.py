@@ -30,11 +30,8 @@ SYSTEM = Requests(cpu=0.75, memory=170 * MI)
 #: cmd/minikube/cmd/start.go `validateRequestedMemorySize`: "Recommend 1GB to handle OS/VM overhead",
 #: `maxAdvised := sysLimit - 1024`, beyond which `minikube start` warns of stability issues).
 HOST_MARGIN_MB = 1024
-#: What the measured figures leave out (the manifests do not hold it).
-NOT_COUNTED = (
-    "not counted: the sidecars Istio's webhook injects, pods made later (notebooks, pipeline runs, "
-    "InferenceServices), CronJobs"
-)
+#: What the measured figures leave out (the manifests do not hold it; Istio's injected proxies are counted).
+NOT_COUNTED = "not counted: pods made later (notebooks, pipeline runs, InferenceServices), CronJobs"
 #: Memory sizes suggested are rounded up to this many MB.
 _ROUND_MB = 512
 #: At most this many optional components are tried in `--without` combinations (2^12 subsets).

@@ -19,6 +19,7 @@ from kfinstall.release.pins import Resources
 
 if TYPE_CHECKING:
     from kfinstall.install.up import InstallPlan
+    from kfinstall.manifests.measure import Proxies
     from kfinstall.minikube.cluster import ProfileState
 
 
@@ -33,6 +34,8 @@ class Sizing:
     why: str | None = None
     #: False with --context: a cluster kfinstall did not make (the hints differ).
     minikube: bool = True
+    #: Istio's injected proxies, counted in `demand` (None: not measured, or the build has no injector).
+    proxies: Proxies | None = None
 
     @property
     def fits(self) -> bool | None:
@@ -59,6 +62,7 @@ class Sizing:
             "fits": self.fits,
             "alternative": self.alternative,
             "pinned": {"cpus": self.pinned.cpus, "memory_mb": self.pinned.memory_mb, "source": self.pinned.source},
+            "istio_proxies": None if self.proxies is None else self.proxies.as_dict(),
         }
 
 
@@ -95,8 +99,8 @@ def plan_sizing(install: InstallPlan, state: ProfileState | None) -> Sizing:
                             measured.not_measured)  # fmt: skip
     if spec is None:  # --context: the cluster's nodes, less what their pods request (those the install replaces not)
         capacity = _context_capacity(install)
-        return Sizing(pinned, demand, capacity, capacity is not None, minikube=False)
-    return Sizing(pinned, demand, capacity, existing)
+        return Sizing(pinned, demand, capacity, capacity is not None, minikube=False, proxies=measured.proxies)
+    return Sizing(pinned, demand, capacity, existing, proxies=measured.proxies)
 
 
 def _context_capacity(install: InstallPlan) -> Capacity | None:

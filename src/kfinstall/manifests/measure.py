@@ -2,7 +2,8 @@
 
 `plan` and `check` change nothing and need no network, so they never clone. When the release's pinned commit is
 checked out in the cache (by `up`, `images list` or `check --images`) they measure it, building its paths with
-the same build cache `up` uses (manifests/build.py). Otherwise they read `manifests_requests.yaml`, the same
+the same build cache `up` uses (manifests/build.py), with the proxy the plan's own Istio injects into each pod of
+an injected namespace (manifests/sidecars.py). Otherwise they read `manifests_requests.yaml`, the same
 measurement made by tools/measure_requests.py from the pinned commits and shipped in the wheel (kept equal to
 the real manifests by tests/test_shipped_requests.py): its figures are used only for a release pinned at the
 commit they were measured at, so a fork's `--pins` at another commit gets none. Without either: None.
@@ -18,10 +19,22 @@ from typing import Any
 
 from kfinstall.errors import KfError
 from kfinstall.manifests.requests import Requests
+from kfinstall.manifests.sidecars import Injection
 
 #: How to get the measured figures when the manifests are not cached yet (said by `plan` and `check`).
 FETCH_HINT = "`kfinstall images list` (same options) fetches the manifests; `plan` and `check` then measure them"
 SHIPPED_FILENAME = "manifests_requests.yaml"
+
+
+@dataclass(frozen=True)
+class Proxies:
+    """Istio's injected proxies counted in the figures: in how many pods, and what one asks for by default."""
+
+    pods: int
+    each: Requests
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pods": self.pods, "each": self.each.as_dict()}
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,8 @@ class Measured:
     source: str
     #: component id -> why it has no figure (the shipped figures lack a path of it, e.g. one that needs the network).
     not_measured: dict[str, str] = field(default_factory=dict)
+    #: The proxies Istio's injector adds, included in `by_component` (None: the build has no injector).
+    proxies: Proxies | None = None
 
 
 def measured_requests(
@@ -50,29 +65,43 @@ def measured_requests(
             raise
         return fallback
     if cached is not None:
-        return Measured(cached, f"measured from the manifests at {tag} (the checkout in the cache)")
+        return cached
     return shipped_requests(tag, commit, components)
 
 
 def cached_requests(
     tag: str, commit: str, repo_url: str, components: Sequence[tuple[str, Sequence[str]]]
-) -> dict[str, Requests] | None:
-    """Each component id -> what its built objects request; None when the release's manifests are not cached.
+) -> Measured | None:
+    """What each component's built objects request, with the proxies the plan's own Istio injects into them;
+    None when the release's manifests are not cached.
 
     `components`: (id, paths) in plan order. A failing build raises its KfError, as it would in `up`.
     """
     from kfinstall.manifests import build, checkout
-    from kfinstall.manifests.requests import requests_of
+    from kfinstall.manifests.requests import injected_pods, requests_of
+    from kfinstall.manifests.sidecars import injection_of
 
     if not checkout.checkout_dir(tag, commit).is_dir():
         return None
     source = checkout.fetch(tag, commit, repo_url)  # from the cache: verified clean at the pinned commit
     targets = [build.BuildTarget(component, path) for component, paths in components for path in paths]
     built = build.objects_all(source.path, targets, commit=source.commit)
+    injection = injection_of(obj for target in targets for obj in built[target])  # the namespaces and the injector
     measured: dict[str, Requests] = {component: Requests() for component, _ in components}
     for target in targets:
-        measured[target.component] = measured[target.component] + requests_of(built[target])
-    return measured
+        measured[target.component] = measured[target.component] + requests_of(built[target], injection)
+    pods = sum(injected_pods(obj, injection) for target in targets for obj in built[target])
+    where = f"measured from the manifests at {tag} (the checkout in the cache)"
+    return Measured(measured, where, proxies=proxies_of(injection, pods))
+
+
+def proxies_of(injection: Injection, pods: int) -> Proxies | None:
+    """The proxies counted, with what one asks for when its pod does not set its own (None: no injector)."""
+    from kfinstall.manifests.requests import pod_requests
+
+    if injection.injector is None:
+        return None
+    return Proxies(pods, pod_requests({"containers": [injection.injector.proxy({})]}))
 
 
 def shipped_requests(tag: str, commit: str, components: Sequence[tuple[str, Sequence[str]]]) -> Measured | None:
@@ -86,6 +115,7 @@ def shipped_requests(tag: str, commit: str, components: Sequence[tuple[str, Sequ
     failed: Mapping[str, str] = release.get("not_measured") or {}
     by_component: dict[str, Requests] = {}
     not_measured: dict[str, str] = {}
+    pods = 0
     for component, component_paths in components:
         missing = [path for path in component_paths if path not in paths]
         if missing:
@@ -98,7 +128,11 @@ def shipped_requests(tag: str, commit: str, components: Sequence[tuple[str, Sequ
             by_component[component] = by_component[component] + Requests(
                 float(figure["cpu"]), float(figure["memory_bytes"]), float(figure["storage_bytes"])
             )
-    return Measured(by_component, f"measured from the manifests at {tag} (shipped with kfinstall)", not_measured)
+            pods += int(figure.get("istio_proxies", 0))
+    proxy = release.get("istio_proxy")
+    proxies = Proxies(pods, Requests(float(proxy["cpu"]), float(proxy["memory_bytes"]))) if proxy else None
+    where = f"measured from the manifests at {tag} (shipped with kfinstall)"
+    return Measured(by_component, where, not_measured, proxies)
 
 
 def shipped_requests_path() -> Path:

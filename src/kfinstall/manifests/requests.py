@@ -12,8 +12,9 @@ container has limits but no requests, default requests to limits"), so the built
 How many pods: Deployments, ReplicaSets, ReplicationControllers and StatefulSets `spec.replicas` (1 when unset),
 DaemonSets once (one minikube node), Jobs `spec.parallelism` (1 when unset; at most `spec.completions`), bare
 Pods once. CronJobs do not run at install time and are not counted; neither are the pods other objects make
-later (a Notebook, an InferenceService), nor sidecars a webhook injects (Istio's proxy: it is not in the
-manifests). Storage: each PersistentVolumeClaim's `spec.resources.requests.storage`, and each StatefulSet's
+later (a Notebook, an InferenceService). Istio's injected `istio-proxy` is counted where the build's own injector
+would add it (manifests/sidecars.py: the namespaces and the injector configuration are in the same build), when
+an `Injection` is given. Storage: each PersistentVolumeClaim's `spec.resources.requests.storage`, and each StatefulSet's
 `volumeClaimTemplates` once per replica.
 """
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfinstall.kube.health import parse_quantity
+from kfinstall.manifests.sidecars import NO_INJECTION, Injection
 
 Obj = dict[str, Any]
 
@@ -110,17 +112,19 @@ def pod_count(obj: Obj) -> int:
     return 1 if kind == "Pod" else 0
 
 
-def object_requests(obj: Obj) -> Requests:
-    """What one built object asks for: its pods (× their count) and its volumes."""
+def object_requests(obj: Obj, injection: Injection = NO_INJECTION) -> Requests:
+    """What one built object asks for: its pods (× their count), with the proxy Istio injects, and its volumes."""
     kind, spec = obj.get("kind", ""), obj.get("spec") or {}
     if kind == "PersistentVolumeClaim":
         return Requests(storage=parse_quantity(((spec.get("resources") or {}).get("requests") or {}).get("storage")))
     if kind == "Pod":
-        return pod_requests(spec)
+        return pod_requests(_injected(injection, obj, obj.get("metadata") or {}, spec))
     if kind not in _TEMPLATED:
         return Requests()
     count = pod_count(obj)
-    result = pod_requests((spec.get("template") or {}).get("spec") or {}).times(count)
+    template = spec.get("template") or {}
+    pod = _injected(injection, obj, template.get("metadata") or {}, template.get("spec") or {})
+    result = pod_requests(pod).times(count)
     if kind == "StatefulSet":
         for claim in spec.get("volumeClaimTemplates") or []:
             storage = (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
@@ -128,6 +132,30 @@ def object_requests(obj: Obj) -> Requests:
     return result
 
 
-def requests_of(objects: Iterable[Obj]) -> Requests:
-    """The sum over a component's built objects."""
-    return total(object_requests(obj) for obj in objects)
+def injected_pods(obj: Obj, injection: Injection) -> int:
+    """How many of the object's pods get Istio's proxy (0 for objects that make no pods)."""
+    kind, spec = obj.get("kind", ""), obj.get("spec") or {}
+    if kind == "Pod":
+        meta, pod_spec, count = obj.get("metadata") or {}, spec, 1
+    elif kind in _TEMPLATED:
+        template = spec.get("template") or {}
+        meta, pod_spec, count = template.get("metadata") or {}, template.get("spec") or {}, pod_count(obj)
+    else:
+        return 0
+    return count if injection.proxy_for(_namespace(obj), meta, pod_spec) is not None else 0
+
+
+def _namespace(obj: Obj) -> str:
+    return str((obj.get("metadata") or {}).get("namespace") or "default")
+
+
+def _injected(injection: Injection, obj: Obj, meta: Mapping[str, Any], spec: Mapping[str, Any]) -> Mapping[str, Any]:
+    proxy = injection.proxy_for(_namespace(obj), meta, dict(spec))
+    if proxy is None:
+        return spec
+    return {**spec, "containers": [*(spec.get("containers") or []), proxy]}
+
+
+def requests_of(objects: Iterable[Obj], injection: Injection = NO_INJECTION) -> Requests:
+    """The sum over a component's built objects (with Istio's proxies where `injection` adds them)."""
+    return total(object_requests(obj, injection) for obj in objects)

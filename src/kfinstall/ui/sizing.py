@@ -7,15 +7,25 @@ from typing import TYPE_CHECKING
 from kfinstall.checks import fit
 from kfinstall.checks.fit import NOT_COUNTED
 from kfinstall.minikube.units import format_mb
+from kfinstall.ui.words import count
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from kfinstall.install.sizing import Sizing
+    from kfinstall.manifests.measure import Proxies
 
 
 def _storage(amount: float) -> str:
     return fit.memory_text(amount) if amount else "-"
+
+
+def proxies_text(proxies: Proxies) -> str:
+    each = f"{fit.cpu_text(proxies.each.cpu)} CPU, {fit.memory_text(proxies.each.memory)}"
+    return (
+        f"counted: the proxy Istio injects into {count(proxies.pods, 'pod')} ({each} each, as the release's "
+        "istio-sidecar-injector sets it; a pod may set its own)"
+    )
 
 
 def show(sizing: Sizing, console: Console) -> None:
@@ -54,4 +64,6 @@ def show(sizing: Sizing, console: Console) -> None:
     unmeasured = fit.not_measured_text(demand)
     if unmeasured:
         console.print(f"  [yellow]{unmeasured}[/]")
+    if sizing.proxies is not None and sizing.proxies.pods:
+        console.print(f"  [dim]{proxies_text(sizing.proxies)}[/]")
     console.print(f"  [dim]{NOT_COUNTED}; storage is not judged (minikube's hostpath volumes share its disk)[/]")
