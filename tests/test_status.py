@@ -112,6 +112,35 @@ def test_image_pull_backoff_and_insufficient_memory_are_shown_verbatim_and_exit_
     assert "components are not ready." in result.stdout
 
 
+def commands_logged(env: dict[str, str], tool: str) -> list[str]:
+    """The `tool` command lines kfinstall's log files record (each external command is logged as `$ ...`)."""
+    logs = sorted(p for p in Path(env["KFINSTALL_LOG_DIR"]).glob("*.log") if p.name != "latest.log")  # a copy
+    text = "".join(path.read_text() for path in logs)
+    return [line.split("$ ", 1)[1] for line in text.splitlines() if "$ " in line and f"/{tool} " in line]
+
+
+def test_status_of_a_ready_install_asks_minikube_once_and_the_cluster_three_times(read_only: dict[str, str]) -> None:
+    result = kfinstall("status", env=read_only)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    minikube = commands_logged(read_only, "minikube")
+    kubectl_calls = commands_logged(read_only, "kubectl")
+    assert len(minikube) == 1 and " status " in minikube[0]  # running: its saved settings are not needed
+    assert len(kubectl_calls) == 3, kubectl_calls
+    assert any("deployments.apps,statefulsets.apps,daemonsets.apps,nodes,pods -A" in c for c in kubectl_calls)
+    assert not any(" events " in c for c in kubectl_calls)  # all ready: nothing to explain
+
+
+def test_status_reads_the_events_when_a_component_is_not_ready(fake_tools: FakeTools, installed: dict[str, str]
+                                                                ) -> None:  # fmt: skip
+    break_katib_mysql_image(fake_tools)
+    result = kfinstall("status", env=installed)
+    assert result.returncode == 1, result.stdout + result.stderr
+
+    events = [c for c in commands_logged(installed, "kubectl") if " events " in c]
+    assert any("reason=FailedScheduling" in c for c in events) and any("reason=Failed " in c for c in events)
+
+
 def test_status_counts_pods_requesting_micro_cpus_and_kilobytes_instead_of_crashing(
     fake_tools: FakeTools, installed: dict[str, str], tmp_path: Path
 ) -> None:

@@ -1,12 +1,15 @@
 """`kfinstall status`: is my Kubeflow OK, and if not, why? A few kubectl calls, whatever the size of the install.
 
-The facts come from one list of labelled workloads, one list of pods and nodes across all namespaces, the
-scheduling events, and the install record; `health` turns them into per-component states with reasons. The
-calls run concurrently, so `status` answers in about the time of one.
+The facts come from one list of the workloads, nodes and pods across all namespaces, the install record and the
+server's version, read concurrently, so `status` answers in about the time of one call; the scheduling and pull
+events only when a component is not ready (they explain a pod, and cost two more calls). On a running minikube
+profile `minikube status` alone says so; its saved settings (`minikube profile list`) are read only to explain
+a profile that is not running.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -97,16 +100,23 @@ class StatusQuery:
     minikube_profile: str | None = field(default=None)
 
 
+#: One list for the component workloads, the nodes and the pods: one kubectl process instead of two (the
+#: workloads are told apart by their component label here, not by a `-l` selector).
+_LISTED = "deployments.apps,statefulsets.apps,daemonsets.apps,nodes,pods"
+
+
 def collect(query: StatusQuery) -> StatusReport:
-    """Gather everything `status` shows: one minikube question, then four concurrent kubectl calls."""
+    """Gather everything `status` shows: one minikube question, then three concurrent kubectl calls, and the
+    cluster's events (two more) only when a component is not ready and they may say why."""
     context = query.context or query.minikube_profile or "kubeflow"
     profile_name = None if query.context else (query.minikube_profile or "kubeflow")
     if profile_name is not None:
         try:
-            profile = cluster.profile_state(profile_name)
+            state = cluster.machine_state(profile_name)
         except ToolNotFoundError as error:
             return StatusReport("missing", context, message=f"{error.message}: no minikube cluster to look at")
-        if profile.status != "running":
+        if state != "running":  # only now the profile's settings: its Kubernetes, for the message
+            profile = cluster.with_config(profile_name, state) if state != "missing" else cluster.ProfileState(state)
             return StatusReport(
                 profile.status,
                 context,
@@ -118,35 +128,35 @@ def collect(query: StatusQuery) -> StatusReport:
     else:
         cluster_state = "external"
     kubectl = Kubectl(context)
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        workloads_call = pool.submit(
-            kubectl.items, "deployments.apps,statefulsets.apps,daemonsets.apps", "-A", "-l", COMPONENT_LABEL
-        )
-        pods_nodes_call = pool.submit(kubectl.items, "nodes,pods", "-A")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        listed_call = pool.submit(kubectl.items, _LISTED, "-A")
         record_call = pool.submit(install_record.read_lenient, kubectl)
         version_call = pool.submit(kubectl.run, "version", "-o", "json", timeout=30)
-        # The scheduler's message is on the pod's PodScheduled condition; the event is the fallback.
-        events_call = pool.submit(kubectl.run, "get", "events", "-A", "--field-selector", "reason=FailedScheduling",
-                                  "-o", "json", timeout=30)  # fmt: skip
-        # why a pull failed: the kubelet's `Failed to pull image "X": ...` (before 1.32 not in the back-off message)
-        pulls_call = pool.submit(kubectl.run, "get", "events", "-A", "--field-selector", "reason=Failed",
-                                 "-o", "json", timeout=30)  # fmt: skip
         try:
-            workloads = workloads_call.result()
-            pods_and_nodes = pods_nodes_call.result()
+            listed = listed_call.result()
             reading = record_call.result()
         except KfError as error:
             return StatusReport("unreachable", context, message=error.message, minikube_profile=profile_name)
         version = version_call.result()
-        events = _items(events_call.result()) + _items(pulls_call.result())
+    workloads = [item for item in listed if (item.get("metadata", {}).get("labels") or {}).get(COMPONENT_LABEL)
+                 and item.get("kind") not in ("Node", "Pod")]  # fmt: skip
+    pods_and_nodes = [item for item in listed if item.get("kind") in ("Node", "Pod")]
     nodes = [item for item in pods_and_nodes if item.get("kind") == "Node"]
     pods = [item for item in pods_and_nodes if item.get("kind") == "Pod"]
+
+    def health_of(ids: list[str], applied: Collection[str] = ()) -> list[health.ComponentHealth]:
+        """Without events first; a component not ready is judged again with the events that may say why."""
+        components = health.component_health(ids, workloads, pods, None, applied=applied)
+        if all(c.state == "ready" for c in components):
+            return components
+        return health.component_health(ids, workloads, pods, _events(kubectl), applied=applied)
+
     server_version = _server_version(version.stdout) if version.ok else None
     usage = tuple(health.node_usage(nodes, pods))
     record = reading.record
     if reading.problem is not None:  # show what the labels tell: the components and their health, no record facts
         ids = sorted({(w.get("metadata", {}).get("labels") or {}).get(COMPONENT_LABEL, "") for w in workloads} - {""})
-        components = health.component_health(ids, workloads, pods, events)
+        components = health_of(ids)
         return StatusReport(
             cluster_state,
             context,
@@ -171,7 +181,7 @@ def collect(query: StatusQuery) -> StatusReport:
             minikube_profile=profile_name,
         )
     ids = list(record.components)
-    components = health.component_health(ids, workloads, pods, events, applied=record.components)
+    components = health_of(ids, record.components)
     return StatusReport(
         cluster_state, context, server_version, record, tuple(components), usage, minikube_profile=profile_name,
         newer=newer_release(record.upgrading_from or record.release),
@@ -191,6 +201,16 @@ def newer_release(installed: str) -> str | None:
         return newest.tag if newest.order > release_order(installed) else None
     except (KfError, ValueError):
         return None
+
+
+def _events(kubectl: Kubectl) -> list[dict[str, Any]]:
+    """The events that explain a pod: the scheduler's (its message is on the pod's PodScheduled condition; the
+    event is the fallback) and the kubelet's `Failed to pull image "X": ...` (before 1.32 not in the back-off
+    message)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        calls = [pool.submit(kubectl.run, "get", "events", "-A", "--field-selector", f"reason={reason}", "-o", "json",
+                             timeout=30) for reason in ("FailedScheduling", "Failed")]  # fmt: skip
+        return [item for call in calls for item in _items(call.result())]
 
 
 def _items(result: Any) -> list[dict[str, Any]]:

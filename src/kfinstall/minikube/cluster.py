@@ -105,9 +105,16 @@ class ProfileState:
 
 
 def profile_state(profile: str) -> ProfileState:
+    """The profile's state and its saved settings (two minikube calls; `machine_state` alone is one)."""
+    state = machine_state(profile)
+    return ProfileState("missing") if state == "missing" else with_config(profile, state)
+
+
+def machine_state(profile: str) -> str:
+    """`running`, `paused`, `stopped` or `missing`, from `minikube status` alone."""
     status = runner.run("minikube", "status", "-p", profile, "-o", "json", timeout=60)
     if status.exit_code == _STATUS_MISSING:
-        return ProfileState("missing")
+        return "missing"
     try:
         host = json.loads(status.stdout or "{}")
     except ValueError:
@@ -116,15 +123,13 @@ def profile_state(profile: str) -> ProfileState:
         host = host[0] if host else {}
     apiserver = str(host.get("APIServer", "")).lower()
     if host.get("APIServer") == "Paused":
-        state = "paused"
-    elif status.exit_code == 0 and apiserver == "running":
-        state = "running"
-    else:
-        state = "stopped"
-    return _with_config(profile, state)
+        return "paused"
+    if status.exit_code == 0 and apiserver == "running":
+        return "running"
+    return "stopped"
 
 
-def _with_config(profile: str, status: str) -> ProfileState:
+def with_config(profile: str, status: str) -> ProfileState:
     """`state` with the profile's settings: its saved ClusterConfig (MINIKUBE_HOME/.minikube/profiles/NAME/
     config.json, kubernetes/minikube pkg/minikube/config/profile.go `profileFilePath`), as minikube itself reads
     it for `profile list -o json` (cmd/minikube/cmd/config/profile_list.go), which lists stopped profiles too.
