@@ -34,3 +34,11 @@ def isolated_env(base: Mapping[str, str], root: Path, *, builds: Path | None = N
         (root / "cache").mkdir(parents=True, exist_ok=True)
         (root / "cache" / "builds").symlink_to(builds, target_is_directory=True)
     return {**base, "KFINSTALL_CACHE_DIR": str(root / "cache"), "KFINSTALL_LOG_DIR": str(root / "logs")}
+
+
+def commands_logged(env: Mapping[str, str], tool: str) -> list[str]:
+    """The `tool` command lines kfinstall's log files under `env`'s log directory record (each external command is
+    logged as `$ PATH ARGS`), oldest file first."""
+    logs = sorted(p for p in Path(env["KFINSTALL_LOG_DIR"]).glob("*.log") if p.name != "latest.log")  # a copy
+    text = "".join(path.read_text() for path in logs)
+    return [line.split("$ ", 1)[1] for line in text.splitlines() if "$ " in line and f"/{tool} " in line]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import isolated_env, kfinstall
+from tests.cli_helpers import commands_logged, isolated_env, kfinstall
 from tests.fakes.fixtures import FakeTools
 from tests.releases import LocalRelease
 
@@ -110,13 +110,6 @@ def test_image_pull_backoff_and_insufficient_memory_are_shown_verbatim_and_exit_
     assert any("Pending: 0/1 nodes are available: 1 Insufficient memory." in line for line in lines)
     assert "hint: the cluster has too little memory" in result.stdout
     assert "components are not ready." in result.stdout
-
-
-def commands_logged(env: dict[str, str], tool: str) -> list[str]:
-    """The `tool` command lines kfinstall's log files record (each external command is logged as `$ ...`)."""
-    logs = sorted(p for p in Path(env["KFINSTALL_LOG_DIR"]).glob("*.log") if p.name != "latest.log")  # a copy
-    text = "".join(path.read_text() for path in logs)
-    return [line.split("$ ", 1)[1] for line in text.splitlines() if "$ " in line and f"/{tool} " in line]
 
 
 def test_status_of_a_ready_install_asks_minikube_once_and_the_cluster_three_times(read_only: dict[str, str]) -> None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from kfinstall.install.steps import Step
     from kfinstall.install.up import InstallPlan
     from kfinstall.manifests.checkout import Checkout
+    from kfinstall.minikube.cluster import ProfileState
     from kfinstall.release.pins import Pins
     from kfinstall.ui.messages import Voice
 
@@ -47,6 +48,8 @@ class UpRequest:
     json_output: bool
     #: The cluster's settings, kept with the copy of the record (`remember`): they tell this cluster from another.
     settings: dict[str, Any] | None = None
+    #: The minikube profile as `prepare` found it (None: not looked at, or no such profile).
+    profile_state: ProfileState | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,8 @@ def prepare(
     from kfinstall.commands.options import settings_of
 
     settings = settings_of(install.cluster, existing) if install.cluster is not None else None
-    return UpRequest(install, options, pins, reason, local, todo, json, settings)
+    found = existing.state if existing is not None and install.cluster is not None else None
+    return UpRequest(install, options, pins, reason, local, todo, json, settings, found)
 
 
 def _uses_password(install: InstallPlan, existing: Existing | None) -> bool:
@@ -143,6 +147,7 @@ def up(request: UpRequest, say: Voice) -> Installed:
     ctx = UpContext(
         request.install, request.options, display, request.pins, request.reason, request.json_output,
         display.start_components, checkout=request.local, quiet=say.console is None and not request.json_output,
+        profile_state=request.profile_state,
     )  # fmt: skip
     try:
         result = run_up(ctx, request.todo)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from kfinstall.install.upgrade import UpgradePlan
     from kfinstall.kube.record import InstallRecord, RecordWriter
     from kfinstall.manifests.checkout import Checkout
+    from kfinstall.minikube.cluster import ProfileState
     from kfinstall.release.pins import Pins
 
 
@@ -52,6 +53,9 @@ class UpContext:
     prefetch: Prefetch | None = None
     #: Whether `start-minikube` made a new node (it then has none of the release's images).
     new_node: bool = False
+    #: The minikube profile as `up` found it before the steps (two minikube calls `start-minikube` need not make
+    #: again); dropped when the cluster's lock had to be waited for (another kfinstall may have changed it).
+    profile_state: ProfileState | None = None
     #: What an upgrade does beyond applying (install/upgrade_steps.py), once the builds and the cluster are known.
     upgrade_plan: UpgradePlan | None = None
     #: Where `backup-user-data` saved the user's resources (the database dumps go beside them).

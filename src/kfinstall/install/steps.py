@@ -289,6 +289,7 @@ class LockCluster:
 
         ctx.exits.enter_context(locks.hold(resource, say=waiting))
         if waited:
+            ctx.profile_state = None  # the kfinstall that held the lock may have stopped, deleted or made it
             ctx.report(Event("step", f"{ctx.plan.context!r} is free: this kfinstall holds its lock now", task="lock"))
 
 
@@ -307,10 +308,12 @@ class StartMinikube:
             before_start=ctx.builds.wait_all,
             on_start=lambda text: ctx.report(Event("begin", text, task="minikube")),
             upgrade_kubernetes=self.upgrade_kubernetes,
+            state=ctx.profile_state,
         )
         ctx.report(Event("step", done, task="minikube"))
         ctx.new_node = done.startswith("started ")
-        for switched in cluster.make_active(ctx.plan.cluster.profile, context_before):  # what a user must know
+        reused = done.startswith("reusing ")  # nothing started: kubectl's context is as it was
+        for switched in cluster.make_active(ctx.plan.cluster.profile, context_before, started=not reused):
             ctx.report(Event("note", switched))
 
 

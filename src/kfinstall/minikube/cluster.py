@@ -206,14 +206,18 @@ def ensure_running(
     before_start: Callable[[], object] | None = None,
     on_start: Callable[[str], None] | None = None,
     upgrade_kubernetes: bool = False,
+    state: ProfileState | None = None,
 ) -> str:
     """Start (or reuse) the minikube profile; returns what happened, for the progress line.
+
+    `state`: the profile as the caller found it moments ago, with no other kfinstall changing it since (None:
+    ask minikube).
 
     `before_start` runs only when minikube has to be started (`up` waits there for its builds, so a broken
     build never costs a minikube start); an exception from it stops before the start. `on_start` is told, as
     `minikube start` begins, what it does (`up` shows it with a ticking timer: a first start takes minutes).
     """
-    state = profile_state(spec.profile)
+    state = state if state is not None else profile_state(spec.profile)
     upgrading = False
     if state.status != "missing":
         problems = incompatibilities(state, spec)
@@ -260,12 +264,13 @@ def active_profile() -> str | None:
     return (result.stdout.strip().splitlines() or [None])[-1] if result.ok else None
 
 
-def make_active(profile: str, context_before: str | None) -> list[str]:
+def make_active(profile: str, context_before: str | None, *, started: bool = True) -> list[str]:
     """After `up` started or reused `profile`: make it minikube's active profile, so that `minikube status` and
     `minikube dashboard` work without -p as after a plain `minikube start` (`minikube start -p` leaves the active
     profile alone; `minikube profile NAME` sets it and also switches kubectl's context, profile.go), and say what
     changed: the active profile, and kubectl's current context (which `minikube start` switches too, start.go
-    "kubectl is now configured to use"), each with the way back. Returns those lines (none: nothing changed)."""
+    "kubectl is now configured to use"), each with the way back. Returns those lines (none: nothing changed).
+    `started`: False when the profile was reused as it ran (nothing then switched the context)."""
     import os
 
     said = []
@@ -273,7 +278,9 @@ def make_active(profile: str, context_before: str | None) -> list[str]:
     if active is not None and active != profile and runner.run("minikube", "profile", profile, timeout=60).ok:
         said.append(f"minikube's active profile is now {profile!r} (was {active!r}): `minikube status`, "
                     f"`minikube dashboard` need no -p; `minikube profile {active}` switches back")  # fmt: skip
-    now = current_context()
+    switched = bool(said)
+    # nothing started and no profile switched: kubectl's context is the one read before (one call fewer)
+    now = current_context() if started or switched else context_before
     if now == profile and context_before != profile:
         was = f"was {context_before!r}: `kubectl config use-context {context_before}` switches back"
         said.append(f"kubectl's current context is now {profile!r} ({was if context_before else 'there was none'})")
