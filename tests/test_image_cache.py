@@ -66,6 +66,12 @@ def registry_pulls(fake_tools: FakeTools, images: list[str]) -> list[str]:
     return sorted(pull["image"] for pull in node(fake_tools)["pulls"] if pull["image"] in images)
 
 
+def logged_lines(env: dict[str, str]) -> list[str]:
+    """The command lines of kfinstall's logs (as `commands_logged` gives them), in the order they were logged."""
+    logs = sorted(p for p in Path(env["KFINSTALL_LOG_DIR"]).glob("*.log") if p.name != "latest.log")
+    return [line.split("$ ", 1)[1] for p in logs for line in p.read_text().splitlines() if "$ " in line]
+
+
 def cached_files(env: dict[str, str]) -> list[Path]:
     return sorted((Path(env["KFINSTALL_CACHE_DIR"]) / "images").glob("*.tar"))
 
@@ -204,3 +210,32 @@ def test_down_of_a_stopped_profile_says_its_images_cannot_be_kept_and_deletes_it
     assert "minikube profile 'kubeflow' is stopped: its images cannot be kept for the next `up`" in gone.stderr
     assert "deleted minikube profile 'kubeflow'" in gone.stderr
     assert cached_files(env) == []
+
+
+#: A link on which every synthetic image takes 0.3 s to extract, pulled or loaded (3 MB at 10 MB/s).
+SLOW_LOADS = (
+    "--set crd_establish_delay=0.05 --set ready_delay=0.05 --set image_link_bandwidth=1e9"
+    " --set image_extract_rate=1e7 --set 'image_sizes={\"docker.io/kfsynthetic/*\": 3e6}'"
+)
+
+
+def test_a_new_cluster_applies_components_while_the_cached_images_still_load_and_pulls_none_of_them(
+    fake_tools: FakeTools, tmp_path: Path, synthetic_release: LocalRelease
+) -> None:
+    fake_tools.set(double_args=SLOW_LOADS, minikube_version="v1.37.0")
+    env = isolated_env(fake_tools.env, tmp_path)
+    wanted = release_images(env, synthetic_release)
+    up(env, synthetic_release)
+    down(env)
+    again_env = {**env, "KFINSTALL_LOG_DIR": str(tmp_path / "logs-again")}
+
+    again = up(again_env, synthetic_release)
+
+    assert registry_pulls(fake_tools, wanted) == []  # each component waited for its own images
+    assert f"loaded {len(wanted)} images from the cache" in again.stderr
+    lines = logged_lines(again_env)
+    applies = [n for n, line in enumerate(lines) if "/kubectl " in line and " apply " in line]
+    loads = [n for n, line in enumerate(lines) if "/minikube " in line and " image load " in line]
+    assert applies and len(loads) == len(wanted)
+    # the first component was applied before the last image began to load: no longer all loads, then all applies
+    assert min(applies) < max(loads)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from kfinstall.install.builds import ComponentBuilds
+    from kfinstall.install.imagecache import Loading
     from kfinstall.install.images import Prefetch
     from kfinstall.install.up import InstallPlan, UpOptions
     from kfinstall.install.upgrade import UpgradePlan
@@ -51,6 +52,8 @@ class UpContext:
     previous: InstallRecord | None = None
     writer: RecordWriter | None = None
     prefetch: Prefetch | None = None
+    #: The cached images being loaded into a new node (`load-cached-images`), waited for per component.
+    loading: Loading | None = None
     #: Whether `start-minikube` made a new node (it then has none of the release's images).
     new_node: bool = False
     #: The minikube profile as `up` found it before the steps (two minikube calls `start-minikube` need not make

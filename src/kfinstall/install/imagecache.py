@@ -3,9 +3,10 @@
 Most of a first install is image downloads (5-10 GB for `standard`). A researcher who deletes the cluster and makes
 a new one should not download them again, so `down` saves each image of the release installed in the profile
 (`minikube -p P image save IMAGE FILE`, one docker archive per image) into `images/` under the kfinstall cache
-before `minikube delete`, and `up`, as soon as a new node is up and before anything is applied (so before the
-kubelet pulls), loads those the release needs (`minikube -p P image load FILE`). The second cluster then pulls
-nothing from the registries for them.
+before `minikube delete`, and `up`, as soon as a new node is up, loads those the release needs (`minikube -p P
+image load FILE`) in the background, critical chain first, and applies each component once its own images are on
+the node (`Loading`), so before the kubelet would pull them. The second cluster then pulls nothing from the
+registries for them, and its first components do not wait for the last image.
 
 Why files and not a registry mirror (`minikube start --registry-mirror`, "Registry mirrors to pass to the Docker
 daemon", cmd/minikube/cmd/start_flags.go): dockerd's mirrors serve Docker Hub only ("Only the central Hub can be
@@ -234,48 +235,123 @@ def keep(profile: str, say: Callable[[str], None]) -> Moved:
 # up: load ------------------------------------------------------------------------------------------------------
 
 
-def load(profile: str, wanted: Iterable[str], report: Callable[[str, int, int, int], None]) -> Moved:
+def cached_of(wanted: Iterable[str]) -> list[str]:
+    """The images of `wanted` (once each, in its order) the cache holds an entry for."""
+    return [image for image in dict.fromkeys(wanted) if cacheable(image) and entry_path(image).is_file()]
+
+
+def load(
+    profile: str,
+    wanted: Iterable[str],
+    report: Callable[[str, int, int, int], None],
+    settled: Callable[[str], None] = lambda image: None,
+    cancel: threading.Event | None = None,
+) -> Moved:
     """Load into the node the cached images of `wanted` it lacks (in `wanted`'s order: critical chain first),
-    `CONCURRENCY` at a time, and check with `minikube image ls` that they arrived; an entry that is not a valid
+    `CONCURRENCY` at a time, and check with `minikube image ls` after each that it arrived (before it is said
+    settled: a pod started later must find it, or know it comes from the registry); an entry that is not a valid
     archive, or did not load, is dropped (the kubelet pulls that image as without a cache).
 
-    `report(image, done, total, bytes)` is told after each load. Nothing cached: no minikube call at all.
+    `report(image, done, total, bytes)` is told after each load; `settled(image)` once an image needs nothing
+    more from here (on the node already, loaded, or failed: the kubelet may then look for it). Nothing cached: no
+    minikube call at all. `cancel` set: the loads not begun yet are not begun.
     """
-    cached = [image for image in dict.fromkeys(wanted) if cacheable(image) and entry_path(image).is_file()]
+    cached = cached_of(wanted)
     moved = Moved()
     if not cached:
         return moved
     present = node_images(profile) or set()
     todo = [image for image in cached if normalized(image) not in present]
     moved.already = len(cached) - len(todo)
+    for image in cached:
+        if image not in todo:
+            settled(image)
     lock = threading.Lock()
 
     def one(image: str) -> None:
-        path = entry_path(image)
-        if not valid_archive(path):
-            path.unlink(missing_ok=True)
-            with lock:
-                moved.failed[image] = "the cached file is not an image archive"
-            return
-        size = path.stat().st_size
-        result = runner.run("minikube", "-p", profile, "image", "load", str(path), timeout=IMAGE_TIMEOUT)
-        with lock:
-            if not result.ok:
-                moved.failed[image] = _last_line(result.output) or f"exit code {result.exit_code}"
+        try:
+            path = entry_path(image)
+            if not valid_archive(path):
+                path.unlink(missing_ok=True)
+                with lock:
+                    moved.failed[image] = "the cached file is not an image archive"
                 return
-            moved.done.append(image)
-            moved.bytes += size
-            done, total, size_so_far = len(moved.done), len(todo), moved.bytes
-        report(image, done, total, size_so_far)
+            size = path.stat().st_size
+            result = runner.run("minikube", "-p", profile, "image", "load", str(path), timeout=IMAGE_TIMEOUT)
+            # `image load` exits 0 when it failed: the node says whether it arrived, before anything may use it
+            listing = node_images(profile) if result.ok else None
+            arrived = listing is None or normalized(image) in listing  # (minikube cannot say: taken as loaded)
+            with lock:
+                if not result.ok:
+                    moved.failed[image] = _last_line(result.output) or f"exit code {result.exit_code}"
+                    return
+                if not arrived:
+                    moved.failed[image] = "minikube did not load it"
+                    path.unlink(missing_ok=True)
+                    return
+                moved.done.append(image)
+                moved.bytes += size
+                done, total, size_so_far = len(moved.done), len(todo), moved.bytes
+            report(image, done, total, size_so_far)
+        finally:
+            settled(image)
 
-    _each(todo, one)
-    if moved.done:  # `image load` exits 0 when it failed: the node says what arrived
-        after = node_images(profile)
-        for image in [image for image in moved.done if after is not None and normalized(image) not in after]:
-            moved.done.remove(image)
-            moved.failed[image] = "minikube did not load it"
-            entry_path(image).unlink(missing_ok=True)
+    _each(todo, one, cancel)
     return moved
+
+
+class Loading:
+    """`load` in the background, so that each component is applied once its own cached images are on the node
+    (`wait_for`) rather than every component after every image: the critical chain's images come first, and the
+    rest load while the first components start. A component applied before its image is loaded would have the
+    kubelet pull that image from the registry (the node lacks it while `docker load` runs: dockerd's pull knows
+    nothing of a load in progress), which is what the cache is for avoiding."""
+
+    def __init__(self, profile: str, wanted: Sequence[str], report: Callable[[str, int, int, int], None]) -> None:
+        self._pending = set(cached_of(wanted))
+        self._changed = threading.Condition()
+        self._cancel = threading.Event()
+        self.moved = Moved()
+        self._thread = threading.Thread(target=self._run, args=(profile, list(wanted), report), daemon=True,
+                                        name="imagecache-load")  # fmt: skip
+
+    def start(self) -> Loading:
+        self._thread.start()
+        return self
+
+    def _run(self, profile: str, wanted: list[str], report: Callable[[str, int, int, int], None]) -> None:
+        try:
+            self.moved = load(profile, wanted, report, self._settle, self._cancel)
+        finally:
+            with self._changed:
+                self._pending.clear()  # however it ended: nobody waits for an image that will not come
+                self._changed.notify_all()
+
+    def _settle(self, image: str) -> None:
+        with self._changed:
+            self._pending.discard(image)
+            self._changed.notify_all()
+
+    def waits_for(self, images: Iterable[str]) -> bool:
+        with self._changed:
+            return any(image in self._pending for image in images)
+
+    def wait_for(self, images: Iterable[str], check: Callable[[], None]) -> None:
+        """Return once none of `images` is still to be loaded; `check()` (which may raise, e.g. on a cancelled
+        install) is called between waits."""
+        wanted = set(images)
+        with self._changed:
+            while wanted & self._pending:
+                self._changed.wait(0.25)
+                check()
+
+    def finish(self, cancel: bool = False) -> Moved:
+        """Wait for the loads (with `cancel`: those not begun are not begun) and say what they did."""
+        if cancel:
+            self._cancel.set()
+        if self._thread.is_alive() or self._thread.ident is not None:
+            self._thread.join()
+        return self.moved
 
 
 def _last_line(output: str) -> str:

@@ -76,6 +76,9 @@ class Installer:
     runtime_needs: Mapping[str, Sequence[RuntimeDependency]] = field(default_factory=dict)
     #: Per component: the dependencies it is applied after once they are served, not ready (pins `after_served`).
     after_served: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Called with each component (built) before anything of it is applied, with a check that raises once the
+    #: install is cancelled: `up` waits there for the component's cached images to be loaded.
+    before_apply: Callable[[ComponentWork, Callable[[], None]], None] = lambda work, check: None
     #: Components served: applied, CRDs established, their webhooks' Services with ready endpoints.
     _served: set[str] = field(default_factory=set)
     _cancel: Cancel = field(default_factory=Cancel)
@@ -146,6 +149,7 @@ class Installer:
         if isinstance(source, LazyWork) and not source.future.done():
             self.report(Event("building", "", source.id))
         work = source.resolve()
+        self.before_apply(work, self._cancel.check)
         deadline = time.monotonic() + self.timeout
         first, later = work.first_objects, work.later_objects
         if first:

@@ -91,7 +91,7 @@ def steps(plan: InstallPlan, options: UpOptions) -> list[Step]:
                                                   "it when it runs and is compatible"))  # fmt: skip
         if spec.gpus:  # minikube hands over the GPUs; pods get them once the device plugin runs
             todo.append(WaitForGpus())
-        todo.append(LoadCachedImages())  # before anything is applied: before the kubelet pulls
+        todo.append(LoadCachedImages())  # started before anything is applied: before the kubelet pulls
     todo.append(ReadRecord())
     if upgrade is not None:
         notes = upgrade.notes
@@ -104,6 +104,8 @@ def steps(plan: InstallPlan, options: UpOptions) -> list[Step]:
     todo.append(InstallComponents(description=f"apply the {count} components in dependency order, each once its "
                                               "dependencies are ready (or served, where the pins say that is "
                                               "enough), and wait until each is ready"))  # fmt: skip
+    if plan.cluster is not None:
+        todo.append(FinishCachedImages())
     if options.prefetch_images and plan.cluster is not None:
         todo.append(FinishPrefetch())
     if upgrade is not None:
@@ -320,8 +322,8 @@ class StartMinikube:
 @dataclass(frozen=True)
 class LoadCachedImages:
     name: str = "load-cached-images"
-    description: str = ("into a new node, load the release's images `kfinstall down` kept in the cache, before "
-                        "the kubelet pulls them")  # fmt: skip
+    description: str = ("into a new node, start loading the release's images `kfinstall down` kept in the cache, "
+                        "critical chain first; each component is applied once its own are loaded")  # fmt: skip
 
     def run(self, ctx: UpContext) -> None:
         from kfinstall.install import imagecache
@@ -332,6 +334,8 @@ class LoadCachedImages:
         profile = ctx.plan.cluster.profile
         wanted = release_images(ctx)  # the builds are done: minikube started after them
         imagecache.remember(profile, ctx.plan.release.tag, wanted)
+        if not imagecache.cached_of(wanted):
+            return
         started = [False]
 
         def loaded(_: str, done: int, total: int, size: int) -> None:
@@ -340,13 +344,44 @@ class LoadCachedImages:
                              total=total))  # fmt: skip
             started[0] = True
 
-        moved = imagecache.load(profile, wanted, loaded)
+        ctx.loading = imagecache.Loading(profile, wanted, loaded).start()
+        loading = ctx.loading
+        ctx.exits.callback(lambda: loading.finish(cancel=True))  # however `up` ends, no load outlives it
+
+
+@dataclass(frozen=True)
+class FinishCachedImages:
+    name: str = "finish-cached-images"
+    description: str = "wait for the cached images still loading and say how many arrived"
+
+    def run(self, ctx: UpContext) -> None:
+        from kfinstall.install import imagecache
+
+        if ctx.loading is None:
+            return
+        moved = ctx.loading.finish()
         for image, why in moved.failed.items():
             ctx.report(Event("note", f"cached image {image} not loaded ({why}): the kubelet pulls it"))
         if moved.done:
             ctx.report(Event("step", f"loaded {len(moved.done)} images from the cache "
                                      f"({imagecache.size_text(moved.bytes)}, {imagecache.cache_dir()})",
                              task="images-cache"))  # fmt: skip
+
+
+def _wait_for_cached_images(ctx: UpContext) -> Callable[[ComponentWork, Callable[[], None]], None]:
+    """Before a component is applied: its images still loading from the cache are waited for (its row says so)."""
+    from kfinstall.install import images
+
+    def wait(work: ComponentWork, check: Callable[[], None]) -> None:
+        loading = ctx.loading
+        if loading is None:
+            return
+        own = images.images_of(work.objects)
+        if loading.waits_for(own):
+            ctx.report(Event("pending", "waiting for its images to load from the cache", work.id))
+            loading.wait_for(own, check)
+
+    return wait
 
 
 def release_images(ctx: UpContext) -> list[str]:
@@ -416,14 +451,18 @@ class PrefetchImages:
                         "while installing")  # fmt: skip
 
     def run(self, ctx: UpContext) -> None:
-        from kfinstall.install import images
+        from kfinstall.install import imagecache, images
 
         assert ctx.plan.cluster is not None
         builds = ctx.builds
         assert builds is not None
 
         def wanted() -> list[str]:  # in the background thread: it may wait for the builds
-            return release_images(ctx)  # the longest chains' images first: their pods come first
+            every = release_images(ctx)  # the longest chains' images first: their pods come first
+            if ctx.loading is None:
+                return every
+            loaded = set(imagecache.cached_of(every))  # coming from the cache: pulling them too would only compete
+            return [image for image in every if image not in loaded]
 
         ctx.prefetch = images.Prefetch(ctx.plan.cluster.profile, wanted, ctx.report, images.DEFAULT_CONCURRENCY)
         ctx.prefetch.start()
@@ -469,12 +508,15 @@ class InstallComponents:
             presence=Presence(ctx.plan.context, ctx.plan.cluster.profile if ctx.plan.cluster else None),
             runtime_needs={c.id: c.runtime_needs for c in ctx.plan.selection.components if c.runtime_needs},
             after_served={c.id: frozenset(c.after_served) for c in ctx.plan.selection.components if c.after_served},
+            before_apply=_wait_for_cached_images(ctx),
         )
         try:
             installer.run(works)
         except BaseException as error:
             if ctx.prefetch is not None:
                 ctx.prefetch.finish(cancel=True)
+            if ctx.loading is not None:
+                ctx.loading.finish(cancel=True)
             with contextlib.suppress(KfError):  # keep what was done; the install's own error is the one to show
                 # interrupted: write it all again, since a coalesced write in flight was stopped with the processes
                 if isinstance(error, KeyboardInterrupt):
