@@ -34,7 +34,10 @@ def test_prefetch_pulls_only_what_the_node_lacks_longest_chain_first(
     prefetched = sorted(pulls[len(ON_NODE) :], key=lambda pull: pull["start"])
     assert sorted(p["image"] for p in prefetched) == sorted(set(listed) - set(ON_NODE))  # nothing pulled twice
     assert f"{len(ON_NODE)} of the {len(listed)} images are on the node already" in result.stderr
-    assert prefetched[0]["image"].split("/")[-1].split(":")[0] in ("pilot", "proxyv2")  # istio's: longest chain
+    # istio's pods are the longest chain's: its images are in the first batch (4 pulls start at once, so which of
+    # them the fake records first is the threads' race: on a loaded machine it was cert-manager's)
+    first_batch = {pull["image"].split("/")[-1].split(":")[0] for pull in prefetched[:4]}
+    assert first_batch & {"pilot", "proxyv2"}, first_batch
     in_flight = max(sum(1 for o in prefetched if o["start"] <= p["start"] < o["end"]) for p in prefetched)
     assert in_flight <= 4  # install/images.py DEFAULT_CONCURRENCY
     ls = [call for call in fake_tools.calls("minikube") if call[2:4] == ["image", "ls"]]
