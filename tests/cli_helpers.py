@@ -36,9 +36,13 @@ def isolated_env(base: Mapping[str, str], root: Path, *, builds: Path | None = N
     return {**base, "KFINSTALL_CACHE_DIR": str(root / "cache"), "KFINSTALL_LOG_DIR": str(root / "logs")}
 
 
-def commands_logged(env: Mapping[str, str], tool: str) -> list[str]:
-    """The `tool` command lines kfinstall's log files under `env`'s log directory record (each external command is
-    logged as `$ PATH ARGS`), oldest file first."""
+def logged_commands(env: Mapping[str, str]) -> list[str]:
+    """Every external command line kfinstall's log files under `env`'s log directory record (each is logged as
+    `$ PATH ARGS`), in the order they were logged, oldest file first."""
     logs = sorted(p for p in Path(env["KFINSTALL_LOG_DIR"]).glob("*.log") if p.name != "latest.log")  # a copy
-    text = "".join(path.read_text() for path in logs)
-    return [line.split("$ ", 1)[1] for line in text.splitlines() if "$ " in line and f"/{tool} " in line]
+    return [line.split("$ ", 1)[1] for path in logs for line in path.read_text().splitlines() if "$ " in line]
+
+
+def commands_logged(env: Mapping[str, str], tool: str) -> list[str]:
+    """The `tool` command lines of `logged_commands`."""
+    return [line for line in logged_commands(env) if f"/{tool} " in line]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import isolated_env, kfinstall
+from tests.cli_helpers import isolated_env, kfinstall, logged_commands
 from tests.fakes.fixtures import FakeTools
 from tests.paths import REPO_ROOT
 from tests.releases import LocalRelease, synthetic_variant
@@ -64,12 +64,6 @@ def release_images(env: dict[str, str], release: LocalRelease) -> list[str]:
 
 def registry_pulls(fake_tools: FakeTools, images: list[str]) -> list[str]:
     return sorted(pull["image"] for pull in node(fake_tools)["pulls"] if pull["image"] in images)
-
-
-def logged_lines(env: dict[str, str]) -> list[str]:
-    """The command lines of kfinstall's logs (as `commands_logged` gives them), in the order they were logged."""
-    logs = sorted(p for p in Path(env["KFINSTALL_LOG_DIR"]).glob("*.log") if p.name != "latest.log")
-    return [line.split("$ ", 1)[1] for p in logs for line in p.read_text().splitlines() if "$ " in line]
 
 
 def cached_files(env: dict[str, str]) -> list[Path]:
@@ -233,7 +227,7 @@ def test_a_new_cluster_applies_components_while_the_cached_images_still_load_and
 
     assert registry_pulls(fake_tools, wanted) == []  # each component waited for its own images
     assert f"loaded {len(wanted)} images from the cache" in again.stderr
-    lines = logged_lines(again_env)
+    lines = logged_commands(again_env)
     applies = [n for n, line in enumerate(lines) if "/kubectl " in line and " apply " in line]
     loads = [n for n, line in enumerate(lines) if "/minikube " in line and " image load " in line]
     assert applies and len(loads) == len(wanted)
