@@ -56,7 +56,9 @@ def inject(pod: Obj, namespace: str, configmap: Obj | None) -> None:
     values = json.loads(data.get("values") or "{}")
     if not _required(config, namespace, meta, spec):
         return
-    if any(c.get("name") == "istio-proxy" for c in [*spec.get("containers", []), *spec.get("initContainers", [])]):
+    if any(
+        c.get("name") == "istio-proxy" for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]
+    ):
         return
     glob = values.get("global") or {}
     proxy = glob.get("proxy") or {}

@@ -102,7 +102,8 @@ class Injector:
         own = {name: annotations.get(f"sidecar.istio.io/{name}") for name in _RESOURCE_ANNOTATIONS}
         if any(value is not None for value in own.values()):
             requests = {k: v for k, v in (("cpu", own["proxyCPU"]), ("memory", own["proxyMemory"])) if v is not None}
-            limits = {k: v for k, v in (("cpu", own["proxyCPULimit"]), ("memory", own["proxyMemoryLimit"])) if v}
+            limits = {k: v for k, v in (("cpu", own["proxyCPULimit"]), ("memory", own["proxyMemoryLimit"]))
+                      if v is not None}  # fmt: skip
             resources: Mapping[str, Any] = {"requests": requests, "limits": limits}
         else:
             resources = self.resources
@@ -123,7 +124,9 @@ class Injection:
         labels = {**self.namespaces.get(namespace, {}), "kubernetes.io/metadata.name": namespace}
         if not self.injector.injects(namespace, labels, meta, spec):
             return None
-        if any(c.get("name") == PROXY_NAME for c in [*spec.get("containers", []), *spec.get("initContainers", [])]):
+        if any(
+            c.get("name") == PROXY_NAME for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]
+        ):
             return None  # the pod customises the proxy itself (its container is merged with the template's)
         return self.injector.proxy(meta)
 
