@@ -230,10 +230,17 @@ class Cluster:
         meta.pop("deletionTimestamp", None)
         if gk[0] in GENERATION_GROUPS or self.is_custom(gk):
             meta["generation"] = 1
-        if gk in STATUS_OWNED and gk != ("", "Namespace"):
+        reset_status = gk in STATUS_OWNED and gk != ("", "Namespace")
+        if reset_status:
             obj.pop("status", None)
         if manager:
             meta["managedFields"] = [self._managed_entry(manager, operation, obj)]
+        if reset_status:
+            # The registry strategies reset status on create (kubernetes pkg/registry/apps/deployment/strategy.go
+            # PrepareForCreate: `deployment.Status = apps.DeploymentStatus{}`, likewise the other kinds; the field
+            # manager's reset fields keep it out of managedFields), and Go's `omitempty` never omits a struct, so a
+            # real apiserver answers `"status": {}` from the first read.
+            obj["status"] = {}
         self.default(gk, obj)
         return self.put(gk, obj, "ADDED")
 
