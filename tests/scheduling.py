@@ -1,4 +1,4 @@
-"""pytest plugin: under `make test` (`-n 2 --dist loadfile`) the costliest work starts first, so no worker idles at
+"""pytest plugin: under `make test` (`-n 3 --dist loadfile`) the costliest work starts first, so no worker idles at
 the end while the other finishes a long file.
 
 pytest-xdist's loadfile hands out whole files, one at a time, to whichever worker has little left; by default it
@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 #: Files whose tests are scheduled one by one (each installs a real release of its own). They may not use module,
-#: class or package fixtures: split over two workers, those would be built on each.
+#: class or package fixtures: split over the workers, those would be built on each.
 EACH_TEST_ALONE = frozenset(
     {
         "tests/test_releases_on_the_double.py",
