@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kfinstall.install.up import InstallPlan, UpOptions
-    from kfinstall.kube.record import InstallRecord
+    from kfinstall.kube.record import InstallRecord, Reading
     from kfinstall.manifests.login import Login
     from kfinstall.minikube.cluster import ClusterSpec, ProfileState
     from kfinstall.release.pins import Pins
@@ -103,6 +103,8 @@ class Existing:
     state: ProfileState
     record: InstallRecord | None = None
     source: str | None = None
+    #: The record as read from the running cluster (None: not read there): `up`'s read-record step reuses it.
+    reading: Reading | None = None
 
     def summary(self) -> str:
         """`Kubeflow v1.10.2, profile minimal, Kubernetes v1.31.0, 4 CPUs, 8 GB` as far as known."""
@@ -205,9 +207,9 @@ def existing_install(minikube_profile: str) -> Existing | None:
             reading = None
         if reading is not None:
             if reading.record is not None:
-                return Existing(state, reading.record, "the install record on the cluster")
+                return Existing(state, reading.record, "the install record on the cluster", reading)
             if reading.problem is None:
-                return Existing(state)  # the cluster runs and kfinstall installed nothing there
+                return Existing(state, reading=reading)  # the cluster runs and kfinstall installed nothing there
     copy = remembered(minikube_profile, state)
     if copy is None or copy.minikube_profile not in (None, minikube_profile):
         return Existing(state)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from kfinstall.commands.options import Existing
     from kfinstall.install.steps import Step
     from kfinstall.install.up import InstallPlan
+    from kfinstall.kube.record import Reading
     from kfinstall.manifests.checkout import Checkout
     from kfinstall.minikube.cluster import ProfileState
     from kfinstall.release.pins import Pins
@@ -50,6 +51,8 @@ class UpRequest:
     settings: dict[str, Any] | None = None
     #: The minikube profile as `prepare` found it (None: not looked at, or no such profile).
     profile_state: ProfileState | None = None
+    #: The install record as `prepare` read it from the running cluster (None: not read there).
+    record_reading: Reading | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,8 @@ def prepare(
 
     settings = settings_of(install.cluster, existing) if install.cluster is not None else None
     found = existing.state if existing is not None and install.cluster is not None else None
-    return UpRequest(install, options, pins, reason, local, todo, json, settings, found)
+    reading = existing.reading if existing is not None and install.cluster is not None else None
+    return UpRequest(install, options, pins, reason, local, todo, json, settings, found, reading)
 
 
 def _uses_password(install: InstallPlan, existing: Existing | None) -> bool:
@@ -147,7 +151,7 @@ def up(request: UpRequest, say: Voice) -> Installed:
     ctx = UpContext(
         request.install, request.options, display, request.pins, request.reason, request.json_output,
         display.start_components, checkout=request.local, quiet=say.console is None and not request.json_output,
-        profile_state=request.profile_state,
+        profile_state=request.profile_state, record_reading=request.record_reading,
     )  # fmt: skip
     try:
         result = run_up(ctx, request.todo)

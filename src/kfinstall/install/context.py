@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from kfinstall.install.images import Prefetch
     from kfinstall.install.up import InstallPlan, UpOptions
     from kfinstall.install.upgrade import UpgradePlan
-    from kfinstall.kube.record import InstallRecord, RecordWriter
+    from kfinstall.kube.record import InstallRecord, Reading, RecordWriter
     from kfinstall.manifests.checkout import Checkout
     from kfinstall.minikube.cluster import ProfileState
     from kfinstall.release.pins import Pins
@@ -59,6 +59,10 @@ class UpContext:
     #: The minikube profile as `up` found it before the steps (two minikube calls `start-minikube` need not make
     #: again); dropped when the cluster's lock had to be waited for (another kfinstall may have changed it).
     profile_state: ProfileState | None = None
+    #: The install record as `up` read it from the running cluster before the steps (one `kubectl get` that
+    #: `read-record` need not make again); dropped with `profile_state`, and when `start-minikube` did not reuse
+    #: the running cluster as it was.
+    record_reading: Reading | None = None
     #: What an upgrade does beyond applying (install/upgrade_steps.py), once the builds and the cluster are known.
     upgrade_plan: UpgradePlan | None = None
     #: Where `backup-user-data` saved the user's resources (the database dumps go beside them).

@@ -292,6 +292,7 @@ class LockCluster:
         ctx.exits.enter_context(locks.hold(resource, say=waiting))
         if waited:
             ctx.profile_state = None  # the kfinstall that held the lock may have stopped, deleted or made it
+            ctx.record_reading = None  # or installed there
             ctx.report(Event("step", f"{ctx.plan.context!r} is free: this kfinstall holds its lock now", task="lock"))
 
 
@@ -315,6 +316,8 @@ class StartMinikube:
         ctx.report(Event("step", done, task="minikube"))
         ctx.new_node = done.startswith("started ")
         reused = done.startswith("reusing ")  # nothing started: kubectl's context is as it was
+        if not reused:
+            ctx.record_reading = None  # read from a cluster this step changed (upgraded, made anew)
         for switched in cluster.make_active(ctx.plan.cluster.profile, context_before, started=not reused):
             ctx.report(Event("note", switched))
 
@@ -414,7 +417,7 @@ class ReadRecord:
     def run(self, ctx: UpContext) -> None:
         plan = ctx.plan
         assert ctx.checkout is not None
-        reading = install_record.read_lenient(ctx.kubectl)
+        reading = ctx.record_reading or install_record.read_lenient(ctx.kubectl)
         previous = ctx.previous = reading.record
         if reading.problem is not None:  # the way forward must not be blocked: re-apply all, then write a good one
             ctx.report(Event("note", f"the install record is unreadable ({reading.problem}): re-applying every "
