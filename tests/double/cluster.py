@@ -32,6 +32,8 @@ Key = tuple[str, str]  # (namespace or "", name)
 
 #: Kinds whose metadata.generation tracks spec changes (custom resources always do).
 GENERATION_GROUPS = {"apps", "batch", "policy", "autoscaling", "networking.k8s.io", "apiextensions.k8s.io"}
+#: The status an object of these kinds has from its create on (else `{}`), see `new_object`.
+INITIAL_STATUS: dict[GK, Obj] = {("", "Pod"): {"phase": "Pending"}, ("", "PersistentVolumeClaim"): {"phase": "Pending"}}
 #: Annotations asking cert-manager's cainjector to fill a webhook configuration's caBundle.
 CA_INJECT_ANNOTATIONS = ("cert-manager.io/inject-ca-from", "cert-manager.io/inject-ca-from-secret")
 #: How many watch events are kept to resume watches from a resourceVersion.
@@ -239,8 +241,10 @@ class Cluster:
             # The registry strategies reset status on create (kubernetes pkg/registry/apps/deployment/strategy.go
             # PrepareForCreate: `deployment.Status = apps.DeploymentStatus{}`, likewise the other kinds; the field
             # manager's reset fields keep it out of managedFields), and Go's `omitempty` never omits a struct, so a
-            # real apiserver answers `"status": {}` from the first read.
-            obj["status"] = {}
+            # real apiserver answers `"status": {}` from the first read. A Pod starts Pending (pkg/registry/core/pod/
+            # strategy.go PrepareForCreate; its qosClass is not modelled), a PVC too (pkg/apis/core/v1/defaults.go
+            # SetDefaults_PersistentVolumeClaim).
+            obj["status"] = dict(INITIAL_STATUS.get(gk, {}))
         self.default(gk, obj)
         return self.put(gk, obj, "ADDED")
 

@@ -126,6 +126,26 @@ def test_list_with_label_and_field_selectors_across_namespaces(cluster):
     assert [i["metadata"]["name"] for i in by_field["items"]] == ["apps"]
 
 
+def test_a_created_object_has_the_status_the_apiserver_gives_it_before_any_controller(cluster):
+    """The create's own answer: no controller has run yet (kubernetes pkg/registry/*/strategy.go PrepareForCreate)."""
+    created = {}
+    for kind, manifest in {
+        "Deployment": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: new, namespace: default}\nspec:\n"
+        "  selector: {matchLabels: {app: new}}\n  template:\n    metadata: {labels: {app: new}}\n"
+        "    spec: {containers: [{name: c, image: busybox:1.36}]}\n",
+        "Pod": "apiVersion: v1\nkind: Pod\nmetadata: {name: new, namespace: default}\n"
+        "spec: {containers: [{name: c, image: busybox:1.36}]}\n",
+        "PersistentVolumeClaim": "apiVersion: v1\nkind: PersistentVolumeClaim\n"
+        "metadata: {name: new, namespace: default}\n"
+        "spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n",
+    }.items():
+        result = cluster.kubectl("create", "-f", "-", "-o", "json", input=manifest)
+        assert result.returncode == 0, result.stderr
+        created[kind] = json.loads(result.stdout)["status"]
+
+    assert created == {"Deployment": {}, "Pod": {"phase": "Pending"}, "PersistentVolumeClaim": {"phase": "Pending"}}
+
+
 def test_a_missing_object_is_reported_like_the_apiserver_does(cluster):
     result = cluster.kubectl("get", "deployment", "nope", "-n", "default")
 
